@@ -1,0 +1,36 @@
+# Obra: two commands on a fresh machine.  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export OBRA_HOME ?= $(CURDIR)/obra-data
+
+.PHONY: demo test bench system-deps serve clean
+
+$(STAMP): pyproject.toml deps/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c deps/constraints.txt -e '.[spark,test,bench]'
+	touch $(STAMP)
+
+# Audio/video content codes need Debian's ffmpeg and fpcalc (iscc-sdk must never download them).
+system-deps:
+	@if ! command -v ffmpeg >/dev/null || ! command -v fpcalc >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg libchromaprint-tools >/dev/null; \
+	  else sudo apt-get install -y --no-install-recommends ffmpeg libchromaprint-tools; fi; \
+	fi
+
+demo: $(STAMP) system-deps
+	$(BIN)/obra demo
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m bench
+
+serve: $(STAMP)
+	$(BIN)/obra serve
+
+clean:
+	rm -rf $(VENV) obra-data .pytest_cache bench/results.json

@@ -1,0 +1,51 @@
+"""Parties: the people and organisations that create, perform, own or administer rights."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from obra import ids
+from obra.model.vocab import PartyKind, Role
+
+
+class Party(BaseModel):
+    """A person or organisation, identified where possible by IPI name number and ISNI."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int | None = Field(default=None, description="Obra's id, assigned on registration")
+    key: str | None = Field(default=None, description="the submitter's own reference, used inside a batch")
+    kind: PartyKind = PartyKind.PERSON
+    name: str = Field(min_length=1, max_length=300)
+    roles: tuple[Role, ...] = ()
+    ipi: str | None = Field(default=None, description="IPI name number (11 digits)")
+    ipi_base: str | None = None
+    isni: str | None = None
+    country: str | None = Field(default=None, description="ISO 3166 country of residence/seat")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a party needs a name")
+        return v.strip()
+
+    @field_validator("ipi")
+    @classmethod
+    def _ipi(cls, v: str | None) -> str | None:
+        return ids.parse_ipi_name(v) if v else None
+
+    @field_validator("ipi_base")
+    @classmethod
+    def _ipi_base(cls, v: str | None) -> str | None:
+        return ids.parse_ipi_base(v) if v else None
+
+    @field_validator("isni")
+    @classmethod
+    def _isni(cls, v: str | None) -> str | None:
+        return ids.parse_isni(v) if v else None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return ids.parse_territory(v, field="country") if v else None

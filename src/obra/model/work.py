@@ -1,0 +1,92 @@
+"""Works and their creation-mode disclosure (human, AI-assisted, AI-generated)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from obra import ids
+from obra.model.shares import Share
+from obra.model.vocab import CreationMode, Role, WorkKind
+
+
+class Title(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=1, max_length=500)
+    kind: str = Field(default="alternate", description="alternate, translated, original-language, ...")
+    language: str | None = None
+
+
+class AISystem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    version: str | None = None
+    provider: str | None = None
+
+
+class AIDisclosure(BaseModel):
+    """What copyright offices ask of a work made with AI.
+
+    Follows the questions of e.g. the US Copyright Office's registration guidance: which
+    systems were used, what the AI produced, what the humans contributed, and what is
+    excluded from the claim because it is not human authorship.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    systems: tuple[AISystem, ...] = Field(min_length=1)
+    ai_contribution: str = Field(min_length=1, description="what the AI system produced")
+    human_contribution: str = Field(default="", description="what the humans contributed (selection, arrangement, lyrics...)")
+    excluded_material: str = Field(default="", description="material excluded from the claim")
+    training_data_disclosure: str | None = Field(default=None, description="link or summary of the system's training data, if known")
+
+
+class Contributor(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: int | str
+    role: Role
+
+
+class Work(BaseModel):
+    """A work of authorship as registered: titles, identifiers, creators, shares, disclosure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: WorkKind = WorkKind.MUSICAL
+    title: str = Field(min_length=1, max_length=500)
+    alternate_titles: tuple[Title, ...] = ()
+    iswc: str | None = None
+    creation_date: date | None = None
+    language: str | None = Field(default=None, description="ISO 639 language code")
+    genre: str | None = None
+    creation_mode: CreationMode = CreationMode.HUMAN
+    disclosure: AIDisclosure | None = None
+    contributors: tuple[Contributor, ...] = ()
+    shares: tuple[Share, ...] = ()
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a work needs a title")
+        return v.strip()
+
+    @field_validator("iswc")
+    @classmethod
+    def _iswc(cls, v: str | None) -> str | None:
+        return ids.parse_iswc(v) if v else None
+
+    @model_validator(mode="after")
+    def _disclosure_matches_mode(self) -> "Work":
+        if self.creation_mode != CreationMode.HUMAN and self.disclosure is None:
+            raise ValueError(
+                f"a {self.creation_mode.value.replace('_', '-')} work needs a disclosure: "
+                "the AI systems used, what the AI produced, what the humans contributed")
+        if self.creation_mode == CreationMode.HUMAN and self.disclosure is not None:
+            raise ValueError("a disclosure of AI use was given but creation_mode is 'human'; "
+                             "set creation_mode to 'ai_assisted' or 'ai_generated'")
+        return self
