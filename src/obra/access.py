@@ -1,0 +1,107 @@
+"""Who may do what: authenticated principals, bearer tokens and one table of permissions.
+
+Every write needs an authenticated principal. Reads of public records need none. The
+CLI and the API both call :func:`authenticate` and :func:`require`, so the rules live in
+one place (:data:`PERMISSIONS`) and tests can prove every denial.
+
+Tokens are random (``obra_`` + 43 url-safe characters); only their SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select
+
+from obra.errors import AuthenticationRequired, InvalidInput, PermissionDenied, Problem
+from obra.model.vocab import AccessRole as R
+from obra.store import Store
+from obra.store.schema import principals
+
+# action -> roles allowed. Admin may do everything.
+PERMISSIONS: dict[str, frozenset[R]] = {
+    "register": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
+    "correct": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
+    "withdraw": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
+    "correct_any": frozenset({R.OFFICE_STAFF}),
+    "add_party": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
+    "add_agreement": frozenset({R.REGISTRANT, R.OFFICE_STAFF, R.CMO}),
+    "import": frozenset({R.OFFICE_STAFF, R.CMO, R.REGISTRANT}),
+    "ingest_usage": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "distribute": frozenset({R.CMO}),
+    "read_statements_any": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "claim": frozenset({R.REGISTRANT, R.CREATOR, R.CMO}),
+    "ai_terms": frozenset({R.REGISTRANT, R.CREATOR, R.CMO, R.OFFICE_STAFF}),
+    "ai_check": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF, R.REGISTRANT}),
+    "manage_keys": frozenset({R.OFFICE_STAFF}),
+    "federation": frozenset({R.OFFICE_STAFF}),
+    "manage_principals": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a name, a role and, for creators, the party they are."""
+
+    name: str
+    role: R
+    party_id: int | None = None
+    id: int | None = None
+
+    def can(self, action: str) -> bool:
+        if action not in PERMISSIONS:
+            raise KeyError(f"unknown action '{action}'")
+        return self.role == R.ADMIN or self.role in PERMISSIONS[action]
+
+
+ANONYMOUS = Principal("anonymous", R.PUBLIC)
+
+
+def require(principal: Principal | None, action: str) -> Principal:
+    """Raise 401 for no/unknown principal, 403 when the role may not do ``action``."""
+    if principal is None or principal.role == R.PUBLIC:
+        raise AuthenticationRequired(f"'{action}' needs an authenticated principal: pass a token "
+                                     "(Authorization: Bearer ... or OBRA_TOKEN)")
+    if not principal.can(action):
+        allowed = ", ".join(sorted(r.value for r in PERMISSIONS[action] | {R.ADMIN}))
+        raise PermissionDenied(f"role '{principal.role.value}' may not {action.replace('_', ' ')}; "
+                               f"allowed roles: {allowed}")
+    return principal
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_principal(store: Store, name: str, role: R | str, party_id: int | None = None,
+                     by: Principal | None = None) -> tuple[Principal, str]:
+    """Create a principal and return it with its token (shown once, stored only as a hash).
+
+    ``by`` must be an admin, except when the store has no principal yet (bootstrap by ``obra init``).
+    """
+    role = R(role)
+    token = "obra_" + secrets.token_urlsafe(32)
+    with store.begin() as conn:
+        existing = conn.execute(select(principals.c.id).limit(1)).first()
+        if existing is not None:
+            require(by, "manage_principals")
+        if conn.execute(select(principals.c.id).where(principals.c.name == name)).first():
+            raise InvalidInput(Problem(f"a principal named '{name}' already exists", field="name"))
+        pid = conn.execute(insert(principals).values(
+            name=name, role=role.value, party_id=party_id, token_hash=_hash(token), active=True,
+            created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+    return Principal(name, role, party_id, pid), token
+
+
+def authenticate(store: Store, token: str | None) -> Principal:
+    """The principal a token belongs to; :class:`AuthenticationRequired` if none or unknown."""
+    if not token:
+        raise AuthenticationRequired("no token given: pass Authorization: Bearer <token> or set OBRA_TOKEN")
+    with store.connect() as conn:
+        row = conn.execute(select(principals).where(principals.c.token_hash == _hash(token.strip()))).first()
+    if row is None or not row.active:
+        raise AuthenticationRequired("the token is not valid (unknown or revoked)")
+    return Principal(row.name, R(row.role), row.party_id, row.id)

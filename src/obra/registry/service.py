@@ -1,0 +1,362 @@
+"""The registration workflow: submit → validate → number → public record; corrections append versions.
+
+:class:`Registry` is the one object the CLI, the API and batch imports call. Each call is
+one transaction: it validates everything first, writes the new version, tells the event
+sinks (the transparency log, the content index) inside the same transaction, and
+commits, so a failure anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Protocol
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from obra import ids
+from obra.access import Principal, require
+from obra.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from obra.model import Agreement, Party, Recording, Work, parse, share_problems
+from obra.model.vocab import AccessRole, CreationMode, RegistrationStatus
+from obra.registry.parties import get_party, insert_party, resolve_party
+from obra.registry.records import RegistrationRecord, record_hash
+from obra.store import Store
+from obra.store.schema import (agreements, contributors, parties, recording_works, registrations,
+                               sequences, shares, titles)
+from obra.textnorm import normalize_text
+
+
+class EventSink(Protocol):
+    """Something told about every registration event, inside the registering transaction."""
+
+    def append(self, conn: Connection, event: dict) -> Any: ...
+
+
+@dataclass
+class BatchKeys:
+    """Party keys introduced earlier in the same batch (submitter's references → ids)."""
+
+    keys: dict[str, int] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _next_sequence(conn: Connection, office: str, year: int) -> int:
+    """Gapless per office and year; the row lock (PostgreSQL) or write lock (SQLite) serialises it."""
+    stmt = select(sequences.c.next_value).where(sequences.c.office == office, sequences.c.year == year)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        conn.execute(insert(sequences).values(office=office, year=year, next_value=2))
+        return 1
+    conn.execute(update(sequences).where(sequences.c.office == office, sequences.c.year == year)
+                 .values(next_value=row.next_value + 1))
+    return row.next_value
+
+
+class Registry:
+    """Registrations of works and recordings, parties and agreements."""
+
+    def __init__(self, store: Store, sinks: Iterable[EventSink] | None = None):
+        self.store = store
+        self.sinks: list[EventSink] = list(sinks) if sinks is not None else default_sinks(store)
+
+    # --- parties and agreements ---------------------------------------------------------
+
+    def add_party(self, principal: Principal, party: Party | dict) -> Party:
+        require(principal, "add_party")
+        party = party if isinstance(party, Party) else parse(Party, party)
+        with self.store.begin() as conn:
+            return insert_party(conn, party, principal.name)
+
+    def party(self, party_id: int) -> Party:
+        with self.store.connect() as conn:
+            found = get_party(conn, party_id)
+        if found is None:
+            raise NotFound(f"no party with id {party_id}")
+        return found
+
+    def add_agreement(self, principal: Principal, agreement: Agreement | dict,
+                      conn: Connection | None = None, keys: BatchKeys | None = None) -> Agreement:
+        require(principal, "add_agreement")
+        agreement = agreement if isinstance(agreement, Agreement) else parse(Agreement, agreement)
+        if conn is None:
+            with self.store.begin() as own:
+                return self.add_agreement(principal, agreement, own, keys)
+        keys = keys or BatchKeys()
+        assignor = resolve_party(conn, agreement.assignor, keys.keys, "assignor")
+        assignee = resolve_party(conn, agreement.assignee, keys.keys, "assignee")
+        for number in agreement.works:
+            ids.parse_registration_number(number, field="works")
+        resolved = agreement.model_copy(update={"assignor": assignor, "assignee": assignee})
+        aid = conn.execute(insert(agreements).values(
+            kind=agreement.kind.value, assignor_id=assignor, assignee_id=assignee, start=agreement.start,
+            end=agreement.end, record=resolved.model_dump(mode="json", exclude={"id"}),
+            created_at=_now(), created_by=principal.name)).inserted_primary_key[0]
+        return resolved.model_copy(update={"id": aid})
+
+    def agreements(self) -> list[Agreement]:
+        with self.store.connect() as conn:
+            rows = conn.execute(select(agreements).order_by(agreements.c.id)).all()
+        return [Agreement.model_validate({**r.record, "id": r.id}) for r in rows]
+
+    # --- registration ---------------------------------------------------------------------
+
+    def register(self, principal: Principal, entity: str, data: Work | Recording | dict,
+                 conn: Connection | None = None, keys: BatchKeys | None = None,
+                 extra_events: dict | None = None) -> RegistrationRecord:
+        """Register a new work or recording and return its public record (version 1)."""
+        require(principal, "register")
+        if conn is None:
+            with self.store.begin() as own:
+                return self.register(principal, entity, data, own, keys, extra_events)
+        model = self._parse(entity, data)
+        resolved = self._resolve(conn, entity, model, keys or BatchKeys())
+        year = _now().year
+        number = ids.format_registration_number(self.store.office, year, _next_sequence(conn, self.store.office, year))
+        return self._write_version(conn, principal, number, 1, entity, resolved,
+                                   RegistrationStatus.REGISTERED, None, "register")
+
+    def correct(self, principal: Principal, number: str, data: Work | Recording | dict,
+                reason: str) -> RegistrationRecord:
+        """A new version with corrected data; earlier versions stay readable forever."""
+        require(principal, "correct")
+        with self.store.begin() as conn:
+            current = self._current_row(conn, number)
+            self._check_owner(principal, current)
+            if current.status == RegistrationStatus.WITHDRAWN:
+                raise InvalidInput(Problem(f"{current.number} was withdrawn; register it anew instead",
+                                           field="number"))
+            model = self._parse(current.entity, data)
+            resolved = self._resolve(conn, current.entity, model, BatchKeys())
+            return self._write_version(conn, principal, current.number, current.version + 1, current.entity,
+                                       resolved, RegistrationStatus.CORRECTED, reason, "correct")
+
+    def withdraw(self, principal: Principal, number: str, reason: str) -> RegistrationRecord:
+        """Withdraw a registration: a new version with status 'withdrawn', keeping the data visible."""
+        require(principal, "withdraw")
+        if not reason or not reason.strip():
+            raise InvalidInput(Problem("a withdrawal needs a reason", field="reason"))
+        with self.store.begin() as conn:
+            current = self._current_row(conn, number)
+            self._check_owner(principal, current)
+            if current.status == RegistrationStatus.WITHDRAWN:
+                raise InvalidInput(Problem(f"{current.number} is already withdrawn", field="number"))
+            model = self._parse(current.entity, current.record[current.entity])
+            return self._write_version(conn, principal, current.number, current.version + 1, current.entity,
+                                       model, RegistrationStatus.WITHDRAWN, reason, "withdraw")
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def show(self, number: str, version: int | None = None) -> RegistrationRecord:
+        number = ids.parse_registration_number(number)
+        with self.store.connect() as conn:
+            stmt = select(registrations).where(registrations.c.number == number)
+            stmt = stmt.where(registrations.c.version == version) if version else stmt.where(registrations.c.is_current)
+            row = conn.execute(stmt).first()
+        if row is None:
+            raise NotFound(f"no registration {number}" + (f" version {version}" if version else ""))
+        return _to_record(row)
+
+    def history(self, number: str) -> list[RegistrationRecord]:
+        number = ids.parse_registration_number(number)
+        with self.store.connect() as conn:
+            rows = conn.execute(select(registrations).where(registrations.c.number == number)
+                                .order_by(registrations.c.version)).all()
+        if not rows:
+            raise NotFound(f"no registration {number}")
+        return [_to_record(r) for r in rows]
+
+    def search(self, text: str | None = None, *, iswc: str | None = None, isrc: str | None = None,
+               party: str | int | None = None, entity: str | None = None,
+               creation_mode: str | None = None, limit: int = 50) -> list[dict]:
+        """Current registrations by title (accent/case-insensitive, any script), identifier or party."""
+        r = registrations
+        stmt = select(r.c.id, r.c.number, r.c.version, r.c.entity, r.c.status, r.c.title, r.c.iswc, r.c.isrc,
+                      r.c.creation_mode, r.c.kind).where(r.c.is_current)
+        if text:
+            needle = f"%{normalize_text(text)}%"
+            alt = select(titles.c.registration_id).where(titles.c.title_norm.like(needle))
+            stmt = stmt.where(or_(r.c.title_norm.like(needle), r.c.id.in_(alt)))
+        if iswc:
+            stmt = stmt.where(r.c.iswc == ids.parse_iswc(iswc))
+        if isrc:
+            stmt = stmt.where(r.c.isrc == ids.parse_isrc(isrc))
+        if entity:
+            stmt = stmt.where(r.c.entity == entity)
+        if creation_mode:
+            stmt = stmt.where(r.c.creation_mode == CreationMode(creation_mode).value)
+        if party is not None:
+            stmt = stmt.where(r.c.id.in_(self._party_registrations(party)))
+        stmt = stmt.order_by(r.c.title_norm, r.c.number).limit(limit)
+        with self.store.connect() as conn:
+            return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
+
+    def _party_registrations(self, party: str | int):
+        if isinstance(party, int) or str(party).isdigit() and len(str(party)) <= 8:
+            pids = select(parties.c.id).where(parties.c.id == int(party))
+        elif str(party).isdigit():
+            pids = select(parties.c.id).where(parties.c.ipi == ids.parse_ipi_name(str(party), field="party"))
+        else:
+            pids = select(parties.c.id).where(parties.c.name_norm.like(f"%{normalize_text(str(party))}%"))
+        return (select(shares.c.registration_id).where(shares.c.party_id.in_(pids))
+                .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(pids))))
+
+    def counts(self) -> dict[str, int]:
+        r = registrations
+        with self.store.connect() as conn:
+            rows = conn.execute(select(r.c.entity, r.c.creation_mode, func.count()).where(r.c.is_current)
+                                .group_by(r.c.entity, r.c.creation_mode)).all()
+            n_parties = conn.execute(select(func.count()).select_from(parties)).scalar_one()
+            n_agreements = conn.execute(select(func.count()).select_from(agreements)).scalar_one()
+        out = {"parties": n_parties, "agreements": n_agreements}
+        for entity, mode, n in rows:
+            out[f"{entity}s"] = out.get(f"{entity}s", 0) + n
+            out[f"{entity}s_{mode}"] = n
+        return out
+
+    # --- internals --------------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(entity: str, data) -> Work | Recording:
+        if entity not in ("work", "recording"):
+            raise InvalidInput(Problem(f"unknown entity '{entity}': use 'work' or 'recording'", field="entity"))
+        model = Work if entity == "work" else Recording
+        if isinstance(data, model):
+            return data
+        return parse(model, data)
+
+    def _resolve(self, conn: Connection, entity: str, model: Work | Recording, keys: BatchKeys):
+        """Check what needs the database (parties, linked works) and return the model with party ids."""
+        problems: list[Problem] = list(share_problems(list(model.shares)))
+
+        def pid(ref, fieldname):
+            try:
+                return resolve_party(conn, ref, keys.keys, fieldname)
+            except InvalidInput as exc:
+                problems.extend(exc.problems)
+                return ref
+
+        new_shares = tuple(s.model_copy(update={"party": pid(s.party, f"shares.{i}.party")})
+                           for i, s in enumerate(model.shares))
+        update_: dict[str, Any] = {"shares": new_shares}
+        if isinstance(model, Work):
+            update_["contributors"] = tuple(c.model_copy(update={"party": pid(c.party, f"contributors.{i}.party")})
+                                            for i, c in enumerate(model.contributors))
+        else:
+            update_["performers"] = tuple(p.model_copy(update={"party": pid(p.party, f"performers.{i}.party")})
+                                          for i, p in enumerate(model.performers))
+            if model.label is not None:
+                update_["label"] = pid(model.label, "label")
+            linked = []
+            for i, ref in enumerate(model.works):
+                found = self._find_work(conn, ref)
+                if found is None:
+                    problems.append(Problem(f"the recording points to work '{ref}', which is not registered",
+                                            field=f"works.{i}"))
+                else:
+                    linked.append(found)
+            update_["works"] = tuple(linked)
+        if problems:
+            raise InvalidInput(problems)
+        return model.model_copy(update=update_)
+
+    @staticmethod
+    def _find_work(conn: Connection, ref: str) -> str | None:
+        r = registrations
+        cond = None
+        try:
+            cond = r.c.number == ids.parse_registration_number(ref)
+        except InvalidInput:
+            try:
+                cond = r.c.iswc == ids.parse_iswc(ref)
+            except InvalidInput:
+                return None
+        row = conn.execute(select(r.c.number).where(cond, r.c.is_current, r.c.entity == "work",
+                                                    r.c.status != RegistrationStatus.WITHDRAWN.value)).first()
+        return row.number if row else None
+
+    @staticmethod
+    def _current_row(conn: Connection, number: str):
+        number = ids.parse_registration_number(number)
+        row = conn.execute(select(registrations).where(registrations.c.number == number,
+                                                       registrations.c.is_current)).first()
+        if row is None:
+            raise NotFound(f"no registration {number}")
+        return row
+
+    @staticmethod
+    def _check_owner(principal: Principal, row) -> None:
+        first_registrant = row.record.get("registrant") or row.registrant
+        if principal.name != first_registrant and not principal.can("correct_any"):
+            raise PermissionDenied(f"{row.number} was registered by '{first_registrant}'; only they or "
+                                   "office staff may change it")
+
+    def _write_version(self, conn: Connection, principal: Principal, number: str, version: int, entity: str,
+                       model: Work | Recording, status: RegistrationStatus, reason: str | None,
+                       event: str) -> RegistrationRecord:
+        now = _now()
+        prev_registrant = None
+        if version > 1:
+            prev = conn.execute(select(registrations.c.record).where(
+                registrations.c.number == number, registrations.c.version == 1)).scalar_one()
+            prev_registrant = prev.get("registrant")
+            conn.execute(update(registrations).where(registrations.c.number == number, registrations.c.is_current)
+                         .values(is_current=False))
+        party_ids = sorted({s.party for s in model.shares}
+                           | {c.party for c in getattr(model, "contributors", ())}
+                           | {p.party for p in getattr(model, "performers", ())}
+                           | ({model.label} if getattr(model, "label", None) is not None else set()))
+        named = [get_party(conn, p) for p in party_ids]
+        record = {
+            "number": number, "version": version, "office": ids.office_of(number), "entity": entity,
+            "status": status.value, "registered_at": now.isoformat(), "registrant": prev_registrant or principal.name,
+            "reason": reason,
+            "creation_mode": model.creation_mode.value,
+            "disclosure": model.disclosure.model_dump(mode="json") if isinstance(model, Work) and model.disclosure else None,
+            entity: model.model_dump(mode="json"),
+            "parties": [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named if p],
+        }
+        digest = record_hash(record)
+        rid = conn.execute(insert(registrations).values(
+            number=number, version=version, entity=entity, status=status.value, is_current=True,
+            kind=getattr(model, "kind", None) and model.kind.value, title=model.title,
+            title_norm=normalize_text(model.title), iswc=getattr(model, "iswc", None),
+            isrc=getattr(model, "isrc", None), creation_mode=model.creation_mode.value, record=record,
+            record_hash=digest, registrant=principal.name, reason=reason, created_at=now,
+        )).inserted_primary_key[0]
+        if isinstance(model, Work) and model.alternate_titles:
+            conn.execute(insert(titles), [{"registration_id": rid, "title": t.title,
+                                           "title_norm": normalize_text(t.title)} for t in model.alternate_titles])
+        if model.shares:
+            conn.execute(insert(shares), [{"registration_id": rid, "party_id": s.party,
+                                           "role": s.role.value if s.role else None, "right_type": s.right_type.value,
+                                           "territory": s.territory, "share": s.share} for s in model.shares])
+        people = ([(c.party, c.role.value) for c in model.contributors] if isinstance(model, Work)
+                  else [(p.party, p.role.value) for p in model.performers])
+        if people:
+            conn.execute(insert(contributors), [{"registration_id": rid, "party_id": p, "role": role}
+                                                for p, role in people])
+        if isinstance(model, Recording) and model.works:
+            conn.execute(insert(recording_works), [{"registration_id": rid, "work_number": w} for w in model.works])
+        log_index = None
+        for sink in self.sinks:
+            result = sink.append(conn, {"type": event, "number": number, "version": version,
+                                        "record_hash": digest, "entity": entity})
+            log_index = getattr(result, "index", log_index)
+        return RegistrationRecord(number, version, entity, status.value, record, digest, principal.name, now,
+                                  reason, (), log_index)
+
+
+def _to_record(row) -> RegistrationRecord:
+    return RegistrationRecord(row.number, row.version, row.entity, row.status, row.record, row.record_hash,
+                              row.registrant, row.created_at, row.reason)
+
+
+def default_sinks(store: Store) -> list[EventSink]:
+    """The sinks every registry writes to (the transparency log once it is wired in)."""
+    return []

@@ -1,0 +1,114 @@
+"""The registry's tables (SQLAlchemy Core). Other capabilities add theirs on the same ``metadata``.
+
+History is never overwritten: every registration event appends a row to
+``registrations`` (number, version); only the ``is_current`` flag of the previous version
+moves. Normalised side tables (titles, shares, contributors, links) index the current and
+past versions for search and for the royalty engines.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+                        Numeric, String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+parties = Table(
+    "parties", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("name_norm", String(300), nullable=False, index=True),
+    Column("roles", JSON, nullable=False),
+    Column("ipi", String(11), unique=True),
+    Column("ipi_base", String(13)),
+    Column("isni", String(16), index=True),
+    Column("country", String(3)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+registrations = Table(
+    "registrations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number", String(32), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("entity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("is_current", Boolean, nullable=False, index=True),
+    Column("kind", String(16)),
+    Column("title", String(500), nullable=False),
+    Column("title_norm", String(500), nullable=False, index=True),
+    Column("iswc", String(11), index=True),
+    Column("isrc", String(12), index=True),
+    Column("creation_mode", String(16), nullable=False),
+    Column("record", JSON, nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("registrant", String(100), nullable=False),
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("number", "version", name="uq_registration_version"),
+)
+
+titles = Table(
+    "titles", metadata,
+    Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("title", String(500), nullable=False),
+    Column("title_norm", String(500), nullable=False, index=True),
+)
+
+shares = Table(
+    "shares", metadata,
+    Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("role", String(32)),
+    Column("right_type", String(32), nullable=False),
+    Column("territory", String(4), nullable=False),
+    Column("share", Numeric(7, 4), nullable=False),
+)
+
+contributors = Table(
+    "contributors", metadata,
+    Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+)
+
+recording_works = Table(
+    "recording_works", metadata,
+    Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("work_number", String(32), nullable=False, index=True),
+)
+
+agreements = Table(
+    "agreements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("assignor_id", Integer, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("assignee_id", Integer, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("start", Date, nullable=False),
+    Column("end", Date),
+    Column("record", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+principals = Table(
+    "principals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id")),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sequences = Table(
+    "sequences", metadata,
+    Column("office", String(8), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("next_value", Integer, nullable=False),
+)
+
+Index("ix_registrations_current_entity", registrations.c.is_current, registrations.c.entity)
