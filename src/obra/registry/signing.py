@@ -1,0 +1,375 @@
+"""An office's signing keys: Ed25519 keys, their published history and key rotation.
+
+A registration office signs tree heads and certificates with one *active* Ed25519 key.
+Keys are rotated (a new key becomes active, the old one is retired) without breaking
+anything already issued: the office publishes a **key history**, a JSON document listing
+every key it ever used with the interval in which it was valid, and a signature made by a
+key verifies only if its signing time falls inside that key's interval. Each new key is
+endorsed by the key it replaces, so someone who trusted an earlier key can follow the chain.
+
+Formats (documented in ``docs/verify-a-certificate.md`` for third parties):
+
+* key id: lowercase hex SHA-256 of the 32-byte raw Ed25519 public key;
+* time: UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six fraction digits, so text order is
+  time order);
+* a signed JSON object carries ``key_id`` and ``signature`` (base64 of the Ed25519
+  signature) members; the signed bytes are the RFC 8785 (JCS) canonical form of the object
+  with the ``signature`` member removed.
+
+Private keys live in ``<store.home>/keys/<OFFICE>/<key id>.pem`` (PKCS#8, mode 0600); the
+published history is ``<store.home>/keys/<OFFICE>/history.json``. A retired key's private
+half is deleted: it can never sign again, yet what it signed still verifies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jcs
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from obra.errors import ObraError
+
+KEY_HISTORY_FORMAT = "obra.key_history/1"
+_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_HEX64_RE = re.compile(r"[0-9a-f]{64}")
+_OFFICE_RE = re.compile(r"[A-Z0-9]{2,8}")
+
+
+class SignatureError(ObraError):
+    """A signature, key or key history does not check out; the message says which and why."""
+
+
+class KeyHistoryError(SignatureError):
+    """The published key history is malformed or internally inconsistent."""
+
+
+class UnknownKey(SignatureError):
+    """A document names a key id the office's key history does not contain."""
+
+
+class KeyNotValid(SignatureError):
+    """The key exists but was not valid at the time the document says it was signed."""
+
+
+class BadSignature(SignatureError):
+    """The signature does not match the signed bytes: the document was altered."""
+
+
+# --- time and canonical bytes --------------------------------------------------------
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_time(moment: datetime) -> str:
+    """The one timestamp format used in everything Obra signs."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: Any, what: str = "timestamp", error: type[ObraError] = SignatureError) -> datetime:
+    """Parse a timestamp written by :func:`format_time`, refusing every other shape."""
+    if not isinstance(value, str) or not _TIME_RE.fullmatch(value):
+        raise error(f"{what} {value!r} is not a UTC time like 2026-01-31T12:00:00.000000Z")
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise error(f"{what} {value!r} is not a real date and time ({exc})") from None
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes."""
+    return jcs.canonicalize(obj)
+
+
+def signing_input(obj: dict) -> bytes:
+    """The bytes a signature over a JSON object covers: JCS of the object minus ``signature``."""
+    return canonical({k: v for k, v in obj.items() if k != "signature"})
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    """Lowercase hex SHA-256 of the raw 32-byte public key."""
+    return hashlib.sha256(_raw(public_key)).hexdigest()
+
+
+def _raw(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(value: Any, what: str, error: type[ObraError] = SignatureError) -> bytes:
+    if not isinstance(value, str):
+        raise error(f"{what} must be a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise error(f"{what} is not valid base64") from None
+
+
+# --- the published key history --------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """One key in an office's history, valid in ``[valid_from, valid_until)``."""
+
+    key_id: str
+    public_key: bytes
+    valid_from: datetime
+    valid_until: datetime | None = None
+    endorsed_by: str | None = None
+    endorsement: bytes | None = None
+
+    @property
+    def status(self) -> str:
+        return "active" if self.valid_until is None else "retired"
+
+    def valid_at(self, moment: datetime) -> bool:
+        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
+
+    def endorsed_statement(self, office: str) -> bytes:
+        """What the previous key signs to endorse this one."""
+        return canonical({"type": "obra.key_endorsement/1", "office": office, "key_id": self.key_id,
+                          "public_key": b64(self.public_key),
+                          "valid_from": format_time(self.valid_from)})
+
+    def to_dict(self) -> dict:
+        return {
+            "key_id": self.key_id,
+            "algorithm": "Ed25519",
+            "public_key": b64(self.public_key),
+            "valid_from": format_time(self.valid_from),
+            "valid_until": None if self.valid_until is None else format_time(self.valid_until),
+            "status": self.status,
+            "endorsed_by": self.endorsed_by,
+            "endorsement": None if self.endorsement is None else b64(self.endorsement),
+        }
+
+
+@dataclass(frozen=True)
+class KeyHistory:
+    """Every signing key an office has used, oldest first; exactly the last one is active."""
+
+    office: str
+    keys: tuple[KeyRecord, ...]
+
+    @classmethod
+    def parse(cls, data: bytes | str | dict) -> "KeyHistory":
+        """Parse and check a published key history; raises :class:`KeyHistoryError`."""
+        if isinstance(data, (bytes, str)):
+            try:
+                data = json.loads(data)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise KeyHistoryError(f"the key history is not JSON ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != KEY_HISTORY_FORMAT:
+            raise KeyHistoryError(f"a key history is a JSON object with format {KEY_HISTORY_FORMAT!r}")
+        office = data.get("office")
+        if not isinstance(office, str) or not _OFFICE_RE.fullmatch(office):
+            raise KeyHistoryError(f"key history office {office!r} is not an office code like UYMVD")
+        raw_keys = data.get("keys")
+        if not isinstance(raw_keys, list) or not raw_keys:
+            raise KeyHistoryError("the key history lists no keys")
+        keys = []
+        for i, k in enumerate(raw_keys):
+            where = f"key history entry {i}"
+            if not isinstance(k, dict):
+                raise KeyHistoryError(f"{where} is not an object")
+            if k.get("algorithm") != "Ed25519":
+                raise KeyHistoryError(f"{where} uses algorithm {k.get('algorithm')!r}; only Ed25519")
+            public = unb64(k.get("public_key"), f"{where} public_key", KeyHistoryError)
+            if len(public) != 32:
+                raise KeyHistoryError(f"{where} public_key is not a 32-byte Ed25519 key")
+            key_id = hashlib.sha256(public).hexdigest()
+            if k.get("key_id") != key_id:
+                raise KeyHistoryError(f"{where} key_id does not match SHA-256 of its public key")
+            until = k.get("valid_until")
+            endorsement = k.get("endorsement")
+            keys.append(KeyRecord(
+                key_id=key_id, public_key=public,
+                valid_from=parse_time(k.get("valid_from"), f"{where} valid_from", KeyHistoryError),
+                valid_until=None if until is None else parse_time(until, f"{where} valid_until",
+                                                                  KeyHistoryError),
+                endorsed_by=k.get("endorsed_by"),
+                endorsement=None if endorsement is None else unb64(endorsement, f"{where} endorsement",
+                                                                   KeyHistoryError),
+            ))
+        history = cls(office, tuple(keys))
+        history.check()
+        return history
+
+    def check(self) -> None:
+        """Intervals follow each other without gap or overlap; each key endorses the next."""
+        for i, k in enumerate(self.keys):
+            last = i == len(self.keys) - 1
+            if last != (k.valid_until is None):
+                raise KeyHistoryError("exactly the newest key must be active (no valid_until)")
+            if k.valid_until is not None and k.valid_until <= k.valid_from:
+                raise KeyHistoryError(f"key {k.key_id[:12]} is retired before it became valid")
+            if i == 0:
+                continue
+            prev = self.keys[i - 1]
+            if prev.valid_until != k.valid_from:
+                raise KeyHistoryError(
+                    f"key {k.key_id[:12]} does not start when key {prev.key_id[:12]} was retired")
+            if k.endorsed_by != prev.key_id or k.endorsement is None:
+                raise KeyHistoryError(f"key {k.key_id[:12]} is not endorsed by the key it replaced")
+            try:
+                Ed25519PublicKey.from_public_bytes(prev.public_key).verify(
+                    k.endorsement, k.endorsed_statement(self.office))
+            except InvalidSignature:
+                raise KeyHistoryError(
+                    f"the endorsement of key {k.key_id[:12]} by {prev.key_id[:12]} is forged") from None
+
+    def to_dict(self) -> dict:
+        return {"format": KEY_HISTORY_FORMAT, "office": self.office,
+                "keys": [k.to_dict() for k in self.keys]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @property
+    def active(self) -> KeyRecord:
+        return self.keys[-1]
+
+    def key(self, key_id: str) -> KeyRecord:
+        for k in self.keys:
+            if k.key_id == key_id:
+                return k
+        raise UnknownKey(f"key {str(key_id)[:16]}… is not in the key history of office {self.office}")
+
+    def key_for(self, key_id: str, at: datetime) -> KeyRecord:
+        """The key ``key_id`` if it was valid at ``at``; else :class:`UnknownKey`/:class:`KeyNotValid`."""
+        k = self.key(key_id)
+        if not k.valid_at(at):
+            until = "now" if k.valid_until is None else format_time(k.valid_until)
+            raise KeyNotValid(
+                f"key {key_id[:12]} of office {self.office} was valid from "
+                f"{format_time(k.valid_from)} until {until}, not at {format_time(at)}")
+        return k
+
+    def verify_object(self, obj: dict, at: datetime, what: str) -> KeyRecord:
+        """Check ``obj['signature']`` by ``obj['key_id']``, valid at ``at``; returns the key."""
+        key_id = obj.get("key_id")
+        if not isinstance(key_id, str) or not _HEX64_RE.fullmatch(key_id):
+            raise SignatureError(f"the {what} has no valid key_id (64 hex characters)")
+        k = self.key_for(key_id, at)
+        signature = unb64(obj.get("signature"), f"the {what} signature")
+        try:
+            Ed25519PublicKey.from_public_bytes(k.public_key).verify(signature, signing_input(obj))
+        except InvalidSignature:
+            raise BadSignature(
+                f"the {what} signature does not match its contents: something in it was "
+                "altered after it was signed") from None
+        return k
+
+
+# --- the office's private side -------------------------------------------------------
+
+class OfficeKeys:
+    """The signing keys of one office on disk: create, rotate, sign, publish the history."""
+
+    def __init__(self, home: Path | str, office: str):
+        office = str(office).upper()
+        if not _OFFICE_RE.fullmatch(office):
+            raise ValueError(f"office {office!r} is not an office code like UYMVD")
+        self.office = office
+        self.directory = Path(home) / "keys" / office
+        self.history_path = self.directory / "history.json"
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.directory / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def history(self) -> KeyHistory:
+        """The published history, creating the office's first key if there is none."""
+        if not self.history_path.exists():
+            with self._locked():
+                if not self.history_path.exists():
+                    self._write_new_key(None, utc_now())
+        return KeyHistory.parse(self.history_path.read_bytes())
+
+    def rotate(self, at: datetime | None = None) -> KeyRecord:
+        """Make a new active key, endorsed by and retiring the current one."""
+        with self._locked():
+            if not self.history_path.exists():
+                return self._write_new_key(None, at or utc_now())
+            history = KeyHistory.parse(self.history_path.read_bytes())
+            at = at or utc_now()
+            if at <= history.active.valid_from:
+                raise SignatureError("a key rotation must be later than the current key's start")
+            return self._write_new_key(history, at)
+
+    def _write_new_key(self, history: KeyHistory | None, at: datetime) -> KeyRecord:
+        private = Ed25519PrivateKey.generate()
+        public = _raw(private.public_key())
+        key_id = hashlib.sha256(public).hexdigest()
+        record = KeyRecord(key_id, public, at)
+        keys: list[KeyRecord] = []
+        if history is not None:
+            old = history.active
+            old_private = self._private(old.key_id)
+            record = KeyRecord(key_id, public, at, None, old.key_id,
+                               old_private.sign(record.endorsed_statement(self.office)))
+            keys = list(history.keys[:-1]) + [KeyRecord(old.key_id, old.public_key, old.valid_from, at,
+                                                         old.endorsed_by, old.endorsement)]
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        path = self.directory / f"{key_id}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        new_history = KeyHistory(self.office, tuple(keys + [record]))
+        new_history.check()
+        tmp = self.history_path.with_suffix(".json.tmp")
+        tmp.write_text(new_history.to_json())
+        os.replace(tmp, self.history_path)
+        if history is not None:  # the retired key can never sign again
+            (self.directory / f"{history.active.key_id}.pem").unlink(missing_ok=True)
+        return record
+
+    def _private(self, key_id: str) -> Ed25519PrivateKey:
+        path = self.directory / f"{key_id}.pem"
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except FileNotFoundError:
+            raise SignatureError(f"the private key {key_id[:12]} of office {self.office} is missing "
+                                 f"from {self.directory}") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise SignatureError(f"{path} is not an Ed25519 private key")
+        return key
+
+    def sign_object(self, obj: dict, at: datetime) -> dict:
+        """``obj`` plus ``key_id`` and ``signature`` by the key active at ``at``."""
+        history = self.history()
+        active = history.active
+        if not active.valid_at(at):
+            raise KeyNotValid(f"the active key of office {self.office} starts at "
+                              f"{format_time(active.valid_from)}, after {format_time(at)}")
+        body = {k: v for k, v in obj.items() if k != "signature"}
+        body["key_id"] = active.key_id
+        signature = self._private(active.key_id).sign(signing_input(body))
+        return {**body, "signature": b64(signature)}
