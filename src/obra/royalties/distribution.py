@@ -1,0 +1,370 @@
+"""Distribution models: how a pool of money is shared over what was played.
+
+Every model here is written once, as Ibis expressions, and runs unchanged on DuckDB and
+on Spark (:mod:`obra.royalties.engine`). A pool is the money a service pays for one
+*period × territory × service × commercial model* (and currency); the models differ in
+how they weigh the plays in that pool:
+
+``pro-rata``
+    Each recording's (or work's) share of the pool is its share of all plays. A heavy
+    listener's plays weigh as much as everyone else's money.
+``user-centric``
+    Each subscriber's own payment (a pool row with ``user_id``) is split over what that
+    subscriber played. Money not attributable to a subscriber (pool rows without
+    ``user_id``, e.g. advertising) is shared pro-rata. A subscriber who paid and played
+    nothing matched has their money held as unallocated.
+``artist-centric``
+    Pro-rata over *weighted* plays, with eligibility thresholds and weights as
+    parameters (:class:`ArtistCentric`); presets for Deezer's 2023 model and Spotify's
+    2024 minimum-streams rule are in :data:`ARTIST_CENTRIC_PRESETS`.
+
+**Money and rounding.** Pools are integer minor units. Weights are computed in the
+engine (integers), and the pool is split by :func:`allocate_expr`, which reproduces
+:func:`obra.money.allocate` exactly with window functions: each recipient gets the floor
+of its exact share; the minor units left over go one each to the largest remainders;
+ties go to matched items before the unmatched bucket, then to the lower item number
+(byte order). Products are computed in ``DECIMAL(38,0)`` so no intermediate overflows.
+
+**Nothing is lost.** Plays that matched nothing keep their weight: their share of the
+pool is booked as *unallocated* (held for claims), as is money of pools nobody played
+and of subscribers who played nothing matched. Every run checks, per currency, that
+distributed + unallocated = revenue to the minor unit (:func:`obra.money.assert_conserved`)
+before it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable
+
+import ibis
+import ibis.expr.datatypes as dt
+import pyarrow as pa
+
+from obra.errors import InvalidInput, Problem
+from obra.money import Conservation, assert_conserved
+
+#: The keys of one pool: money is only ever shared within one of these.
+POOL_KEYS = ("period", "territory", "service", "commercial_model")
+#: ... and the currency it is paid in.
+ALLOCATION_KEYS = POOL_KEYS + ("currency",)
+#: What a distribution is made to: the matched recording or the matched work.
+TARGETS = {"recording": "recording_number", "work": "work_number"}
+
+_D38 = dt.Decimal(38, 0)
+
+#: The Parquet contract (``usage/``, ``pools/``, ``matches/`` under the store's home,
+#: partitioned ``period=<P>/source=<S>/part-0.parquet``), shared with the ingest side.
+USAGE_SCHEMA = pa.schema([
+    ("source", pa.string()), ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()),
+    ("service", pa.string()), ("commercial_model", pa.string()), ("use_type", pa.string()),
+    ("user_id", pa.string()), ("isrc", pa.string()), ("iswc", pa.string()),
+    ("proprietary_id", pa.string()), ("title", pa.string()), ("artist", pa.string()),
+    ("album", pa.string()), ("duration_s", pa.int32()), ("plays", pa.int64()),
+    ("revenue", pa.decimal128(38, 10)), ("currency", pa.string())])
+POOLS_SCHEMA = pa.schema([
+    ("source", pa.string()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
+    ("commercial_model", pa.string()), ("user_id", pa.string()), ("currency", pa.string()),
+    ("amount_minor", pa.int64())])
+MATCHES_SCHEMA = pa.schema([
+    ("source", pa.string()), ("line", pa.int64()), ("recording_number", pa.string()),
+    ("work_number", pa.string()), ("isrc", pa.string()), ("iswc", pa.string()),
+    ("method", pa.string()), ("score", pa.float64())])
+
+
+# --------------------------------------------------------------------------- rounding
+def allocate_expr(t: ibis.Table, by: Iterable[str], amount: str, weight: str,
+                  ties: Callable[[ibis.Table], list] | Iterable[str], out: str = "amount_minor") -> ibis.Table:
+    """Add column ``out``: ``amount`` (constant within each ``by`` partition) split over ``weight``.
+
+    The same rule as :func:`obra.money.allocate` with recipients listed in ``ties``
+    order: floors of the exact shares, then one minor unit each to the largest
+    remainders, ties to the recipient that sorts first by ``ties``. A partition whose
+    weights sum to zero gets nothing (the caller books its amount as unallocated).
+    """
+    by = list(by)
+    total = t[weight].sum().over(group_by=by).cast(_D38).nullif(0)
+    product = t[amount].cast(_D38) * t[weight].cast(_D38)
+    step = t.mutate(_obra_rem=product % total,
+                    _obra_floor=((product - product % total) / total).cast("int64"))
+    left = step[amount] - step._obra_floor.sum().over(group_by=by)
+    tie_keys = ties(step) if callable(ties) else [step[k] for k in ties]
+    order = [ibis.desc(step._obra_rem)] + list(tie_keys)
+    rank = ibis.row_number().over(group_by=by, order_by=order)
+    step = step.mutate(**{out: ibis.cases((step._obra_floor.isnull(), ibis.literal(0, "int64")),
+                                          else_=step._obra_floor + ibis.ifelse(rank < left, 1, 0))
+                          .cast("int64")})
+    return step.drop("_obra_rem", "_obra_floor")
+
+
+def _item_ties(t: ibis.Table) -> list:
+    """Matched items first (by number), the unmatched bucket last: the documented tie rule."""
+    return [t.item.isnull().cast("int8"), t.item.fill_null("")]
+
+
+# --------------------------------------------------------------------------- inputs
+def matched_lines(usage: ibis.Table, matches: ibis.Table | None, target: str = "recording") -> ibis.Table:
+    """Usage lines with ``item`` = the recording (or work) number they matched, null if none.
+
+    ``matches`` may be None when the usage table already carries ``recording_number`` /
+    ``work_number`` (e.g. the output of ``match_by_id``).
+    """
+    if target not in TARGETS:
+        raise InvalidInput(Problem(f"unknown distribution target '{target}'; use recording or work",
+                                   field="target"))
+    column = TARGETS[target]
+    if matches is None:
+        if column not in usage.columns:
+            raise InvalidInput(Problem(f"usage has no '{column}' column and no matches were given",
+                                       field=column))
+        lines = usage.mutate(item=usage[column])
+    else:
+        m = matches.select("source", "line", item=matches[column])
+        lines = usage.left_join(m, ["source", "line"])
+        lines = lines.drop(*[c for c in lines.columns if c.endswith("_right")])
+    return lines
+
+
+def _pool_totals(pools: ibis.Table, subscriber: bool | None) -> ibis.Table:
+    p = pools
+    if subscriber is True:
+        p = p.filter(p.user_id.notnull())
+    elif subscriber is False:
+        p = p.filter(p.user_id.isnull())
+    keys = list(ALLOCATION_KEYS) + (["user_id"] if subscriber else [])
+    return p.group_by(keys).aggregate(pool_minor=p.amount_minor.sum().cast("int64"))
+
+
+# --------------------------------------------------------------------------- models
+@dataclass(frozen=True)
+class ArtistCentric:
+    """Parameters of an artist-centric model (all thresholds counted over the usage given).
+
+    * ``min_artist_streams`` / ``min_artist_listeners``: an artist (the usage line's
+      display artist, case-folded) reaching both in the period is *professional* and its
+      plays count ``professional_weight`` times (Deezer 2023: 1,000 streams, 500 unique
+      listeners, ×2).
+    * ``user_initiated_weight``: plays whose ``use_type`` is in ``user_initiated_use_types``
+      (the listener chose the track) count that many times (Deezer 2023: ×2).
+    * ``per_user_cap``: a subscriber's plays in a period beyond this many are scaled
+      down to it, pro rata over what they played (largest remainder, so weights stay
+      integers; Deezer 2023: 1,000).
+    * ``min_item_streams``: a recording (or work) below this many plays earns nothing and
+      its share goes to the others (Spotify 2024: 1,000 streams in 12 months: pass the
+      trailing twelve months of usage for that rule).
+    """
+
+    min_artist_streams: int = 0
+    min_artist_listeners: int = 0
+    professional_weight: int = 1
+    user_initiated_weight: int = 1
+    user_initiated_use_types: tuple[str, ...] = ("OnDemandStream", "on_demand", "user_initiated")
+    per_user_cap: int | None = None
+    min_item_streams: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("min_artist_streams", "min_artist_listeners", "min_item_streams"):
+            if getattr(self, name) < 0:
+                raise InvalidInput(Problem("must not be negative", field=name))
+        for name in ("professional_weight", "user_initiated_weight"):
+            if getattr(self, name) < 0:
+                raise InvalidInput(Problem("a weight must be a non-negative integer", field=name))
+        if self.per_user_cap is not None and self.per_user_cap <= 0:
+            raise InvalidInput(Problem("the per-user cap must be a positive number of plays",
+                                       field="per_user_cap"))
+
+
+ARTIST_CENTRIC_PRESETS: dict[str, ArtistCentric] = {
+    # Deezer / UMG "artist-centric" model, announced 2023, in force from Q4 2023.
+    "deezer-2023": ArtistCentric(min_artist_streams=1000, min_artist_listeners=500,
+                                 professional_weight=2, user_initiated_weight=2, per_user_cap=1000),
+    # Spotify, from Q1 2024: a track needs 1,000 streams in the previous 12 months to earn.
+    "spotify-2024": ArtistCentric(min_item_streams=1000),
+}
+
+
+def _pro_rata(lines: ibis.Table, pools: ibis.Table, weight: str = "plays",
+              subscriber: bool | None = None) -> tuple[ibis.Table, ibis.Table]:
+    """Allocations and unallocated pools for pro-rata over ``weight``."""
+    w = lines.group_by(list(POOL_KEYS) + ["item"]).aggregate(weight=lines[weight].sum().cast("int64"))
+    pool = _pool_totals(pools, subscriber)
+    j = w.join(pool, list(POOL_KEYS))
+    alloc = allocate_expr(j, ALLOCATION_KEYS, "pool_minor", "weight", _item_ties)
+    alloc = alloc.select(*ALLOCATION_KEYS, "item", "amount_minor")
+    played = w.filter(w.weight > 0).select(*POOL_KEYS).distinct()
+    idle = pool.anti_join(played, list(POOL_KEYS))
+    idle = idle.select(*ALLOCATION_KEYS, amount_minor=idle.pool_minor,
+                       reason=ibis.literal("pool with no plays"))
+    return alloc, idle
+
+
+def pro_rata(lines: ibis.Table, pools: ibis.Table, params: Any = None) -> tuple[ibis.Table, ibis.Table]:
+    """Each item's share of the whole pool is its share of the plays."""
+    return _pro_rata(lines, pools)
+
+
+def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None) -> tuple[ibis.Table, ibis.Table]:
+    """Each subscriber's payment follows that subscriber's own plays."""
+    keys = list(POOL_KEYS) + ["user_id"]
+    ul = lines.filter(lines.user_id.notnull())
+    ul = ul.group_by(keys + ["item"]).aggregate(weight=ul.plays.sum().cast("int64"))
+    pay = _pool_totals(pools, subscriber=True)
+    j = ul.join(pay, keys)
+    alloc = allocate_expr(j, list(ALLOCATION_KEYS) + ["user_id"], "pool_minor", "weight", _item_ties)
+    alloc = alloc.select(*ALLOCATION_KEYS, "item", "amount_minor")
+    listened = ul.filter(ul.weight > 0).select(*keys).distinct()
+    silent = pay.anti_join(listened, keys)
+    silent = silent.select(*ALLOCATION_KEYS, amount_minor=silent.pool_minor,
+                           reason=ibis.literal("subscriber with no plays"))
+    shared, idle = _pro_rata(lines, pools, subscriber=False)
+    return alloc.union(shared), silent.union(idle)
+
+
+def artist_centric(lines: ibis.Table, pools: ibis.Table,
+                   params: ArtistCentric | str | None = None) -> tuple[ibis.Table, ibis.Table]:
+    """Pro-rata over plays weighted by the artist-centric rules in ``params``."""
+    p = _artist_params(params)
+    t = lines.mutate(artist_key=lines.artist.fill_null("").lower().strip())
+    keys = list(POOL_KEYS) + ["item", "user_id", "use_type", "artist_key"]
+    t = t.group_by(keys).aggregate(plays=t.plays.sum().cast("int64"))
+    if p.per_user_cap:
+        users = t.filter(t.user_id.notnull())
+        users = users.mutate(cap=ibis.least(users.plays.sum().over(group_by=["period", "user_id"]),
+                                            ibis.literal(p.per_user_cap, "int64")).cast("int64"))
+        def ties(u: ibis.Table) -> list:
+            return [u[k].fill_null("") for k in ("territory", "service", "commercial_model")] + \
+                _item_ties(u) + [u.use_type.fill_null(""), u.artist_key]
+        users = allocate_expr(users, ["period", "user_id"], "cap", "plays", ties, out="capped")
+        users = users.mutate(plays=users.capped).drop("cap", "capped")
+        t = users.union(t.filter(t.user_id.isnull()))
+    weight = t.plays
+    if p.min_artist_streams or p.min_artist_listeners or p.professional_weight != 1:
+        raw = lines.mutate(artist_key=lines.artist.fill_null("").lower().strip())
+        pros = raw.group_by(["period", "artist_key"]).aggregate(
+            streams=raw.plays.sum(), listeners=raw.user_id.nunique())
+        pros = pros.filter((pros.streams >= p.min_artist_streams)
+                           & (pros.listeners >= p.min_artist_listeners)).mutate(professional=1)
+        t = t.left_join(pros.select("period", "artist_key", "professional"), ["period", "artist_key"])
+        t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+        weight = t.plays * ibis.ifelse(t.professional.notnull(), p.professional_weight, 1)
+    if p.user_initiated_weight != 1:
+        weight = weight * ibis.ifelse(t.use_type.isin(list(p.user_initiated_use_types)),
+                                      p.user_initiated_weight, 1)
+    t = t.mutate(weighted=weight.cast("int64"))
+    if p.min_item_streams:
+        totals = lines.filter(lines.item.notnull()).group_by("item").aggregate(item_streams=lines.plays.sum())
+        t = t.left_join(totals, "item")
+        t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+        eligible = t.item.isnull() | (t.item_streams.fill_null(0) >= p.min_item_streams)
+        t = t.mutate(weighted=ibis.ifelse(eligible, t.weighted, 0).cast("int64"))
+    return _pro_rata(t, pools, weight="weighted")
+
+
+def _artist_params(params: ArtistCentric | str | dict | None) -> ArtistCentric:
+    if params is None:
+        return ARTIST_CENTRIC_PRESETS["deezer-2023"]
+    if isinstance(params, ArtistCentric):
+        return params
+    if isinstance(params, str):
+        if params not in ARTIST_CENTRIC_PRESETS:
+            raise InvalidInput(Problem(f"unknown artist-centric preset '{params}'; known: "
+                                       f"{', '.join(sorted(ARTIST_CENTRIC_PRESETS))}", field="preset"))
+        return ARTIST_CENTRIC_PRESETS[params]
+    return ArtistCentric(**params)
+
+
+Model = Callable[[ibis.Table, ibis.Table, Any], tuple[ibis.Table, ibis.Table]]
+#: The plug point: a model is a function (lines, pools, params) -> (allocations, unallocated).
+MODELS: dict[str, Model] = {}
+
+
+def register_model(name: str, model: Model) -> None:
+    """Add a distribution model under ``name`` (``obra distribute --model NAME``)."""
+    MODELS[name] = model
+
+
+register_model("pro-rata", pro_rata)
+register_model("user-centric", user_centric)
+register_model("artist-centric", artist_centric)
+
+
+# --------------------------------------------------------------------------- a run
+@dataclass
+class Distribution:
+    """The result of one distribution run (lazy Ibis tables plus the checked totals).
+
+    ``allocations``: one row per pool × matched item with ``amount_minor``, ``plays``
+    and ``usage_lines`` (the unmatched plays' share is in ``unallocated``). ``unallocated``: money held with its ``reason``. ``lines``:
+    the matched usage lines, for drill-down. ``conservation``: per currency.
+    """
+
+    model: str
+    params: dict
+    target: str
+    allocations: ibis.Table
+    unallocated: ibis.Table
+    lines: ibis.Table
+    conservation: dict[str, Conservation] = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {"model": self.model, "params": self.params, "target": self.target,
+                "conservation": {c: asdict(v) for c, v in sorted(self.conservation.items())}}
+
+
+def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None = None,
+               model: str = "pro-rata", params: Any = None, target: str = "recording",
+               cache: bool = True) -> Distribution:
+    """Share ``pools`` over ``usage`` under ``model`` and check that money is conserved.
+
+    ``usage``, ``pools`` and ``matches`` follow the Parquet contract (see
+    ``docs/royalties.md``) and must live on the same backend. The check runs on every
+    call and raises :class:`obra.money.ConservationError` if a minor unit went missing.
+    """
+    if model not in MODELS:
+        raise InvalidInput(Problem(f"unknown distribution model '{model}'; known: "
+                                   f"{', '.join(sorted(MODELS))}", field="model"))
+    lines = matched_lines(usage, matches, target)
+    lines = lines.mutate(plays=lines.plays.cast("int64"))
+    alloc, held = MODELS[model](lines, pools, params)
+    alloc = alloc.group_by(["period", "territory", "service", "commercial_model", "currency", "item"]) \
+        .aggregate(amount_minor=alloc.amount_minor.sum().cast("int64"))
+    unmatched = alloc.filter(alloc.item.isnull())
+    held = held.union(unmatched.select(*ALLOCATION_KEYS, amount_minor=unmatched.amount_minor,
+                                       reason=ibis.literal("unmatched usage (held for claims)")))
+    alloc = alloc.filter(alloc.item.notnull())
+    played = lines.filter(lines.item.notnull())
+    played = played.group_by(list(POOL_KEYS) + ["item"]).aggregate(
+        plays=played.plays.sum().cast("int64"), usage_lines=played.count().cast("int64"))
+    alloc = alloc.left_join(played, list(POOL_KEYS) + ["item"])
+    alloc = alloc.drop(*[c for c in alloc.columns if c.endswith("_right")])
+    alloc = alloc.mutate(plays=alloc.plays.fill_null(0), usage_lines=alloc.usage_lines.fill_null(0))
+    if cache:
+        alloc, held = alloc.cache(), held.cache()
+    if model == "artist-centric":
+        shown = asdict(_artist_params(params))
+        shown["user_initiated_use_types"] = list(shown["user_initiated_use_types"])
+    else:
+        shown = {}
+    run = Distribution(model, shown, target, alloc, held, lines)
+    run.conservation = check_conserved(run, pools)
+    return run
+
+
+def check_conserved(run: Distribution, pools: ibis.Table) -> dict[str, Conservation]:
+    """Distributed + unallocated = revenue, per currency, computed in the engine and asserted."""
+    rev = pools.group_by("currency").aggregate(total=pools.amount_minor.sum()).to_pyarrow().to_pylist()
+    paid = run.allocations.group_by("currency").aggregate(total=run.allocations.amount_minor.sum()) \
+        .to_pyarrow().to_pylist()
+    held = run.unallocated.group_by("currency").aggregate(total=run.unallocated.amount_minor.sum()) \
+        .to_pyarrow().to_pylist()
+    paid_by = {r["currency"]: int(r["total"] or 0) for r in paid}
+    held_by = {r["currency"]: int(r["total"] or 0) for r in held}
+    out = {}
+    for r in rev:
+        cur = r["currency"]
+        out[cur] = assert_conserved(int(r["total"] or 0), paid_by.pop(cur, 0), held_by.pop(cur, 0),
+                                    context=f"{run.model} distribution in {cur}")
+    for cur in set(paid_by) | set(held_by):  # money in a currency no pool paid in
+        out[cur] = assert_conserved(0, paid_by.get(cur, 0), held_by.get(cur, 0),
+                                    context=f"{run.model} distribution in {cur}")
+    return out

@@ -1,0 +1,390 @@
+"""The contract waterfall: from money per recording or work to money per payee.
+
+For each item (a recording or work, by registration number) and each pool territory,
+the exact fractions of the money are worked out first, in this order:
+
+1. **CMO commission**: a collecting society's commission (``Deductions.cmo_commission``,
+   per right type) comes off the top and goes to the society.
+2. **Statutory equitable remuneration** for performers, where the territory's law grants
+   performers an unwaivable streaming remuneration (the :class:`RulePack`, built from
+   ``rules/jurisdictions.json``) *and* an operator has configured its rate. The share
+   goes to the recording's performers in equal parts.
+3. **Shares and agreement chains**: the rest follows the registered shares for the
+   right type and territory through the registry's agreement chains
+   (:func:`obra.registry.chains.resolve_payees`). Label royalty rates, publisher
+   administration fees and sub-publishing splits are agreements whose ``retained``
+   fraction the assignee keeps, so they appear in each line's agreement path.
+   Shares that do not add up to 100 % in that territory leave a remainder that is held
+   as unallocated ("no shares registered").
+
+The item's money is then split *once* over all these exact fractions by largest
+remainder (:func:`obra.royalties.distribution.allocate_expr`, the rule of
+:func:`obra.money.allocate`, ties in the documented recipient order), in the engine.
+
+Two rules work on the period's totals per agreement, after the split:
+
+* **Minimum guarantee** (``Agreement.minimum_guarantee``, minor units per use): when the
+  assignor's earnings through the agreement are below ``uses × floor``, the assignee
+  tops them up from its own earnings through that agreement; what it cannot cover is
+  reported as a shortfall owed by the assignee (it is not revenue, so it is not paid
+  out of the pool).
+* **Advances and recoupment** (``Agreement.advance``): the assignor's earnings through the
+  agreement repay the unrecouped balance first (the money goes to the assignee, who
+  paid the advance); the balance is carried forward to the next period.
+
+Both are transfers between payees and sum to zero. Every run asserts distributed +
+unallocated = revenue to the minor unit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import ibis
+import pyarrow as pa
+
+from obra.errors import InvalidInput, Problem
+from obra.model import Agreement, RightType, Share
+from obra.money import Conservation, ConservationError, assert_conserved
+from obra.registry.chains import resolve_payees
+from obra.royalties import engine as engines
+from obra.royalties.distribution import ALLOCATION_KEYS, POOL_KEYS, Distribution, allocate_expr
+
+RULES_DIR = Path(__file__).with_name("rules")
+_CONFIDENCE = {"low": 0, "medium": 1, "high": 2}
+
+#: Roles of waterfall lines, in the order recipients are listed for tie-breaking.
+ROLES = ("cmo_commission", "equitable_remuneration", "share", "unregistered")
+
+
+# --------------------------------------------------------------------------- rule pack
+@dataclass(frozen=True)
+class EquitableRemunerationRule:
+    """Performers' unwaivable streaming remuneration in one jurisdiction, with its source."""
+
+    jurisdiction: str
+    granted: bool
+    confidence: str
+    citation: str
+    collected_by: str | None
+    rate: Decimal | None  # configured by the operator; the law facts carry no rate
+    summary: str
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """Statutory remuneration rules per jurisdiction, from ``rules/jurisdictions.json``.
+
+    The law file says *whether* performers keep an unwaivable right to remuneration for
+    streaming (``remuneration.performers_unwaivable_streaming``) and who collects it, each
+    fact with a confidence (high, medium, low). It gives no rates: rates are set per
+    jurisdiction by the operator (CMO tariffs, sector agreements) and a rule applies only
+    where both the right is granted and a rate is configured. Facts below
+    ``min_confidence`` (default ``medium``) are not relied on; :meth:`notes` lists them.
+    """
+
+    rules: Mapping[str, EquitableRemunerationRule]
+    min_confidence: str = "medium"
+
+    @classmethod
+    def load(cls, rates: Mapping[str, Decimal | str] | None = None, path: Path | None = None,
+             min_confidence: str = "medium") -> "RulePack":
+        data = json.loads((path or RULES_DIR / "jurisdictions.json").read_text(encoding="utf-8"))
+        rates = {k.upper(): Decimal(str(v)) for k, v in (rates or {}).items()}
+        for code, rate in rates.items():
+            if not Decimal(0) <= rate < Decimal(1):
+                raise InvalidInput(Problem(f"equitable remuneration rate {rate} for {code} must be "
+                                           "at least 0 and below 1", field="rates"))
+        facts = {(f["jurisdiction"], f["key"]): f for f in data["facts"] if f["topic"] == "remuneration"}
+        rules = {}
+        for code in data["jurisdictions"]:
+            fact = facts.get((code, "performers_unwaivable_streaming"))
+            if fact is None:
+                continue
+            collector = facts.get((code, "collected_by"), {}).get("value")
+            rules[code] = EquitableRemunerationRule(
+                code, bool(fact["value"]), fact["confidence"], fact["citation"], collector,
+                rates.get(code), fact["summary"])
+        return cls(rules, min_confidence)
+
+    def rule_for(self, country: str) -> EquitableRemunerationRule | None:
+        """The rule that applies in ``country``, or None (not granted, unsure, or no rate)."""
+        rule = self.rules.get(country)
+        if rule is None or not rule.granted or rule.rate is None or rule.rate == 0:
+            return None
+        if _CONFIDENCE[rule.confidence] < _CONFIDENCE[self.min_confidence]:
+            return None
+        return rule
+
+    def notes(self) -> list[str]:
+        """What the pack does not apply and why (shown on statements and in run reports)."""
+        out = []
+        for code, rule in sorted(self.rules.items()):
+            if not rule.granted:
+                continue
+            if _CONFIDENCE[rule.confidence] < _CONFIDENCE[self.min_confidence]:
+                out.append(f"{code}: performers' streaming remuneration is reported with {rule.confidence} "
+                           f"confidence only ({rule.citation}); not applied")
+            elif rule.rate is None:
+                out.append(f"{code}: performers keep an unwaivable streaming remuneration "
+                           f"({rule.citation}); no rate configured, not applied")
+        return out
+
+
+@dataclass(frozen=True)
+class Deductions:
+    """Commissions taken off the top: ``cmo_commission`` maps a right type to a rate."""
+
+    cmo_party: int | str | None = None
+    cmo_commission: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def rate(self, right_type: str) -> Decimal:
+        return Decimal(str(self.cmo_commission.get(str(right_type), 0)))
+
+
+# --------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class ItemRights:
+    """What the waterfall needs to know about one recording or work (plain data)."""
+
+    item: str  # registration number, as in the distribution's ``item`` column
+    kind: str = "recording"  # "recording" | "work"
+    shares: tuple[Share, ...] = ()
+    performers: tuple[int | str, ...] = ()
+    title: str | None = None
+
+
+def period_start(period: str) -> date:
+    """First day of a period: ``2015-02`` → 2015-02-01, ``2015-Q4`` → 2015-10-01, ``2015`` → 2015-01-01."""
+    try:
+        if "-Q" in period:
+            year, q = period.split("-Q")
+            return date(int(year), 3 * (int(q) - 1) + 1, 1)
+        if len(period) == 4:
+            return date(int(period), 1, 1)
+        year, month = period.split("-")[:2]
+        return date(int(year), int(month), 1)
+    except (ValueError, IndexError):
+        raise InvalidInput(Problem(f"'{period}' is not a period (use YYYY-MM, YYYY-Qn or YYYY)",
+                                   field="period")) from None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    party: str | None  # None: held as unallocated
+    role: str
+    path: str  # agreement ids joined with ">" (or the law cited for equitable remuneration)
+    fraction: Fraction
+
+
+def split_item(rights: ItemRights | None, agreements: list[Agreement], right_type: str, country: str,
+               on_date: date, rules: RulePack | None, deductions: Deductions | None) -> list[Recipient]:
+    """The exact fractions of one item's money in one country, summing to exactly 1."""
+    out: list[Recipient] = []
+    rest = Fraction(1)
+    if deductions and deductions.cmo_party is not None:
+        c = Fraction(deductions.rate(right_type))
+        if c:
+            out.append(Recipient(str(deductions.cmo_party), "cmo_commission", "", c))
+            rest -= c
+    if rights is None:
+        out.append(Recipient(None, "unregistered", "", rest))
+        return out
+    rule = rules.rule_for(country) if rules and rights.kind == "recording" else None
+    if rule and rights.performers:
+        er = rest * Fraction(rule.rate)
+        each = er / len(rights.performers)
+        for performer in sorted({str(p) for p in rights.performers}):
+            out.append(Recipient(performer, "equitable_remuneration", f"law:{rule.jurisdiction}", each))
+        rest -= each * len({str(p) for p in rights.performers})
+    placed = Fraction(0)
+    for payee in resolve_payees(rights.shares, agreements, right_type, country, on_date, rights.item):
+        f = rest * payee.fraction
+        out.append(Recipient(str(payee.party), "share", ">".join(str(a) for a in payee.path), f))
+        placed += f
+    if rest - placed:
+        out.append(Recipient(None, "unregistered", "", rest - placed))
+    total = sum((r.fraction for r in out), Fraction(0))
+    if total != 1:
+        raise ConservationError(f"the waterfall of {rights.item} in {country} sums to {total}, not 1")
+    return out
+
+
+def _integer_weights(recipients: list[Recipient]) -> list[int]:
+    den = 1
+    for r in recipients:
+        den = den * r.fraction.denominator // math.gcd(den, r.fraction.denominator)
+    weights = [r.fraction.numerator * (den // r.fraction.denominator) for r in recipients]
+    if max(weights, default=0) >= 2 ** 62:
+        raise InvalidInput(Problem("the shares and agreement rates of one item have too many decimals "
+                                   "to split exactly (the common denominator exceeds 2^62)", field="shares"))
+    return weights
+
+
+# --------------------------------------------------------------------------- run
+@dataclass(frozen=True)
+class Adjustment:
+    """A period-level transfer between two payees (recoupment or minimum-guarantee top-up)."""
+
+    kind: str  # "recoupment" | "minimum_guarantee"
+    agreement: int | str
+    currency: str
+    from_party: str
+    to_party: str
+    amount_minor: int
+    note: str
+
+
+@dataclass
+class Waterfall:
+    """Payee lines (lazy Ibis table), period adjustments, balances and the checked totals."""
+
+    distribution: Distribution
+    lines: ibis.Table  # pool keys, currency, item, payee, role, path, fraction, amount_minor, plays, usage_lines
+    unallocated: ibis.Table
+    adjustments: list[Adjustment]
+    opening_balances: dict[str, int]
+    closing_balances: dict[str, int]
+    shortfalls: list[dict]
+    notes: list[str]
+    conservation: dict[str, Conservation]
+
+
+def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agreements: Iterable[Agreement],
+                  right_type: str | None = None, rules: RulePack | None = None,
+                  deductions: Deductions | None = None, balances: Mapping[str, int] | None = None,
+                  con: Any = None) -> Waterfall:
+    """Split a distribution's money per item over payees; apply guarantees and recoupment.
+
+    ``balances`` maps an agreement id (as a string) to its unrecouped advance at the start
+    of the period (from the previous period's ``closing_balances``); an agreement with an
+    advance that is not in it starts with its whole advance unrecouped.
+    """
+    right_type = str(right_type or (RightType.MAKING_AVAILABLE if distribution.target == "recording"
+                                    else RightType.PERFORMANCE))
+    rights_by_item = {r.item: r for r in rights}
+    agreements = list(agreements)
+    alloc = distribution.allocations
+    con = con or alloc._find_backend()
+    keys = alloc.select("period", "territory", "item").distinct().to_pyarrow().to_pylist()
+
+    cache: dict[tuple, list[Recipient]] = {}
+    cols: dict[str, list] = defaultdict(list)
+    for k in keys:
+        key = (k["item"], k["territory"], period_start(k["period"]))
+        if key not in cache:
+            cache[key] = split_item(rights_by_item.get(k["item"]), agreements, right_type, k["territory"],
+                                    key[2], rules, deductions)
+        recipients = cache[key]
+        for order, (r, w) in enumerate(zip(recipients, _integer_weights(recipients))):
+            cols["period"].append(k["period"])
+            cols["territory"].append(k["territory"])
+            cols["item"].append(k["item"])
+            cols["payee"].append(r.party)
+            cols["role"].append(r.role)
+            cols["path"].append(r.path)
+            cols["fraction"].append(f"{r.fraction.numerator}/{r.fraction.denominator}")
+            cols["weight"].append(w)
+            cols["recipient_order"].append(order)
+    schema = pa.schema([("period", pa.string()), ("territory", pa.string()), ("item", pa.string()),
+                        ("payee", pa.string()), ("role", pa.string()), ("path", pa.string()),
+                        ("fraction", pa.string()), ("weight", pa.int64()), ("recipient_order", pa.int32())])
+    splits = engines.table(con, pa.table({n: cols.get(n, []) for n in schema.names}, schema=schema))
+
+    j = alloc.join(splits, ["period", "territory", "item"])
+    j = allocate_expr(j, list(ALLOCATION_KEYS) + ["item"], "amount_minor", "weight",
+                      lambda t: [t.recipient_order], out="payee_minor")
+    j = j.select(*ALLOCATION_KEYS, "item", "payee", "role", "path", "fraction", "recipient_order",
+                 "plays", "usage_lines", amount_minor=j.payee_minor).cache()
+    lines = j.filter(j.payee.notnull())
+    residual = j.filter(j.payee.isnull())
+    held = distribution.unallocated.select(*ALLOCATION_KEYS, "amount_minor", "reason").union(
+        residual.select(*ALLOCATION_KEYS, "amount_minor",
+                        reason=ibis.literal("no shares registered for this territory")))
+
+    # --- period-level rules per agreement, on totals pulled from the engine
+    by_id = {str(a.id): a for a in agreements if a.id is not None}
+    special = [a for a in by_id.values() if a.advance or a.minimum_guarantee]
+    adjustments: list[Adjustment] = []
+    shortfalls: list[dict] = []
+    opening = {k: int(v) for k, v in (balances or {}).items()}
+    closing = dict(opening)
+    if special:
+        tot = lines.filter(lines.path != "").group_by(["payee", "path", "currency"]).aggregate(
+            amount=lines.amount_minor.sum(), plays=lines.plays.sum()).to_pyarrow().to_pylist()
+        for a in sorted(special, key=lambda a: str(a.id)):
+            aid = str(a.id)
+            assignor, assignee = str(a.assignor), str(a.assignee)
+            mine = [r for r in tot if r["payee"] == assignor and r["path"].split(">")[-1] == aid
+                    and r["currency"] == a.currency]
+            theirs = [r for r in tot if r["payee"] == assignee and aid in r["path"].split(">")
+                      and r["currency"] == a.currency]
+            earned = sum(int(r["amount"]) for r in mine)
+            kept = sum(int(r["amount"]) for r in theirs)
+            if a.minimum_guarantee:
+                uses = sum(int(r["plays"]) for r in mine)
+                floor = uses * a.minimum_guarantee
+                if earned < floor:
+                    top_up = min(floor - earned, kept)
+                    if top_up:
+                        adjustments.append(Adjustment(
+                            "minimum_guarantee", a.id, a.currency, assignee, assignor, top_up,
+                            f"per-use floor {a.minimum_guarantee} x {uses} uses = {floor}; earned {earned}"))
+                        earned += top_up
+                        kept -= top_up
+                    if floor - earned > 0:
+                        shortfalls.append({"agreement": a.id, "owed_by": assignee, "owed_to": assignor,
+                                           "currency": a.currency, "amount_minor": floor - earned})
+            if a.advance:
+                balance = opening.get(aid, a.advance)
+                recouped = min(balance, max(earned, 0))
+                if recouped:
+                    adjustments.append(Adjustment(
+                        "recoupment", a.id, a.currency, assignor, assignee, recouped,
+                        f"advance {a.advance}; unrecouped at start {balance}, carried forward {balance - recouped}"))
+                closing[aid] = balance - recouped
+                opening.setdefault(aid, balance)
+
+    run = Waterfall(distribution, lines, held, adjustments, opening, closing, shortfalls,
+                    rules.notes() if rules else [], {})
+    run.conservation = check_waterfall(run)
+    return run
+
+
+def check_waterfall(run: Waterfall) -> dict[str, Conservation]:
+    """Per currency: payee lines + unallocated = the distribution's revenue; adjustments net to zero."""
+    paid = {r["currency"]: int(r["t"] or 0) for r in run.lines.group_by("currency").aggregate(
+        t=run.lines.amount_minor.sum()).to_pyarrow().to_pylist()}
+    held = {r["currency"]: int(r["t"] or 0) for r in run.unallocated.group_by("currency").aggregate(
+        t=run.unallocated.amount_minor.sum()).to_pyarrow().to_pylist()}
+    out = {}
+    for cur, c in run.distribution.conservation.items():
+        out[cur] = assert_conserved(c.revenue, paid.get(cur, 0), held.get(cur, 0),
+                                    context=f"waterfall in {cur}")
+    net: dict[tuple, int] = defaultdict(int)
+    for a in run.adjustments:
+        net[(a.currency, a.from_party)] -= a.amount_minor
+        net[(a.currency, a.to_party)] += a.amount_minor
+    if sum(net.values()) != 0:
+        raise ConservationError("waterfall adjustments do not net to zero")
+    return out
+
+
+def payee_totals(run: Waterfall) -> dict[tuple[str, str], int]:
+    """(payee, currency) → net amount for the period (lines plus adjustments)."""
+    rows = run.lines.group_by(["payee", "currency"]).aggregate(t=run.lines.amount_minor.sum()) \
+        .to_pyarrow().to_pylist()
+    out = {(r["payee"], r["currency"]): int(r["t"]) for r in rows}
+    for a in run.adjustments:
+        out[(a.from_party, a.currency)] = out.get((a.from_party, a.currency), 0) - a.amount_minor
+        out[(a.to_party, a.currency)] = out.get((a.to_party, a.currency), 0) + a.amount_minor
+    return out
