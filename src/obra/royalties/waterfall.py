@@ -257,6 +257,7 @@ class Waterfall:
     shortfalls: list[dict]
     notes: list[str]
     conservation: dict[str, Conservation]
+    agreements: list[Agreement] = field(default_factory=list)
 
 
 def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agreements: Iterable[Agreement],
@@ -355,7 +356,7 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
                 opening.setdefault(aid, balance)
 
     run = Waterfall(distribution, lines, held, adjustments, opening, closing, shortfalls,
-                    rules.notes() if rules else [], {})
+                    rules.notes() if rules else [], {}, agreements)
     run.conservation = check_waterfall(run)
     return run
 

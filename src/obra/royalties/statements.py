@@ -1,0 +1,334 @@
+"""Royalty statements: what each payee is paid, and why, down to the usage lines.
+
+A statement is one JSON document per payee and period. Every amount line names the
+pool it came from (period, territory, service, commercial model), the recording or
+work, the distribution model, the agreement path and the exact fraction (share) that
+produced it, and the usage lines behind it (per source file: line ranges, or first/last
+line and count when ``detail="summary"``). Period-level adjustments (recoupment of
+advances, minimum-guarantee top-ups) and the advance balances carried forward follow,
+then totals per currency and the change from the previous period's statement.
+
+Statements are deterministic: the same inputs give byte-identical JSON, CSV, HTML and
+PDF files, and ``content_hash`` (SHA-256 of the canonical JSON without the hash itself)
+identifies the content whatever the format.
+
+Access: a creator may read only statements addressed to their own party;
+:func:`check_access` is what the CLI and the API call.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+import ibis
+from jinja2 import Environment, select_autoescape
+
+from obra.errors import AuthenticationRequired, NotFound, PermissionDenied
+from obra.money import format_money, from_minor
+from obra.royalties.distribution import POOL_KEYS
+from obra.royalties.waterfall import Waterfall
+
+FORMATS = ("json", "csv", "html", "pdf")
+STATEMENT_VERSION = 1
+
+
+# --------------------------------------------------------------------------- access
+def check_access(principal: Any, payee: str | int) -> None:
+    """Raise unless ``principal`` may read ``payee``'s statement.
+
+    Admins and the roles allowed ``read_statements_any`` (CMO, office staff) read every
+    statement; a creator (or any other role with a party) reads only their own party's.
+    """
+    if principal is None or getattr(principal.role, "value", principal.role) == "public":
+        raise AuthenticationRequired("reading a statement needs an authenticated principal (a token)")
+    can = getattr(principal, "can", None)
+    if can is not None and can("read_statements_any"):
+        return
+    party = getattr(principal, "party_id", None)
+    if party is not None and str(party) == str(payee):
+        return
+    raise PermissionDenied(f"principal '{principal.name}' may read only its own statements "
+                           f"(party {party if party is not None else 'none'}), not those of payee {payee}")
+
+
+# --------------------------------------------------------------------------- build
+def _ranges(numbers: list[int]) -> str:
+    numbers = sorted(numbers)
+    out, start, prev = [], None, None
+    for n in numbers:
+        if start is None:
+            start = prev = n
+        elif n == prev + 1:
+            prev = n
+        else:
+            out.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = prev = n
+    if start is not None:
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+    return ",".join(out)
+
+
+def _usage(run: Waterfall, items: list[str] | None, detail: str) -> dict[tuple, list[dict]]:
+    """Drill-down per (pool, item): the usage lines, per source file."""
+    lines = run.distribution.lines
+    lines = lines.filter(lines.item.notnull())
+    if items is not None:
+        lines = lines.filter(lines.item.isin(items))
+    keys = list(POOL_KEYS) + ["item", "source"]
+    if detail == "lines":
+        island = lines.line - ibis.row_number().over(group_by=keys, order_by=lines.line)
+        lines = lines.mutate(island=island)
+        rows = lines.group_by(keys + ["island"]).aggregate(
+            first=lines.line.min(), last=lines.line.max(), plays=lines.plays.sum())
+    else:
+        rows = lines.group_by(keys).aggregate(first=lines.line.min(), last=lines.line.max(),
+                                              count=lines.count(), plays=lines.plays.sum())
+    out: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for r in rows.to_pyarrow().to_pylist():
+        key = tuple(r[k] for k in POOL_KEYS) + (r["item"],)
+        entry = out[key].setdefault(r["source"], {"source": r["source"], "spans": [], "plays": 0, "lines": 0})
+        entry["plays"] += int(r["plays"])
+        if detail == "lines":
+            entry["spans"].append((int(r["first"]), int(r["last"])))
+            entry["lines"] += int(r["last"]) - int(r["first"]) + 1
+        else:
+            entry["spans"].append((int(r["first"]), int(r["last"])))
+            entry["lines"] += int(r["count"])
+    result = {}
+    for key, by_source in out.items():
+        items_out = []
+        for source in sorted(by_source):
+            e = by_source[source]
+            spans = sorted(e["spans"])
+            if detail == "lines":
+                text = ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
+            else:
+                text = f"{spans[0][0]}..{spans[-1][1]}"
+            items_out.append({"source": source, "lines": text, "line_count": e["lines"], "plays": e["plays"]})
+        result[key] = items_out
+    return result
+
+
+def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, detail: str = "summary",
+                     previous: dict[str, dict] | None = None, titles: dict[str, str] | None = None) -> dict[str, dict]:
+    """One statement (a JSON-ready dict with its ``content_hash``) per payee of the run.
+
+    ``payees`` limits the statements built (default: every payee). ``detail`` is
+    ``"lines"`` (exact line ranges per source; for one payee or a few) or ``"summary"``
+    (first..last line and the count per source; for whole runs). ``previous`` maps a
+    payee to its previous statement, for period-over-period figures.
+    """
+    lines = run.lines
+    wanted = None if payees is None else sorted({str(p) for p in payees})
+    if wanted is not None:
+        lines = lines.filter(lines.payee.isin(wanted))
+    order = list(POOL_KEYS) + ["currency", "item", "recipient_order"]
+    rows = lines.order_by(["payee"] + order).to_pyarrow().to_pylist()
+    items = sorted({r["item"] for r in rows}) if wanted is not None else None
+    usage = _usage(run, items, detail) if rows else {}
+    dist = run.distribution
+    by_payee: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        key = tuple(r[k] for k in POOL_KEYS) + (r["item"],)
+        by_payee[r["payee"]].append({
+            **{k: r[k] for k in POOL_KEYS}, "currency": r["currency"], "item": r["item"],
+            "title": (titles or {}).get(r["item"]), "role": r["role"],
+            "agreement_path": r["path"].split(">") if r["path"] else [], "share": r["fraction"],
+            "amount_minor": int(r["amount_minor"]), "amount": str(from_minor(int(r["amount_minor"]), r["currency"])),
+            "plays": int(r["plays"]), "usage": usage.get(key, []),
+        })
+    adjustments: dict[str, list[dict]] = defaultdict(list)
+    for a in run.adjustments:
+        for party, sign in ((a.from_party, -1), (a.to_party, 1)):
+            adjustments[party].append({"kind": a.kind, "agreement": str(a.agreement), "currency": a.currency,
+                                       "amount_minor": sign * a.amount_minor,
+                                       "amount": str(from_minor(sign * a.amount_minor, a.currency)),
+                                       "counterparty": a.to_party if sign < 0 else a.from_party, "note": a.note})
+    agreements = {str(a.id): a for a in run.agreements}
+    everyone = sorted(set(by_payee) | (set(adjustments) if wanted is None else set(adjustments) & set(wanted)))
+    out = {}
+    for payee in everyone:
+        plines = by_payee.get(payee, [])
+        totals: dict[str, dict] = {}
+        for cur in sorted({ln["currency"] for ln in plines} | {a["currency"] for a in adjustments.get(payee, [])}):
+            gross = sum(ln["amount_minor"] for ln in plines if ln["currency"] == cur)
+            adj = sum(a["amount_minor"] for a in adjustments.get(payee, []) if a["currency"] == cur)
+            prev = ((previous or {}).get(payee) or {}).get("totals", {}).get(cur, {}).get("net_minor")
+            totals[cur] = {"gross_minor": gross, "adjustments_minor": adj, "net_minor": gross + adj,
+                           "net": str(from_minor(gross + adj, cur)),
+                           "previous_net_minor": prev,
+                           "change_minor": None if prev is None else gross + adj - prev}
+        balances = []
+        for aid in sorted(set(run.opening_balances) | set(run.closing_balances)):
+            a = agreements.get(aid)
+            if a is not None and str(a.assignor) == payee:
+                balances.append({"agreement": aid, "currency": a.currency,
+                                 "unrecouped_opening_minor": run.opening_balances.get(aid, a.advance),
+                                 "unrecouped_closing_minor": run.closing_balances.get(aid, a.advance)})
+        shortfalls = [s for s in run.shortfalls if str(s["owed_to"]) == payee or str(s["owed_by"]) == payee]
+        statement = {
+            "statement_version": STATEMENT_VERSION,
+            "payee": payee,
+            "periods": sorted({ln["period"] for ln in plines}),
+            "model": {"name": dist.model, "params": dist.params, "target": dist.target},
+            "lines": plines,
+            "adjustments": adjustments.get(payee, []),
+            "advance_balances": balances,
+            "guarantee_shortfalls": [{**s, "agreement": str(s["agreement"])} for s in shortfalls],
+            "totals": totals,
+            "notes": list(run.notes),
+            "rounding": "each item's money is split once over exact fractions by largest remainder; "
+                        "ties go to the recipient listed first (commission, equitable remuneration, shares "
+                        "by party and agreement path)",
+        }
+        statement["content_hash"] = content_hash(statement)
+        out[payee] = statement
+    return out
+
+
+def content_hash(statement: dict) -> str:
+    """SHA-256 of the canonical JSON of a statement without its ``content_hash``."""
+    body = {k: v for k, v in statement.items() if k != "content_hash"}
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- render
+CSV_COLUMNS = ("payee", "period", "territory", "service", "commercial_model", "currency", "item", "title",
+               "role", "agreement_path", "share", "plays", "amount_minor", "amount", "usage")
+
+
+def to_json(statement: dict) -> bytes:
+    return json.dumps(statement, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+
+def to_csv(statement: dict) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for ln in statement["lines"]:
+        usage = "; ".join(f"{u['source']}:{u['lines']}" for u in ln["usage"])
+        w.writerow([statement["payee"], ln["period"], ln["territory"], ln["service"], ln["commercial_model"],
+                    ln["currency"], ln["item"], ln["title"] or "", ln["role"], ">".join(ln["agreement_path"]),
+                    ln["share"], ln["plays"], ln["amount_minor"], ln["amount"], usage])
+    for a in statement["adjustments"]:
+        w.writerow([statement["payee"], "", "", "", "", a["currency"], "", "", a["kind"], a["agreement"], "",
+                    "", a["amount_minor"], a["amount"], a["note"]])
+    w.writerow([])
+    w.writerow(["content_hash", statement["content_hash"]])
+    return buf.getvalue().encode("utf-8")
+
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Royalty statement {{ s.payee }}</title>
+<meta name="generator" content="Obra">
+<style>
+body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; color: #222; margin: 1.5em; }
+h1 { font-size: 15pt; margin-bottom: 0.2em; } h2 { font-size: 12pt; margin-top: 1.4em; }
+table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #ddd; padding: 3px 5px;
+ text-align: left; vertical-align: top; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.muted { color: #666; font-size: 8.5pt; } .total td { font-weight: bold; border-top: 2px solid #444; }
+@page { size: A4 landscape; margin: 1.2cm; }
+</style></head><body>
+<h1>Royalty statement — payee {{ s.payee }}</h1>
+<p>Period{{ 's' if s.periods|length > 1 }} {{ s.periods|join(', ') }} · model <b>{{ s.model.name }}</b>
+ (distributed to each {{ s.model.target }}){% if s.model.params %} · parameters
+ {% for k, v in s.model.params|dictsort %}{{ k }}={{ v }}{{ ', ' if not loop.last }}{% endfor %}{% endif %}</p>
+<h2>Totals</h2>
+<table><tr><th>Currency</th><th class="n">Earned</th><th class="n">Adjustments</th><th class="n">Net</th>
+<th class="n">Previous period</th><th class="n">Change</th></tr>
+{% for cur, t in s.totals|dictsort %}<tr><td>{{ cur }}</td><td class="n">{{ money(t.gross_minor, cur) }}</td>
+<td class="n">{{ money(t.adjustments_minor, cur) }}</td><td class="n"><b>{{ money(t.net_minor, cur) }}</b></td>
+<td class="n">{{ money(t.previous_net_minor, cur) if t.previous_net_minor is not none else '—' }}</td>
+<td class="n">{{ money(t.change_minor, cur) if t.change_minor is not none else '—' }}</td></tr>{% endfor %}
+</table>
+<h2>How each amount was earned</h2>
+<p class="muted">Each line: the pool (period, territory, service, commercial model), the {{ s.model.target }},
+your role, the chain of agreements the money flowed through, your exact share of the item's money, and the
+usage lines (source file: line numbers) behind it.</p>
+<table><tr><th>Pool</th><th>Item</th><th>Role</th><th>Agreement path</th><th class="n">Share</th>
+<th class="n">Plays</th><th class="n">Amount</th><th>Usage lines</th></tr>
+{% for l in s.lines %}<tr><td>{{ l.period }} {{ l.territory }} {{ l.service }} {{ l.commercial_model }}</td>
+<td>{{ l.item }}{% if l.title %}<br><span class="muted">{{ l.title }}</span>{% endif %}</td>
+<td>{{ l.role|replace('_', ' ') }}</td><td>{{ l.agreement_path|join(' → ') or 'direct' }}</td>
+<td class="n">{{ l.share }}</td><td class="n">{{ l.plays }}</td><td class="n">{{ money(l.amount_minor, l.currency) }}</td>
+<td class="muted">{% for u in l.usage %}{{ u.source }}: {{ u.lines }} ({{ u.line_count }} lines){{ '; ' if not loop.last }}{% endfor %}</td></tr>
+{% endfor %}</table>
+{% if s.adjustments %}<h2>Adjustments</h2><table><tr><th>Kind</th><th>Agreement</th><th>Counterparty</th>
+<th class="n">Amount</th><th>Note</th></tr>{% for a in s.adjustments %}<tr><td>{{ a.kind|replace('_', ' ') }}</td>
+<td>{{ a.agreement }}</td><td>{{ a.counterparty }}</td><td class="n">{{ money(a.amount_minor, a.currency) }}</td>
+<td class="muted">{{ a.note }}</td></tr>{% endfor %}</table>{% endif %}
+{% if s.advance_balances %}<h2>Advances</h2><table><tr><th>Agreement</th><th class="n">Unrecouped at start</th>
+<th class="n">Unrecouped carried forward</th></tr>{% for b in s.advance_balances %}<tr><td>{{ b.agreement }}</td>
+<td class="n">{{ money(b.unrecouped_opening_minor, b.currency) }}</td>
+<td class="n">{{ money(b.unrecouped_closing_minor, b.currency) }}</td></tr>{% endfor %}</table>{% endif %}
+{% if s.guarantee_shortfalls %}<h2>Minimum-guarantee shortfalls</h2><ul>{% for g in s.guarantee_shortfalls %}
+<li>agreement {{ g.agreement }}: {{ money(g.amount_minor, g.currency) }} owed by {{ g.owed_by }} to {{ g.owed_to }}</li>
+{% endfor %}</ul>{% endif %}
+<h2>Rules</h2><p class="muted">Rounding: {{ s.rounding }}.</p>
+{% for n in s.notes %}<p class="muted">{{ n }}</p>{% endfor %}
+<p class="muted">Content hash (SHA-256): {{ s.content_hash }}</p>
+</body></html>
+"""
+
+_env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+_env.globals["money"] = format_money
+_template = _env.from_string(_TEMPLATE)
+
+
+def to_html(statement: dict) -> bytes:
+    return _template.render(s=statement).encode("utf-8")
+
+
+def to_pdf(statement: dict) -> bytes:
+    """PDF via WeasyPrint, with no dates or random ids so the bytes depend on content only."""
+    from weasyprint import HTML
+
+    html = to_html(statement).decode("utf-8")
+    pdf = HTML(string=html).write_pdf(identifier=statement["content_hash"][:32].encode("ascii"),
+                                      full_fonts=True)
+    return pdf
+
+
+RENDERERS = {"json": to_json, "csv": to_csv, "html": to_html, "pdf": to_pdf}
+
+
+def render(statement: dict, fmt: str) -> bytes:
+    if fmt not in RENDERERS:
+        from obra.errors import InvalidInput, Problem
+        raise InvalidInput(Problem(f"unknown statement format '{fmt}'; use one of {', '.join(FORMATS)}",
+                                   field="format"))
+    return RENDERERS[fmt](statement)
+
+
+def write_statements(statements: dict[str, dict], directory: Path, formats: Iterable[str] = ("json", "csv")) -> dict:
+    """Write each statement in ``formats`` under ``directory``; returns payee → {format: path}."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: dict[str, dict[str, str]] = {}
+    for payee, st in sorted(statements.items()):
+        periods = "_".join(st["periods"]) or "none"
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in payee)
+        for fmt in formats:
+            path = directory / f"statement-{safe}-{periods}.{fmt}"
+            data = render(st, fmt)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+            written.setdefault(payee, {})[fmt] = str(path)
+    return written
+
+
+def load_statement(path: Path) -> dict:
+    if not path.exists():
+        raise NotFound(f"no statement at {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
