@@ -91,7 +91,7 @@ def ipi_name_check(nine_digits: str) -> str:
 def parse_ipi_name(value: str | int, field: str = "ipi") -> str:
     """Validate an IPI name number and return it zero-padded to 11 digits."""
     raw = re.sub(r"\s", "", str(value if value is not None else ""))
-    if not raw.isdigit() or not 9 <= len(raw) <= 11:
+    if not raw.isdigit() or not 1 <= len(raw) <= 11:
         raise _fail(field, f"'{value}' is not an IPI name number: expected 11 digits")
     raw = raw.zfill(11)
     expected = ipi_name_check(raw[:9])

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI): routes translate HTTP into core calls, nothing more."""

@@ -1,0 +1,95 @@
+"""What every CLI command shares: the store, the caller's principal, output, and errors.
+
+Commands print human-readable output with rich, or exactly one JSON document with
+``--json`` (for scripts). Errors become a message on stderr and an exit code:
+2 invalid input, 3 not found, 4 not authenticated, 5 not permitted, 1 anything else we
+raised on purpose.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from obra.access import Principal, authenticate
+from obra.errors import AuthenticationRequired, InvalidInput, NotFound, ObraError, PermissionDenied
+from obra.store import Settings, Store
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+EXIT_CODES = {InvalidInput: 2, NotFound: 3, AuthenticationRequired: 4, PermissionDenied: 5}
+
+
+def open_store(migrate: bool = True) -> Store:
+    """The store configured by ``OBRA_HOME`` / ``OBRA_DATABASE_URL`` / ``OBRA_OFFICE``."""
+    return Store.open(migrate=migrate)
+
+
+def credentials_path() -> Path:
+    return Settings.from_env().home / "credentials.json"
+
+
+def current_principal(store: Store, token: str | None = None) -> Principal:
+    """The caller: ``--token``, else ``OBRA_TOKEN``, else the local admin token written by ``obra init``."""
+    token = token or os.environ.get("OBRA_TOKEN")
+    if not token:
+        path = credentials_path()
+        if path.exists():
+            token = json.loads(path.read_text()).get("token")
+    return authenticate(store, token)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON or through ``render`` (default: pretty JSON via rich)."""
+    if as_json:
+        sys.stdout.write(to_json(data) + "\n")
+    elif render is not None:
+        render(data)
+    else:
+        console.print_json(to_json(data))
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn Obra's errors into a clear message and an exit code instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ObraError as exc:
+            code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+            err_console.print(Text("error: ", style="bold red") + Text(str(exc)))
+            raise typer.Exit(code) from None
+
+    return wrapper

@@ -1,0 +1,65 @@
+"""The `obra` command line, run as a user would (Typer's runner, a real store in OBRA_HOME)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from obra.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "obra-home"))
+    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("OBRA_TOKEN", raising=False)
+    result = runner.invoke(app, ["init", "--json"])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "obra-home"
+
+
+def _json(args):
+    result = runner.invoke(app, args + ["--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_register_ai_generated_work_and_show_its_disclosure(home):
+    created = _json(["register", "--title", "Canción del Algoritmo", "--mode", "ai_generated",
+                     "--ai-system", "Suno v4.5", "--ai-contribution", "music and vocals",
+                     "--human-contribution", "lyrics", "--excluded", "AI-generated audio"])
+    shown = _json(["show", created["number"]])
+    disclosure = shown["record"]["disclosure"]
+    assert shown["record"]["creation_mode"] == "ai_generated"
+    assert disclosure["systems"] == [{"name": "Suno", "version": "v4.5", "provider": None}]
+    assert disclosure["human_contribution"] == "lyrics"
+    assert disclosure["excluded_material"] == "AI-generated audio"
+
+
+def test_search_finds_cancion_for_cancion_without_accent(home):
+    _json(["register", "--title", "Canción"])
+    _json(["register", "--title", "Song"])
+    assert [r["title"] for r in _json(["search", "cancion"])] == ["Canción"]
+
+
+def test_bad_input_exits_2_with_field_and_writes_nothing(home):
+    result = runner.invoke(app, ["register", "--title", "X", "--iswc", "T-034.524.680-2"])
+    assert result.exit_code == 2
+    assert "iswc" in result.stderr and "the digits give 1" in result.stderr
+    assert _json(["search", "x"]) == []
+
+
+def test_import_rejects_a_batch_with_one_bad_row(home, tmp_path):
+    path = tmp_path / "parties.csv"
+    path.write_text("key,name,ipi\na,Ana,00014107338\nb,Bruno,00014107339\n")
+    result = runner.invoke(app, ["import", str(path), "--entity", "parties"])
+    assert result.exit_code == 2
+    assert f"{path}:3: field 'ipi'" in result.stderr
+
+
+def test_writes_with_a_bad_token_exit_4(home, monkeypatch):
+    monkeypatch.setenv("OBRA_TOKEN", "obra_not-a-token")
+    result = runner.invoke(app, ["register", "--title", "X"])
+    assert result.exit_code == 4
