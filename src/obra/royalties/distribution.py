@@ -53,23 +53,8 @@ TARGETS = {"recording": "recording_number", "work": "work_number"}
 
 _D38 = dt.Decimal(38, 0)
 
-#: The Parquet contract (``usage/``, ``pools/``, ``matches/`` under the store's home,
-#: partitioned ``period=<P>/source=<S>/part-0.parquet``), shared with the ingest side.
-USAGE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()),
-    ("service", pa.string()), ("commercial_model", pa.string()), ("use_type", pa.string()),
-    ("user_id", pa.string()), ("isrc", pa.string()), ("iswc", pa.string()),
-    ("proprietary_id", pa.string()), ("title", pa.string()), ("artist", pa.string()),
-    ("album", pa.string()), ("duration_s", pa.int32()), ("plays", pa.int64()),
-    ("revenue", pa.decimal128(38, 10)), ("currency", pa.string())])
-POOLS_SCHEMA = pa.schema([
-    ("source", pa.string()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
-    ("commercial_model", pa.string()), ("user_id", pa.string()), ("currency", pa.string()),
-    ("amount_minor", pa.int64())])
-MATCHES_SCHEMA = pa.schema([
-    ("source", pa.string()), ("line", pa.int64()), ("recording_number", pa.string()),
-    ("work_number", pa.string()), ("isrc", pa.string()), ("iswc", pa.string()),
-    ("method", pa.string()), ("score", pa.float64())])
+#: The Parquet contract shared with ingest (see :mod:`obra.royalties.usage_store`).
+from obra.royalties.usage_store import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- rounding

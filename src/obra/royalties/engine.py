@@ -88,3 +88,19 @@ def read_parquet(con: Any, paths: list[str] | str, name: str | None = None) -> i
         con._session.read.parquet(*files).createOrReplaceTempView(name)
         return con.table(name)
     return con.read_parquet(paths, table_name=name)
+
+
+def read_dataset(con: Any, root: Any, period: str, name: str | None = None) -> ibis.Table | None:
+    """One period of a contract dataset (``usage``, ``pools`` or ``matches`` directory), or None.
+
+    Files are globbed explicitly (``period=P/source=*/part-0.parquet``) so neither engine
+    adds partition columns of its own: ``period`` and ``source`` are inside the files.
+    """
+    from pathlib import Path
+
+    files = sorted(str(f) for f in Path(root).glob(f"period={period}/source=*/part-0.parquet"))
+    if not files:
+        return None
+    if con.name == "duckdb":
+        return con.read_parquet(files, table_name=name, hive_partitioning=False)
+    return read_parquet(con, files, name)

@@ -1,0 +1,130 @@
+"""The claims queue: usage nobody could match with confidence, waiting for its rightholder.
+
+Unmatched lines (method ``none``, including fuzzy candidates that only reached ``review``)
+are grouped by their normalised title and artist (:func:`obra.royalties.pairs.normalise_title`
+and ``normalise_artist``), so "Yesterday - Remastered" by "The Beatles" across a thousand
+lines and a dozen reports is one group, with its plays, its line count and the best
+candidate score seen. A group's id is a stable hash of that key.
+
+A rightholder **claims** a group by naming the registered recording or work it is: the
+claim is appended (never edited) to ``claims/claims.jsonl`` under ``store.home`` with who
+made it and when. The next matching run turns every line of that group, in every period,
+into a ``claim`` match (score 1.0); re-running distribution then pays it. Claims apply only
+to lines no identifier or confident fuzzy match already explains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from obra.access import Principal, require
+from obra.errors import InvalidInput, NotFound, Problem
+from obra.royalties import pairs
+from obra.royalties.usage_store import MATCHES_SCHEMA, matches_dataset, usage_dataset
+
+
+def group_key(title: str | None, artist: str | None) -> str:
+    return f"{pairs.normalise_title(title)}\x1f{pairs.normalise_artist(artist, title)}"
+
+
+def group_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def claims_path(store) -> Path:
+    return Path(store.home) / "claims" / "claims.jsonl"
+
+
+def _claims(store) -> list[dict]:
+    path = claims_path(store)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def claim_rules(store) -> dict[str, dict]:
+    """Group key → the latest claim on it."""
+    return {c["key"]: c for c in _claims(store)}
+
+
+def queue(store, period: str | None = None, limit: int | None = 100) -> list[dict]:
+    """Unmatched usage grouped by normalised metadata, most played first."""
+    usage_glob = usage_dataset(store) / (f"period={period}" if period else "period=*") / "source=*" / "part-0.parquet"
+    match_glob = matches_dataset(store) / (f"period={period}" if period else "period=*") / "source=*" / "part-0.parquet"
+    if not list(Path(store.home).glob(str(match_glob.relative_to(store.home)))):
+        return []
+    con = duckdb.connect()
+    rows = con.execute(f"""
+        SELECT u.title, u.artist, any_value(u.album) AS album, any_value(u.isrc) AS isrc,
+               count(*) AS lines, sum(u.plays) AS plays, max(m.score) AS best_score,
+               list(DISTINCT u.period) AS periods
+        FROM read_parquet('{usage_glob}', hive_partitioning=false) u
+        JOIN read_parquet('{match_glob}', hive_partitioning=false) m USING (source, line)
+        WHERE m.method = 'none'
+        GROUP BY u.title, u.artist
+    """).fetchall()
+    con.close()
+    groups: dict[str, dict] = {}
+    for title, artist, album, isrc, lines, plays, best, periods in rows:
+        key = group_key(title, artist)
+        g = groups.setdefault(key, {"id": group_id(key), "title": title, "artist": artist, "album": album,
+                                    "isrc": isrc, "lines": 0, "plays": 0, "best_score": 0.0, "periods": set()})
+        g["lines"] += lines
+        g["plays"] += int(plays or 0)
+        g["best_score"] = max(g["best_score"], float(best or 0.0))
+        g["periods"].update(periods or [])
+    out = sorted(groups.values(), key=lambda g: (-g["plays"], g["id"]))
+    for g in out:
+        g["periods"] = sorted(g["periods"])
+        g["best_score"] = round(g["best_score"], 4)
+    return out[:limit] if limit else out
+
+
+def claim(store, principal: Principal, group: str, *, recording_number: str | None = None,
+          work_number: str | None = None) -> dict:
+    """Record ``principal``'s claim that queue group ``group`` is a registered recording or work."""
+    require(principal, "claim")
+    if not recording_number and not work_number:
+        raise InvalidInput(Problem("name the registered recording or work this usage is", field="recording_number"))
+    found = next((g for g in queue(store, limit=None) if g["id"] == group), None)
+    if found is None:
+        raise NotFound(f"no unmatched usage group '{group}' in the claims queue (see 'obra claims list')")
+    rep = store.repertoire()
+    if recording_number and recording_number not in rep.recordings:
+        raise InvalidInput(Problem(f"no registered recording '{recording_number}'", field="recording_number"))
+    if work_number and work_number not in rep.works:
+        raise InvalidInput(Problem(f"no registered work '{work_number}'", field="work_number"))
+    if recording_number and not work_number:
+        works = rep.recordings[recording_number].works
+        work_number = works[0] if works else None
+    entry = {"id": group, "key": group_key(found["title"], found["artist"]), "title": found["title"],
+             "artist": found["artist"], "recording_number": recording_number, "work_number": work_number,
+             "by": principal.name, "party_id": principal.party_id,
+             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = claims_path(store)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    return entry | {"next": "re-run 'obra match' and then 'obra distribute' to pay the claimed usage"}
+
+
+def apply_claims(usage: pa.Table, matches: pa.Table, rules: dict[str, dict]) -> pa.Table:
+    """Turn unmatched lines of claimed groups into ``claim`` matches."""
+    if not rules:
+        return matches
+    meta = {r["line"]: (r["title"], r["artist"]) for r in usage.select(["line", "title", "artist"]).to_pylist()}
+    out = matches.to_pylist()
+    for row in out:
+        if row["method"] != "none" or row["line"] not in meta:
+            continue
+        rule = rules.get(group_key(*meta[row["line"]]))
+        if rule:
+            row.update(recording_number=rule["recording_number"], work_number=rule["work_number"],
+                       method="claim", score=1.0)
+    return pa.Table.from_pylist(out, schema=MATCHES_SCHEMA)

@@ -1,0 +1,561 @@
+"""DDEX DSR flat files (Digital Sales Reports, DSRF 3 multi-record-block profiles).
+
+A DSR flat file is tab-separated text, one record per line, the first cell naming the
+record type:
+
+* ``HEAD`` once, first: message id, profile, file *n* of *m*, usage period, sender.
+* ``SY0x`` summary records (``SY01``…``SY05``, ``SY02.01``): one per territory ×
+  commercial model × use type × service, carrying the DSP's ``NetRevenue`` for that slice,
+  the basis of royalty calculations. Usage records point at them by ``SummaryRecordId``.
+* blocks, each a run of records sharing a ``BlockId``: release (``RE0x``), resources
+  (``AS0x``: ISRC, title, artist, duration), musical works (``MW0x``: ISWC, proprietary
+  work id), usage/sales (``SU0x``, and ``RU0x`` for user-generated releases) and rights
+  allocations (``LI01``).
+* ``FOOT`` once, last: the number of lines, summary records and blocks, which we check.
+
+Lines starting with ``#`` are comments; a comment ``#TYPE<TAB>Name<TAB>Name…`` declares the
+columns of that record type for this file (the DSRF convention, which real reports use to
+say which version of a record they send). A declared header wins over our built-in
+definition; our definitions (from the DSRF 3 XSDs, UgcProfile 1.0 / BasicAudioProfile)
+give each named cell its type and whether it is mandatory.
+
+**What is checked** (every problem is collected with file, line and field, then the file
+is refused whole): known record types; HEAD first and FOOT last, nothing after FOOT;
+summaries before blocks; no more cells than the record declares; mandatory cells present
+(optional *trailing* cells may be omitted, as real reports do); cell types (integers,
+decimals, ISO dates, ISO 8601 durations, booleans, ISRC/ISWC check rules, ISO 3166
+territories); multi-value cells (``a|b|c``) of equal length where they pair up; usage
+records refer to a declared summary; FOOT ``NumberOfLinesInFile``,
+``NumberOfSummaryRecords`` and ``NumberOfBlocksInFile`` equal what the file holds (and the
+``…InReport`` counts too when the report is one file).
+
+**What comes out**: one :class:`UsageLine` per usage record (``SU01``/``SU02``/``SU03.01``;
+a block with only ``RU0x`` records gives one line per ``RU`` record, its usages summed),
+carrying the dimensions of its summary and the identifiers of its block's resource and
+work; and one :class:`Pool` per summary slice with the summary's ``NetRevenue``.
+
+The parser streams: memory is bounded by one block and the summary table, never the file
+(blocks are counted by ``BlockId`` changes, so a block id reused after another block counts
+twice: the footer check then catches it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable
+
+from obra import ids
+from obra.errors import InvalidInput, Problem
+
+# --- record definitions ----------------------------------------------------------------
+
+# Cell types by cell name (DSRF uses one name for one meaning across record types).
+_INTEGER = {"Usages", "Users", "Returns", "NumberOfStreams", "FileNumber", "NumberOfFiles",
+            "NumberOfLinesInFile", "NumberOfLinesInReport", "NumberOfSummaryRecords",
+            "NumberOfBlocksInFile", "NumberOfBlocksInReport", "UsagesInSubPeriod",
+            "UsagesInReportingPeriod", "TotalUsages", "NumberOfBroadcasts"}
+_DECIMAL = {"NetRevenue", "IndirectNetRevenue", "AllocatedUsages", "AllocatedRevenue",
+            "AllocatedNetRevenue", "AllocatedAmount", "Subscribers", "ConsumerPaidUnitPrice",
+            "FreeOrTrialSubscribers", "ExchangeRate", "RightsControllerMarketShare",
+            "PriceConsumerPaidExcSalesTax", "RightShare%", "MusicUsageRatio"}
+_DATE = {"UsageStartDate", "UsageEndDate", "ValidityPeriodStart", "ValidityPeriodEnd",
+         "SubPeriodStartDate", "SubPeriodEndDate"}
+_BOOLEAN = {"IsRoyaltyBearing", "SalesUpgrade"}
+_DURATION = {"Duration"}
+_MULTI = {"DspReleaseId", "Usages", "AllocatedUsages", "AllocatedRevenue", "ComposerAuthor",
+          "ComposerAuthorPartyId", "Arranger", "ArrangerPartyId", "MusicPublisher",
+          "MusicPublisherPartyId", "WorkContributor", "WorkContributorPartyId",
+          "DisplayArtistName", "DisplayArtistPartyId", "ProprietaryWorkId"}
+
+
+def _fields(spec: str) -> tuple[tuple[str, bool], ...]:
+    """``"A B? C"`` → ((A, mandatory), (B, optional), (C, mandatory))."""
+    return tuple((name.rstrip("?"), not name.endswith("?")) for name in spec.split())
+
+
+_SUMMARY_HEAD = "SummaryRecordId DistributionChannel? DistributionChannelDPID? CommercialModel UseType Territory"
+RECORDS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "HEAD": _fields("MessageVersion Profile ProfileVersion MessageId MessageCreatedDateTime FileNumber "
+                    "NumberOfFiles UsageStartDate UsageEndDate SenderPartyId SenderName "
+                    "ServiceDescription? RecipientPartyId? RecipientName? RepresentedRepertoire?"),
+    "SY01": _fields(f"{_SUMMARY_HEAD} ServiceDescription? Usages Subscribers? Currency NetRevenue "
+                    "IndirectNetRevenue?"),
+    "SY02": _fields(f"{_SUMMARY_HEAD} ServiceDescription Usages Users? Currency NetRevenue RightsController? "
+                    "RightsControllerPartyId? AllocatedUsages? AllocatedRevenue? AllocatedNetRevenue?"),
+    "SY02.01": _fields(f"{_SUMMARY_HEAD} ServiceDescription Usages Users? Currency NetRevenue "
+                       "RightsController? RightsControllerPartyId? AllocatedUsages? AllocatedRevenue? "
+                       "AllocatedNetRevenue? RightsType?"),
+    "SY03": _fields(f"{_SUMMARY_HEAD} ServiceDescription Usages Subscribers Currency NetRevenue "
+                    "RightsController? RightsControllerPartyId? AllocatedUsages? AllocatedRevenue? "
+                    "AllocatedNetRevenue? RightsControllerMarketShare? ConsumerPaidUnitPrice "
+                    "FreeOrTrialSubscribers ExchangeRateBaseCurrency? ExchangeRate?"),
+    "SY04": _fields(f"{_SUMMARY_HEAD} ServiceDescription SubscriberType Subscribers SubPeriodStartDate? "
+                    "SubPeriodEndDate? UsagesInSubPeriod? UsagesInReportingPeriod? Currency "
+                    "ExchangeRateBaseCurrency? ExchangeRate? ConsumerPaidUnitPrice NetRevenue"),
+    "SY05": _fields(f"{_SUMMARY_HEAD} ServiceDescription? RightsController? RightsControllerPartyId? "
+                    "RightsType TotalUsages? AllocatedUsages? MusicUsageRatio? AllocatedRevenue? "
+                    "AllocatedNetRevenue? RightsControllerMarketShare?"),
+    "RE01": _fields("BlockId ReleaseReference DspReleaseId ProprietaryReleaseId? CatalogNumber? ICPN? "
+                    "DisplayArtistName? DisplayArtistPartyId? Title? SubTitle? ReleaseType? Label? PLine? "
+                    "DataProvider?"),
+    "AS01": _fields("BlockId ResourceReference DspResourceId ISRC? Title? SubTitle? DisplayArtistName? "
+                    "DisplayArtistPartyId? Duration? ResourceType?"),
+    "AS02": _fields("BlockId ResourceReference DspResourceId ISRC? Title? SubTitle? DisplayArtistName? "
+                    "DisplayArtistPartyId? Duration? ResourceType? ISWC? ComposerAuthor? "
+                    "ComposerAuthorPartyId? Arranger? ArrangerPartyId? MusicPublisher? "
+                    "MusicPublisherPartyId? WorkContributor? WorkContributorPartyId? DataProvider? "
+                    "ProprietaryWorkId?"),
+    "MW01": _fields("BlockId DspWorkId ISWC? Title? SubTitle? ComposerAuthor? ComposerAuthorPartyId? "
+                    "Arranger? ArrangerPartyId? MusicPublisher? MusicPublisherPartyId? WorkContributor? "
+                    "WorkContributorPartyId? ProprietaryWorkId?"),
+    "MW01.01": _fields("BlockId DspWorkId ISWC? Title? SubTitle? ComposerAuthor? ComposerAuthorPartyId? "
+                       "Arranger? ArrangerPartyId? MusicPublisher? MusicPublisherPartyId? "
+                       "WorkContributor? WorkContributorPartyId? DataProvider? ProprietaryWorkId?"),
+    "RU01": _fields("BlockId SummaryRecordId DspReleaseId Usages"),
+    "RU02": _fields("BlockId SummaryRecordId DspReleaseId ReleaseTitle ReleaseURL Usages"),
+    "SU01": _fields("BlockId SummaryRecordId SalesTransactionId TransactedRelease? TransactedResource? "
+                    "IsRoyaltyBearing SalesUpgrade Usages Returns PriceConsumerPaidExcSalesTax? "
+                    "PromotionalActivity?"),
+    "SU02": _fields("BlockId SummaryRecordId SalesTransactionId TransactedRelease? TransactedResource? "
+                    "IsRoyaltyBearing? NumberOfStreams PriceConsumerPaidExcSalesTax? PromotionalActivity?"),
+    "SU03.01": _fields("BlockId SalesTransactionId SummaryRecordId? DspReleaseId Usages? NetRevenue "
+                       "ValidityPeriodStart? ValidityPeriodEnd?"),
+    "LI01": _fields("BlockId SummaryRecordId RightsController RightsControllerProprietaryID? "
+                    "RightsControllerWorkID? RightShare% RightType AllocatedNetRevenue? AllocatedAmount?"),
+    "LI01.01": _fields("BlockId SummaryRecordId RightsController RightsControllerProprietaryID? "
+                       "RightsControllerWorkID? RightShare% RightType AllocatedNetRevenue? "
+                       "AllocatedAmount?"),
+    "FOOT": _fields("NumberOfLinesInFile NumberOfLinesInReport? NumberOfSummaryRecords? "
+                    "NumberOfBlocksInFile? NumberOfBlocksInReport?"),
+}
+_USAGE_TYPES = {"SU01", "SU02", "SU03.01"}
+_UGC_USAGE_TYPES = {"RU01", "RU02"}
+
+# DDEX AVS CommercialModelType values → the short names DSR file names and Obra use.
+COMMERCIAL_MODELS = {"AdvertisementSupportedModel": "AdSupport", "SubscriptionModel": "Subscription",
+                     "PayAsYouGoModel": "PayAsYouGo", "FreeOfChargeModel": "FreeOfCharge",
+                     "DeviceFeeModel": "DeviceFee", "RightsClaimModel": "RightsClaim"}
+# DDEX AVS UseType values → Obra's lower-case use types.
+USE_TYPES = {"Stream": "stream", "OnDemandStream": "stream", "NonInteractiveStream": "stream",
+             "PermanentDownload": "download", "ConditionalDownload": "download",
+             "TetheredDownload": "download", "Download": "download", "Webcast": "webcast",
+             "Broadcast": "broadcast", "UserMakeAvailableUserProvided": "ugc"}
+
+_INT_RE = re.compile(r"-?\d+")
+_DEC_RE = re.compile(r"-?\d+(\.\d+)?")
+_DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?|\d{8}")
+_DURATION_RE = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+_FILENAME_RE = re.compile(
+    r"DSR_(?P<sender>[^_]+)_(?P<recipient>[^_]+)_(?P<service>[^_]+)_(?P<period>\d{4}(?:-(?:Q[1-4]|H[12]|\d{2}))?)"
+    r"_(?P<territory>[A-Za-z0-9]+)_(?P<n>\d+)of(?P<m>\d+)_(?P<stamp>\d{8}T\d{6})", re.IGNORECASE)
+
+
+def record_definition(record_type: str) -> tuple[tuple[str, bool], ...] | None:
+    """The built-in cells of a record type, or None when DSRF has no such record."""
+    return RECORDS.get(record_type)
+
+
+def duration_seconds(value: str) -> int | None:
+    """ISO 8601 ``PT3M25S`` → 205; ``PT0H0M0S`` (the DSP does not know) → None."""
+    m = _DURATION_RE.fullmatch(value)
+    if not m or value in ("P", "PT"):
+        raise ValueError(f"'{value}' is not an ISO 8601 duration such as PT3M25S")
+    days, hours, minutes, seconds = m.groups()
+    total = (int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60
+             + int(Decimal(seconds or 0)))
+    return total or None
+
+
+# --- output ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One reported use of one resource in one summary slice (parsed, validated)."""
+
+    line: int
+    period: str
+    territory: str
+    service: str
+    commercial_model: str
+    use_type: str
+    plays: int
+    isrc: str | None = None
+    iswc: str | None = None
+    proprietary_id: str | None = None
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    duration_s: int | None = None
+    revenue: Decimal | None = None
+    currency: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The money of one summary slice: the DSP's net revenue for it, in the report's currency."""
+
+    line: int
+    period: str
+    territory: str
+    service: str
+    commercial_model: str
+    currency: str
+    net_revenue: Decimal
+    user_id: str | None = None
+
+
+@dataclass
+class Report:
+    """What a parsed DSR file says about itself (HEAD and FOOT), after validation."""
+
+    source: str
+    period: str
+    head: dict[str, str] = field(default_factory=dict)
+    foot: dict[str, str] = field(default_factory=dict)
+    lines: int = 0
+    summaries: int = 0
+    blocks: int = 0
+    usage_lines: int = 0
+    pools: list[Pool] = field(default_factory=list)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def open_text(path: Path) -> io.TextIOBase:
+    """Open a report as UTF-8 text, transparently gunzipping ``.gz`` (detected by magic bytes)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    raw = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+
+
+def period_from_name(name: str) -> str | None:
+    """The reporting period in a DSR file name (``..._2015-Q4_IS_1of1_...`` → ``2015-Q4``)."""
+    m = _FILENAME_RE.search(name)
+    return m.group("period").upper() if m else None
+
+
+def _period_from_dates(start: str, end: str) -> str | None:
+    import calendar
+    from datetime import date
+
+    def as_date(text: str) -> date | None:
+        digits = text.replace("-", "")
+        if len(digits) != 8 or not digits.isdigit():
+            return None
+        try:
+            return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError:
+            return None
+
+    s, e = as_date(start), as_date(end)
+    if not s or not e or s.day != 1 or e.year != s.year:
+        return None
+    last = calendar.monthrange(e.year, e.month)[1]
+    if e.day != last:
+        return None
+    if e.month == s.month:
+        return f"{s.year:04d}-{s.month:02d}"
+    if (s.month - 1) % 3 == 0 and e.month == s.month + 2:
+        return f"{s.year:04d}-Q{(s.month - 1) // 3 + 1}"
+    if s.month == 1 and e.month == 12:
+        return f"{s.year:04d}"
+    return None
+
+
+class _Block:
+    __slots__ = ("block_id", "release", "assets", "works", "usage_seen", "ru_lines")
+
+    def __init__(self, block_id: str):
+        self.block_id = block_id
+        self.release: dict[str, str] | None = None
+        self.assets: list[dict[str, str]] = []
+        self.works: list[dict[str, str]] = []
+        self.usage_seen = False
+        self.ru_lines: list[tuple[int, dict[str, str]]] = []
+
+
+def parse_dsr(path: str | Path, *, display_name: str | None = None,
+              on_line: Callable[[UsageLine], None] | None = None,
+              progress: Callable[[int], None] | None = None) -> Report:
+    """Validate a DSR file in one streaming pass, handing each usage line to ``on_line``.
+
+    Raises :class:`InvalidInput` listing every problem (file, line, field) if anything is
+    wrong; the caller must then discard whatever ``on_line`` received (the store writes to
+    a temporary directory for exactly this reason). ``progress`` is called with the number
+    of lines read so far, every 100,000 lines.
+    """
+    path = Path(path)
+    name = display_name or path.name
+    problems: list[Problem] = []
+    declared: dict[str, tuple[str, ...]] = {}
+    report = Report(source=name, period="")
+    summaries: dict[str, list[dict[str, str]]] = {}
+    summary_lines: dict[str, int] = {}
+    block: _Block | None = None
+    seen_head = seen_foot = False
+    file_period = period_from_name(path.name) or period_from_name(name)
+
+    def problem(message: str, line: int, fld: str | None = None) -> None:
+        if len(problems) < 10_000:
+            problems.append(Problem(message, field=fld, line=line, source=name))
+
+    def emit_block(b: _Block | None) -> None:
+        if b is None or b.usage_seen:
+            return
+        for line_no, rec in b.ru_lines:   # a UGC block reported only by RU records
+            _emit(line_no, rec, b, kind="RU")
+
+    def _emit(line_no: int, rec: dict[str, str], b: _Block, kind: str) -> None:
+        sid = rec.get("SummaryRecordId") or ""
+        if not sid and len(summaries) == 1:
+            sid = next(iter(summaries))
+        rows = summaries.get(sid)
+        if rows is None:
+            problem(f"refers to summary record '{sid}', which no SY record before the blocks declares",
+                    line_no, "SummaryRecordId")
+            return
+        summary = rows[0]
+        asset = _asset_for(rec, b)
+        work = b.works[0] if len(b.works) == 1 else None
+        if kind == "RU":
+            plays = sum(int(u) for u in rec.get("Usages", "").split("|") if u)
+        elif "NumberOfStreams" in rec:
+            plays = int(rec["NumberOfStreams"] or 0)
+        else:
+            plays = int(rec.get("Usages") or 0)
+        revenue = Decimal(rec["NetRevenue"]) if rec.get("NetRevenue") else None
+        iswc = (work or {}).get("ISWC") or (asset or {}).get("ISWC") or None
+        proprietary = ((work or {}).get("ProprietaryWorkId") or (asset or {}).get("ProprietaryWorkId")
+                       or None)
+        duration = None
+        if asset and asset.get("Duration"):
+            duration = duration_seconds(asset["Duration"])
+        usage = UsageLine(
+            line=line_no, period=report.period, territory=summary["Territory"].upper(),
+            service=report.head.get("ServiceDescription") or summary.get("ServiceDescription") or "",
+            commercial_model=COMMERCIAL_MODELS.get(summary["CommercialModel"], summary["CommercialModel"]),
+            use_type=USE_TYPES.get(summary["UseType"], summary["UseType"].lower()),
+            plays=plays,
+            isrc=(asset or {}).get("ISRC") or None, iswc=iswc,
+            proprietary_id=proprietary.split("|")[0] if proprietary else None,
+            title=((asset or {}).get("Title") or (work or {}).get("Title") or None),
+            artist=(asset or {}).get("DisplayArtistName") or None,
+            album=(b.release or {}).get("Title") or None,
+            duration_s=duration, revenue=revenue, currency=summary.get("Currency") or None)
+        report.usage_lines += 1
+        if on_line is not None and not problems:
+            on_line(usage)
+
+    line_no = 0
+    last_kind = ""
+    try:
+        with open_text(path) as fh:
+            for raw in fh:
+                line_no += 1
+                if progress is not None and line_no % 100_000 == 0:
+                    progress(line_no)
+                text = raw.rstrip("\r\n")
+                if seen_foot:
+                    problem("content after the FOOT record (FOOT must be the last line)", line_no)
+                    continue
+                if not text.strip():
+                    problem("empty line (a DSR file has one record per line, no blank lines)", line_no)
+                    continue
+                if text.startswith("#"):
+                    cells = text[1:].split("\t")
+                    rtype = cells[0]
+                    if rtype in RECORDS and len(cells) > 1:
+                        canonical = {n.lower(): n for n, _ in RECORDS[rtype]}
+                        names = tuple(canonical.get(c.lower(), c) for c in cells[1:])
+                        declared[rtype] = names
+                        missing = [n for n, mandatory in RECORDS[rtype] if mandatory and n not in names]
+                        for n in missing:
+                            problem(f"the column header for {rtype} does not declare the mandatory "
+                                    f"cell '{n}'", line_no, n)
+                    continue
+                cells = text.split("\t")
+                rtype = cells[0]
+                spec = RECORDS.get(rtype)
+                if spec is None:
+                    problem(f"unknown record type '{rtype}': expected HEAD, SY01-SY05, RE01, AS01/AS02, "
+                            "MW01, RU01/RU02, SU01/SU02/SU03.01, LI01 or FOOT", line_no, "RecordType")
+                    continue
+                names = declared.get(rtype) or tuple(n for n, _ in spec)
+                mandatory = {n for n, m in spec if m}
+                values = cells[1:]
+                if len(values) > len(names):
+                    problem(f"{rtype} has {len(values)} cells but {len(names)} are declared "
+                            f"({', '.join(names)})", line_no)
+                    continue
+                rec = dict(zip(names, values))
+                bad = False
+                for n in names:
+                    v = rec.get(n, "")
+                    if n in mandatory and v == "":
+                        problem(f"mandatory cell is empty or missing in {rtype}", line_no, n)
+                        bad = True
+                        continue
+                    if v and not _check_cell(n, v, line_no, problem):
+                        bad = True
+                if not seen_head and rtype != "HEAD":
+                    problem("the first record must be HEAD", line_no, "RecordType")
+                    seen_head = True
+                if rtype == "HEAD":
+                    if seen_head:
+                        problem("a second HEAD record", line_no, "RecordType")
+                    seen_head = True
+                    report.head = rec
+                    period = file_period or _period_from_dates(rec.get("UsageStartDate", ""),
+                                                               rec.get("UsageEndDate", ""))
+                    if period is None:
+                        start, end = rec.get("UsageStartDate", ""), rec.get("UsageEndDate", "")
+                        period = f"{start}..{end}" if start and end else ""
+                    if not period:
+                        problem("no reporting period: neither the file name (DSR_..._2015-02_...) nor "
+                                "HEAD UsageStartDate/UsageEndDate give one", line_no, "UsageStartDate")
+                    report.period = period
+                elif rtype.startswith("SY"):
+                    if block is not None:
+                        problem("summary record after the first block (summaries come before blocks)",
+                                line_no, "RecordType")
+                    report.summaries += 1
+                    if not bad:
+                        sid = rec["SummaryRecordId"]
+                        summaries.setdefault(sid, []).append(rec)
+                        summary_lines.setdefault(sid, line_no)
+                        if rec.get("NetRevenue") and rec.get("Currency"):
+                            report.pools.append(Pool(
+                                line=line_no, period=report.period, territory=rec["Territory"].upper(),
+                                service=(report.head.get("ServiceDescription")
+                                         or rec.get("ServiceDescription") or ""),
+                                commercial_model=COMMERCIAL_MODELS.get(rec["CommercialModel"],
+                                                                       rec["CommercialModel"]),
+                                currency=rec["Currency"].upper(), net_revenue=Decimal(rec["NetRevenue"])))
+                elif rtype == "FOOT":
+                    seen_foot = True
+                    report.foot = rec
+                else:
+                    block_id = rec.get("BlockId", "")
+                    if block is None or block.block_id != block_id:
+                        emit_block(block)
+                        block = _Block(block_id)
+                        report.blocks += 1
+                    if bad:
+                        continue
+                    if rtype.startswith("RE"):
+                        block.release = rec
+                    elif rtype.startswith("AS"):
+                        block.assets.append(rec)
+                    elif rtype.startswith("MW"):
+                        block.works.append(rec)
+                    elif rtype in _UGC_USAGE_TYPES:
+                        ids_, uses = rec["DspReleaseId"].split("|"), rec["Usages"].split("|")
+                        if len(ids_) != len(uses):
+                            problem(f"{len(ids_)} DspReleaseIds but {len(uses)} Usages: the lists must "
+                                    "pair up", line_no, "Usages")
+                        else:
+                            block.ru_lines.append((line_no, rec))
+                    elif rtype in _USAGE_TYPES:
+                        block.usage_seen = True
+                        _emit(line_no, rec, block, kind="SU")
+                last_kind = rtype
+    except UnicodeDecodeError as exc:
+        problem(f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line); DSR files are UTF-8",
+                line_no + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        problem(f"cannot read the file: {exc}", line_no or 1)
+    emit_block(block)
+    report.lines = line_no
+    if not seen_head and line_no:
+        problem("no HEAD record", 1, "RecordType")
+    if not seen_foot:
+        problem("no FOOT record: the file is truncated or not a DSR flat file", max(line_no, 1),
+                "RecordType")
+    else:
+        _check_foot(report, problem)
+    if problems:
+        raise InvalidInput(problems)
+    return report
+
+
+def _asset_for(rec: dict[str, str], block: _Block) -> dict[str, str] | None:
+    """The resource a usage record reports: by reference, by DSP id, or the block's only one."""
+    ref = rec.get("TransactedResource")
+    dsp = rec.get("DspReleaseId") or rec.get("DspResourceId")
+    for asset in block.assets:
+        if ref and asset.get("ResourceReference") == ref:
+            return asset
+        if dsp and asset.get("DspResourceId") == dsp:
+            return asset
+    return block.assets[0] if block.assets else None
+
+
+def _check_cell(name: str, value: str, line: int, problem: Callable[..., None]) -> bool:
+    parts = value.split("|") if name in _MULTI else [value]
+    for part in parts:
+        if part == "":
+            continue
+        if name in _INTEGER and not _INT_RE.fullmatch(part):
+            problem(f"'{part}' is not a whole number", line, name)
+            return False
+        if name in _DECIMAL:
+            if not _DEC_RE.fullmatch(part):
+                problem(f"'{part}' is not a decimal number such as 12.34", line, name)
+                return False
+        if name in _DATE and not _DATE_RE.fullmatch(part):
+            problem(f"'{part}' is not a date (YYYY-MM-DD)", line, name)
+            return False
+        if name in _BOOLEAN and part.lower() not in ("true", "false"):
+            problem(f"'{part}' is not true or false", line, name)
+            return False
+        if name in _DURATION:
+            try:
+                duration_seconds(part)
+            except ValueError as exc:
+                problem(str(exc), line, name)
+                return False
+        if name == "ISRC":
+            try:
+                ids.parse_isrc(part)
+            except InvalidInput as exc:
+                problem(exc.problems[0].message, line, name)
+                return False
+        if name == "ISWC":
+            try:
+                ids.parse_iswc(part)
+            except InvalidInput as exc:
+                problem(exc.problems[0].message, line, name)
+                return False
+        if name == "Territory":
+            if part.upper() not in ids.iso_countries():
+                problem(f"'{part}' is not an ISO 3166-1 alpha-2 country code", line, name)
+                return False
+        if name in ("Currency", "ExchangeRateBaseCurrency") and not re.fullmatch(r"[A-Za-z]{3}", part):
+            problem(f"'{part}' is not an ISO 4217 currency code", line, name)
+            return False
+    return True
+
+
+def _check_foot(report: Report, problem: Callable[..., None]) -> None:
+    foot = report.foot
+    line = report.lines
+    single = report.head.get("NumberOfFiles", "1") in ("1", "") and report.head.get("FileNumber", "1") in ("1", "")
+
+    def check(name: str, actual: int) -> None:
+        value = foot.get(name)
+        if value and _INT_RE.fullmatch(value) and int(value) != actual:
+            problem(f"FOOT says {name} = {value}, but the file has {actual}", line, name)
+
+    check("NumberOfLinesInFile", report.lines)
+    check("NumberOfSummaryRecords", report.summaries)
+    check("NumberOfBlocksInFile", report.blocks)
+    if single:
+        check("NumberOfLinesInReport", report.lines)
+        check("NumberOfBlocksInReport", report.blocks)

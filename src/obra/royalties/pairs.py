@@ -1,0 +1,208 @@
+"""The metadata scoring model: how alike are two track descriptions, and is that a match?
+
+Used for fuzzy matching of usage lines that carry no known identifier, and by
+``obra match score PAIRS.csv``. The model is deliberately small and documented so a
+rightholder can see why a line was or was not matched:
+
+1. **Normalise** both sides (:func:`normalise_title`, :func:`normalise_artist`): fold case,
+   accents and width (``obra.textnorm``); move ``feat.``/``ft.``/``featuring`` guests from the
+   title to the artist; drop version noise that does not change the work — ``Remastered
+   2011``, ``- Remaster``, ``Radio Edit``, ``Album Version``, ``Explicit``, ``Mono``/``Stereo``;
+   treat ``&``, ``and``, ``y``, ``et``, ``x``, ``,`` between artists alike.
+2. **Compare** with rapidfuzz (0–1): title = max(ratio, token-sort ratio) — character
+   ratio also works for CJK titles written without spaces; artist = token-set ratio (order
+   and guests do not matter); album = token-set ratio; duration by the difference in
+   seconds: ≤2 s → 1.0, ≤5 s → 0.8, ≤10 s → 0.5, ≤30 s → 0.2, more → 0.
+3. **Weigh** what both sides have: title 0.50, artist 0.30, duration 0.15, album 0.05;
+   weights of missing fields are left out and the rest renormalised, so a missing album
+   neither helps nor hurts.
+4. **Identifiers**: equal ISRCs → score 1.0 (the same recording). Two *different* ISRCs
+   are two recordings — possibly of the same work — so the score is capped at
+   :data:`REVIEW_CAP` and never becomes an automatic match.
+5. **Decide**: score ≥ :data:`MATCH_THRESHOLD` → ``match``; ≥ :data:`REVIEW_THRESHOLD` →
+   ``review`` (goes to the claims queue); below → ``no-match``.
+
+The thresholds were chosen on the seeded noisy benchmark (``bench/bench_matching.py``),
+which reports precision and recall against a naive exact-title baseline.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from obra.errors import InvalidInput, Problem
+from obra.textnorm import normalize_text
+
+MATCH_THRESHOLD = 0.85
+REVIEW_THRESHOLD = 0.65
+REVIEW_CAP = 0.80
+WEIGHTS = {"title": 0.50, "artist": 0.30, "duration": 0.15, "album": 0.05}
+PAIR_COLUMNS = ("left_title", "left_artist", "left_album", "left_duration", "left_isrc",
+                "right_title", "right_artist", "right_album", "right_duration", "right_isrc")
+
+_FEAT = re.compile(r"[\(\[]?\s*\b(?:feat\.?|ft\.?|featuring|with)\s+([^\)\]]+)[\)\]]?", re.IGNORECASE)
+_NOISE = re.compile(
+    r"[\(\[\-–—]\s*(?:\d{4}\s+)?(?:digital(?:ly)?\s+)?(?:remaster(?:ed)?|re-?master(?:ed)?|radio edit|album version|"
+    r"single version|explicit|clean|mono|stereo|original mix|remasterizado|remasterizada|versión remasterizada)"
+    r"(?:\s+(?:version|versión))?(?:\s+\d{4})?\s*[\)\]]?", re.IGNORECASE)
+_ARTIST_SEP = re.compile(r"\s*(?:&|\+|,|;|/|\band\b|\by\b|\bet\b|\bx\b|\bvs\.?\b)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Track:
+    """One side of a pair: what a usage line or a registered recording says about a track."""
+
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    duration_s: int | None = None
+    isrc: str | None = None
+
+
+@dataclass(frozen=True)
+class Score:
+    score: float
+    decision: str
+    title: float | None = None
+    artist: float | None = None
+    album: float | None = None
+    duration: float | None = None
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return {"score": round(self.score, 4), "decision": self.decision,
+                "components": {k: (round(v, 4) if v is not None else None)
+                               for k, v in (("title", self.title), ("artist", self.artist),
+                                            ("album", self.album), ("duration", self.duration))},
+                "reason": self.reason}
+
+
+@lru_cache(maxsize=200_000)
+def split_featured(title: str) -> tuple[str, str]:
+    """``"Song (feat. X)"`` → (``"Song"``, ``"X"``)."""
+    guests = []
+
+    def keep(m: re.Match) -> str:
+        guests.append(m.group(1))
+        return " "
+
+    return _FEAT.sub(keep, title), " ".join(guests)
+
+
+@lru_cache(maxsize=200_000)
+def normalise_title(title: str | None) -> str:
+    if not title:
+        return ""
+    bare, _ = split_featured(title)
+    bare = _NOISE.sub(" ", bare)
+    return normalize_text(bare)
+
+
+@lru_cache(maxsize=200_000)
+def normalise_artist(artist: str | None, title: str | None = None) -> str:
+    names = [artist or ""]
+    if title:
+        names.append(split_featured(title)[1])
+    text = " ".join(n for n in names if n)
+    text = _FEAT.sub(lambda m: " " + m.group(1), text)
+    parts = [normalize_text(p) for p in _ARTIST_SEP.split(text)]
+    return " ".join(sorted(p for p in parts if p))
+
+
+def _duration_similarity(a: int, b: int) -> float:
+    diff = abs(a - b)
+    for limit, value in ((2, 1.0), (5, 0.8), (10, 0.5), (30, 0.2)):
+        if diff <= limit:
+            return value
+    return 0.0
+
+
+def decide(score: float) -> str:
+    if score >= MATCH_THRESHOLD:
+        return "match"
+    if score >= REVIEW_THRESHOLD:
+        return "review"
+    return "no-match"
+
+
+def score_pair(left: Track, right: Track) -> Score:
+    """Score two track descriptions with the model in the module docstring."""
+    li, ri = (left.isrc or "").replace("-", "").upper(), (right.isrc or "").replace("-", "").upper()
+    if li and ri and li == ri:
+        return Score(1.0, "match", reason="same ISRC")
+    lt, rt = normalise_title(left.title), normalise_title(right.title)
+    parts: dict[str, float] = {}
+    if lt and rt:
+        parts["title"] = max(fuzz.ratio(lt, rt), fuzz.token_sort_ratio(lt, rt)) / 100
+    la, ra = normalise_artist(left.artist, left.title), normalise_artist(right.artist, right.title)
+    if la and ra:
+        parts["artist"] = fuzz.token_set_ratio(la, ra) / 100
+    lb, rb = normalize_text(left.album), normalize_text(right.album)
+    if lb and rb:
+        parts["album"] = fuzz.token_set_ratio(lb, rb) / 100
+    if left.duration_s and right.duration_s:
+        parts["duration"] = _duration_similarity(left.duration_s, right.duration_s)
+    if "title" not in parts:
+        return Score(0.0, "no-match", reason="a title is missing on one side")
+    weight = sum(WEIGHTS[k] for k in parts)
+    score = sum(WEIGHTS[k] * v for k, v in parts.items()) / weight
+    reason = ""
+    if li and ri and li != ri:
+        score = min(score, REVIEW_CAP)
+        reason = "different ISRCs: two recordings, at most a review"
+    return Score(score, decide(score), parts.get("title"), parts.get("artist"), parts.get("album"),
+                 parts.get("duration"), reason)
+
+
+def _duration(value: str, line: int, fieldname: str, problems: list[Problem], source: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    m = re.fullmatch(r"(?:(\d+):)?(\d+)(?::(\d{2}))?", value)
+    if not m:
+        problems.append(Problem(f"'{value}' is not a duration: seconds (215) or m:ss (3:35)",
+                                fieldname, line, source))
+        return None
+    a, b, c = m.groups()
+    if c is not None:   # h:mm:ss or m:ss with the regex above: a:b:c
+        return int(a or 0) * 3600 + int(b) * 60 + int(c)
+    if a is not None:
+        return int(a) * 60 + int(b)
+    return int(b)
+
+
+def score_pairs_file(path: str | Path) -> list[dict]:
+    """Score every row of a pairs CSV (columns :data:`PAIR_COLUMNS`); refuse the file on any problem."""
+    path = Path(path)
+    problems: list[Problem] = []
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in reader.fieldnames or []]
+        reader.fieldnames = header
+        missing = [c for c in PAIR_COLUMNS if c not in header]
+        if missing:
+            raise InvalidInput([Problem(f"required column '{c}' is missing; the header must be "
+                                        f"{','.join(PAIR_COLUMNS)}", c, 1, path.name) for c in missing])
+        for row in reader:
+            line = reader.line_num
+            sides = []
+            for side in ("left", "right"):
+                sides.append(Track(
+                    title=(row.get(f"{side}_title") or "").strip() or None,
+                    artist=(row.get(f"{side}_artist") or "").strip() or None,
+                    album=(row.get(f"{side}_album") or "").strip() or None,
+                    duration_s=_duration(row.get(f"{side}_duration") or "", line, f"{side}_duration",
+                                         problems, path.name),
+                    isrc=(row.get(f"{side}_isrc") or "").strip() or None))
+            result = score_pair(*sides)
+            out.append({"line": line, **result.to_dict()})
+    if problems:
+        raise InvalidInput(problems)
+    return out

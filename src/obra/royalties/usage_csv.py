@@ -1,0 +1,228 @@
+"""Obra's CSV usage format: what a service without DDEX tooling can send (see docs/usage-formats.md).
+
+Two kinds of CSV file, told apart by their header (UTF-8, comma-separated, one header row):
+
+**Usage** (has a ``plays`` column): one row per use count of one track.
+
+====================  ========  ==========================================================
+column                required  meaning
+====================  ========  ==========================================================
+period                yes       ``2026-03`` (month), ``2026-Q1`` (quarter) or ``2026``
+territory             yes       ISO 3166-1 alpha-2 country (``UY``, ``ES``)
+service               yes       service or tier name (``ExampleMusic-Premium``)
+commercial_model      yes       ``Subscription``, ``AdSupport``, ``PayAsYouGo`` …
+use_type              yes       ``stream``, ``download``, ``webcast`` …
+plays                 yes       whole number ≥ 0
+user_id               no        the listener (pseudonymous); needed for user-centric models
+isrc, iswc            no        identifiers (validated with their check rules)
+proprietary_id        no        an Obra registration number or the sender's own id
+title, artist, album  no        metadata as displayed (used for fuzzy matching)
+duration_s            no        whole seconds
+revenue, currency     no        line-level revenue in major units (``0.0042``) and ISO 4217
+====================  ========  ==========================================================
+
+**Pools** (has an ``amount`` column): the money to distribute per slice — ``period,
+territory, service, commercial_model, currency, amount`` and optionally ``user_id`` (a
+subscriber's own payment, for user-centric distribution). ``amount`` is in major units
+with no more decimals than the currency has (``12.34`` USD, ``1200`` JPY): Obra stores
+integer minor units and refuses to guess a rounding.
+
+Every row is checked; every problem is reported with file, line and column, and a file
+with any problem is refused whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable
+
+from obra import ids, money
+from obra.errors import InvalidInput, Problem
+from obra.royalties.dsr import UsageLine, open_text
+
+USAGE_REQUIRED = ("period", "territory", "service", "commercial_model", "use_type", "plays")
+USAGE_OPTIONAL = ("user_id", "isrc", "iswc", "proprietary_id", "title", "artist", "album", "duration_s",
+                  "revenue", "currency")
+POOL_REQUIRED = ("period", "territory", "service", "commercial_model", "currency", "amount")
+POOL_OPTIONAL = ("user_id",)
+_PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?")
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    line: int
+    period: str
+    territory: str
+    service: str
+    commercial_model: str
+    currency: str
+    amount_minor: int
+    user_id: str | None = None
+
+
+def sniff_kind(path: Path) -> str:
+    """``"usage"`` or ``"pools"``, from the header row."""
+    with open_text(path) as fh:
+        header = next(csv.reader([fh.readline()]), [])
+    names = {h.strip() for h in header}
+    if "plays" in names:
+        return "usage"
+    if "amount" in names:
+        return "pools"
+    raise InvalidInput(Problem("the header has neither 'plays' (a usage file) nor 'amount' (a pools file); "
+                               "see docs/usage-formats.md", field="header", line=1, source=path.name))
+
+
+def read_csv(path: str | Path, *, display_name: str | None = None,
+             on_usage: Callable[[UsageLine], None] | None = None,
+             on_pool: Callable[[PoolRow], None] | None = None,
+             progress: Callable[[int], None] | None = None) -> dict:
+    """Validate a usage or pools CSV in one streaming pass; raise with every problem, or return counts."""
+    path = Path(path)
+    name = display_name or path.name
+    kind = sniff_kind(path)
+    required, optional = (USAGE_REQUIRED, USAGE_OPTIONAL) if kind == "usage" else (POOL_REQUIRED, POOL_OPTIONAL)
+    problems: list[Problem] = []
+
+    def problem(message: str, line: int, fld: str | None = None) -> None:
+        if len(problems) < 10_000:
+            problems.append(Problem(message, field=fld, line=line, source=name))
+
+    callback = on_usage if kind == "usage" else on_pool
+    rows = 0
+    with open_text(path) as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        missing = [c for c in required if c not in header]
+        unknown = [c for c in header if c not in required and c not in optional]
+        for c in missing:
+            problem(f"required column '{c}' is missing from the header", 1, c)
+        for c in unknown:
+            problem(f"unknown column '{c}' (allowed: {', '.join(required + optional)})", 1, c)
+        if missing or unknown:
+            raise InvalidInput(problems)
+        try:
+            for row in reader:
+                rows += 1
+                line = reader.line_num
+                if progress is not None and rows % 100_000 == 0:
+                    progress(rows)
+                if None in row:
+                    problem(f"{len(header) + len(row[None])} cells but the header has {len(header)}", line)
+                    continue
+                if any(v is None for v in row.values()):
+                    problem(f"fewer cells than the {len(header)} columns of the header", line)
+                    continue
+                parsed = _usage(row, line, problem) if kind == "usage" else _pool(row, line, problem)
+                if parsed is not None and not problems and callback is not None:
+                    callback(parsed)
+        except UnicodeDecodeError as exc:
+            problem(f"not UTF-8 text ({exc.reason}); save the CSV as UTF-8", rows + 2)
+        except csv.Error as exc:
+            problem(f"malformed CSV: {exc}", reader.line_num)
+    if rows == 0 and not problems:
+        problem("the file has a header but no rows", 1)
+    if problems:
+        raise InvalidInput(problems)
+    return {"kind": kind, "rows": rows}
+
+
+def _common(row: dict[str, str], line: int, problem) -> tuple[str, str, str, str] | None:
+    ok = True
+    period = row["period"].strip().upper()
+    if not _PERIOD.fullmatch(period):
+        problem(f"'{row['period']}' is not a period: use 2026-03, 2026-Q1, 2026-H1 or 2026", line, "period")
+        ok = False
+    territory = row["territory"].strip().upper()
+    if territory not in ids.iso_countries():
+        problem(f"'{row['territory']}' is not an ISO 3166-1 alpha-2 country code", line, "territory")
+        ok = False
+    for c in ("service", "commercial_model"):
+        if not row[c].strip():
+            problem("is required", line, c)
+            ok = False
+    return (period, territory, row["service"].strip(), row["commercial_model"].strip()) if ok else None
+
+
+def _usage(row: dict[str, str], line: int, problem) -> UsageLine | None:
+    common = _common(row, line, problem)
+    ok = common is not None
+
+    def opt(c: str) -> str | None:
+        v = (row.get(c) or "").strip()
+        return v or None
+
+    use_type = (row["use_type"] or "").strip().lower()
+    if not use_type:
+        problem("is required", line, "use_type")
+        ok = False
+    plays_text = row["plays"].strip()
+    if not plays_text.isdigit():
+        problem(f"'{row['plays']}' is not a whole number of plays (0 or more)", line, "plays")
+        ok = False
+    isrc = iswc = None
+    try:
+        isrc = ids.parse_isrc(opt("isrc")) if opt("isrc") else None
+    except InvalidInput as exc:
+        problem(exc.problems[0].message, line, "isrc")
+        ok = False
+    try:
+        iswc = ids.parse_iswc(opt("iswc")) if opt("iswc") else None
+    except InvalidInput as exc:
+        problem(exc.problems[0].message, line, "iswc")
+        ok = False
+    duration = opt("duration_s")
+    if duration is not None and not (duration.isdigit() and int(duration) <= 86_400):
+        problem(f"'{duration}' is not a duration in whole seconds (0-86400)", line, "duration_s")
+        ok = False
+    revenue = None
+    currency = opt("currency")
+    if opt("revenue") is not None:
+        try:
+            revenue = Decimal(opt("revenue"))
+            if not revenue.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problem(f"'{opt('revenue')}' is not a decimal amount such as 0.0042", line, "revenue")
+            ok = False
+        if currency is None:
+            problem("a revenue needs its currency (ISO 4217, e.g. USD)", line, "currency")
+            ok = False
+    if currency is not None:
+        try:
+            money.minor_exponent(currency)
+        except InvalidInput:
+            problem(f"'{currency}' is not an ISO 4217 currency code", line, "currency")
+            ok = False
+    if not ok:
+        return None
+    period, territory, service, model = common
+    return UsageLine(line=line, period=period, territory=territory, service=service, commercial_model=model,
+                     use_type=use_type, plays=int(plays_text), isrc=isrc, iswc=iswc,
+                     proprietary_id=opt("proprietary_id"), title=opt("title"), artist=opt("artist"),
+                     album=opt("album"), duration_s=int(duration) if duration else None, revenue=revenue,
+                     currency=currency.upper() if currency else None, user_id=opt("user_id"))
+
+
+def _pool(row: dict[str, str], line: int, problem) -> PoolRow | None:
+    common = _common(row, line, problem)
+    currency = row["currency"].strip().upper()
+    amount = None
+    try:
+        amount = money.to_minor(row["amount"].strip(), currency, field="amount")
+    except InvalidInput as exc:
+        for p in exc.problems:
+            problem(p.message, line, p.field or "amount")
+    if amount is not None and amount < 0:
+        problem("a pool cannot be negative", line, "amount")
+        amount = None
+    if common is None or amount is None:
+        return None
+    period, territory, service, model = common
+    return PoolRow(line, period, territory, service, model, currency, amount,
+                   (row.get("user_id") or "").strip() or None)
