@@ -147,7 +147,7 @@ def import_log(store, data: bytes | str | dict, trusted_history: KeyHistory | No
             except merkle.ProofError as exc:
                 raise FederationError(f"office {office}'s log is not an extension of the one imported "
                                       f"before: {exc}") from None
-        stored = {e.index: e for e in log.entries(since, old_size)} if since < old_size else {}
+        stored = {e.index: e for e in log.entries(since, old_size, conn)} if since < old_size else {}
         previous_time = state["last_timestamp"]
         for offset, leaf in enumerate(leaves):
             index = since + offset

@@ -330,15 +330,17 @@ class TransparencyLog:
             raise NotFound(f"the log of office {self.office} has no entry {index}")
         return rows[0]
 
-    def entries(self, start: int = 0, end: int | None = None) -> list[LogEntry]:
-        """Entries ``start <= index < end`` in order."""
+    def entries(self, start: int = 0, end: int | None = None, conn: Connection | None = None) -> list[LogEntry]:
+        """Entries ``start <= index < end`` in order (inside ``conn``'s transaction if given)."""
+        if conn is None:
+            with self.store.connect() as own:
+                return self.entries(start, end, own)
         stmt = select(log_entries.c.idx, log_entries.c.timestamp, log_entries.c.leaf,
                       log_entries.c.leaf_hash).where(log_entries.c.office == self.office,
                                                      log_entries.c.idx >= start)
         if end is not None:
             stmt = stmt.where(log_entries.c.idx < end)
-        with self.store.connect() as conn:
-            rows = conn.execute(stmt.order_by(log_entries.c.idx)).all()
+        rows = conn.execute(stmt.order_by(log_entries.c.idx)).all()
         return [self._entry(r) for r in rows]
 
     def entries_for(self, number: str) -> list[LogEntry]:

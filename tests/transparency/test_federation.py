@@ -1,0 +1,128 @@
+"""Federation: Montevideo's log imported and verified in another office's store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from obra.access import create_principal
+from obra.model.vocab import AccessRole
+from obra.registry import federation
+from obra.registry.certificates import certificate_bytes, issue_certificate
+from obra.registry.federation import FederationError, export_log, import_log
+from obra.registry.service import Registry
+from obra.registry.translog import TransparencyLog
+from obra.store import Store
+
+
+class Office:
+    """A second registration office with its own store, keys and log."""
+
+    def __init__(self, root, code: str, keys_from=None):
+        root.mkdir(parents=True, exist_ok=True)
+        if keys_from is not None:
+            shutil.copytree(keys_from.store.home / "keys", root / "home" / "keys")
+        self.store = Store.open(f"sqlite:///{root / 'obra.db'}", root / "home", office=code)
+        self.log = TransparencyLog(self.store)
+        self.registry = Registry(self.store, sinks=[self.log])
+        self.clerk, _ = create_principal(self.store, "clerk", AccessRole.ADMIN)
+
+    def register(self, *titles: str) -> list[str]:
+        return [self.registry.register(self.clerk, "work", {"title": t}).number for t in titles]
+
+
+@pytest.fixture
+def montevideo(tmp_path):
+    office = Office(tmp_path / "uymvd", "UYMVD")
+    yield office
+    office.store.dispose()
+
+
+def test_a_montevideo_number_verifies_in_another_office(store, montevideo):
+    numbers = montevideo.register("La cumparsita", "Adiós Nonino", "Oblivion")
+    result = import_log(store, json.dumps(export_log(montevideo.log)))
+    assert result.to_dict() | {"root_hash": None} == {"office": "UYMVD", "old_size": 0, "new_size": 3,
+                                                       "added": 3, "root_hash": None}
+    proof = federation.verify_number(store, numbers[1])
+    assert proof["verified"] and proof["office"] == "UYMVD" and proof["entries"][0]["index"] == 1
+    offices = {o["office"]: o["size"] for o in federation.imported_offices(store)}
+    assert offices["UYMVD"] == 3
+
+
+def test_a_montevideo_certificate_verifies_with_the_imported_keys(store, montevideo):
+    number = montevideo.register("Libertango")[0]
+    cert = certificate_bytes(issue_certificate(montevideo.log, montevideo.registry.show(number).record))
+    import_log(store, export_log(montevideo.log))
+    verified = federation.verify_certificate_here(store, cert)
+    assert verified.number == number and verified.office == "UYMVD"
+
+
+def test_later_imports_extend_the_earlier_one_by_consistency_proof(store, montevideo):
+    montevideo.register("A", "B", "C")
+    import_log(store, export_log(montevideo.log))
+    montevideo.register("D", "E")
+    montevideo.log.keys.rotate()
+    montevideo.register("F")
+    result = import_log(store, export_log(montevideo.log, since=3))
+    assert (result.old_size, result.new_size, result.added) == (3, 6, 3)
+    assert result.root_hash == TransparencyLog(store, "UYMVD").root().hex()
+    # importing the same export again changes nothing
+    assert import_log(store, export_log(montevideo.log, since=6)).added == 0
+
+
+def test_an_altered_entry_is_refused_and_nothing_is_imported(store, montevideo):
+    montevideo.register("A", "B")
+    export = export_log(montevideo.log)
+    export["entries"][1]["record_hash"] = "0" * 64
+    with pytest.raises(FederationError, match="not the signed root"):
+        import_log(store, export)
+    assert TransparencyLog(store, "UYMVD").size() == 0
+
+
+def test_a_forked_log_is_detected(store, montevideo, tmp_path):
+    montevideo.register("A", "B", "C")
+    import_log(store, export_log(montevideo.log))
+    # the same office key signs a different history
+    twin = Office(tmp_path / "twin", "UYMVD", keys_from=montevideo)
+    try:
+        twin.register("X", "Y", "Z", "W")
+        with pytest.raises(FederationError, match="rewritten|forked|not an extension"):
+            import_log(store, export_log(twin.log))
+        with pytest.raises(FederationError, match="not an extension"):
+            import_log(store, export_log(twin.log, since=3))
+    finally:
+        twin.store.dispose()
+    assert TransparencyLog(store, "UYMVD").size() == 3
+
+
+def test_a_tree_head_with_a_bad_signature_is_refused(store, montevideo):
+    montevideo.register("A")
+    export = export_log(montevideo.log)
+    export["tree_head"]["timestamp"] = "2020-01-01T00:00:00.000000Z"
+    with pytest.raises(FederationError, match="tree head"):
+        import_log(store, export)
+
+
+def test_a_rewritten_key_history_is_refused(store, montevideo, tmp_path):
+    montevideo.register("A")
+    import_log(store, export_log(montevideo.log))
+    impostor = Office(tmp_path / "impostor", "UYMVD")
+    try:
+        impostor.register("A", "B")
+        with pytest.raises(FederationError, match="key history was rewritten"):
+            import_log(store, export_log(impostor.log))
+    finally:
+        impostor.store.dispose()
+
+
+def test_an_office_does_not_import_its_own_log(store, log):
+    with pytest.raises(FederationError, match="own office"):
+        import_log(store, {**export_log(log), "office": store.office})
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{}", b"[1]", b'{"format": "obra.log_export/1"}'])
+def test_garbage_exports_are_refused(store, garbage):
+    with pytest.raises(FederationError):
+        import_log(store, garbage)
