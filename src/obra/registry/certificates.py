@@ -133,6 +133,15 @@ def issue_certificate(log: TransparencyLog, record: dict, content_codes: list[di
     return log.keys.sign_object(body, moment)
 
 
+def certificate_for(store, number: str, version: int | None = None,
+                    content_codes: list[dict] | None = None) -> dict:
+    """The certificate of registration ``number`` (current version unless ``version``)."""
+    from obra.registry.service import Registry
+
+    shown = Registry(store, sinks=[]).show(ids.parse_registration_number(number), version)
+    return issue_certificate(TransparencyLog(store), shown.record, content_codes)
+
+
 def certificate_bytes(certificate: dict) -> bytes:
     """The certificate file: its RFC 8785 canonical JSON (any reformatting invalidates it)."""
     return canonical(certificate)
@@ -350,5 +359,5 @@ def render_pdf(certificate: dict) -> bytes:
 
 __all__ = ["CERTIFICATE_FORMAT", "CertificateError", "CertificateKeyError", "CertificateSignatureInvalid",
            "InclusionProofInvalid", "LogEntryMismatch", "MalformedCertificate", "RecordHashMismatch",
-           "TreeHeadInvalid", "VerifiedCertificate", "certificate_bytes", "issue_certificate",
+           "TreeHeadInvalid", "VerifiedCertificate", "certificate_bytes", "certificate_for", "issue_certificate",
            "parse_certificate", "render_html", "render_pdf", "verify_certificate"]

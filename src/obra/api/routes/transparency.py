@@ -1,0 +1,112 @@
+"""Transparency routes: the signed log, proofs, keys, certificates and their verification.
+
+Everything here is public (a third party needs no account to check a registration), except
+importing another office's log, which needs the ``federation`` permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from obra.access import Principal
+from obra.api.auth import get_store, require_action
+from obra.errors import NotFound
+from obra.registry import federation
+from obra.registry.certificates import certificate_bytes, certificate_for, render_html, render_pdf
+from obra.registry.translog import TransparencyLog
+from obra.store import Store
+
+router = APIRouter(tags=["transparency"])
+
+
+def _log(store: Store, office: str | None) -> TransparencyLog:
+    return TransparencyLog(store, office)
+
+
+@router.get("/log/sth")
+def signed_tree_head(office: str | None = None, size: int | None = Query(None, ge=0),
+                     store: Store = Depends(get_store)) -> dict:
+    """The office's signed tree head (for an imported office: the newest one imported)."""
+    log = _log(store, office)
+    if log.local or size is not None:
+        return log.signed_tree_head(size)
+    head = log.latest_tree_head()
+    if head is None:
+        raise NotFound(f"no log of office {log.office} is held here")
+    return head
+
+
+@router.get("/log/entries")
+def entries(start: int = Query(0, ge=0), end: int | None = Query(None, ge=0), office: str | None = None,
+            store: Store = Depends(get_store)) -> list[dict]:
+    """Log entries ``start <= index < end`` (at most 1000 per request)."""
+    end = min(end if end is not None else start + 1000, start + 1000)
+    return [e.to_dict() for e in _log(store, office).entries(start, end)]
+
+
+@router.get("/log/proof/inclusion")
+def inclusion_proof(index: int = Query(..., ge=0), size: int | None = Query(None, ge=1),
+                    office: str | None = None, store: Store = Depends(get_store)) -> dict:
+    return _log(store, office).inclusion_proof(index, size)
+
+
+@router.get("/log/proof/consistency")
+def consistency_proof(old: int = Query(..., ge=0), new: int | None = Query(None, ge=0),
+                      office: str | None = None, store: Store = Depends(get_store)) -> dict:
+    return _log(store, office).consistency_proof(old, new)
+
+
+@router.get("/log/numbers/{number}")
+def prove_number(number: str, store: Store = Depends(get_store)) -> dict:
+    """Every log entry of a registration number with its inclusion proof (own or imported office)."""
+    return federation.verify_number(store, number)
+
+
+@router.get("/keys")
+def keys(office: str | None = None, store: Store = Depends(get_store)) -> dict:
+    """The published key history third parties verify certificates with."""
+    return _log(store, office).key_history().to_dict()
+
+
+@router.get("/registrations/{number}/certificate")
+def certificate(number: str, version: int | None = None, format: str = Query("json", pattern="^(json|html|pdf)$"),
+                store: Store = Depends(get_store)) -> Response:
+    """The signed certificate of a registration, or its HTML/PDF rendering."""
+    cert = certificate_for(store, number, version)
+    if format == "html":
+        return HTMLResponse(render_html(cert))
+    if format == "pdf":
+        return Response(render_pdf(cert), media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
+    return Response(certificate_bytes(cert), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{number}.json"'})
+
+
+@router.post("/verify")
+async def verify(request: Request, store: Store = Depends(get_store)) -> dict:
+    """Verify a certificate sent as the request body (the exact file bytes).
+
+    Uses the key history held here for the certificate's office (own or imported) and
+    checks the certificate against the log held here. A failure is HTTP 400 with the reason.
+    """
+    return federation.verify_certificate_here(store, await request.body()).to_dict()
+
+
+@router.get("/federation/export")
+def federation_export(since: int = Query(0, ge=0), store: Store = Depends(get_store)) -> dict:
+    return federation.export_log(TransparencyLog(store), since)
+
+
+@router.post("/federation/import", status_code=201)
+def federation_import(body: dict[str, Any] = Body(...),
+                      principal: Principal = Depends(require_action("federation")),
+                      store: Store = Depends(get_store)) -> dict:
+    return federation.import_log(store, body).to_dict()
+
+
+@router.get("/federation/offices")
+def federation_offices(store: Store = Depends(get_store)) -> list[dict]:
+    return federation.imported_offices(store)

@@ -1,0 +1,93 @@
+"""`obra log`, `obra verify`, `obra certificate`, `obra keys`, `obra federation` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from obra.cli.common import current_principal, open_store
+from obra.cli.main import app
+from obra.registry.service import Registry
+from obra.registry.translog import TransparencyLog
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "obra-home"))
+    monkeypatch.setenv("OBRA_OFFICE", "UYMVD")
+    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("OBRA_TOKEN", raising=False)
+    assert runner.invoke(app, ["init", "--json"]).exit_code == 0
+    return tmp_path
+
+
+@pytest.fixture
+def number(home):
+    store = open_store()
+    registry = Registry(store, sinks=[TransparencyLog(store)])
+    registry.register(current_principal(store), "work", {"title": "Mi Buenos Aires querido"})
+    numbers = registry.register(current_principal(store), "work", {"title": "Volver"}).number
+    store.dispose()
+    return numbers
+
+
+def _ok(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_certificate_then_verify_offline_and_tampered(home, number):
+    cert, keys = home / "cert.json", home / "keys.json"
+    _ok(["certificate", number, "--out", str(cert), "--html", str(home / "c.html"), "--pdf", str(home / "c.pdf")])
+    _ok(["keys", "export", "--out", str(keys)])
+    assert (home / "c.pdf").read_bytes().startswith(b"%PDF") and number in (home / "c.html").read_text()
+    verified = json.loads(_ok(["verify", str(cert), "--keys", str(keys), "--json"]).stdout)
+    assert verified["valid"] and verified["number"] == number and verified["log_index"] == 1
+    assert "valid" in _ok(["verify", str(cert)]).stdout  # with the store's own keys
+    tampered = cert.read_bytes().replace(b"Volver", b"Volvee")
+    (home / "bad.json").write_bytes(tampered)
+    result = runner.invoke(app, ["verify", str(home / "bad.json"), "--keys", str(keys)])
+    assert result.exit_code != 0 and "altered" in result.stderr
+
+
+def test_log_shows_head_entries_and_proofs(home, number):
+    head = json.loads(_ok(["log", "--json"]).stdout)
+    assert head["size"] == 2 and head["tree_head"]["tree_size"] == 2
+    rows = json.loads(_ok(["log", "--entries", "0:2", "--json"]).stdout)
+    assert [r["leaf"]["number"] for r in rows][1] == number
+    proof = json.loads(_ok(["log", "--inclusion", "0", "--json"]).stdout)
+    assert proof["tree_size"] == 2 and len(proof["hashes"]) == 1
+    assert json.loads(_ok(["log", "--number", number, "--json"]).stdout)["verified"] is True
+
+
+def test_key_rotation_needs_a_principal_and_old_certificates_still_verify(home, number, monkeypatch):
+    cert = home / "cert.json"
+    _ok(["certificate", number, "--out", str(cert)])
+    monkeypatch.setenv("OBRA_TOKEN", "not-a-token")
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 4
+    monkeypatch.delenv("OBRA_TOKEN")
+    _ok(["keys", "rotate"])
+    listed = json.loads(_ok(["keys", "list", "--json"]).stdout)
+    assert [k["status"] for k in listed["keys"]] == ["retired", "active"]
+    assert json.loads(_ok(["verify", str(cert), "--json"]).stdout)["key_status"] == "retired"
+
+
+def test_federation_export_and_import_between_two_homes(home, number, tmp_path, monkeypatch):
+    export = tmp_path / "uymvd.json"
+    _ok(["federation", "export", "--out", str(export)])
+    cert = tmp_path / "cert.json"
+    _ok(["certificate", number, "--out", str(cert)])
+    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "madrid"))
+    monkeypatch.setenv("OBRA_OFFICE", "ESMAD")
+    _ok(["init"])
+    result = runner.invoke(app, ["verify", str(cert)])
+    assert result.exit_code != 0 and "no key history of office 'UYMVD'" in result.stderr
+    imported = json.loads(_ok(["federation", "import", str(export), "--json"]).stdout)
+    assert imported["office"] == "UYMVD" and imported["added"] >= 2
+    assert json.loads(_ok(["verify", str(cert), "--json"]).stdout)["office"] == "UYMVD"
+    assert json.loads(_ok(["log", "--number", number, "--json"]).stdout)["office"] == "UYMVD"
