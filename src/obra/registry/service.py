@@ -19,7 +19,7 @@ from obra.access import Principal, require
 from obra.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from obra.model import Agreement, Party, Recording, Work, parse, share_problems
 from obra.model.vocab import AccessRole, CreationMode, RegistrationStatus
-from obra.registry.parties import get_party, insert_party, resolve_party
+from obra.registry.parties import get_party, insert_party, resolve_party, row_to_party
 from obra.registry.records import RegistrationRecord, record_hash
 from obra.store import Store
 from obra.store.schema import (agreements, contributors, parties, recording_works, registrations,
@@ -311,7 +311,8 @@ class Registry:
                            | {c.party for c in getattr(model, "contributors", ())}
                            | {p.party for p in getattr(model, "performers", ())}
                            | ({model.label} if getattr(model, "label", None) is not None else set()))
-        named = [get_party(conn, p) for p in party_ids]
+        named = [row_to_party(row) for row in conn.execute(
+            select(parties).where(parties.c.id.in_(party_ids)).order_by(parties.c.id))] if party_ids else []
         record = {
             "number": number, "version": version, "office": ids.office_of(number), "entity": entity,
             "status": status.value, "registered_at": now.isoformat(), "registrant": prev_registrant or principal.name,
@@ -319,7 +320,7 @@ class Registry:
             "creation_mode": model.creation_mode.value,
             "disclosure": model.disclosure.model_dump(mode="json") if isinstance(model, Work) and model.disclosure else None,
             entity: model.model_dump(mode="json"),
-            "parties": [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named if p],
+            "parties": [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named],
         }
         digest = record_hash(record)
         rid = conn.execute(insert(registrations).values(
