@@ -1,0 +1,100 @@
+"""DDEX DSR flat files: the public samples reconcile to their footers; bad files are refused whole."""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+
+import pytest
+
+from obra.errors import InvalidInput
+from obra.royalties.dsr import duration_seconds, parse_dsr, period_from_name
+from .samples import NAME_FIXTURES, YOUTUBE, variant
+
+
+def test_youtube_sample_reconciles_to_its_footer():
+    lines = []
+    report = parse_dsr(YOUTUBE, on_line=lines.append)
+    # FOOT: 35 lines, 4 summary records, 3 blocks — counted from the file, not copied from FOOT.
+    assert (report.lines, report.summaries, report.blocks) == (35, 4, 3)
+    assert report.foot["NumberOfLinesInFile"] == str(report.lines)
+    assert report.period == "2015-Q4"
+    assert [u.plays for u in lines] == [7810, 2045, 18, 4, 258, 75]
+    assert {u.territory for u in lines} == {"IS"}
+    assert lines[0].isrc == "USSM19803037" and lines[0].artist == "Marvin Gaye"
+    assert lines[1].iswc == "T9109247316"
+    assert lines[0].commercial_model == "AdSupport" and lines[0].use_type == "stream"
+    assert sum(u.revenue for u in lines) == Decimal("7.0")
+    assert sum(p.net_revenue for p in report.pools) == Decimal("15763.58")
+
+
+def test_gzipped_report_reads_the_same(tmp_path):
+    gz = tmp_path / (YOUTUBE.name + ".gz")
+    gz.write_bytes(gzip.compress(YOUTUBE.read_bytes()))
+    plain, packed = [], []
+    parse_dsr(YOUTUBE, on_line=plain.append)
+    parse_dsr(gz, on_line=packed.append)
+    assert packed == plain
+
+
+@pytest.mark.parametrize("path", NAME_FIXTURES, ids=lambda p: p.name[-30:])
+def test_file_name_fixtures_with_wrong_footer_are_refused(path):
+    # These ddexnet/dsrf samples exist to test file names; their FOOT claims 123 lines for 7.
+    with pytest.raises(InvalidInput) as err:
+        parse_dsr(path)
+    foot = [p for p in err.value.problems if p.field == "NumberOfLinesInFile"]
+    assert foot and foot[0].line == 7 and "123" in foot[0].message and "7" in foot[0].message
+
+
+def _problems(tmp_path, edit):
+    bad = variant(tmp_path, YOUTUBE, edit)
+    seen = []
+    with pytest.raises(InvalidInput) as err:
+        parse_dsr(bad, on_line=seen.append)
+    return err.value.problems, seen
+
+
+def test_footer_block_count_mismatch_is_located(tmp_path):
+    problems, _ = _problems(tmp_path, lambda ls: [l.replace("FOOT\t35\t35\t4\t3\t3", "FOOT\t35\t35\t4\t4\t3")
+                                                  for l in ls])
+    assert [(p.line, p.field) for p in problems] == [(35, "NumberOfBlocksInFile")]
+
+
+def test_bad_isrc_names_line_and_field(tmp_path):
+    problems, _ = _problems(tmp_path, lambda ls: [l.replace("USSM19803037", "USSM1980303") for l in ls])
+    assert [(p.line, p.field) for p in problems] == [(14, "ISRC")]
+
+
+def test_non_numeric_usages_and_extra_cell(tmp_path):
+    def edit(ls):
+        ls[16] = ls[16].replace("\t7810\t", "\tmany\t")   # line 17, SU03.01
+        ls[17] = ls[17] + "\textra"                       # line 18, LI01.01
+        return ls
+    problems, _ = _problems(tmp_path, edit)
+    assert {(p.line, p.field) for p in problems} == {(17, "Usages"), (18, None)}
+
+
+def test_unknown_record_and_missing_footer(tmp_path):
+    def edit(ls):
+        ls[19] = "XX99\t1\tsomething"
+        return [l for l in ls if not l.startswith("FOOT")]
+    problems, _ = _problems(tmp_path, edit)
+    fields = {p.field for p in problems}
+    assert "RecordType" in fields
+    assert any("no FOOT" in p.message for p in problems)
+
+
+def test_usage_pointing_to_undeclared_summary(tmp_path):
+    problems, _ = _problems(tmp_path, lambda ls: [l.replace("SU03.01\t1\tU1\t1\t", "SU03.01\t1\tU1\t9\t")
+                                                  for l in ls])
+    assert [(p.line, p.field) for p in problems] == [(17, "SummaryRecordId")]
+
+
+def test_durations_and_periods():
+    assert duration_seconds("PT3M25S") == 205
+    assert duration_seconds("PT1H0M1S") == 3601
+    assert duration_seconds("PT0H0M0S") is None
+    with pytest.raises(ValueError):
+        duration_seconds("3:25")
+    assert period_from_name(YOUTUBE.name) == "2015-Q4"
+    assert period_from_name(NAME_FIXTURES[0].name) == "2015-02"
