@@ -11,7 +11,8 @@ from obra.errors import InvalidInput, NotFound
 from obra.ids import format_registration_number
 from obra.registry import merkle
 from obra.registry.records import record_hash
-from obra.registry.translog import (LogError, LogInconsistent, TransparencyLog, log_nodes, verify_tree_head)
+from obra.registry.translog import (LogError, LogInconsistent, TransparencyLog, log_nodes, node_number,
+                                    verify_tree_head)
 
 
 def event(seq: int, office: str = "OBRA", kind: str = "register") -> dict:
@@ -89,7 +90,7 @@ def test_tampered_stored_subtree_is_caught_on_the_next_append(store, log):
         for i in range(1, 4):
             log.append(conn, event(i))
     with store.begin() as conn:
-        conn.execute(update(log_nodes).where(log_nodes.c.level == 1, log_nodes.c.idx == 0)
+        conn.execute(update(log_nodes).where(log_nodes.c.node == node_number(1, 0))
                      .values(hash=b"\x00" * 32))
     with pytest.raises(LogInconsistent, match="inconsistent at entry 3"):
         with store.begin() as conn:

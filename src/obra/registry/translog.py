@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (BigInteger, Column, Connection, Index, LargeBinary, SmallInteger, String, Table, Text,
-                        insert, select, tuple_, update)
+from sqlalchemy import (BigInteger, Column, Connection, Index, LargeBinary, String, Table, Text,
+                        bindparam, insert, select, update)
 
 from obra import ids
 from obra.errors import InvalidInput, NotFound, ObraError, Problem
@@ -74,8 +74,8 @@ log_entries = Table(
 log_nodes = Table(
     "transparency_log_nodes", metadata,
     Column("office", String(8), primary_key=True),
-    Column("level", SmallInteger, primary_key=True, autoincrement=False),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    # the complete subtree (level, index) numbered in-order: (index << (level + 1)) + (1 << level) - 1
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
 )
 
@@ -85,6 +85,22 @@ log_heads = Table(
     Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
     Column("tree_head", Text, nullable=False),  # the signed JSON object, as published
 )
+
+
+def node_number(level: int, index: int) -> int:
+    """The in-order number of complete subtree ``(level, index)``: one integer key per node."""
+    return (index << (level + 1)) + (1 << level) - 1
+
+
+_INSERT_ENTRY = insert(log_entries)
+_INSERT_NODES = insert(log_nodes)
+_UPDATE_STATE = (update(log_state).where(log_state.c.office == bindparam("o"))
+                 .values(size=bindparam("size"), root_hash=bindparam("root"), frontier=bindparam("frontier"),
+                         last_timestamp=bindparam("ts")))
+_SELECT_STATE = select(log_state).where(log_state.c.office == bindparam("o"))
+_LOCK_STATE = _SELECT_STATE.with_for_update()
+_SELECT_NODES = select(log_nodes.c.node, log_nodes.c.hash).where(
+    log_nodes.c.office == bindparam("o"), log_nodes.c.node.in_(bindparam("nodes", expanding=True)))
 
 
 class LogError(ObraError):
@@ -164,13 +180,16 @@ def make_leaf(office: str, index: int, timestamp: str, event: dict) -> dict:
                                 field="record_hash"))
     if problems:
         raise InvalidInput(problems)
-    leaf = {**event, "number": number, "office": office, "index": index, "timestamp": timestamp}
+    return {**event, "number": number, "office": office, "index": index, "timestamp": timestamp}
+
+
+def leaf_bytes_of(leaf: dict) -> bytes:
+    """The canonical JSON a leaf is hashed as; refuses values JSON cannot carry exactly."""
     try:
-        canonical(leaf)
+        return canonical(leaf)
     except Exception as exc:  # noqa: BLE001 - jcs raises plain errors for non-JSON values
         raise InvalidInput(Problem(f"the event cannot be written as canonical JSON: {exc}",
                                    field="event")) from None
-    return leaf
 
 
 def verify_tree_head(sth: Any, history: KeyHistory) -> TreeHead:
@@ -236,21 +255,20 @@ class TransparencyLog:
 
     def _append_leaf(self, conn: Connection, state: dict, leaf: dict) -> LogEntry:
         size, frontier, old_root = state["size"], state["frontier"], state["root_hash"]
-        leaf_bytes = canonical(leaf)
+        leaf_bytes = leaf_bytes_of(leaf)
         lh = merkle.leaf_hash(leaf_bytes)
         created = merkle.new_nodes_on_append(size, lh, frontier)
-        conn.execute(insert(log_entries).values(
-            office=self.office, idx=size, timestamp=leaf["timestamp"], type=leaf["type"],
-            number=leaf["number"], version=leaf["version"], record_hash=leaf["record_hash"],
-            leaf=leaf_bytes.decode("utf-8"), leaf_hash=lh))
-        conn.execute(insert(log_nodes), [{"office": self.office, "level": lv, "idx": ix, "hash": h}
-                                         for (lv, ix), h in created])
+        conn.execute(_INSERT_ENTRY, {
+            "office": self.office, "idx": size, "timestamp": leaf["timestamp"], "type": leaf["type"],
+            "number": leaf["number"], "version": leaf["version"], "record_hash": leaf["record_hash"],
+            "leaf": leaf_bytes.decode("utf-8"), "leaf_hash": lh})
+        conn.execute(_INSERT_NODES, [{"office": self.office, "node": node_number(lv, ix), "hash": h}
+                                     for (lv, ix), h in created])
         new_frontier = merkle.next_frontier(size, lh, frontier)
         new_root = merkle.fold_nodes(new_frontier)
         self._check_append(conn, size, old_root, new_root, lh)
-        conn.execute(update(log_state).where(log_state.c.office == self.office).values(
-            size=size + 1, root_hash=new_root, frontier=json.dumps(_hex_list(new_frontier)),
-            last_timestamp=leaf["timestamp"]))
+        conn.execute(_UPDATE_STATE, {"o": self.office, "size": size + 1, "root": new_root,
+                                     "frontier": json.dumps(_hex_list(new_frontier)), "ts": leaf["timestamp"]})
         state.update(size=size + 1, root_hash=new_root, frontier=new_frontier,
                      last_timestamp=leaf["timestamp"])
         return LogEntry(self.office, size, leaf["timestamp"], leaf, leaf_bytes, lh)
@@ -274,17 +292,15 @@ class TransparencyLog:
                                   f"entry {old_size}: {exc}; nothing was written") from None
 
     def _lock_state(self, conn: Connection) -> dict:
-        stmt = select(log_state).where(log_state.c.office == self.office)
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).mappings().first()
+        stmt = _LOCK_STATE if conn.dialect.name == "postgresql" else _SELECT_STATE
+        row = conn.execute(stmt, {"o": self.office}).mappings().first()
         if row is None:
             if conn.dialect.name == "postgresql":
                 from sqlalchemy.dialects.postgresql import insert as pg_insert
                 conn.execute(pg_insert(log_state).values(**self._empty_state()).on_conflict_do_nothing())
             else:
                 conn.execute(insert(log_state).values(**self._empty_state()))
-            row = conn.execute(stmt).mappings().one()
+            row = conn.execute(stmt, {"o": self.office}).mappings().one()
         return {"size": row["size"], "root_hash": row["root_hash"],
                 "frontier": [bytes.fromhex(h) for h in json.loads(row["frontier"])],
                 "last_timestamp": row["last_timestamp"], "key_history": row["key_history"]}
@@ -297,11 +313,9 @@ class TransparencyLog:
 
     def _fetcher(self, conn: Connection) -> merkle.NodeFetcher:
         def fetch(nodes):
-            wanted = list(nodes)
-            rows = conn.execute(select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(
-                log_nodes.c.office == self.office,
-                tuple_(log_nodes.c.level, log_nodes.c.idx).in_(wanted))).all()
-            return {(r.level, r.idx): bytes(r.hash) for r in rows}
+            wanted = {node_number(lv, ix): (lv, ix) for lv, ix in nodes}
+            rows = conn.execute(_SELECT_NODES, {"o": self.office, "nodes": list(wanted)}).all()
+            return {wanted[r.node]: bytes(r.hash) for r in rows}
         return fetch
 
     def size(self, conn: Connection | None = None) -> int:

@@ -42,10 +42,9 @@ def upgrade() -> None:
     op.create_table(
         "transparency_log_nodes",
         sa.Column("office", sa.String(length=8), nullable=False),
-        sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("node", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("office", "level", "idx"),
+        sa.PrimaryKeyConstraint("office", "node"),
     )
     op.create_table(
         "transparency_log_heads",
