@@ -6,6 +6,8 @@ import json
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from obra.access import create_principal
 from obra.model.vocab import AccessRole
@@ -126,3 +128,52 @@ def test_an_office_does_not_import_its_own_log(store, log):
 def test_garbage_exports_are_refused(store, garbage):
     with pytest.raises(FederationError):
         import_log(store, garbage)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Montevideo's export of 5 entries, from 0 and from 3, and a store that already holds 3."""
+    root = tmp_path_factory.mktemp("fed-fuzz")
+    office = Office(root / "uymvd", "UYMVD")
+    office.register("A", "B", "C")
+    first = export_log(office.log)
+    office.register("D", "E")
+    full, tail = export_log(office.log), export_log(office.log, since=3)
+    office.store.dispose()
+    return first, full, tail, root
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 10) | st.text(max_size=6),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                max_size=3), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_mutated_export_never_imports(exported, data):
+    first, full, tail, root = exported
+    target = Store.open(f"sqlite:///{root / 'target.db'}", root / "target-home", office="ESMAD")
+    try:
+        log = TransparencyLog(target, "UYMVD")
+        if log.size() == 0:
+            import_log(target, first)
+        export = json.loads(json.dumps(data.draw(st.sampled_from([full, tail]))))
+        where = data.draw(st.sampled_from(["entry", "tree_head", "consistency_proof", "since"]))
+        if where == "entry":
+            leaf = export["entries"][data.draw(st.integers(0, len(export["entries"]) - 1))]
+            name = data.draw(st.sampled_from(sorted(leaf)))
+            leaf[name] = data.draw(JSON.filter(lambda v: v != leaf[name]))
+        elif where == "tree_head":
+            name = data.draw(st.sampled_from(sorted(export["tree_head"])))
+            export["tree_head"][name] = data.draw(JSON.filter(lambda v: v != export["tree_head"][name]))
+        elif where == "consistency_proof":
+            export["consistency_proof"] = data.draw(
+                st.lists(st.text("0123456789abcdef", min_size=64, max_size=64), max_size=4)
+                .filter(lambda v: v != export["consistency_proof"]))
+        else:
+            export["since"] = data.draw(st.integers(-2, 8).filter(lambda v: v != export["since"]))
+        with pytest.raises(FederationError):
+            import_log(target, export)
+        assert log.size() == 3
+    finally:
+        target.dispose()

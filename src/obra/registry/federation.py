@@ -141,9 +141,12 @@ def import_log(store, data: bytes | str | dict, trusted_history: KeyHistory | No
         if head.tree_size < old_size:
             raise FederationError(f"office {office}'s new tree head has {head.tree_size} entries, fewer than "
                                   f"the {old_size} already imported: its log shrank")
-        if since == old_size and old_size > 0:
+        if since == 0 and consistency:
+            raise FederationError("an export from entry 0 carries no consistency proof")
+        if since > 0:  # the proof the office sent, against the root this store holds for that size
+            held = old_root if since == old_size else merkle.tree_root(since, log._fetcher(conn))
             try:
-                merkle.verify_consistency(old_size, head.tree_size, old_root, head.root_hash, consistency)
+                merkle.verify_consistency(since, head.tree_size, held, head.root_hash, consistency)
             except merkle.ProofError as exc:
                 raise FederationError(f"office {office}'s log is not an extension of the one imported "
                                       f"before: {exc}") from None
