@@ -26,7 +26,7 @@ import pyarrow as pa
 from obra.access import Principal, require
 from obra.errors import InvalidInput, NotFound, Problem
 from obra.royalties import pairs
-from obra.royalties.usage_store import MATCHES_SCHEMA, matches_dataset, usage_dataset
+from obra.royalties.usage_store import matches_dataset, usage_dataset
 
 
 def group_key(title: str | None, artist: str | None) -> str:
@@ -118,13 +118,15 @@ def apply_claims(usage: pa.Table, matches: pa.Table, rules: dict[str, dict]) -> 
     """Turn unmatched lines of claimed groups into ``claim`` matches."""
     if not rules:
         return matches
-    meta = {r["line"]: (r["title"], r["artist"]) for r in usage.select(["line", "title", "artist"]).to_pylist()}
-    out = matches.to_pylist()
-    for row in out:
-        if row["method"] != "none" or row["line"] not in meta:
-            continue
-        rule = rules.get(group_key(*meta[row["line"]]))
+    from obra.royalties.matching import _replace, unmatched_metadata
+
+    positions, metas = unmatched_metadata(usage, matches)
+    updates = {}
+    keys: dict[tuple, str] = {}
+    for pos, (title, artist, _album, _duration) in zip(positions, metas):
+        key = keys.setdefault((title, artist), group_key(title, artist))
+        rule = rules.get(key)
         if rule:
-            row.update(recording_number=rule["recording_number"], work_number=rule["work_number"],
-                       method="claim", score=1.0)
-    return pa.Table.from_pylist(out, schema=MATCHES_SCHEMA)
+            updates[pos] = {"recording_number": rule["recording_number"], "work_number": rule["work_number"],
+                            "method": "claim", "score": 1.0}
+    return _replace(matches, updates)

@@ -98,14 +98,19 @@ def matched_lines(usage: ibis.Table, matches: ibis.Table | None, target: str = "
         raise InvalidInput(Problem(f"unknown distribution target '{target}'; use recording or work",
                                    field="target"))
     column = TARGETS[target]
+    needed = ["source", "line", *POOL_KEYS, "use_type", "user_id", "artist", "plays"]
+    missing = [c for c in needed if c not in usage.columns]
+    if missing:
+        raise InvalidInput(Problem(f"usage lacks the column(s) {', '.join(missing)} of the usage contract",
+                                   field=missing[0]))
     if matches is None:
         if column not in usage.columns:
             raise InvalidInput(Problem(f"usage has no '{column}' column and no matches were given",
                                        field=column))
-        lines = usage.mutate(item=usage[column])
+        lines = usage.select(*needed, item=usage[column])
     else:
         m = matches.select("source", "line", item=matches[column])
-        lines = usage.left_join(m, ["source", "line"])
+        lines = usage.select(*needed).left_join(m, ["source", "line"])
         lines = lines.drop(*[c for c in lines.columns if c.endswith("_right")])
     return lines
 

@@ -52,6 +52,7 @@ def connect(engine: str = "duckdb", spark_master: str | None = None, *, session:
         if limit:
             con.raw_sql(f"SET memory_limit = '{limit}'")
         con.raw_sql("SET preserve_insertion_order = false")
+        con.raw_sql("SET enable_progress_bar = false")
         return con
     if engine == "spark":
         return ibis.pyspark.connect(session or spark_session(spark_master))

@@ -127,14 +127,22 @@ def generate(home: Path, lines: int = 1_000_000, users: int = 100_000, recording
     """
     rng = np.random.default_rng(seed)
     recs, rights, agreements = repertoire(recordings, seed)
-    rec_numbers = recs["recording_number"].to_numpy(zero_copy_only=False)
-    rec_isrc = recs["isrc"].to_numpy(zero_copy_only=False)
-    rec_titles = recs["title"].to_numpy(zero_copy_only=False)
-    rec_artist = recs["artist"].to_numpy(zero_copy_only=False)
-    rec_dur = recs["duration_s"].to_numpy()
     n_outside = max(1, int(recordings * 0.2))
+    n_tracks = recordings + n_outside
+    outside_ids = np.arange(n_outside)
+    # Per-track columns (repertoire first, then tracks nobody registered), taken per line with
+    # Arrow's C++ take: no Python string work per line.
+    track_isrc = pa.concat_arrays([recs["isrc"].combine_chunks(), pa.array(
+        np.char.add("XXOUT24", np.char.zfill(outside_ids.astype(str), 5)))])
+    plain_titles = pa.concat_arrays([recs["title"].combine_chunks(),
+                                     pa.array(np.char.add("Track ", outside_ids.astype(str)))])
+    track_title = pa.concat_arrays([plain_titles, pc.utf8_upper(plain_titles)])  # + noisy variants
+    track_artist = pa.concat_arrays([recs["artist"].combine_chunks(),
+                                     pa.array(np.char.add("Unsigned ", (outside_ids % 997).astype(str)))])
+    track_number = pa.concat_arrays([recs["recording_number"].combine_chunks(), pa.nulls(n_outside, pa.string())])
+    track_dur = np.concatenate([recs["duration_s"].to_numpy(), np.full(n_outside, 200, np.int32)])
     # Popularity: Zipf over repertoire + outside tracks, shuffled so ids do not encode rank.
-    ranks = np.arange(1, recordings + n_outside + 1, dtype=np.float64)
+    ranks = np.arange(1, n_tracks + 1, dtype=np.float64)
     pop = ranks ** -zipf_s
     pop = pop[rng.permutation(len(pop))]
     inside = pop[:recordings] / pop[:recordings].sum() * (1 - outside_repertoire)
@@ -151,7 +159,11 @@ def generate(home: Path, lines: int = 1_000_000, users: int = 100_000, recording
     activity = rng.lognormal(mean=0.0, sigma=1.2, size=users)
     user_cdf = np.cumsum(activity)
     user_cdf /= user_cdf[-1]
-    user_ids = np.char.add("u", np.arange(users).astype(str))
+    user_ids = pa.array(np.char.add("u", np.arange(users).astype(str)))
+    terr_arr = pa.array(terr_names)
+    cur_arr = pa.array([TERRITORIES[x] for x in terr_names])
+    model_arr = pa.array(["AdSupport", "Subscription"])
+    use_arr = pa.array(["NonInteractiveStream", "OnDemandStream"])
 
     usage_root, pools_root, matches_root = home / "usage", home / "pools", home / "matches"
     sources = {s: _source_id(f"generated:{seed}:{period}:{s}") for s in SERVICES}
@@ -175,52 +187,43 @@ def generate(home: Path, lines: int = 1_000_000, users: int = 100_000, recording
         remaining -= n
         u = np.searchsorted(user_cdf, rng.random(n), side="right").clip(0, users - 1)
         t = np.searchsorted(track_cdf, rng.random(n), side="right").clip(0, len(track_p) - 1)
-        plays = (1 + rng.geometric(0.45, size=n) - 1).astype(np.int64)
-        active = rng.random(n) < 0.6
-        is_in = t < recordings
-        ti = np.where(is_in, t, 0)
-        isrc = np.where(is_in, rec_isrc[ti], np.char.add("XXOUT24", np.char.zfill((t % 100000).astype(str), 5)))
+        plays = rng.geometric(0.45, size=n).astype(np.int64)
+        active = (rng.random(n) < 0.6).astype(np.int8)
         has_isrc = rng.random(n) >= missing_isrc
-        title = np.where(is_in, rec_titles[ti], np.char.add("Track ", t.astype(str)))
-        artist = np.where(is_in, rec_artist[ti], np.char.add("Unsigned ", (t % 997).astype(str)))
-        noisy = rng.random(n) < 0.1
-        title = np.where(noisy, np.char.upper(title.astype(str)), title)
+        noisy = (rng.random(n) < 0.1).astype(np.int64)
         for si, service in enumerate(SERVICES):
             sel = np.nonzero(user_service[u] == si)[0]
             if not len(sel):
                 continue
             k = len(sel)
+            us, ts = u[sel], t[sel]
             start = line_counter[service]
             line_counter[service] += k
-            src = sources[service]
-            terr = terr_names[user_terr[u[sel]]]
-            currency = np.array([TERRITORIES[x] for x in terr_names])[user_terr[u[sel]]]
-            sub = user_sub[u[sel]]
-            model = np.where(sub, "Subscription", "AdSupport")
+            src = pa.array(np.full(k, sources[service]))
             line_no = np.arange(start + 1, start + k + 1, dtype=np.int64)
-            isrc_col = pa.array(isrc[sel], pa.string(), mask=~has_isrc[sel])
+            isrc_col = pc.if_else(pa.array(has_isrc[sel]), track_isrc.take(ts), pa.scalar(None, pa.string()))
             usage = pa.table({
-                "source": pa.array(np.full(k, src)), "line": line_no,
-                "period": pa.array(np.full(k, period)), "territory": pa.array(terr),
-                "service": pa.array(np.full(k, service)), "commercial_model": pa.array(model),
-                "use_type": pa.array(np.where(active[sel], "OnDemandStream", "NonInteractiveStream")),
-                "user_id": pa.array(user_ids[u[sel]]), "isrc": isrc_col,
+                "source": src, "line": line_no,
+                "period": pa.array(np.full(k, period)), "territory": terr_arr.take(user_terr[us]),
+                "service": pa.array(np.full(k, service)),
+                "commercial_model": model_arr.take(user_sub[us].astype(np.int8)),
+                "use_type": use_arr.take(active[sel]),
+                "user_id": user_ids.take(us), "isrc": isrc_col,
                 "iswc": pa.nulls(k, pa.string()), "proprietary_id": pa.nulls(k, pa.string()),
-                "title": pa.array(title[sel]), "artist": pa.array(artist[sel]),
-                "album": pa.nulls(k, pa.string()),
-                "duration_s": pa.array(np.where(is_in[sel], rec_dur[ti[sel]], 200).astype(np.int32)),
+                "title": track_title.take(ts + noisy[sel] * n_tracks), "artist": track_artist.take(ts),
+                "album": pa.nulls(k, pa.string()), "duration_s": track_dur[ts],
                 "plays": plays[sel], "revenue": pa.nulls(k, USAGE_SCHEMA.field("revenue").type),
-                "currency": pa.array(currency),
+                "currency": cur_arr.take(user_terr[us]),
             }, schema=USAGE_SCHEMA)
             writer("usage", usage_root, USAGE_SCHEMA, service).write_table(usage)
-            matched = is_in[sel] & has_isrc[sel]
+            matched = pa.array((ts < recordings) & has_isrc[sel])
             matches = pa.table({
-                "source": usage["source"], "line": line_no,
-                "recording_number": pa.array(rec_numbers[ti[sel]], pa.string(), mask=~matched),
+                "source": src, "line": line_no,
+                "recording_number": pc.if_else(matched, track_number.take(ts), pa.scalar(None, pa.string())),
                 "work_number": pa.nulls(k, pa.string()),
                 "isrc": isrc_col, "iswc": pa.nulls(k, pa.string()),
-                "method": pa.array(np.where(matched, "isrc", "none")),
-                "score": matched.astype(np.float64),
+                "method": pc.if_else(matched, "isrc", "none"),
+                "score": pc.if_else(matched, 1.0, 0.0),
             }, schema=MATCHES_SCHEMA)
             writer("matches", matches_root, MATCHES_SCHEMA, service).write_table(matches)
 
@@ -234,7 +237,7 @@ def generate(home: Path, lines: int = 1_000_000, users: int = 100_000, recording
             cur = TERRITORIES[terr]
             fee = int(SUBSCRIPTION_MINOR[cur] * RIGHTHOLDER_SHARE)
             subs = mine[user_terr[mine] == ti_]
-            rows["user_id"].extend(user_ids[subs].tolist())
+            rows["user_id"].extend(user_ids.take(subs).to_pylist())
             rows["amount_minor"].extend([fee] * len(subs))
             for col, value in (("source", src), ("period", period), ("territory", str(terr)),
                                ("service", service), ("commercial_model", "Subscription"), ("currency", cur)):

@@ -35,7 +35,13 @@ RECORDINGS_SCHEMA = pa.schema([("recording_number", pa.string()), ("isrc", pa.st
                                ("work_number", pa.string()), ("title", pa.string()), ("artist", pa.string()),
                                ("album", pa.string()), ("duration_s", pa.int32())])
 WORKS_SCHEMA = pa.schema([("work_number", pa.string()), ("iswc", pa.string()), ("title", pa.string())])
-CANDIDATES = 5
+CANDIDATES = 10
+
+
+def _candidate_key(title: str | None, artist: str | None) -> str:
+    """What candidate search compares: normalised title, then artist (a same-title song by
+    another artist ranks below the right one)."""
+    return f"{pairs.normalise_title(title)} | {pairs.normalise_artist(artist, title)}"
 
 
 def match_by_id(usage: ibis.Table, recordings: ibis.Table, works: ibis.Table) -> ibis.Table:
@@ -98,51 +104,98 @@ class FuzzyIndex:
     def __init__(self, recordings: pa.Table):
         rows = recordings.to_pylist()
         self.rows = rows
-        self.titles = [pairs.normalise_title(r["title"]) for r in rows]
+        self.titles = [_candidate_key(r["title"], r["artist"]) for r in rows]
         self.tracks = [pairs.Track(r["title"], r["artist"], r["album"], r["duration_s"], r["isrc"]) for r in rows]
 
     def best(self, track: pairs.Track) -> tuple[dict | None, pairs.Score | None]:
-        query = pairs.normalise_title(track.title)
-        if not query or not self.rows:
-            return None, None
-        found = process.extract(query, self.titles, scorer=fuzz.ratio, limit=CANDIDATES, score_cutoff=50)
-        best_row, best_score = None, None
-        for _, _, index in found:
-            s = pairs.score_pair(track, self.tracks[index])
-            if best_score is None or s.score > best_score.score:
-                best_row, best_score = self.rows[index], s
-        return best_row, best_score
+        return self.best_many([track])[0]
+
+    def best_many(self, tracks: list[pairs.Track], chunk: int = 2048) -> list[tuple[dict | None, pairs.Score | None]]:
+        """For each track, the registered recording that scores highest, and that score.
+
+        Candidates are the :data:`CANDIDATES` recordings whose normalised titles are nearest
+        (rapidfuzz ``cdist`` over blocks of queries, on every core), then each candidate is
+        scored with the full model of :mod:`obra.royalties.pairs`.
+        """
+        import numpy as np
+
+        out: list[tuple[dict | None, pairs.Score | None]] = [(None, None)] * len(tracks)
+        if not self.rows:
+            return out
+        queries = [_candidate_key(t.title, t.artist) if t.title else "" for t in tracks]
+        k = min(CANDIDATES, len(self.titles))
+        for start in range(0, len(tracks), chunk):
+            block = queries[start:start + chunk]
+            matrix = process.cdist(block, self.titles, scorer=fuzz.token_sort_ratio, score_cutoff=40,
+                                   dtype=np.uint8, workers=-1)
+            nearest = np.argpartition(matrix, -k, axis=1)[:, -k:] if k < matrix.shape[1] else \
+                np.tile(np.arange(matrix.shape[1]), (matrix.shape[0], 1))
+            for row, q in enumerate(block):
+                i = start + row
+                if not q:
+                    continue
+                best_row, best_score = None, None
+                for index in nearest[row]:
+                    if matrix[row, index] == 0:
+                        continue
+                    s = pairs.score_pair(tracks[i], self.tracks[index])
+                    if best_score is None or s.score > best_score.score:
+                        best_row, best_score = self.rows[index], s
+                out[i] = (best_row, best_score)
+        return out
+
+
+def unmatched_metadata(usage: pa.Table, matches: pa.Table) -> tuple[list[int], list[tuple]]:
+    """Positions (in ``matches``) of ``none`` lines and their (title, artist, album, duration)."""
+    import pyarrow.compute as pc
+
+    positions = pc.indices_nonzero(pc.equal(matches["method"], "none")).to_pylist()
+    if not positions:
+        return [], []
+    lines = pc.take(matches["line"], pa.array(positions, pa.int64()))
+    sub = usage.filter(pc.is_in(usage["line"], value_set=lines))
+    meta = dict(zip(sub["line"].to_pylist(), zip(sub["title"].to_pylist(), sub["artist"].to_pylist(),
+                                                  sub["album"].to_pylist(), sub["duration_s"].to_pylist())))
+    return positions, [meta.get(line, (None, None, None, None)) for line in lines.to_pylist()]
+
+
+def _replace(matches: pa.Table, updates: dict[int, dict]) -> pa.Table:
+    """``matches`` with some rows' numbers, method and score replaced (by position)."""
+    if not updates:
+        return matches
+    columns = {name: matches[name].to_pylist() for name in
+               ("recording_number", "work_number", "isrc", "method", "score")}
+    for pos, change in updates.items():
+        for name, value in change.items():
+            columns[name][pos] = value
+    out = matches
+    for name, values in columns.items():
+        out = out.set_column(out.schema.get_field_index(name), name,
+                             pa.array(values, MATCHES_SCHEMA.field(name).type))
+    return out
 
 
 def fuzzy_match(usage: pa.Table, matches: pa.Table, index: FuzzyIndex) -> pa.Table:
-    """Upgrade ``none`` matches whose metadata scores a ``match`` against a registered recording."""
-    import pyarrow.compute as pc
+    """Upgrade ``none`` matches whose metadata scores a ``match`` against a registered recording.
 
-    none = pc.equal(matches["method"], "none")
-    if not pc.any(none).as_py():
-        return matches
-    lines = usage.select(["line", "title", "artist", "album", "duration_s"])
-    by_line = {r["line"]: r for r in lines.to_pylist()}
-    out = matches.to_pylist()
-    cache: dict[tuple, tuple[dict | None, pairs.Score | None]] = {}
-    for row in out:
-        if row["method"] != "none":
-            continue
-        u = by_line.get(row["line"])
-        if not u or not u["title"]:
-            continue
-        key = (u["title"], u["artist"], u["album"], u["duration_s"])
-        if key not in cache:
-            cache[key] = index.best(pairs.Track(*key))
-        hit, s = cache[key]
+    Each distinct (title, artist, album, duration) is scored once, however many lines carry it.
+    """
+    positions, metas = unmatched_metadata(usage, matches)
+    distinct = sorted({key for key in metas if key[0]}, key=repr)
+    best = dict(zip(distinct, index.best_many([pairs.Track(*key) for key in distinct])))
+    isrcs = matches["isrc"]
+    updates: dict[int, dict] = {}
+    for pos, key in zip(positions, metas):
+        hit, s = best.get(key, (None, None))
         if s is None:
             continue
         if s.decision == "match":
-            row.update(recording_number=hit["recording_number"], work_number=hit["work_number"],
-                       isrc=row["isrc"] or hit["isrc"], method="fuzzy", score=float(s.score))
+            updates[pos] = {"recording_number": hit["recording_number"], "work_number": hit["work_number"],
+                            "isrc": isrcs[pos].as_py() or hit["isrc"], "method": "fuzzy",
+                            "score": float(s.score)}
         else:
-            row["score"] = float(s.score)
-    return pa.Table.from_pylist(out, schema=MATCHES_SCHEMA)
+            updates[pos] = {"score": float(s.score)}
+    return _replace(matches, updates)
 
 
 def match_store(store, period: str | None = None, *, fuzzy: bool = True,

@@ -111,7 +111,7 @@ def distort(rng: random.Random, t: Track, n: int | None = None) -> Track:
             album = None
         elif d == "the" and artist.startswith("The "):
             artist = artist[4:]
-    if rng.random() < 0.6:   # most reports of an unidentified line carry no ISRC at all
+    if rng.random() < 0.8:   # most reports of an unidentified line carry no ISRC at all
         isrc = None
     return Track(title, artist, album, duration, isrc)
 
@@ -134,7 +134,8 @@ def noisy_pairs(n: int, seed: int = 7, positive_share: float = 0.5) -> list[Pair
                 other = Track(_typo(rng, base.title), _artist(rng), None, rng.randint(120, 360), None)
             else:                 # another recording of the same song: a live version, much longer
                 other = Track(f"{base.title} (Live)", base.artist, "Live at the Apollo",
-                              (base.duration_s or 200) + rng.randint(35, 90), None)
+                              (base.duration_s or 200) + rng.randint(35, 90),
+                              _isrc(rng) if rng.random() < 0.5 else None)
             out.append(Pair(base, other, False, "hard-negative"))
         else:
             out.append(Pair(base, distort(rng, random_track(rng), 1), False, "easy-negative"))

@@ -208,7 +208,8 @@ CSV_COLUMNS = ("payee", "period", "territory", "service", "commercial_model", "c
 
 
 def to_json(statement: dict) -> bytes:
-    return json.dumps(statement, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    """Canonical JSON (sorted keys, no insignificant whitespace), one document per file."""
+    return canonical(statement) + b"\n"
 
 
 def to_csv(statement: dict) -> bytes:

@@ -186,7 +186,32 @@ class Recipient:
     fraction: Fraction
 
 
-def split_item(rights: ItemRights | None, agreements: list[Agreement], right_type: str, country: str,
+class AgreementIndex:
+    """Agreements by assignor, so each item's chain only looks at the deals that can apply."""
+
+    def __init__(self, agreements: Iterable[Agreement]):
+        self.all = list(agreements)
+        self.by_assignor: dict[str, list[Agreement]] = defaultdict(list)
+        for a in self.all:
+            self.by_assignor[str(a.assignor)].append(a)
+
+
+def _reachable(agreements: "AgreementIndex | list[Agreement]", shares: Iterable[Share]) -> list[Agreement]:
+    if not isinstance(agreements, AgreementIndex):
+        return list(agreements)
+    out, todo, seen = [], [str(s.party) for s in shares], set()
+    while todo:
+        party = todo.pop()
+        if party in seen:
+            continue
+        seen.add(party)
+        for a in agreements.by_assignor.get(party, ()):
+            out.append(a)
+            todo.append(str(a.assignee))
+    return out
+
+
+def split_item(rights: ItemRights | None, agreements: "AgreementIndex | list[Agreement]", right_type: str, country: str,
                on_date: date, rules: RulePack | None, deductions: Deductions | None) -> list[Recipient]:
     """The exact fractions of one item's money in one country, summing to exactly 1."""
     out: list[Recipient] = []
@@ -207,7 +232,8 @@ def split_item(rights: ItemRights | None, agreements: list[Agreement], right_typ
             out.append(Recipient(performer, "equitable_remuneration", f"law:{rule.jurisdiction}", each))
         rest -= each * len({str(p) for p in rights.performers})
     placed = Fraction(0)
-    for payee in resolve_payees(rights.shares, agreements, right_type, country, on_date, rights.item):
+    for payee in resolve_payees(rights.shares, _reachable(agreements, rights.shares), right_type, country,
+                                on_date, rights.item):
         f = rest * payee.fraction
         out.append(Recipient(str(payee.party), "share", ">".join(str(a) for a in payee.path), f))
         placed += f
@@ -278,12 +304,13 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     con = con or alloc._find_backend()
     keys = alloc.select("period", "territory", "item").distinct().to_pyarrow().to_pylist()
 
+    index = AgreementIndex(agreements)
     cache: dict[tuple, list[Recipient]] = {}
     cols: dict[str, list] = defaultdict(list)
     for k in keys:
         key = (k["item"], k["territory"], period_start(k["period"]))
         if key not in cache:
-            cache[key] = split_item(rights_by_item.get(k["item"]), agreements, right_type, k["territory"],
+            cache[key] = split_item(rights_by_item.get(k["item"]), index, right_type, k["territory"],
                                     key[2], rules, deductions)
         recipients = cache[key]
         for order, (r, w) in enumerate(zip(recipients, _integer_weights(recipients))):
@@ -322,12 +349,15 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     if special:
         tot = lines.filter(lines.path != "").group_by(["payee", "path", "currency"]).aggregate(
             amount=lines.amount_minor.sum(), plays=lines.plays.sum()).to_pyarrow().to_pylist()
+        by_payee: dict[str, list[dict]] = defaultdict(list)
+        for r in tot:
+            by_payee[r["payee"]].append(r)
         for a in sorted(special, key=lambda a: str(a.id)):
             aid = str(a.id)
             assignor, assignee = str(a.assignor), str(a.assignee)
-            mine = [r for r in tot if r["payee"] == assignor and r["path"].split(">")[-1] == aid
+            mine = [r for r in by_payee.get(assignor, ()) if r["path"].split(">")[-1] == aid
                     and r["currency"] == a.currency]
-            theirs = [r for r in tot if r["payee"] == assignee and aid in r["path"].split(">")
+            theirs = [r for r in by_payee.get(assignee, ()) if aid in r["path"].split(">")
                       and r["currency"] == a.currency]
             earned = sum(int(r["amount"]) for r in mine)
             kept = sum(int(r["amount"]) for r in theirs)
