@@ -1,0 +1,361 @@
+"""Exact near-duplicate search over 64-bit ISCC bodies: multi-index hashing as equi-joins.
+
+Two ISCC units of the same kind are near duplicates when the Hamming distance between
+their 64-bit bodies is at most a radius (8 by default: a re-encoded image, a resampled
+recording). "Possible prior work" warnings must not miss a registered work within the
+radius, so the search is exact, with no approximate index:
+
+**Pigeonhole.** Cut the 64 bits into ``m`` blocks and give block ``i`` a tolerance
+``t_i`` with ``sum(t_i + 1) >= radius + 1``. If two codes differ in at most ``radius``
+bits, some block differs in at most ``t_i`` bits: otherwise the distance would be at
+least ``sum(t_i + 1) > radius``. So every match is found by looking up, for some block,
+the block value of the query with at most ``t_i`` of its bits flipped: an equality join.
+Every candidate is then verified by an exact popcount of the full 64-bit XOR, so the
+result is exactly the set of pairs within the radius, no more and no fewer.
+
+* In the **store** (:class:`ContentIndex`), codes live in a SQL table with ``m = 9``
+  blocks of 7 or 8 bits, each an indexed column: for radius 8 every tolerance is 0, so a
+  lookup is nine indexed equalities (the SQL works the same on SQLite and PostgreSQL).
+* In **bulk** (:func:`near_duplicates`, a million codes against a million), 7-bit blocks
+  would yield too many candidates, so it uses ``m = 3`` blocks of 21-22 bits with
+  tolerance 2 each (232 or 254 flipped keys per query and block), as DuckDB equi-joins.
+  The indexed side is split by the top bits of each block so that every hash table fits
+  in the processor's cache; a pair found in one block is kept only if no earlier block
+  also finds it, so no pair is reported twice and no DISTINCT is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+import numpy as np
+from sqlalchemy import (BigInteger, Column, Connection, Index, Integer, SmallInteger, String, Table,
+                        and_, delete, func, or_, select)
+
+from obra.errors import InvalidInput, Problem
+from obra.identify.iscc import ContentCodes, Unit, parse_code
+from obra.store.schema import metadata, registrations
+
+__all__ = [
+    "Block", "ContentIndex", "Match", "blocks_for", "flips", "hamming", "near_duplicates",
+    "content_codes", "content_files", "STORE_BLOCKS", "MAX_RADIUS",
+]
+
+BITS = 64
+#: Blocks of the SQL index: radius + 1 = 9, so radius 8 needs no flipped lookups.
+STORE_BLOCKS = 9
+#: Largest radius accepted: beyond a quarter of the bits, "near" stops meaning "similar".
+MAX_RADIUS = 16
+DEFAULT_RADIUS = 8
+
+
+@dataclass(frozen=True)
+class Block:
+    """Bits ``[shift, shift + width)`` of a 64-bit body, matched within ``tolerance`` flips."""
+
+    shift: int
+    width: int
+    tolerance: int
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.width) - 1
+
+    def of(self, body: int) -> int:
+        return (body >> self.shift) & self.mask
+
+
+def check_radius(radius: int) -> int:
+    if isinstance(radius, bool) or not isinstance(radius, int) or not 0 <= radius <= MAX_RADIUS:
+        raise InvalidInput(Problem(f"radius must be a whole number from 0 to {MAX_RADIUS} bits, "
+                                   f"got {radius!r}", field="radius"))
+    return radius
+
+
+def blocks_for(radius: int, count: int) -> tuple[Block, ...]:
+    """Cut 64 bits into ``count`` blocks and give tolerances so the pigeonhole argument holds.
+
+    Blocks whose tolerance would be negative are left out (for a small radius, fewer
+    blocks suffice). The wider blocks get the larger tolerances.
+    """
+    if not 1 <= count <= BITS:
+        raise ValueError("count must be between 1 and 64")
+    widths = [BITS // count + (1 if i < BITS % count else 0) for i in range(count)]
+    shifts = [sum(widths[i + 1:]) for i in range(count)]  # block 0 holds the top bits
+    need = radius + 1
+    base, extra = divmod(need, count)
+    order = sorted(range(count), key=lambda i: -widths[i])
+    budget = {i: base + (1 if rank < extra else 0) for rank, i in enumerate(order)}
+    blocks = tuple(Block(shifts[i], widths[i], budget[i] - 1) for i in range(count) if budget[i] > 0)
+    assert sum(b.tolerance + 1 for b in blocks) >= radius + 1  # the pigeonhole invariant
+    return blocks
+
+
+@lru_cache(maxsize=256)
+def flips(width: int, tolerance: int) -> np.ndarray:
+    """Every mask of ``width`` bits with at most ``tolerance`` bits set (XOR them into a key)."""
+    masks = [sum(1 << p for p in combo)
+             for t in range(min(tolerance, width) + 1)
+             for combo in itertools.combinations(range(width), t)]
+    out = np.array(masks, dtype=np.uint64)
+    out.flags.writeable = False
+    return out
+
+
+def hamming(a: int, b: int) -> int:
+    """Hamming distance of two 64-bit bodies."""
+    return (a ^ b).bit_count()
+
+
+def _signed(body: int) -> int:
+    """A 64-bit body as the signed BIGINT that SQLite and PostgreSQL store."""
+    return body - (1 << 64) if body >= 1 << 63 else body
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+# --------------------------------------------------------------------------------------
+# Tables (migration 0003_content_codes)
+# --------------------------------------------------------------------------------------
+
+content_files = Table(
+    "content_files", metadata,
+    Column("number", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("iscc", String(120), nullable=False),
+    Column("filename", String(300), nullable=False),
+    Column("mediatype", String(100), nullable=False),
+    Column("mode", String(16)),
+    Column("datahash", String(80), nullable=False),
+    Column("filesize", BigInteger, nullable=False),
+)
+
+content_codes = Table(
+    "content_codes", metadata,
+    Column("number", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("unit", String(24), primary_key=True),
+    Column("code", String(80), nullable=False),
+    Column("body", BigInteger, nullable=False),
+    *[Column(f"b{i}", SmallInteger, nullable=False) for i in range(STORE_BLOCKS)],
+)
+for _i in range(STORE_BLOCKS):
+    Index(f"ix_content_codes_unit_b{_i}", content_codes.c.unit, content_codes.c[f"b{_i}"])
+Index("ix_content_codes_number", content_codes.c.number)
+
+_STORE_LAYOUT = blocks_for(STORE_BLOCKS - 1, STORE_BLOCKS)  # tolerance 0 everywhere: the layout
+
+
+@dataclass(frozen=True)
+class Match:
+    """A registered unit within the radius: which registration, which unit, how far, its code."""
+
+    number: str
+    unit: str
+    distance: int
+    code: str
+    version: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _units_of(query: ContentCodes | str | Unit | Iterable[str | Unit]) -> list[Unit]:
+    if isinstance(query, ContentCodes):
+        return query.units()
+    if isinstance(query, Unit):
+        return [query]
+    if isinstance(query, str):
+        return parse_code(query)
+    units: list[Unit] = []
+    for item in query:
+        units.extend([item] if isinstance(item, Unit) else parse_code(item))
+    return units
+
+
+class ContentIndex:
+    """The registered content codes of a store, searchable by Hamming distance.
+
+    ``add`` writes inside the caller's transaction (the registration's), so codes and
+    registration commit together or not at all. ``near`` reads the newest version of each
+    registration that is not withdrawn.
+    """
+
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, conn: Connection, number: str, version: int, codes: ContentCodes) -> None:
+        """Record the codes of one registration version. Re-adding the same codes changes nothing."""
+        existing = conn.execute(select(content_files.c.iscc).where(
+            content_files.c.number == number, content_files.c.version == version)).scalar()
+        if existing is not None:
+            if existing != codes.iscc:
+                raise InvalidInput(Problem(
+                    f"{number} version {version} already has content code {existing}; a new file "
+                    "needs a new version (a correction)", field="file"))
+            return
+        conn.execute(content_files.insert().values(
+            number=number, version=version, iscc=codes.iscc, filename=codes.filename[:300],
+            mediatype=codes.mediatype[:100], mode=codes.mode, datahash=codes.datahash,
+            filesize=codes.filesize))
+        rows = []
+        for unit in codes.units():
+            row = {"number": number, "version": version, "unit": unit.kind, "code": unit.code,
+                   "body": _signed(unit.body)}
+            row.update({f"b{i}": blk.of(unit.body) for i, blk in enumerate(_STORE_LAYOUT)})
+            rows.append(row)
+        conn.execute(content_codes.insert(), rows)
+
+    def files(self, number: str, conn: Connection | None = None) -> list[dict]:
+        """The identified files of a registration, every version, oldest first."""
+        query = select(content_files).where(content_files.c.number == number).order_by(content_files.c.version)
+        if conn is not None:
+            return [dict(r._mapping) for r in conn.execute(query)]
+        with self.store.connect() as c:
+            return [dict(r._mapping) for r in c.execute(query)]
+
+    def near(self, code_or_codes: ContentCodes | str | Unit | Iterable[str | Unit],
+             radius: int = DEFAULT_RADIUS, *, units: Sequence[str] | None = None,
+             exclude: str | None = None, conn: Connection | None = None) -> list[Match]:
+        """Registered units of the same kind within ``radius`` bits of the query, nearest first.
+
+        ``code_or_codes`` is the :class:`ContentCodes` of a file, an ISCC-CODE or unit as
+        text, or several. ``units`` limits the kinds compared (e.g. ``["content-image"]``);
+        ``exclude`` leaves out one registration number (the one being registered). Pass
+        ``conn`` to see rows written earlier in the same transaction.
+        """
+        check_radius(radius)
+        wanted = _units_of(code_or_codes)
+        if units is not None:
+            wanted = [u for u in wanted if u.kind in set(units)]
+        if conn is None:
+            with self.store.connect() as c:
+                return self._near(c, wanted, radius, exclude)
+        return self._near(conn, wanted, radius, exclude)
+
+    def _near(self, conn: Connection, wanted: list[Unit], radius: int, exclude: str | None) -> list[Match]:
+        blocks = blocks_for(radius, STORE_BLOCKS)
+        layout = {(b.shift, b.width): i for i, b in enumerate(_STORE_LAYOUT)}
+        latest = (select(content_codes.c.number, func.max(content_codes.c.version).label("version"))
+                  .group_by(content_codes.c.number).subquery())
+        withdrawn = (select(registrations.c.number)
+                     .where(registrations.c.is_current.is_(True), registrations.c.status == "withdrawn"))
+        found: dict[tuple[str, str], Match] = {}
+        for unit in wanted:
+            lookups = []
+            for blk in blocks:
+                col = content_codes.c[f"b{layout[(blk.shift, blk.width)]}"]
+                keys = sorted({blk.of(unit.body) ^ int(f) for f in flips(blk.width, blk.tolerance)})
+                lookups.append(col == keys[0] if len(keys) == 1 else col.in_(keys))
+            query = (select(content_codes.c.number, content_codes.c.version, content_codes.c.unit,
+                            content_codes.c.code, content_codes.c.body)
+                     .join(latest, and_(latest.c.number == content_codes.c.number,
+                                        latest.c.version == content_codes.c.version))
+                     .where(content_codes.c.unit == unit.kind, or_(*lookups),
+                            content_codes.c.number.not_in(withdrawn)))
+            if exclude is not None:
+                query = query.where(content_codes.c.number != exclude)
+            for row in conn.execute(query):
+                distance = hamming(unit.body, _unsigned(row.body))
+                if distance <= radius:  # exact verification of every candidate
+                    key = (row.number, row.unit)
+                    if key not in found or distance < found[key].distance:
+                        found[key] = Match(row.number, row.unit, distance, row.code, row.version)
+        return sorted(found.values(), key=lambda m: (m.distance, m.number, m.unit))
+
+
+# --------------------------------------------------------------------------------------
+# Bulk: a batch of codes against a batch of codes, in DuckDB
+# --------------------------------------------------------------------------------------
+
+def _as_codes(name: str, values) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InvalidInput(Problem("expected a one-dimensional array of 64-bit codes", field=name))
+    if arr.dtype == np.uint64:
+        return arr
+    if arr.dtype == np.int64:
+        return arr.view(np.uint64)
+    if arr.size == 0:
+        return arr.astype(np.uint64)
+    raise InvalidInput(Problem(f"expected uint64 codes, got dtype {arr.dtype}", field=name))
+
+
+def bulk_blocks(radius: int) -> tuple[Block, ...]:
+    """The bulk layout: 3 blocks (tolerance 2 each at radius 8), more for a larger radius."""
+    return blocks_for(radius, max(3, math.ceil((radius + 1) / 3)))
+
+
+def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, partition_bits: int | None = None,
+                    threads: int | None = None, con=None):
+    """Every pair (query position, indexed position) whose 64-bit codes are within ``radius``.
+
+    Returns a ``pyarrow.Table`` with columns ``query``, ``indexed`` (int64 positions into
+    the two arrays) and ``distance`` (Hamming distance), sorted by query then indexed.
+    Exact: the same pairs as comparing every query with every indexed code.
+    ``partition_bits`` splits each block's lookup into ``2**partition_bits`` cache-sized
+    joins (default from the indexed size); ``threads`` sets DuckDB's threads.
+    """
+    import duckdb
+    import pyarrow as pa
+
+    check_radius(radius)
+    q = _as_codes("query_codes", query_codes)
+    x = _as_codes("indexed", indexed)
+    empty = pa.table({"query": pa.array([], pa.int64()), "indexed": pa.array([], pa.int64()),
+                      "distance": pa.array([], pa.int8())})
+    if q.size == 0 or x.size == 0:
+        return empty
+    own = con is None
+    con = duckdb.connect() if own else con
+    try:
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
+        con.register("obra_q", pa.table({"qid": np.arange(q.size, dtype=np.int64), "code": q}))
+        con.register("obra_x", pa.table({"xid": np.arange(x.size, dtype=np.int64), "code": x}))
+        con.execute("CREATE OR REPLACE TEMP TABLE obra_pairs (query BIGINT, indexed BIGINT, distance TINYINT)")
+        blocks = bulk_blocks(radius)
+        for i, blk in enumerate(blocks):
+            p = _partition_bits(x.size, blk.width) if partition_bits is None else min(partition_bits, blk.width)
+            low = blk.width - p  # the top p bits of the block choose the partition
+            fl = flips(blk.width, blk.tolerance)
+            con.register("obra_flips", pa.table({"f": fl, "ftop": fl >> np.uint64(low)}))
+            key = f"((code >> {blk.shift}) & {blk.mask})"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE obra_qb AS SELECT qid, code, {key} AS v, "
+                        f"{key} >> {low} AS top FROM obra_q")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE obra_xb AS SELECT xid, code, {key} AS v, "
+                        f"{key} >> {low} AS top FROM obra_x")
+            earlier = "".join(
+                f" AND bit_count(xor((q.code >> {e.shift}) & {e.mask}, (x.code >> {e.shift}) & {e.mask}))"
+                f" > {e.tolerance}" for e in blocks[:i])
+            for part in range(1 << p):
+                con.execute(f"""
+                    INSERT INTO obra_pairs
+                    SELECT q.qid, x.xid, bit_count(xor(q.code, x.code))
+                    FROM (SELECT qb.qid, qb.code, xor(qb.v, fl.f) AS key
+                          FROM obra_qb qb JOIN obra_flips fl ON fl.ftop = xor(qb.top, {part})) q
+                    JOIN (SELECT xid, code, v FROM obra_xb WHERE top = {part}) x ON q.key = x.v
+                    WHERE bit_count(xor(q.code, x.code)) <= {radius}{earlier}""")
+            con.unregister("obra_flips")
+        result = con.sql("SELECT query, indexed, distance FROM obra_pairs ORDER BY query, indexed").to_arrow_table()
+        for name in ("obra_qb", "obra_xb", "obra_pairs"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.unregister("obra_q")
+        con.unregister("obra_x")
+        return result
+    finally:
+        if own:
+            con.close()
+
+
+def _partition_bits(n_indexed: int, width: int) -> int:
+    """Enough partitions that each block's hash table holds about 64k codes (cache-sized)."""
+    if n_indexed <= 1 << 16:
+        return 0
+    return max(0, min(6, width - 8, round(math.log2(n_indexed / (1 << 16)))))
