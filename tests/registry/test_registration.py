@@ -116,3 +116,22 @@ def test_recording_must_point_to_a_registered_work(registry, admin):
 def test_unknown_registration_is_not_found(registry):
     with pytest.raises(NotFound):
         registry.show(ids.format_registration_number("OBRA", 2026, 424242))
+
+
+def test_every_registration_event_is_logged_and_certified(registry, admin, store):
+    from obra.registry.certificates import certificate_bytes, certificate_for, verify_certificate
+    from obra.registry.translog import TransparencyLog
+
+    record = registry.register(admin, "work", AI_WORK)
+    corrected = registry.correct(admin, record.number, AI_WORK | {"language": "es"}, "language added")
+    assert (record.log_index, corrected.log_index) == (0, 1)
+    assert registry.show(record.number).log_index == 1
+    log = TransparencyLog(store)
+    assert [e.leaf["record_hash"] for e in log.entries_for(record.number)] == [record.record_hash,
+                                                                                corrected.record_hash]
+    cert = certificate_bytes(certificate_for(store, record.number))
+    verified = verify_certificate(cert, log.key_history())
+    assert verified.record["disclosure"]["systems"][0]["name"] == "Suno"
+    tampered = cert.replace(b"Suno", b"Sunn")
+    with pytest.raises(Exception, match="(?i)hash|signature"):
+        verify_certificate(tampered, log.key_history())

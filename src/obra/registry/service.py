@@ -323,12 +323,17 @@ class Registry:
             "parties": [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named],
         }
         digest = record_hash(record)
+        log_index = None
+        for sink in self.sinks:
+            result = sink.append(conn, {"type": event, "number": number, "version": version,
+                                        "record_hash": digest, "entity": entity})
+            log_index = getattr(result, "index", log_index)
         rid = conn.execute(insert(registrations).values(
             number=number, version=version, entity=entity, status=status.value, is_current=True,
             kind=getattr(model, "kind", None) and model.kind.value, title=model.title,
             title_norm=normalize_text(model.title), iswc=getattr(model, "iswc", None),
             isrc=getattr(model, "isrc", None), creation_mode=model.creation_mode.value, record=record,
-            record_hash=digest, registrant=principal.name, reason=reason, created_at=now,
+            record_hash=digest, registrant=principal.name, reason=reason, created_at=now, log_index=log_index,
         )).inserted_primary_key[0]
         if isinstance(model, Work) and model.alternate_titles:
             conn.execute(insert(titles), [{"registration_id": rid, "title": t.title,
@@ -344,20 +349,17 @@ class Registry:
                                                 for p, role in people])
         if isinstance(model, Recording) and model.works:
             conn.execute(insert(recording_works), [{"registration_id": rid, "work_number": w} for w in model.works])
-        log_index = None
-        for sink in self.sinks:
-            result = sink.append(conn, {"type": event, "number": number, "version": version,
-                                        "record_hash": digest, "entity": entity})
-            log_index = getattr(result, "index", log_index)
         return RegistrationRecord(number, version, entity, status.value, record, digest, principal.name, now,
                                   reason, (), log_index)
 
 
 def _to_record(row) -> RegistrationRecord:
     return RegistrationRecord(row.number, row.version, row.entity, row.status, row.record, row.record_hash,
-                              row.registrant, row.created_at, row.reason)
+                              row.registrant, row.created_at, row.reason, (), row.log_index)
 
 
 def default_sinks(store: Store) -> list[EventSink]:
-    """The sinks every registry writes to (the transparency log once it is wired in)."""
-    return []
+    """The sinks every registry writes to: the office's append-only transparency log."""
+    from obra.registry.translog import TransparencyLog
+
+    return [TransparencyLog(store)]

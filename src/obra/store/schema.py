@@ -47,6 +47,7 @@ registrations = Table(
     Column("registrant", String(100), nullable=False),
     Column("reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("log_index", Integer),
     UniqueConstraint("number", "version", name="uq_registration_version"),
 )
 
