@@ -15,6 +15,27 @@ from obra.registry.service import Registry
 from obra.store import Store
 
 
+def _certificate_step(store: Store, number: str) -> dict:
+    """Certify one AI-generated work and verify the certificate offline, as a third party would."""
+    from obra.registry.certificates import (certificate_bytes, certificate_for, render_html,
+                                            verify_certificate)
+    from obra.registry.translog import TransparencyLog
+
+    out = store.home / "certificates"
+    out.mkdir(exist_ok=True)
+    log = TransparencyLog(store)
+    certificate = certificate_for(store, number)
+    cert_path = out / f"{number}.json"
+    cert_path.write_bytes(certificate_bytes(certificate))
+    (out / f"{number}.html").write_text(render_html(certificate), encoding="utf-8")
+    keys_path = out / "office-keys.json"
+    keys_path.write_text(log.key_history().to_json(), encoding="utf-8")
+    verified = verify_certificate(cert_path.read_bytes(), log.key_history())
+    return {"example_ai_generated_work": number, "certificate": str(cert_path),
+            "certificate_verified_offline": verified is not None, "office_keys": str(keys_path),
+            "transparency_log_size": log.size()}
+
+
 def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 3000) -> dict:
     """Load the demo catalogue (once per store) and run every demo step; returns a summary."""
     registry = Registry(store)
@@ -27,7 +48,7 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     summary["catalogue_seconds"] = round(time.perf_counter() - started, 1)
     sample = registry.search(creation_mode="ai_generated", limit=1)
     if sample:
-        summary["example_ai_generated_work"] = sample[0]["number"]
+        summary |= _certificate_step(store, sample[0]["number"])
     out = store.home / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     summary["summary_file"] = str(out)

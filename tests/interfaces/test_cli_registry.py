@@ -63,3 +63,11 @@ def test_writes_with_a_bad_token_exit_4(home, monkeypatch):
     monkeypatch.setenv("OBRA_TOKEN", "obra_not-a-token")
     result = runner.invoke(app, ["register", "--title", "X"])
     assert result.exit_code == 4
+
+
+def test_demo_runs_end_to_end_and_certifies_an_ai_work(home):
+    summary = _json(["demo", "--works", "40"])
+    assert summary["catalogue"]["works"] == 40
+    assert summary["certificate_verified_offline"] is True
+    verified = runner.invoke(app, ["verify", summary["certificate"], "--keys", summary["office_keys"]])
+    assert verified.exit_code == 0, verified.output

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from obra.access import create_principal
 from obra.cli.common import (console, credentials_path, current_principal, emit, handle_errors, open_store)
-from obra.errors import InvalidInput, Problem
+from obra.errors import AuthenticationRequired, InvalidInput, PermissionDenied, Problem
 from obra.model.vocab import AccessRole
 from obra.registry.batch import import_file
 from obra.registry.service import Registry
@@ -36,24 +36,28 @@ JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scri
 TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
 
 
+def _ensure_local_admin(store) -> bool:
+    """On first use of a store, create the local admin and keep its token in OBRA_HOME (mode 0600)."""
+    path = credentials_path()
+    if path.exists():
+        return False
+    try:
+        principal, token = create_principal(store, "local-admin", AccessRole.ADMIN)
+    except (AuthenticationRequired, PermissionDenied, InvalidInput):  # a shared store already has admins
+        return False
+    path.write_text(json.dumps({"name": principal.name, "token": token}))
+    path.chmod(0o600)
+    return True
+
+
 @app.command()
 @handle_errors
 def init(as_json: bool = JSON_OPT) -> None:
     """Create the store (migrations) and, on first run, a local admin whose token is kept in OBRA_HOME."""
     store = open_store()
-    path = credentials_path()
-    created = False
-    if not path.exists():
-        try:
-            principal, token = create_principal(store, "local-admin", AccessRole.ADMIN)
-        except Exception:  # noqa: BLE001 - a store shared with others already has its admin
-            principal, token = None, None
-        if token:
-            path.write_text(json.dumps({"name": principal.name, "token": token}))
-            path.chmod(0o600)
-            created = True
+    created = _ensure_local_admin(store)
     emit({"home": str(store.home), "database": store.engine.url.render_as_string(hide_password=True),
-          "office": store.office, "admin_created": created, "credentials": str(path)}, as_json)
+          "office": store.office, "admin_created": created, "credentials": str(credentials_path())}, as_json)
 
 
 def _load_record_file(path: Path) -> dict:
@@ -256,15 +260,17 @@ def demo(seed: int = 2026, works: int = typer.Option(3000, help="works in the de
     from obra.demo import run_demo
 
     store = open_store()
-    init(as_json=True) if not credentials_path().exists() else None
+    _ensure_local_admin(store)
     summary = run_demo(store, current_principal(store), seed=seed, works=works)
     emit(summary, as_json, _render_demo)
 
 
 def _render_demo(summary: dict) -> None:
-    console.print("[bold green]Obra demo finished.[/]")
+    console.print("[bold green]Obra demo finished.[/] Results:")
     for key, value in summary.items():
-        console.print(f"  {key}: {value}")
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        console.print(f"  {key.replace('_', ' ')}: {value}", soft_wrap=True)
 
 
 @app.command()
