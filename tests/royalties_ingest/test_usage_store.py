@@ -210,3 +210,34 @@ def test_match_by_id_is_the_same_on_duckdb_and_spark(spark):
         view("w", works, "work_number string, iswc string")).order_by("line").to_pyarrow().to_pylist()
     assert d == s
     assert [r["method"] for r in d] == ["isrc", "iswc", "proprietary", "none"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({
+    "period": st.sampled_from(["2026-01", "2026-Q2", "2026", " 2026-h1 "]),
+    "territory": st.sampled_from(["ES", " uy", "JP"]),
+    "use_type": st.sampled_from(["stream", "Download "]),
+    "title": st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
+    "isrc": st.one_of(st.none(), st.sampled_from(["UY-ABC-26-00001", "usabc2600002", "QZ1AB2612345"])),
+    "iswc": st.one_of(st.none(), st.sampled_from(["T-070.247.279-4", "T0702472794"])),
+    "duration_s": st.one_of(st.none(), st.integers(0, 86_400).map(str)),
+    "plays": st.integers(0, 10**15).map(str),
+    "revenue": st.one_of(st.none(), st.decimals(-10**6, 10**6, places=10).map(lambda d: format(d, "f"))),
+}), min_size=1, max_size=15))
+def test_fast_and_row_by_row_readers_agree(tmp_path_factory, rows):
+    from obra.royalties import usage_csv
+
+    home = tmp_path_factory.mktemp("agree")
+    full = [{"service": "S", "commercial_model": "AdSupport", "currency": "eur" if r["revenue"] else None, **r}
+            for r in rows]
+    path = write_csv(home / "u.csv", full)
+    blocks = []
+    assert usage_csv.read_usage_fast(path, on_table=blocks.append) is not None
+    fast = pa.concat_tables(blocks).to_pylist()
+    slow = []
+    usage_csv.read_csv(path, on_usage=slow.append)
+    as_rows = [{k: getattr(u, k) for k in fast[0]} for u in slow]
+    for r in as_rows:
+        if r["revenue"] is not None:
+            r["revenue"] = r["revenue"].quantize(Decimal("1E-10"))
+    assert fast == as_rows

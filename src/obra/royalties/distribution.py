@@ -316,20 +316,21 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
     lines = matched_lines(usage, matches, target)
     lines = lines.mutate(plays=lines.plays.cast("int64"))
     alloc, held = MODELS[model](lines, pools, params)
-    alloc = alloc.group_by(["period", "territory", "service", "commercial_model", "currency", "item"]) \
-        .aggregate(amount_minor=alloc.amount_minor.sum().cast("int64"))
-    unmatched = alloc.filter(alloc.item.isnull())
-    held = held.union(unmatched.select(*ALLOCATION_KEYS, amount_minor=unmatched.amount_minor,
-                                       reason=ibis.literal("unmatched usage (held for claims)")))
-    alloc = alloc.filter(alloc.item.notnull())
-    played = lines.filter(lines.item.notnull())
-    played = played.group_by(list(POOL_KEYS) + ["item"]).aggregate(
-        plays=played.plays.sum().cast("int64"), usage_lines=played.count().cast("int64"))
+    played = lines.group_by(list(POOL_KEYS) + ["item"]).aggregate(
+        plays=lines.plays.sum().cast("int64"), usage_lines=lines.count().cast("int64"))
+    alloc = alloc.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(
+        amount_minor=alloc.amount_minor.sum().cast("int64"))
     alloc = alloc.left_join(played, list(POOL_KEYS) + ["item"])
     alloc = alloc.drop(*[c for c in alloc.columns if c.endswith("_right")])
     alloc = alloc.mutate(plays=alloc.plays.fill_null(0), usage_lines=alloc.usage_lines.fill_null(0))
     if cache:
-        alloc, held = alloc.cache(), held.cache()
+        alloc = alloc.cache()
+    unmatched = alloc.filter(alloc.item.isnull())
+    held = held.union(unmatched.select(*ALLOCATION_KEYS, amount_minor=unmatched.amount_minor,
+                                       reason=ibis.literal("unmatched usage (held for claims)")))
+    alloc = alloc.filter(alloc.item.notnull())
+    if cache:
+        held = held.cache()
     if model == "artist-centric":
         shown = asdict(_artist_params(params))
         shown["user_initiated_use_types"] = list(shown["user_initiated_use_types"])

@@ -151,6 +151,15 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
                                        "amount": str(from_minor(sign * a.amount_minor, a.currency)),
                                        "counterparty": a.to_party if sign < 0 else a.from_party, "note": a.note})
     agreements = {str(a.id): a for a in run.agreements}
+    advances_of: dict[str, list[str]] = defaultdict(list)
+    for aid in sorted(set(run.opening_balances) | set(run.closing_balances)):
+        if aid in agreements:
+            advances_of[str(agreements[aid].assignor)].append(aid)
+    shortfalls_of: dict[str, list[dict]] = defaultdict(list)
+    for sf in run.shortfalls:
+        shortfalls_of[str(sf["owed_to"])].append(sf)
+        if str(sf["owed_by"]) != str(sf["owed_to"]):
+            shortfalls_of[str(sf["owed_by"])].append(sf)
     everyone = sorted(set(by_payee) | (set(adjustments) if wanted is None else set(adjustments) & set(wanted)))
     out = {}
     for payee in everyone:
@@ -165,13 +174,13 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
                            "previous_net_minor": prev,
                            "change_minor": None if prev is None else gross + adj - prev}
         balances = []
-        for aid in sorted(set(run.opening_balances) | set(run.closing_balances)):
-            a = agreements.get(aid)
-            if a is not None and str(a.assignor) == payee:
+        for aid in advances_of.get(payee, ()):
+            a = agreements[aid]
+            if True:
                 balances.append({"agreement": aid, "currency": a.currency,
                                  "unrecouped_opening_minor": run.opening_balances.get(aid, a.advance),
                                  "unrecouped_closing_minor": run.closing_balances.get(aid, a.advance)})
-        shortfalls = [s for s in run.shortfalls if str(s["owed_to"]) == payee or str(s["owed_by"]) == payee]
+        shortfalls = shortfalls_of.get(payee, [])
         statement = {
             "statement_version": STATEMENT_VERSION,
             "payee": payee,
@@ -321,10 +330,7 @@ def write_statements(statements: dict[str, dict], directory: Path, formats: Iter
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in payee)
         for fmt in formats:
             path = directory / f"statement-{safe}-{periods}.{fmt}"
-            data = render(st, fmt)
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            path.write_bytes(render(st, fmt))
             written.setdefault(payee, {})[fmt] = str(path)
     return written
 

@@ -37,8 +37,12 @@ import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from obra import ids, money
 from obra.errors import InvalidInput, Problem
@@ -226,3 +230,144 @@ def _pool(row: dict[str, str], line: int, problem) -> PoolRow | None:
     period, territory, service, model = common
     return PoolRow(line, period, territory, service, model, currency, amount,
                    (row.get("user_id") or "").strip() or None)
+
+
+# --- the fast path ---------------------------------------------------------------------
+#
+# A valid usage file is the common case and can be large (millions of lines), so it is
+# read with Arrow's CSV reader and checked column by column. The row-by-row validator
+# above stays the single source of truth: any block in which a vectorised check flags a
+# row is handed to it whole, so error messages, and the values of any row the two paths
+# could judge differently, come from one place.
+
+_USAGE_ARROW = pa.schema([
+    ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
+    ("commercial_model", pa.string()), ("use_type", pa.string()), ("user_id", pa.string()),
+    ("isrc", pa.string()), ("iswc", pa.string()), ("proprietary_id", pa.string()), ("title", pa.string()),
+    ("artist", pa.string()), ("album", pa.string()), ("duration_s", pa.int32()), ("plays", pa.int64()),
+    ("revenue", pa.decimal128(38, 10)), ("currency", pa.string()),
+])
+_ISRC_FAST = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"
+_REVENUE_FAST = r"^-?[0-9]{1,27}(\.[0-9]{1,10})?$"
+
+
+@lru_cache(maxsize=1)
+def _isrc_prefixes() -> pa.Array:
+    from obra.ids import _ISRC_SPECIAL_PREFIXES
+
+    return pa.array(sorted(ids.iso_countries() | _ISRC_SPECIAL_PREFIXES))
+
+
+def _blank_to_null(a: pa.Array) -> pa.Array:
+    t = pc.utf8_trim_whitespace(a)
+    return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
+
+
+def _fast_block(batch: pa.RecordBatch, first_line: int) -> pa.Table | None:
+    """The block as usage rows, or None when any row needs the row-by-row validator."""
+    n = batch.num_rows
+    names = batch.schema.names
+
+    def col(name: str) -> pa.Array:
+        return batch.column(names.index(name)) if name in names else pa.nulls(n, pa.string())
+
+    ok = pa.array([True] * n)
+    period = pc.utf8_upper(pc.utf8_trim_whitespace(col("period")))
+    ok = pc.and_(ok, pc.match_substring_regex(period, r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$"))
+    territory = pc.utf8_upper(pc.utf8_trim_whitespace(col("territory")))
+    ok = pc.and_(ok, pc.is_in(territory, value_set=pa.array(sorted(ids.iso_countries()))))
+    texts = {c: pc.utf8_trim_whitespace(col(c)) for c in ("service", "commercial_model", "use_type")}
+    for c, v in texts.items():
+        ok = pc.and_(ok, pc.not_equal(v, ""))
+    plays_text = pc.utf8_trim_whitespace(col("plays"))
+    ok = pc.and_(ok, pc.match_substring_regex(plays_text, r"^[0-9]{1,18}$"))
+    isrc = pc.utf8_upper(pc.replace_substring_regex(_blank_to_null(col("isrc")), r"[\s\-]", ""))
+    isrc_ok = pc.and_(pc.match_substring_regex(isrc, _ISRC_FAST),
+                      pc.is_in(pc.utf8_slice_codeunits(isrc, 0, 2), value_set=_isrc_prefixes()))
+    ok = pc.and_(ok, pc.or_kleene(pc.is_null(isrc), isrc_ok))
+    iswc = _blank_to_null(col("iswc"))
+    if iswc.null_count < n:
+        bad = [v for v in pc.unique(iswc.drop_null()).to_pylist() if not _iswc_ok(v)]
+        if bad:
+            return None
+        iswc = pc.utf8_upper(pc.replace_substring_regex(iswc, r"[\s.\-]", ""))
+    duration = _blank_to_null(col("duration_s"))
+    ok = pc.and_(ok, pc.or_kleene(pc.is_null(duration), pc.match_substring_regex(duration, r"^[0-9]{1,5}$")))
+    revenue = _blank_to_null(col("revenue"))
+    currency = _blank_to_null(col("currency"))
+    ok = pc.and_(ok, pc.or_kleene(pc.is_null(revenue), pc.and_(pc.match_substring_regex(revenue, _REVENUE_FAST),
+                                                         pc.is_valid(currency))))
+    ok = pc.and_(ok, pc.or_kleene(pc.is_null(currency), pc.match_substring_regex(currency, r"^[A-Za-z]{3}$")))
+    if not pc.all(pc.fill_null(ok, False)).as_py():
+        return None
+    duration_i = pc.cast(duration, pa.int64())
+    if pc.any(pc.greater(duration_i, 86_400)).as_py():
+        return None
+    return pa.table({
+        "line": pa.array(range(first_line, first_line + n), pa.int64()), "period": period,
+        "territory": territory, "service": texts["service"], "commercial_model": texts["commercial_model"],
+        "use_type": pc.utf8_lower(texts["use_type"]), "user_id": _blank_to_null(col("user_id")), "isrc": isrc,
+        "iswc": iswc, "proprietary_id": _blank_to_null(col("proprietary_id")),
+        "title": _blank_to_null(col("title")), "artist": _blank_to_null(col("artist")),
+        "album": _blank_to_null(col("album")), "duration_s": pc.cast(duration_i, pa.int32()),
+        "plays": pc.cast(plays_text, pa.int64()), "revenue": pc.cast(revenue, pa.decimal128(38, 10)),
+        "currency": pc.utf8_upper(currency)}, schema=_USAGE_ARROW)
+
+
+@lru_cache(maxsize=100_000)
+def _iswc_ok(value: str) -> bool:
+    try:
+        ids.parse_iswc(value)
+        return True
+    except InvalidInput:
+        return False
+
+
+def read_usage_fast(path: str | Path, *, display_name: str | None = None,
+                    on_table: Callable[[pa.Table], None],
+                    progress: Callable[[int], None] | None = None,
+                    block_size: int = 16 << 20) -> dict | None:
+    """Validate a usage CSV block by block with Arrow; hand each valid block to ``on_table``.
+
+    Returns None (having handed over nothing it would need to take back *only if the caller
+    discards its staging*) when the file needs the row-by-row reader: a quoted line break
+    inside a value, a ragged row, or any row a vectorised check flags. The caller then
+    re-reads the file with :func:`read_csv`, which reports every problem with its line.
+    """
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    with open_text(path) as fh:
+        header = next(csv.reader([fh.readline()]), [])
+    header = [h.strip() for h in header]
+    if "plays" not in header or any(c not in header for c in USAGE_REQUIRED) or \
+            any(c not in USAGE_REQUIRED + USAGE_OPTIONAL for c in header) or len(set(header)) != len(header):
+        return None
+    import gzip as _gzip
+
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    source = _gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    rows = 0
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(block_size=block_size, column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        for batch in reader:
+            table = _fast_block(batch, rows + 2)
+            if table is None:
+                return None
+            on_table(table)
+            rows += batch.num_rows
+            if progress is not None:
+                progress(rows)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    finally:
+        source.close()
+    if rows == 0:
+        return None
+    return {"kind": "usage", "rows": rows}

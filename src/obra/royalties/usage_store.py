@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from obra import money
@@ -144,17 +145,24 @@ class _Staging:
         if len(buf) >= BATCH_ROWS:
             self._flush(dataset, period)
 
+    def add_table(self, dataset: str, period: str, table: pa.Table) -> None:
+        """Write a block of rows (already in the dataset's schema) straight to its partition."""
+        self.counts[dataset] += table.num_rows
+        self._writer(dataset, period).write_table(table)
+
+    def _writer(self, dataset: str, period: str) -> pq.ParquetWriter:
+        key = (dataset, period)
+        if key not in self.writers:
+            target = partition(self.root / dataset, period, self.source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.writers[key] = pq.ParquetWriter(target, self.schemas[dataset], compression="zstd")
+        return self.writers[key]
+
     def _flush(self, dataset: str, period: str) -> None:
         buf = self.buffers[(dataset, period)]
         if not buf and (dataset, period) in self.writers:
             return
-        key = (dataset, period)
-        schema = self.schemas[dataset]
-        if key not in self.writers:
-            target = partition(self.root / dataset, period, self.source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.writers[key] = pq.ParquetWriter(target, schema, compression="zstd")
-        self.writers[key].write_table(pa.Table.from_pylist(buf, schema=schema))
+        self._writer(dataset, period).write_table(pa.Table.from_pylist(buf, schema=self.schemas[dataset]))
         buf.clear()
 
     def close(self) -> None:
@@ -175,6 +183,11 @@ class _Staging:
             periods.add(period)
         self.discard()
         return sorted(periods)
+
+    def adopt(self, other: "_Staging") -> None:
+        """Take over another staging area's files (the fast path stages separately)."""
+        self.discard()
+        self.root, self.writers, self.buffers, self.counts = other.root, other.writers, other.buffers, other.counts
 
     def discard(self) -> None:
         for w in self.writers.values():
@@ -246,9 +259,31 @@ def ingest_dsr(store, path: str | Path, principal: Principal,
 
 def ingest_usage_csv(store, path: str | Path, principal: Principal,
                      progress: Callable[[int], None] | None = None) -> dict:
-    """Ingest an Obra usage CSV or pools CSV (see :mod:`obra.royalties.usage_csv`)."""
+    """Ingest an Obra usage CSV or pools CSV (see :mod:`obra.royalties.usage_csv`).
+
+    A valid usage file goes through the vectorised Arrow reader; a file it cannot vouch
+    for is read again row by row, which names every problem (see ``usage_csv``).
+    """
 
     def body(staging: _Staging, source: str) -> dict:
+        if usage_csv.sniff_kind(Path(path)) == "usage":
+            fast = _Staging(store, source)
+            try:
+                def block(table: pa.Table) -> None:
+                    table = table.add_column(0, "source", pa.array([source] * table.num_rows, pa.string()))
+                    table = table.select(USAGE_SCHEMA.names)
+                    for period in pc.unique(table["period"]).to_pylist():
+                        fast.add_table("usage", period, table.filter(pc.equal(table["period"], period)))
+
+                done = usage_csv.read_usage_fast(path, on_table=block, progress=progress)
+            except BaseException:
+                fast.discard()
+                raise
+            if done is not None:
+                staging.adopt(fast)
+                return done
+            fast.discard()
+
         def pool(p: usage_csv.PoolRow) -> None:
             staging.add("pools", p.period, {"source": source, "period": p.period, "territory": p.territory,
                                             "service": p.service, "commercial_model": p.commercial_model,

@@ -245,6 +245,25 @@ def split_item(rights: ItemRights | None, agreements: "AgreementIndex | list[Agr
     return out
 
 
+def _split_key(rights: ItemRights | None, index: AgreementIndex, country: str, day: date,
+               rules: RulePack | None) -> tuple | None:
+    """A cache key for items whose split cannot differ (same shares, performers, rule, deals).
+
+    Territory-specific shares or deals make the country part of the key; deals limited
+    to named works make the item part of it. None means "do not share the cache".
+    """
+    if rights is None:
+        return ("unregistered",)
+    deals = _reachable(index, rights.shares)
+    local = any(s.territory != "2WL" for s in rights.shares) or any(a.territories != ("2WL",) for a in deals)
+    if any(a.works for a in deals):
+        return None
+    rule = rules.rule_for(country) if rules and rights.kind == "recording" else None
+    return (rights.kind, tuple((str(s.party), str(s.right_type), s.territory, s.share) for s in rights.shares),
+            tuple(sorted(str(p) for p in rights.performers)), day, rule.jurisdiction if rule else None,
+            country if local else None, tuple(sorted(str(a.id) for a in deals)))
+
+
 def _integer_weights(recipients: list[Recipient]) -> list[int]:
     den = 1
     for r in recipients:
@@ -305,15 +324,18 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     keys = alloc.select("period", "territory", "item").distinct().to_pyarrow().to_pylist()
 
     index = AgreementIndex(agreements)
-    cache: dict[tuple, list[Recipient]] = {}
+    cache: dict[tuple, tuple[list[Recipient], list[int]]] = {}
     cols: dict[str, list] = defaultdict(list)
+    starts = {p: period_start(p) for p in {k["period"] for k in keys}}
     for k in keys:
-        key = (k["item"], k["territory"], period_start(k["period"]))
+        item, country, day = k["item"], k["territory"], starts[k["period"]]
+        rights_i = rights_by_item.get(item)
+        key = _split_key(rights_i, index, country, day, rules) or (item, country, day)
         if key not in cache:
-            cache[key] = split_item(rights_by_item.get(k["item"]), index, right_type, k["territory"],
-                                    key[2], rules, deductions)
-        recipients = cache[key]
-        for order, (r, w) in enumerate(zip(recipients, _integer_weights(recipients))):
+            recipients = split_item(rights_i, index, right_type, country, day, rules, deductions)
+            cache[key] = (recipients, _integer_weights(recipients))
+        recipients, weights = cache[key]
+        for order, (r, w) in enumerate(zip(recipients, weights)):
             cols["period"].append(k["period"])
             cols["territory"].append(k["territory"])
             cols["item"].append(k["item"])
@@ -349,20 +371,27 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     if special:
         tot = lines.filter(lines.path != "").group_by(["payee", "path", "currency"]).aggregate(
             amount=lines.amount_minor.sum(), plays=lines.plays.sum()).to_pyarrow().to_pylist()
-        by_payee: dict[str, list[dict]] = defaultdict(list)
+        owner = {str(a.id): (str(a.assignor), str(a.assignee), a.currency) for a in special}
+        earned_by: dict[str, int] = defaultdict(int)  # the assignor's earnings through the deal
+        uses_by: dict[str, int] = defaultdict(int)
+        kept_by: dict[str, int] = defaultdict(int)  # the assignee's earnings through the deal
         for r in tot:
-            by_payee[r["payee"]].append(r)
+            path = r["path"].split(">")
+            for aid in path:
+                o = owner.get(aid)
+                if o is None or o[2] != r["currency"]:
+                    continue
+                if r["payee"] == o[0] and path[-1] == aid:
+                    earned_by[aid] += int(r["amount"])
+                    uses_by[aid] += int(r["plays"])
+                elif r["payee"] == o[1]:
+                    kept_by[aid] += int(r["amount"])
         for a in sorted(special, key=lambda a: str(a.id)):
             aid = str(a.id)
             assignor, assignee = str(a.assignor), str(a.assignee)
-            mine = [r for r in by_payee.get(assignor, ()) if r["path"].split(">")[-1] == aid
-                    and r["currency"] == a.currency]
-            theirs = [r for r in by_payee.get(assignee, ()) if aid in r["path"].split(">")
-                      and r["currency"] == a.currency]
-            earned = sum(int(r["amount"]) for r in mine)
-            kept = sum(int(r["amount"]) for r in theirs)
+            earned, kept = earned_by.get(aid, 0), kept_by.get(aid, 0)
             if a.minimum_guarantee:
-                uses = sum(int(r["plays"]) for r in mine)
+                uses = uses_by.get(aid, 0)
                 floor = uses * a.minimum_guarantee
                 if earned < floor:
                     top_up = min(floor - earned, kept)
