@@ -1,0 +1,161 @@
+"""Distribution models on DuckDB: the classic examples with their known numbers, and invariants."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from obra.errors import InvalidInput
+from obra.money import allocate
+from obra.royalties import engine
+from obra.royalties.distribution import ArtistCentric, allocate_expr, distribute
+
+from .builders import Usage, amounts, held
+
+
+@pytest.fixture(scope="module")
+def con():
+    return engine.connect("duckdb")
+
+
+def two_fans() -> Usage:
+    """Ten subscribers pay 10.00 EUR each. Eight play only band A (10 plays each), one plays
+    band B 10 times, and one heavy fan plays band B 910 times."""
+    u = Usage()
+    for i in range(8):
+        u.play(f"light-{i}", "A", 10).pay(1000, user=f"light-{i}")
+    u.play("b-fan", "B", 10).pay(1000, user="b-fan")
+    u.play("heavy-b-fan", "B", 910).pay(1000, user="heavy-b-fan")
+    return u
+
+
+def test_user_centric_protects_light_listeners(con):
+    usage, pools = two_fans().tables(con)
+    pro = distribute(usage, pools, model="pro-rata")
+    user = distribute(usage, pools, model="user-centric")
+    # Pro-rata: A has 80 of 1,000 plays, so 8 % of the 100.00 EUR pool, though 80 % of the payers chose A.
+    assert amounts(pro) == {"A": 800, "B": 9200}
+    # User-centric: each fee follows its payer's plays: 8 fees to A, 2 to B.
+    assert amounts(user) == {"A": 8000, "B": 2000}
+    assert held(pro) == held(user) == 0
+
+
+def test_unmatched_plays_are_held_not_redistributed(con):
+    u = Usage().play("x", "A", 3).play("y", None, 1).pay(1000)
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="pro-rata")
+    assert amounts(run) == {"A": 750}
+    reasons = {r["reason"]: r["amount_minor"] for r in run.unallocated.to_pyarrow().to_pylist()}
+    assert reasons == {"unmatched usage (held for claims)": 250}
+
+
+def test_subscriber_who_played_nothing_is_held_and_ads_are_shared_pro_rata(con):
+    u = Usage().play("x", "A", 1).play("y", "B", 3).pay(600, user="x").pay(600, user="silent").pay(400)
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="user-centric")
+    # x's 600 to A; the 400 ad pool pro-rata 1:3; the silent subscriber's 600 held.
+    assert amounts(run) == {"A": 700, "B": 300}
+    assert held(run) == 600
+
+
+def test_deezer_2023_boosts_professional_artists_and_chosen_plays(con):
+    params = ArtistCentric(min_artist_streams=10, min_artist_listeners=3, professional_weight=2,
+                           user_initiated_weight=2)
+    u = Usage()
+    for i in range(3):  # "Pro" reaches 12 streams from 3 listeners: professional
+        u.play(f"p{i}", "PRO-1", 4, artist="Pro", use_type="NonInteractiveStream")
+    u.play("q", "HOBBY-1", 12, artist="Hobby", use_type="NonInteractiveStream")  # 1 listener
+    u.play("q", "HOBBY-2", 6, artist="Hobby", use_type="OnDemandStream")  # chosen: x2
+    u.pay(4800)
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="artist-centric", params=params)
+    # weights: PRO-1 12 x 2 = 24; HOBBY-1 12; HOBBY-2 6 x 2 = 12 -> 24:12:12 of 4800
+    assert amounts(run) == {"PRO-1": 2400, "HOBBY-1": 1200, "HOBBY-2": 1200}
+
+
+def test_per_user_cap_limits_a_streaming_farm(con):
+    params = ArtistCentric(per_user_cap=10)
+    u = Usage().play("farm", "BOT", 990).play("fan", "REAL", 10).pay(2000)
+    usage, pools = u.tables(con)
+    assert amounts(distribute(usage, pools, model="artist-centric", params=params)) == {"BOT": 1000, "REAL": 1000}
+    assert amounts(distribute(usage, pools, model="pro-rata")) == {"BOT": 1980, "REAL": 20}
+
+
+def test_spotify_2024_minimum_streams_moves_money_to_eligible_tracks(con):
+    u = Usage().play("a", "HIT", 1500).play("b", "NICHE", 999).play("c", None, 500).pay(3000)
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="artist-centric", params="spotify-2024")
+    # NICHE is below 1,000 streams and earns nothing; unmatched plays keep their weight and are held.
+    assert amounts(run) == {"HIT": 2250, "NICHE": 0}
+    assert held(run) == 750
+
+
+def test_unknown_model_is_refused_with_the_known_ones(con):
+    usage, pools = two_fans().tables(con)
+    with pytest.raises(InvalidInput, match="pro-rata"):
+        distribute(usage, pools, model="winner-takes-all")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=st.integers(0, 10**15),
+       weights=st.lists(st.integers(0, 10**12), min_size=1, max_size=12))
+def test_allocate_in_the_engine_equals_money_allocate(con, amount, weights):
+    keys = [f"k{i:02d}" for i in range(len(weights))]
+    t = engine.table(con, pa.table({"g": [1] * len(weights), "amount": [amount] * len(weights),
+                                    "w": weights, "key": keys}))
+    got = allocate_expr(t, ["g"], "amount", "w", ["key"]).order_by("key").to_pyarrow()["amount_minor"].to_pylist()
+    assert got == allocate(amount, weights)
+
+
+line_st = st.tuples(st.sampled_from(["u1", "u2", "u3", None]), st.sampled_from(["R1", "R2", "R3", None]),
+                    st.integers(1, 50), st.sampled_from(["FR", "DE"]), st.sampled_from(["Subscription", "AdSupport"]))
+pool_st = st.tuples(st.sampled_from(["u1", "u2", "u4", None]), st.integers(0, 10**9),
+                    st.sampled_from(["FR", "DE", "ES"]), st.sampled_from(["Subscription", "AdSupport"]),
+                    st.sampled_from(["EUR", "USD"]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(line_st, min_size=1, max_size=25), pools=st.lists(pool_st, min_size=1, max_size=8),
+       model=st.sampled_from(["pro-rata", "user-centric", "artist-centric"]))
+def test_every_model_conserves_money_to_the_minor_unit(con, lines, pools, model):
+    u = Usage()
+    for user, rec, plays, terr, cm in lines:
+        u.play(user, rec, plays, territory=terr, commercial_model=cm)
+    for user, amount, terr, cm, cur in pools:
+        u.pay(amount, user=user, currency=cur, territory=terr, commercial_model=cm)
+    usage, pool_t = u.tables(con)
+    params = ArtistCentric(min_artist_streams=20, min_artist_listeners=2, professional_weight=2,
+                           user_initiated_weight=1, per_user_cap=30) if model == "artist-centric" else None
+    run = distribute(usage, pool_t, model=model, params=params)
+    revenue: dict[str, int] = defaultdict(int)
+    for _, amount, _, _, cur in pools:
+        revenue[cur] += amount
+    paid: dict[str, int] = defaultdict(int)
+    for r in run.allocations.to_pyarrow().to_pylist() + run.unallocated.to_pyarrow().to_pylist():
+        assert r["amount_minor"] >= 0
+        paid[r["currency"]] += r["amount_minor"]
+    for cur in set(revenue) | set(paid):
+        assert paid.get(cur, 0) == revenue.get(cur, 0), cur
+    assert set(run.conservation) >= {c for c, v in revenue.items() if v}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(line_st, min_size=1, max_size=25), amount=st.integers(0, 10**9))
+def test_pro_rata_equals_a_plain_python_reference(con, lines, amount):
+    u = Usage()
+    for user, rec, plays, _, _ in lines:
+        u.play(user, rec, plays)
+    u.pay(amount)
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="pro-rata")
+    plays: dict = defaultdict(int)
+    for _, rec, p, _, _ in lines:
+        plays[rec] += p
+    order = sorted((r for r in plays if r is not None)) + ([None] if None in plays else [])
+    expected = dict(zip(order, allocate(amount, [plays[r] for r in order])))
+    assert amounts(run) == {r: v for r, v in expected.items() if r is not None}
+    assert held(run) == expected.get(None, 0)
