@@ -13,11 +13,13 @@ $(STAMP): pyproject.toml deps/constraints.txt
 	$(BIN)/python -m pip install -q -c deps/constraints.txt -e '.[spark,test,bench]'
 	touch $(STAMP)
 
-# Audio/video content codes need Debian's ffmpeg and fpcalc (iscc-sdk must never download them).
+# Audio/video content codes need Debian's ffmpeg and fpcalc (iscc-sdk must never download them);
+# WeasyPrint's PDFs want HarfBuzz's subsetter.
+SYSTEM_PACKAGES := ffmpeg libchromaprint-tools libharfbuzz-subset0
 system-deps:
-	@if ! command -v ffmpeg >/dev/null || ! command -v fpcalc >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg libchromaprint-tools >/dev/null; \
-	  else sudo apt-get install -y --no-install-recommends ffmpeg libchromaprint-tools; fi; \
+	@if ! command -v ffmpeg >/dev/null || ! command -v fpcalc >/dev/null || ! ldconfig -p | grep -q libharfbuzz-subset; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	  else sudo apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES); fi; \
 	fi
 
 demo: $(STAMP) system-deps
