@@ -28,7 +28,8 @@ territory codes; and the counts in every ``GRT`` (transactions, records) and in 
 interested-party number, keyed ``cwr:<number>`` for the batch import) and
 :class:`obra.model.Work` records whose shares are per right type and territory: the
 collection shares of controlled parties (from SPT/SWT, most specific territory wins, an
-exclusion removes a party from that territory) plus the ownership shares of other parties
+exclusion removes a party from that territory, and within one publisher chain a
+sub-publisher for a narrower territory displaces the chain's wider one there) plus the ownership shares of other parties
 (OPU/OWR, world-wide). PR maps to ``performance`` and MR to ``mechanical``; SR (synchronisation)
 has no Obra right type yet and is not imported. Zero shares are dropped.
 """
@@ -233,6 +234,7 @@ class _Interest:
     controlled: bool
     line: int
     ipi: str | None = None
+    chain: str | None = None
     ownership: dict[str, Decimal] = field(default_factory=dict)
     territories: list[tuple[bool, str, dict[str, Decimal]]] = field(default_factory=list)
 
@@ -391,7 +393,7 @@ def _detail(tx: _Transaction, rtype: str, rec: dict[str, Any], line: int, proble
         tx.interests.append(_Interest(
             number=rec.get("Interested Party #") or f"line{line}", name=rec.get("Publisher Name") or "",
             kind="publisher", role=PUBLISHER_ROLES.get(ptype, "publisher"), controlled=rtype == "SPU",
-            line=line, ipi=_ipi(rec.get("Publisher IPI Name #")),
+            line=line, ipi=_ipi(rec.get("Publisher IPI Name #")), chain=rec.get("Publisher Sequence #"),
             ownership={r: rec.get(f"{r} Share") or Decimal(0) for r in ("PR", "MR", "SR")}))
         if rtype == "SPU" and not rec.get("Publisher Name"):
             problem("a controlled publisher needs a name", line, "Publisher Name")
@@ -444,30 +446,47 @@ def _covers(group: str, territory: str) -> bool:
     return ids.territory_countries(territory) <= ids.territory_countries(group)
 
 
+def _collecting(interest: _Interest, territory: str) -> tuple[int, dict[str, Decimal]] | None:
+    """(specificity, collection shares) of a controlled party in ``territory``, or None."""
+    if any(not inc and _covers(t, territory) for inc, t, _ in interest.territories):
+        return None
+    covering = [(len(ids.territory_countries(t)), s) for inc, t, s in interest.territories
+                if inc and _covers(t, territory)]
+    return min(covering, key=lambda c: c[0]) if covering else None
+
+
 def _shares(tx: _Transaction) -> list[dict]:
-    """Shares per right type and territory (see the module docstring for the rule)."""
+    """Shares per right type and territory (see the module docstring for the rule).
+
+    Within one publisher chain (same publisher sequence number) the party with the most
+    specific territory collects there: a sub-publisher for the Netherlands displaces the
+    chain's world-wide sub-publisher in the Netherlands only.
+    """
     territories = {t for i in tx.interests for _, t, _ in i.territories} or {"2WL"}
-    if any(not i.territories for i in tx.interests):
+    if any(not i.territories and not (i.controlled and i.kind == "publisher") for i in tx.interests):
         territories.add("2WL")
     totals: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
-    for interest in tx.interests:
-        key = f"cwr:{interest.number}"
-        for territory in sorted(territories):
+    for territory in sorted(territories):
+        chains: dict[str, list[tuple[int, _Interest, dict[str, Decimal]]]] = defaultdict(list)
+        for interest in tx.interests:
             if interest.controlled and interest.kind == "publisher" and not interest.territories:
                 continue  # collects only through SPT; a publisher without one is represented by its chain
             if interest.controlled and interest.territories:
-                if any(not inc and _covers(t, territory) for inc, t, _ in interest.territories):
+                found = _collecting(interest, territory)
+                if found is None:
                     continue
-                covering = [(len(ids.territory_countries(t)), s) for inc, t, s in interest.territories
-                            if inc and _covers(t, territory)]
-                if not covering:
-                    continue
-                values = min(covering, key=lambda c: c[0])[1]
+                chain = interest.chain if interest.kind == "publisher" and interest.chain else f"#{id(interest)}"
+                chains[chain].append((found[0], interest, found[1]))
             else:
-                values = interest.ownership
-            for code, right in RIGHTS.items():
-                if values.get(code):
-                    totals[(key, interest.role, right, territory)] += values[code]
+                chains[f"#{id(interest)}"].append((0, interest, interest.ownership))
+        for members in chains.values():
+            best = min(m[0] for m in members)
+            for specificity, interest, values in members:
+                if specificity != best:
+                    continue
+                for code, right in RIGHTS.items():
+                    if values.get(code):
+                        totals[(f"cwr:{interest.number}", interest.role, right, territory)] += values[code]
     return [{"party": p, "role": role, "right_type": right, "territory": t, "share": str(v)}
             for (p, role, right, t), v in sorted(totals.items()) if v]
 
