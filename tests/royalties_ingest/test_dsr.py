@@ -6,6 +6,7 @@ import gzip
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from obra.errors import InvalidInput
 from obra.royalties.dsr import duration_seconds, parse_dsr, period_from_name
@@ -98,3 +99,49 @@ def test_durations_and_periods():
         duration_seconds("3:25")
     assert period_from_name(YOUTUBE.name) == "2015-Q4"
     assert period_from_name(NAME_FIXTURES[0].name) == "2015-02"
+
+
+def write_dsr(path, territory, summaries, blocks):
+    """A DSR flat file in the UGC profile layout of the public sample, FOOT computed."""
+    lines = ["HEAD\tdsrf/30\tUGCProfile\t1.0\tM1\t2026-04-01T10:00:00Z\t1\t1\t2026-03-01\t2026-03-31\t"
+             "PADPIDA2013020802I\tTestDSP\tPremium\tPADPIDA20070627029\tOBRA\t",
+             "#SY02.01\tSummaryRecordId\tDistributionChannel\tDistributionChannelDPID\tCommercialModel\tUseType\t"
+             "Territory\tServiceDescription\tUsages\tUsers\tCurrency\tNetRevenue"]
+    for i, (model, revenue) in enumerate(summaries, start=1):
+        lines.append(f"SY02.01\t{i}\t\t\t{model}\tStream\t{territory}\tPremium\t1000\t\tEUR\t{revenue}")
+    for b, (isrc, title, artist, seconds, uses) in enumerate(blocks, start=1):
+        lines.append(f"AS01\t{b}\tR{b}\tD{b}\t{isrc or ''}\t{title}\t\t{artist}\t\tPT{seconds // 60}M{seconds % 60}S\t"
+                     "SoundRecording")
+        for k, (summary, plays, revenue) in enumerate(uses, start=1):
+            lines.append(f"SU03.01\t{b}\tU{b}-{k}\t{summary}\tD{b}\t{plays}\t{revenue}\t\t")
+    lines.append(f"FOOT\t{len(lines) + 1}\t{len(lines) + 1}\t{len(summaries)}\t{len(blocks)}\t{len(blocks)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1,
+                 max_size=15).filter(lambda s: s.strip() == s and "\t" not in s and s)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(territory=st.sampled_from(["ES", "UY", "JP", "US"]),
+       summaries=st.lists(st.tuples(st.sampled_from(["SubscriptionModel", "AdvertisementSupportedModel"]),
+                                    st.decimals(0, 10**7, places=2)), min_size=1, max_size=3),
+       blocks=st.lists(st.tuples(st.one_of(st.none(), st.just("USRH10903879")), _names, _names,
+                                 st.integers(1, 3600),
+                                 st.lists(st.tuples(st.integers(1, 3), st.integers(0, 10**9),
+                                                    st.decimals(0, 10**4, places=4)), min_size=1, max_size=3)),
+                       min_size=1, max_size=6))
+def test_generated_reports_round_trip(tmp_path_factory, territory, summaries, blocks):
+    blocks = [(isrc, t, a, s, [(min(k, len(summaries)), p, r) for k, p, r in uses]) for isrc, t, a, s, uses in blocks]
+    path = write_dsr(tmp_path_factory.mktemp("dsr") / "DSR_A_B_Premium_2026-03_ES_1of1_20260401T100000.tsv",
+                     territory, summaries, blocks)
+    got = []
+    report = parse_dsr(path, on_line=got.append)
+    expected = [(territory, isrc, title, artist, seconds, plays, revenue,
+                 "Subscription" if summaries[k - 1][0] == "SubscriptionModel" else "AdSupport")
+                for isrc, title, artist, seconds, uses in blocks for k, plays, revenue in uses]
+    assert [(u.territory, u.isrc, u.title, u.artist, u.duration_s, u.plays, u.revenue, u.commercial_model)
+            for u in got] == expected
+    assert report.period == "2026-03" and report.blocks == len(blocks)
+    assert sum(p.net_revenue for p in report.pools) == sum(r for _, r in summaries)
