@@ -45,7 +45,8 @@ import gzip
 import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -160,6 +161,7 @@ def record_definition(record_type: str) -> tuple[tuple[str, bool], ...] | None:
     return RECORDS.get(record_type)
 
 
+@lru_cache(maxsize=10_000)
 def duration_seconds(value: str) -> int | None:
     """ISO 8601 ``PT3M25S`` → 205; ``PT0H0M0S`` (the DSP does not know) → None."""
     m = _DURATION_RE.fullmatch(value)
@@ -295,6 +297,7 @@ def parse_dsr(path: str | Path, *, display_name: str | None = None,
     name = display_name or path.name
     problems: list[Problem] = []
     declared: dict[str, tuple[str, ...]] = {}
+    layouts: dict[str, tuple] = {}
     report = Report(source=name, period="")
     summaries: dict[str, list[dict[str, str]]] = {}
     summary_lines: dict[str, int] = {}
@@ -375,6 +378,7 @@ def parse_dsr(path: str | Path, *, display_name: str | None = None,
                         canonical = {n.lower(): n for n, _ in RECORDS[rtype]}
                         names = tuple(canonical.get(c.lower(), c) for c in cells[1:])
                         declared[rtype] = names
+                        layouts.pop(rtype, None)
                         missing = [n for n, mandatory in RECORDS[rtype] if mandatory and n not in names]
                         for n in missing:
                             problem(f"the column header for {rtype} does not declare the mandatory "
@@ -387,8 +391,13 @@ def parse_dsr(path: str | Path, *, display_name: str | None = None,
                     problem(f"unknown record type '{rtype}': expected HEAD, SY01-SY05, RE01, AS01/AS02, "
                             "MW01, RU01/RU02, SU01/SU02/SU03.01, LI01 or FOOT", line_no, "RecordType")
                     continue
-                names = declared.get(rtype) or tuple(n for n, _ in spec)
-                mandatory = {n for n, m in spec if m}
+                layout = layouts.get(rtype)
+                if layout is None:
+                    names = declared.get(rtype) or tuple(n for n, _ in spec)
+                    mandatory = {n for n, m in spec if m}
+                    layout = layouts[rtype] = (names, [n in mandatory for n in names],
+                                               [_checker(n) for n in names])
+                names, required, checkers = layout
                 values = cells[1:]
                 if len(values) > len(names):
                     problem(f"{rtype} has {len(values)} cells but {len(names)} are declared "
@@ -396,14 +405,19 @@ def parse_dsr(path: str | Path, *, display_name: str | None = None,
                     continue
                 rec = dict(zip(names, values))
                 bad = False
-                for n in names:
-                    v = rec.get(n, "")
-                    if n in mandatory and v == "":
-                        problem(f"mandatory cell is empty or missing in {rtype}", line_no, n)
-                        bad = True
+                for i, n in enumerate(names):
+                    v = values[i] if i < len(values) else ""
+                    if not v:
+                        if required[i]:
+                            problem(f"mandatory cell is empty or missing in {rtype}", line_no, n)
+                            bad = True
                         continue
-                    if v and not _check_cell(n, v, line_no, problem):
-                        bad = True
+                    check = checkers[i]
+                    if check is not None:
+                        message = check(v)
+                        if message:
+                            problem(message, line_no, n)
+                            bad = True
                 if not seen_head and rtype != "HEAD":
                     problem("the first record must be HEAD", line_no, "RecordType")
                     seen_head = True
@@ -497,50 +511,70 @@ def _asset_for(rec: dict[str, str], block: _Block) -> dict[str, str] | None:
     return block.assets[0] if block.assets else None
 
 
-def _check_cell(name: str, value: str, line: int, problem: Callable[..., None]) -> bool:
-    parts = value.split("|") if name in _MULTI else [value]
-    for part in parts:
-        if part == "":
-            continue
-        if name in _INTEGER and not _INT_RE.fullmatch(part):
-            problem(f"'{part}' is not a whole number", line, name)
-            return False
-        if name in _DECIMAL:
-            if not _DEC_RE.fullmatch(part):
-                problem(f"'{part}' is not a decimal number such as 12.34", line, name)
-                return False
-        if name in _DATE and not _DATE_RE.fullmatch(part):
-            problem(f"'{part}' is not a date (YYYY-MM-DD)", line, name)
-            return False
-        if name in _BOOLEAN and part.lower() not in ("true", "false"):
-            problem(f"'{part}' is not true or false", line, name)
-            return False
-        if name in _DURATION:
-            try:
-                duration_seconds(part)
-            except ValueError as exc:
-                problem(str(exc), line, name)
-                return False
-        if name == "ISRC":
-            try:
-                ids.parse_isrc(part)
-            except InvalidInput as exc:
-                problem(exc.problems[0].message, line, name)
-                return False
-        if name == "ISWC":
-            try:
-                ids.parse_iswc(part)
-            except InvalidInput as exc:
-                problem(exc.problems[0].message, line, name)
-                return False
-        if name == "Territory":
-            if part.upper() not in ids.iso_countries():
-                problem(f"'{part}' is not an ISO 3166-1 alpha-2 country code", line, name)
-                return False
-        if name in ("Currency", "ExchangeRateBaseCurrency") and not re.fullmatch(r"[A-Za-z]{3}", part):
-            problem(f"'{part}' is not an ISO 4217 currency code", line, name)
-            return False
-    return True
+@lru_cache(maxsize=None)
+def _checker(name: str) -> Callable[[str], str | None] | None:
+    """The check for one cell name: returns an error message, or None when the value is fine."""
+    checks: list[Callable[[str], str | None]] = []
+    if name in _INTEGER:
+        checks.append(lambda p: None if _INT_RE.fullmatch(p) else f"'{p}' is not a whole number")
+    if name in _DECIMAL:
+        checks.append(lambda p: None if _DEC_RE.fullmatch(p) else f"'{p}' is not a decimal number such as 12.34")
+    if name in _DATE:
+        checks.append(lambda p: None if _DATE_RE.fullmatch(p) else f"'{p}' is not a date (YYYY-MM-DD)")
+    if name in _BOOLEAN:
+        checks.append(lambda p: None if p.lower() in ("true", "false") else f"'{p}' is not true or false")
+    if name in _DURATION:
+        checks.append(_duration_error)
+    if name == "ISRC":
+        checks.append(_isrc_error)
+    if name == "ISWC":
+        checks.append(_iswc_error)
+    if name == "Territory":
+        checks.append(lambda p: None if p.upper() in ids.iso_countries()
+                      else f"'{p}' is not an ISO 3166-1 alpha-2 country code")
+    if name in ("Currency", "ExchangeRateBaseCurrency"):
+        checks.append(lambda p: None if re.fullmatch(r"[A-Za-z]{3}", p) else f"'{p}' is not an ISO 4217 currency code")
+    if not checks:
+        return None
+    multi = name in _MULTI
+
+    def check(value: str) -> str | None:
+        for part in (value.split("|") if multi else (value,)):
+            if part:
+                for c in checks:
+                    message = c(part)
+                    if message:
+                        return message
+        return None
+
+    return check
+
+
+@lru_cache(maxsize=100_000)
+def _isrc_error(value: str) -> str | None:
+    try:
+        ids.parse_isrc(value)
+    except InvalidInput as exc:
+        return exc.problems[0].message
+    return None
+
+
+@lru_cache(maxsize=100_000)
+def _iswc_error(value: str) -> str | None:
+    try:
+        ids.parse_iswc(value)
+    except InvalidInput as exc:
+        return exc.problems[0].message
+    return None
+
+
+@lru_cache(maxsize=10_000)
+def _duration_error(value: str) -> str | None:
+    try:
+        duration_seconds(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _check_foot(report: Report, problem: Callable[..., None]) -> None:

@@ -327,7 +327,7 @@ def write_statements(statements: dict[str, dict], directory: Path, formats: Iter
     written: dict[str, dict[str, str]] = {}
     for payee, st in sorted(statements.items()):
         periods = "_".join(st["periods"]) or "none"
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in payee)
+        safe = _safe(payee)
         for fmt in formats:
             path = directory / f"statement-{safe}-{periods}.{fmt}"
             path.write_bytes(render(st, fmt))
@@ -335,7 +335,103 @@ def write_statements(statements: dict[str, dict], directory: Path, formats: Iter
     return written
 
 
+def _safe(payee: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in payee)
+
+
 def load_statement(path: Path) -> dict:
     if not path.exists():
         raise NotFound(f"no statement at {path}")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- a royalty run on a store
+def runs_dir(store: Any) -> Path:
+    return Path(store.home) / "royalties"
+
+
+def run_period(store: Any, period: str, model: str = "pro-rata", engine: str = "duckdb",
+               params: Any = None, spark_master: str | None = None, target: str = "recording",
+               rates: dict | None = None, cmo_party: str | None = None, cmo_commission: dict | None = None,
+               formats: Iterable[str] = ("json", "csv")) -> dict:
+    """Distribute one period of the store's usage, run the waterfall, write every payee's statement.
+
+    Reads ``usage``, ``pools`` and ``matches`` for ``period`` from the store's home (matching
+    by identifier on the fly when the period has not been matched yet), takes the advance
+    balances left by the previous period's run of the same model, and writes statements
+    and the new balances under ``royalties/period=P/model=M/``. Returns the run report.
+    """
+    from obra.errors import InvalidInput, Problem
+    from obra.royalties import engine as engines
+    from obra.royalties.distribution import distribute
+    from obra.royalties.waterfall import Deductions, RulePack, rights_from_repertoire, run_waterfall
+
+    home = Path(store.home)
+    con = engines.connect(engine, spark_master)
+    usage = engines.read_dataset(con, home / "usage", period)
+    pools = engines.read_dataset(con, home / "pools", period)
+    if usage is None or pools is None:
+        raise InvalidInput(Problem(f"no {'usage' if usage is None else 'pools'} for period {period}; ingest "
+                                   "a usage report for it first (obra ingest)", field="period"))
+    repertoire = store.repertoire()
+    matches = engines.read_dataset(con, home / "matches", period)
+    if matches is None:
+        from obra.royalties.matching import match_by_id, repertoire_tables
+
+        recs, works = repertoire_tables(repertoire)
+        matches = match_by_id(usage, engines.table(con, recs), engines.table(con, works))
+    dist = distribute(usage, pools, matches, model=model, params=params, target=target)
+    base = runs_dir(store)
+    previous_period = _previous_period(base, period, model)
+    balances = {}
+    previous = {}
+    if previous_period:
+        prev_dir = base / f"period={previous_period}" / f"model={model}"
+        balances = json.loads((prev_dir / "balances.json").read_text())
+        for f in sorted((prev_dir / "statements").glob("*.json")):
+            st = json.loads(f.read_text())
+            previous[st["payee"]] = st
+    rights = rights_from_repertoire(repertoire, target)
+    wf = run_waterfall(dist, rights, repertoire.agreements, rules=RulePack.load(rates=rates or {}),
+                       deductions=Deductions(cmo_party, cmo_commission or {}), balances=balances, con=con)
+    built = build_statements(wf, previous=previous, titles={r.item: r.title for r in rights})
+    out = base / f"period={period}" / f"model={model}"
+    written = write_statements(built, out / "statements", formats)
+    held = wf.unallocated.group_by(["currency", "reason"]).aggregate(
+        amount_minor=wf.unallocated.amount_minor.sum()).order_by(["currency", "reason"]).to_pyarrow().to_pylist()
+    report = {
+        "period": period, "model": dist.describe(), "engine": engine,
+        "conservation": {c: {"revenue": v.revenue, "distributed": v.distributed, "unallocated": v.unallocated}
+                         for c, v in sorted(wf.conservation.items())},
+        "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held],
+        "payees": len(built), "previous_period": previous_period,
+        "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
+                       for p, s in sorted(built.items())},
+        "notes": wf.notes,
+    }
+    (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
+    (out / "run.json").write_text(json.dumps(report, sort_keys=True, indent=1))
+    return report
+
+
+def _previous_period(base: Path, period: str, model: str) -> str | None:
+    done = sorted(p.name.removeprefix("period=") for p in base.glob("period=*")
+                  if (p / f"model={model}" / "balances.json").exists())
+    earlier = [p for p in done if p < period]
+    return earlier[-1] if earlier else None
+
+
+def payee_statement(store: Any, principal: Any, payee: str, period: str | None = None,
+                    model: str | None = None, fmt: str = "json") -> tuple[bytes, dict]:
+    """A payee's statement from the latest run (or ``period``/``model``), after the access check."""
+    check_access(principal, payee)
+    base = runs_dir(store)
+    pattern = f"period={period or '*'}/model={model or '*'}/statements/statement-{_safe(str(payee))}-*.json"
+    candidates = [f for f in sorted(base.glob(pattern))
+                  if json.loads(f.read_text()).get("payee") == str(payee)]
+    if not candidates:
+        raise NotFound(f"no statement for payee {payee}" + (f" in {period}" if period else "")
+                       + "; run `obra distribute` for the period first")
+    latest = max(candidates, key=lambda f: (f.parent.parent.parent.name, f.stat().st_mtime))
+    st = json.loads(latest.read_text())
+    return render(st, fmt), st

@@ -133,16 +133,20 @@ class _Staging:
         self.source = source
         self.root = Path(store.home) / ".staging" / uuid.uuid4().hex
         self.root.mkdir(parents=True)
-        self.buffers: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        self.buffers: dict[tuple[str, str], dict[str, list]] = {}
         self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
         self.schemas = {"usage": USAGE_SCHEMA, "pools": POOLS_SCHEMA, "matches": MATCHES_SCHEMA}
         self.counts: dict[str, int] = defaultdict(int)
 
     def add(self, dataset: str, period: str, row: dict) -> None:
-        buf = self.buffers[(dataset, period)]
-        buf.append(row)
+        key = (dataset, period)
+        buf = self.buffers.get(key)
+        if buf is None:
+            buf = self.buffers[key] = {name: [] for name in self.schemas[dataset].names}
+        for name, column in buf.items():
+            column.append(row[name])
         self.counts[dataset] += 1
-        if len(buf) >= BATCH_ROWS:
+        if len(buf["source"]) >= BATCH_ROWS:
             self._flush(dataset, period)
 
     def add_table(self, dataset: str, period: str, table: pa.Table) -> None:
@@ -159,11 +163,12 @@ class _Staging:
         return self.writers[key]
 
     def _flush(self, dataset: str, period: str) -> None:
-        buf = self.buffers[(dataset, period)]
-        if not buf and (dataset, period) in self.writers:
+        buf = self.buffers.get((dataset, period))
+        if not buf or not buf["source"]:
             return
-        self._writer(dataset, period).write_table(pa.Table.from_pylist(buf, schema=self.schemas[dataset]))
-        buf.clear()
+        self._writer(dataset, period).write_table(pa.Table.from_pydict(buf, schema=self.schemas[dataset]))
+        for column in buf.values():
+            column.clear()
 
     def close(self) -> None:
         for dataset, period in list(self.buffers):

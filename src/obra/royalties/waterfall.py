@@ -448,3 +448,15 @@ def payee_totals(run: Waterfall) -> dict[tuple[str, str], int]:
         out[(a.from_party, a.currency)] = out.get((a.from_party, a.currency), 0) - a.amount_minor
         out[(a.to_party, a.currency)] = out.get((a.to_party, a.currency), 0) + a.amount_minor
     return out
+
+
+def rights_from_repertoire(repertoire: Any, target: str = "recording") -> list[ItemRights]:
+    """The waterfall's view of the registry (:meth:`obra.store.Store.repertoire`)."""
+    items = repertoire.recordings if target == "recording" else repertoire.works
+    out = []
+    for number, item in sorted(items.items()):
+        record = item.record if isinstance(item.record, dict) else {}
+        body = record.get(item.entity, record)
+        performers = tuple(p["party"] if isinstance(p, dict) else p for p in body.get("performers", ()) or ())
+        out.append(ItemRights(number, item.entity, tuple(item.shares), performers, item.title))
+    return out
