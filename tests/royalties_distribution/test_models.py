@@ -159,3 +159,19 @@ def test_pro_rata_equals_a_plain_python_reference(con, lines, amount):
     expected = dict(zip(order, allocate(amount, [plays[r] for r in order])))
     assert amounts(run) == {r: v for r, v in expected.items() if r is not None}
     assert held(run) == expected.get(None, 0)
+
+
+def test_comparison_shows_who_gains_and_who_loses(con):
+    from obra.royalties.comparison import compare
+
+    usage, pools = two_fans().tables(con)
+    pro = distribute(usage, pools, model="pro-rata")
+    user = distribute(usage, pools, model="user-centric")
+    meta = pa.table({"item": ["A", "B"], "artist": ["Band A", "Band B"], "genre": ["folk", "metal"]})
+    eur = compare(pro, user, meta)["currencies"]["EUR"]
+    assert (eur["gainers"], eur["losers"]) == (1, 1)
+    assert [(g["artist"], g["change_minor"]) for g in eur["top_gainers"]] == [("Band A", 7200)]
+    assert [(g["artist"], g["change_minor"]) for g in eur["top_losers"]] == [("Band B", -7200)]
+    genres = {g["genre"]: (g["base_minor"], g["other_minor"]) for g in eur["by_genre"]}
+    assert genres == {"folk": (800, 8000), "metal": (9200, 2000)}
+    assert sum(d["base_minor"] for d in eur["by_decile"]) == sum(d["other_minor"] for d in eur["by_decile"]) == 10000

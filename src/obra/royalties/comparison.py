@@ -32,17 +32,17 @@ def compare(base: Distribution, other: Distribution, items: pa.Table | None = No
     is its own artist and the genre is unknown.
     """
     con = base.allocations._find_backend()
-    a = base.allocations.group_by(["currency", "item"]).aggregate(
-        base_minor=base.allocations.amount_minor.sum(), plays=base.allocations.plays.sum())
-    b = other.allocations.group_by(["currency", "item"]).aggregate(
-        other_minor=other.allocations.amount_minor.sum(), other_plays=other.allocations.plays.sum())
-    j = a.outer_join(b, ["currency", "item"])
-    j = j.select(currency=ibis.coalesce(j.currency, j.currency_right), item=ibis.coalesce(j.item, j.item_right),
-                 base_minor=j.base_minor.fill_null(0), other_minor=j.other_minor.fill_null(0),
-                 plays=ibis.coalesce(j.plays, j.other_plays).fill_null(0))
+    ba, oa = base.allocations, other.allocations
+    both = ba.select("currency", "item", base_minor=ba.amount_minor, other_minor=ibis.literal(0, "int64"),
+                     plays=ba.plays).union(
+        oa.select("currency", "item", base_minor=ibis.literal(0, "int64"), other_minor=oa.amount_minor,
+                  plays=oa.plays))
+    j = both.group_by(["currency", "item"]).aggregate(
+        base_minor=both.base_minor.sum(), other_minor=both.other_minor.sum(), plays=both.plays.max())
     if items is not None:
-        meta = engines.table(con, items.select(["item", "artist", "genre"]))
-        j = j.left_join(meta, "item")
+        meta = engines.table(con, items.select(["item", "artist", "genre"]).rename_columns(
+            ["meta_item", "artist", "genre"]))
+        j = j.left_join(meta, j.item == meta.meta_item).drop("meta_item")
         j = j.drop(*[c for c in j.columns if c.endswith("_right")])
         j = j.mutate(artist=j.artist.fill_null(j.item), genre=j.genre.fill_null("unknown"))
     else:
@@ -69,10 +69,10 @@ def compare(base: Distribution, other: Distribution, items: pa.Table | None = No
         mine = artists.filter(artists.currency == cur)
         c["gainers"] = int(mine.filter(mine.change > 0).count().to_pyarrow().as_py())
         c["losers"] = int(mine.filter(mine.change < 0).count().to_pyarrow().as_py())
-        cols = ["artist", "decile", "plays", "base_minor", "other_minor", "change"]
-        c["top_gainers"] = [_row(r) for r in mine.order_by([ibis.desc("change"), "artist"]).limit(top)
+        cols = ["artist", "decile", "plays", "base_minor", "other_minor"]
+        c["top_gainers"] = [_row(r) for r in mine.filter(mine.change > 0).order_by([ibis.desc("change"), "artist"]).limit(top)
                             .select(cols).to_pyarrow().to_pylist()]
-        c["top_losers"] = [_row(r) for r in mine.order_by(["change", "artist"]).limit(top)
+        c["top_losers"] = [_row(r) for r in mine.filter(mine.change < 0).order_by(["change", "artist"]).limit(top)
                            .select(cols).to_pyarrow().to_pylist()]
     return out
 
