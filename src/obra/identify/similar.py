@@ -325,12 +325,13 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
             p = _partition_bits(x.size, blk.width) if partition_bits is None else min(partition_bits, blk.width)
             low = blk.width - p  # the top p bits of the block choose the partition
             fl = flips(blk.width, blk.tolerance)
-            con.register("obra_flips", pa.table({"f": fl, "ftop": fl >> np.uint64(low)}))
-            key = f"((code >> {blk.shift}) & {blk.mask})"
+            con.register("obra_flips", pa.table({"f": fl.astype(np.uint32),
+                                                 "ftop": (fl >> np.uint64(low)).astype(np.uint16)}))
+            key = f"((code >> {blk.shift}) & {blk.mask})::UINTEGER"
             con.execute(f"CREATE OR REPLACE TEMP TABLE obra_qb AS SELECT qid, code, {key} AS v, "
-                        f"{key} >> {low} AS top FROM obra_q")
+                        f"({key} >> {low})::USMALLINT AS top FROM obra_q")
             con.execute(f"CREATE OR REPLACE TEMP TABLE obra_xb AS SELECT xid, code, {key} AS v, "
-                        f"{key} >> {low} AS top FROM obra_x")
+                        f"({key} >> {low})::USMALLINT AS top FROM obra_x ORDER BY top")
             earlier = "".join(
                 f" AND bit_count(xor((q.code >> {e.shift}) & {e.mask}, (x.code >> {e.shift}) & {e.mask}))"
                 f" > {e.tolerance}" for e in blocks[:i])
@@ -339,7 +340,7 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
                     INSERT INTO obra_pairs
                     SELECT q.qid, x.xid, bit_count(xor(q.code, x.code))
                     FROM (SELECT qb.qid, qb.code, xor(qb.v, fl.f) AS key
-                          FROM obra_qb qb JOIN obra_flips fl ON fl.ftop = xor(qb.top, {part})) q
+                          FROM obra_qb qb JOIN obra_flips fl ON fl.ftop = xor(qb.top, {part}::USMALLINT)) q
                     JOIN (SELECT xid, code, v FROM obra_xb WHERE top = {part}) x ON q.key = x.v
                     WHERE bit_count(xor(q.code, x.code)) <= {radius}{earlier}""")
             con.unregister("obra_flips")
