@@ -82,3 +82,39 @@ def _row(r: dict) -> dict:
     if "base_minor" in out and "other_minor" in out:
         out["change_minor"] = out["other_minor"] - out["base_minor"]
     return out
+
+
+def item_attributes(repertoire: Any, target: str = "recording") -> pa.Table:
+    """``item, artist, genre`` for the registry's recordings (genre from the first embodied work)."""
+    rows = []
+    items = repertoire.recordings if target == "recording" else repertoire.works
+    for number, item in sorted(items.items()):
+        record = item.record if isinstance(item.record, dict) else {}
+        body = record.get(item.entity, record)
+        genre = body.get("genre")
+        if genre is None and item.works:
+            work = repertoire.works.get(item.works[0])
+            if work is not None:
+                wrec = work.record if isinstance(work.record, dict) else {}
+                genre = wrec.get("work", wrec).get("genre")
+        rows.append({"item": number, "artist": body.get("artist") or item.title, "genre": genre})
+    return pa.Table.from_pylist(rows, schema=pa.schema([("item", pa.string()), ("artist", pa.string()),
+                                                        ("genre", pa.string())]))
+
+
+def compare_period(store: Any, principal: Any, period: str, base: str = "pro-rata",
+                   other: str = "user-centric", engine: str = "duckdb", spark_master: str | None = None,
+                   top: int = 10) -> dict:
+    """Distribute ``period`` under two models and compare them (needs the ``distribute`` permission)."""
+    from obra.access import require
+    from obra.royalties.distribution import distribute
+    from obra.royalties.statements import load_period
+
+    require(principal, "distribute")
+    con = engines.connect(engine, spark_master)
+    repertoire = store.repertoire()
+    usage, pools, matches = load_period(store, con, period, repertoire)
+    runs = [distribute(usage, pools, matches, model=m) for m in (base, other)]
+    result = compare(runs[0], runs[1], item_attributes(repertoire), top=top)
+    result["period"] = period
+    return result

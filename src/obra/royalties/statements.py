@@ -350,36 +350,27 @@ def runs_dir(store: Any) -> Path:
     return Path(store.home) / "royalties"
 
 
-def run_period(store: Any, period: str, model: str = "pro-rata", engine: str = "duckdb",
+def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata", engine: str = "duckdb",
                params: Any = None, spark_master: str | None = None, target: str = "recording",
                rates: dict | None = None, cmo_party: str | None = None, cmo_commission: dict | None = None,
                formats: Iterable[str] = ("json", "csv")) -> dict:
     """Distribute one period of the store's usage, run the waterfall, write every payee's statement.
 
-    Reads ``usage``, ``pools`` and ``matches`` for ``period`` from the store's home (matching
-    by identifier on the fly when the period has not been matched yet), takes the advance
+    Needs a principal allowed to ``distribute``. Reads ``usage``, ``pools`` and ``matches``
+    for ``period`` from the store's home (matching by identifier on the fly when the period
+    has not been matched yet), takes the advance
     balances left by the previous period's run of the same model, and writes statements
     and the new balances under ``royalties/period=P/model=M/``. Returns the run report.
     """
-    from obra.errors import InvalidInput, Problem
+    from obra.access import require
     from obra.royalties import engine as engines
     from obra.royalties.distribution import distribute
     from obra.royalties.waterfall import Deductions, RulePack, rights_from_repertoire, run_waterfall
 
-    home = Path(store.home)
+    require(principal, "distribute")
     con = engines.connect(engine, spark_master)
-    usage = engines.read_dataset(con, home / "usage", period)
-    pools = engines.read_dataset(con, home / "pools", period)
-    if usage is None or pools is None:
-        raise InvalidInput(Problem(f"no {'usage' if usage is None else 'pools'} for period {period}; ingest "
-                                   "a usage report for it first (obra ingest)", field="period"))
     repertoire = store.repertoire()
-    matches = engines.read_dataset(con, home / "matches", period)
-    if matches is None:
-        from obra.royalties.matching import match_by_id, repertoire_tables
-
-        recs, works = repertoire_tables(repertoire)
-        matches = match_by_id(usage, engines.table(con, recs), engines.table(con, works))
+    usage, pools, matches = load_period(store, con, period, repertoire)
     dist = distribute(usage, pools, matches, model=model, params=params, target=target)
     base = runs_dir(store)
     previous_period = _previous_period(base, period, model)
@@ -412,6 +403,26 @@ def run_period(store: Any, period: str, model: str = "pro-rata", engine: str = "
     (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
     (out / "run.json").write_text(json.dumps(report, sort_keys=True, indent=1))
     return report
+
+
+def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tuple:
+    """(usage, pools, matches) of ``period`` on ``con``; matches by identifier when not matched yet."""
+    from obra.errors import InvalidInput, Problem
+    from obra.royalties import engine as engines
+
+    home = Path(store.home)
+    usage = engines.read_dataset(con, home / "usage", period)
+    pools = engines.read_dataset(con, home / "pools", period)
+    if usage is None or pools is None:
+        raise InvalidInput(Problem(f"no {'usage' if usage is None else 'pools'} for period {period}; ingest "
+                                   "a usage report for it first (obra ingest)", field="period"))
+    matches = engines.read_dataset(con, home / "matches", period)
+    if matches is None:
+        from obra.royalties.matching import match_by_id, repertoire_tables
+
+        recs, works = repertoire_tables(repertoire if repertoire is not None else store.repertoire())
+        matches = match_by_id(usage, engines.table(con, recs), engines.table(con, works))
+    return usage, pools, matches
 
 
 def _previous_period(base: Path, period: str, model: str) -> str | None:

@@ -1,0 +1,123 @@
+"""``obra distribute``, ``obra statements`` and ``obra compare-models``: thin shells over the royalty engine.
+
+Each command translates its options into one call of :mod:`obra.royalties`; access rules
+(who may distribute, who may read which statement) are enforced there.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from obra.cli.common import console, current_principal, emit, handle_errors, open_store
+from obra.money import format_money
+
+JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
+TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
+ENGINE_OPT = typer.Option("duckdb", "--engine", help="duckdb (default) or spark")
+MASTER_OPT = typer.Option(None, "--spark-master", envvar="OBRA_SPARK_MASTER",
+                          help="spark.master for --engine spark (default local[2])")
+
+
+def _render_run(report: dict) -> None:
+    console.print(f"[bold]{report['period']}[/] distributed with [bold]{report['model']['model']}[/] on "
+                  f"{report['engine']}: {report['payees']:,} payee statements")
+    table = Table("currency", "revenue", "distributed", "unallocated (held)")
+    for cur, c in report["conservation"].items():
+        table.add_row(cur, format_money(c["revenue"], cur), format_money(c["distributed"], cur),
+                      format_money(c["unallocated"], cur))
+    console.print(table)
+    for row in report["unallocated"]:
+        console.print(f"  held: {format_money(row['amount_minor'], row['currency'])} — {row['reason']}")
+    for note in report["notes"]:
+        console.print(f"[dim]{note}[/]")
+
+
+def _render_comparison(result: dict) -> None:
+    for cur, c in result["currencies"].items():
+        table = Table("decile (10 = most played)", "artists", result["base"], result["other"], "change",
+                      title=f"{result['other']} vs {result['base']} — {result['period']} ({cur})")
+        for d in c["by_decile"]:
+            table.add_row(str(d["decile"]), f"{d['artists']:,}", format_money(d["base_minor"], cur),
+                          format_money(d["other_minor"], cur), format_money(d["change_minor"], cur))
+        console.print(table)
+        genres = Table("genre", result["base"], result["other"], "change")
+        for g in c["by_genre"]:
+            genres.add_row(str(g["genre"]), format_money(g["base_minor"], cur), format_money(g["other_minor"], cur),
+                           format_money(g["change_minor"], cur))
+        console.print(genres)
+        console.print(f"{c['gainers']:,} artists gain, {c['losers']:,} lose")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the distribution commands to the main ``obra`` app."""
+
+    @app.command()
+    @handle_errors
+    def distribute(period: str = typer.Option(..., "--period", help="e.g. 2024-03 or 2015-Q4"),
+                   model: str = typer.Option("pro-rata", "--model",
+                                             help="pro-rata, user-centric or artist-centric"),
+                   preset: Optional[str] = typer.Option(None, "--preset",
+                                                        help="artist-centric preset: deezer-2023 or spotify-2024"),
+                   engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
+                   token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+        """Distribute a period's pools over its usage, run the contract waterfall, write every statement."""
+        from obra.royalties.statements import run_period
+
+        store = open_store()
+        principal = current_principal(store, token)
+        with console.status(f"distributing {period} ({model}, {engine})", spinner="dots") if not as_json \
+                else _Null():
+            report = run_period(store, principal, period, model=model, engine=engine, params=preset,
+                                spark_master=spark_master)
+        emit(report, as_json, _render_run)
+
+    @app.command()
+    @handle_errors
+    def statements(payee: str = typer.Option(..., "--payee", help="the payee's party id"),
+                   period: Optional[str] = typer.Option(None, "--period", help="default: the latest"),
+                   model: Optional[str] = typer.Option(None, "--model"),
+                   fmt: str = typer.Option("json", "--format", help="json, csv, html or pdf"),
+                   output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to this file"),
+                   token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+        """A payee's statement (creators may read only their own); ``--json`` is the same as ``--format json``."""
+        from obra.royalties.statements import payee_statement
+
+        store = open_store()
+        principal = current_principal(store, token)
+        data, st = payee_statement(store, principal, payee, period=period, model=model,
+                                   fmt="json" if as_json and output is None else fmt)
+        if output is not None:
+            output.write_bytes(data)
+            emit({"payee": payee, "file": str(output), "format": fmt, "content_hash": st["content_hash"]}, as_json)
+        elif fmt == "pdf":
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data.decode("utf-8"))
+
+    @app.command("compare-models")
+    @handle_errors
+    def compare_models(period: str = typer.Option(..., "--period"),
+                       base: str = typer.Option("pro-rata", "--base"),
+                       other: str = typer.Option("user-centric", "--other"),
+                       engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
+                       token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+        """Who gains and who loses moving from one model to another, by decile and genre."""
+        from obra.royalties.comparison import compare_period
+
+        store = open_store()
+        principal = current_principal(store, token)
+        emit(compare_period(store, principal, period, base, other, engine, spark_master), as_json,
+             _render_comparison)
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,92 @@
+"""`obra distribute` / `obra statements` and the royalty API over a real store: registry → usage → statements."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from obra.access import create_principal
+from obra.api.app import create_app
+from obra.cli.main import app
+from obra.model.vocab import AccessRole
+from obra.registry.service import Registry
+from obra.royalties.distribution import POOLS_SCHEMA, USAGE_SCHEMA
+from obra.royalties.usage_store import pools_dataset, usage_dataset, write_partition
+
+SOURCE = "feedfacecafebeef"
+
+
+def seed(store) -> dict:
+    """An artist with a label deal, one registered recording, and a month of usage with pools."""
+    root, root_token = create_principal(store, "root", AccessRole.ADMIN)
+    reg = Registry(store)
+    artist = reg.add_party(root, {"name": "Ana García", "roles": ["performer"]})
+    label = reg.add_party(root, {"name": "Sello Uno", "kind": "organisation", "roles": ["label"]})
+    reg.add_agreement(root, {"kind": "recording_contract", "assignor": artist.id, "assignee": label.id,
+                             "rights": ["making_available"], "start": "2020-01-01", "retained": "0.8"})
+    rec = reg.register(root, "recording", {
+        "title": "Canción del Mar", "isrc": "USRH10903879", "artist": "Ana García",
+        "performers": [{"party": artist.id}],
+        "shares": [{"party": artist.id, "right_type": "making_available", "territory": "2WL", "share": "100"}]})
+    lines = [{"source": SOURCE, "line": n, "period": "2026-03", "territory": "FR", "service": "Tunebox",
+              "commercial_model": "Subscription", "use_type": "OnDemandStream", "user_id": u, "isrc": isrc,
+              "iswc": None, "proprietary_id": None, "title": "x", "artist": "y", "album": None,
+              "duration_s": None, "plays": p, "revenue": None, "currency": "EUR"}
+             for n, (u, isrc, p) in enumerate([("u1", "USRH10903879", 3), ("u2", None, 1)], start=1)]
+    write_partition(usage_dataset(store), "2026-03", SOURCE, pa.Table.from_pylist(lines, schema=USAGE_SCHEMA),
+                    USAGE_SCHEMA)
+    pools = [{"source": SOURCE, "period": "2026-03", "territory": "FR", "service": "Tunebox",
+              "commercial_model": "Subscription", "user_id": None, "currency": "EUR", "amount_minor": 1000}]
+    write_partition(pools_dataset(store), "2026-03", SOURCE, pa.Table.from_pylist(pools, schema=POOLS_SCHEMA),
+                    POOLS_SCHEMA)
+    tokens = {"root": root_token}
+    for name, role, party in (("cmo", AccessRole.CMO, None), ("ana", AccessRole.CREATOR, artist.id),
+                              ("label", AccessRole.CREATOR, label.id)):
+        tokens[name] = create_principal(store, name, role, party_id=party, by=root)[1]
+    return {"artist": artist.id, "label": label.id, "recording": rec.number, "tokens": tokens}
+
+
+def test_api_distribution_and_a_creator_reads_only_their_own_statement(sqlite_store):
+    s = seed(sqlite_store)
+    client = TestClient(create_app(sqlite_store))
+    auth = {name: {"Authorization": f"Bearer {t}"} for name, t in s["tokens"].items()}
+    denied = client.post("/distributions", json={"period": "2026-03"}, headers=auth["ana"])
+    assert denied.status_code == 403
+    run = client.post("/distributions", json={"period": "2026-03", "model": "pro-rata"}, headers=auth["cmo"])
+    assert run.status_code == 201, run.text
+    report = run.json()
+    # 3 matched plays of 4: 750 distributed (artist 20 %, label 80 %), 250 held for claims.
+    assert report["conservation"]["EUR"] == {"revenue": 1000, "distributed": 750, "unallocated": 250}
+    mine = client.get(f"/statements/{s['artist']}", headers=auth["ana"])
+    assert mine.status_code == 200
+    body = mine.json()
+    assert body["totals"]["EUR"]["net_minor"] == 150
+    assert body["lines"][0]["item"] == s["recording"] and body["lines"][0]["usage"][0]["line_count"] == 1
+    assert mine.headers["X-Content-Hash"] == body["content_hash"]
+    assert client.get(f"/statements/{s['label']}", headers=auth["ana"]).status_code == 403
+    assert client.get(f"/statements/{s['artist']}").status_code == 401
+    html = client.get(f"/statements/{s['artist']}", params={"format": "html"}, headers=auth["cmo"])
+    assert html.status_code == 200 and "Royalty statement" in html.text
+
+
+def test_cli_distribute_then_statements(sqlite_store, monkeypatch, tmp_path):
+    s = seed(sqlite_store)
+    monkeypatch.setenv("OBRA_HOME", str(sqlite_store.home))
+    monkeypatch.setenv("OBRA_DATABASE_URL", str(sqlite_store.engine.url))
+    runner = CliRunner()
+    ran = runner.invoke(app, ["distribute", "--period", "2026-03", "--model", "user-centric", "--json"],
+                        env={"OBRA_TOKEN": s["tokens"]["cmo"]})
+    assert ran.exit_code == 0, ran.output
+    # No subscriber pools in this report: user-centric shares the whole-pool money pro rata.
+    assert json.loads(ran.stdout)["conservation"]["EUR"]["distributed"] == 750
+    out = tmp_path / "ana.csv"
+    got = runner.invoke(app, ["statements", "--payee", str(s["label"]), "--format", "csv", "-o", str(out), "--json"],
+                        env={"OBRA_TOKEN": s["tokens"]["label"]})
+    assert got.exit_code == 0, got.output
+    assert out.read_text().splitlines()[1].split(",")[12] == "600"
+    refused = runner.invoke(app, ["statements", "--payee", str(s["artist"])], env={"OBRA_TOKEN": s["tokens"]["label"]})
+    assert refused.exit_code == 5
