@@ -15,5 +15,8 @@ def test_bench_matching_smoke():
     assert q["pairs"] == 400 and 0 <= q["model"]["precision"] <= 1
     # the model must beat the naive exact-title baseline it is compared with
     assert q["model"]["f1"] > q["baseline_exact_title"]["f1"]
+    link = result["linkage"]
+    assert link["obra"]["true_positives"] > link["baseline_exact_title_artist"]["true_positives"]
+    assert link["splink"]["seconds"] > 0
     u = result["usage_matching"]
     assert u["lines"] == 3000 and u["isrc_matched_correctly"] > 0 and u["lines_per_second"] > 0
