@@ -356,7 +356,11 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
 
 
 def _partition_bits(n_indexed: int, width: int) -> int:
-    """Enough partitions that each block's hash table holds about 64k codes (cache-sized)."""
+    """How many top bits of a block split its lookup into separate, smaller joins.
+
+    Smaller hash tables stay in the processor's cache, but every partition rescans the
+    queries. Measured on 2 cores: 16 partitions were best at 1M indexed codes, 32 at 4M.
+    """
     if n_indexed <= 1 << 16:
         return 0
-    return max(0, min(6, width - 8, round(math.log2(n_indexed / (1 << 16)))))
+    return max(0, min(7, width - 8, round(2 + math.log2(n_indexed / (1 << 16)) / 2)))
