@@ -446,3 +446,61 @@ def payee_statement(store: Any, principal: Any, payee: str, period: str | None =
     latest = max(candidates, key=lambda f: (f.parent.parent.parent.name, f.stat().st_mtime))
     st = json.loads(latest.read_text())
     return render(st, fmt), st
+
+
+# --------------------------------------------------------------------------- bulk export (whole runs)
+def statement_lines(run: Waterfall) -> ibis.Table:
+    """Every payee's statement lines as one engine table, with the usage drill-down aggregated.
+
+    The drill-down per line is ``source:first..last(count)`` for each source file behind
+    the (pool, item), in source order, computed in the engine.
+    """
+    lines = run.distribution.lines
+    lines = lines.filter(lines.item.notnull())
+    keys = list(POOL_KEYS) + ["item"]
+    per_source = lines.group_by(keys + ["source"]).aggregate(
+        first=lines.line.min(), last=lines.line.max(), n=lines.count())
+    per_source = per_source.mutate(ref=per_source.source + ":" + per_source.first.cast("string") + ".."
+                                   + per_source.last.cast("string") + "(" + per_source.n.cast("string") + ")")
+    usage = per_source.group_by(keys).aggregate(
+        usage=per_source.ref.group_concat("; ", order_by=per_source.source))
+    p = run.lines.join(usage, keys, how="left")
+    p = p.drop(*[c for c in p.columns if c.endswith("_right")])
+    return p.select("payee", *POOL_KEYS, "currency", "item", "role", "path", "fraction", "plays",
+                    "amount_minor", "usage", "recipient_order")
+
+
+def export_statements(run: Waterfall, directory: Path) -> dict:
+    """Write all payees' statement lines (CSV, one directory per payee) and a totals file, in the engine.
+
+    For whole runs with many payees; :func:`build_statements` gives the full per-payee
+    documents (JSON/HTML/PDF with balances and hashes) for those who ask for one.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    table = statement_lines(run).order_by(["payee", *POOL_KEYS, "currency", "item", "recipient_order"])
+    con = table._find_backend()
+    target = directory / "lines"
+    if con.name == "duckdb":
+        sql = ibis.to_sql(table, dialect="duckdb")
+        con.raw_sql(f"COPY ({sql}) TO '{target}' (FORMAT csv, HEADER, PARTITION_BY (payee), OVERWRITE_OR_IGNORE)")
+    else:
+        con._session.sql(ibis.to_sql(table, dialect="pyspark")).write.mode("overwrite") \
+            .partitionBy("payee").option("header", True).csv(str(target))
+    totals = run.lines.group_by(["payee", "currency"]).aggregate(
+        gross_minor=run.lines.amount_minor.sum(), lines=run.lines.count()).order_by(["payee", "currency"])
+    rows = totals.to_pyarrow().to_pylist()
+    out: dict[str, dict] = {}
+    for r in rows:
+        out.setdefault(r["payee"], {})[r["currency"]] = {"gross_minor": int(r["gross_minor"]),
+                                                         "lines": int(r["lines"])}
+    for a in run.adjustments:
+        for party, sign in ((a.from_party, -1), (a.to_party, 1)):
+            t = out.setdefault(party, {}).setdefault(a.currency, {"gross_minor": 0, "lines": 0})
+            t["adjustments_minor"] = t.get("adjustments_minor", 0) + sign * a.amount_minor
+    for cur_totals in out.values():
+        for t in cur_totals.values():
+            t["net_minor"] = t["gross_minor"] + t.get("adjustments_minor", 0)
+    body = {"model": run.distribution.describe(), "payees": out, "closing_balances": run.closing_balances}
+    data = canonical(body)
+    (directory / "totals.json").write_bytes(data + b"\n")
+    return {"payees": len(out), "lines_dir": str(target), "content_hash": hashlib.sha256(data).hexdigest()}
