@@ -184,3 +184,17 @@ def test_a_bad_code_in_a_query_is_refused(sqlite_store):
     with pytest.raises(InvalidInput, match="not a valid ISCC code"):
         ContentIndex(sqlite_store).near("ISCC:NOT-A-CODE")
     assert unit_of("EEA2EF72Y3H5RCUQ").kind == "content-image"
+
+
+def test_registering_a_file_warns_about_prior_work_but_not_about_itself(store):
+    index = ContentIndex(store)
+    first = codes_with(2**50 + 12345, 999, "first")
+    with store.begin() as conn:
+        assert index.register(conn, "UY-W-2026-000100", 1, first) == []
+    copy = codes_with(flip_bits(2**50 + 12345, [1, 5, 60]), 31337, "copy")
+    with store.begin() as conn:
+        warnings = index.register(conn, "UY-W-2026-000101", 1, copy)
+    assert [(m.number, m.unit, m.distance) for m in warnings] == [("UY-W-2026-000100", "content-image", 3)]
+    with store.begin() as conn:  # a correction of the copy: its own earlier version is not prior work
+        again = index.register(conn, "UY-W-2026-000101", 2, copy)
+    assert [m.number for m in again] == ["UY-W-2026-000100"]

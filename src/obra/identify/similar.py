@@ -212,6 +212,21 @@ class ContentIndex:
             rows.append(row)
         conn.execute(content_codes.insert(), rows)
 
+    def register(self, conn: Connection, number: str, version: int, codes: ContentCodes,
+                 radius: int = DEFAULT_RADIUS) -> list[Match]:
+        """Record a registration's codes and return the possible prior work they resemble.
+
+        Call it inside the registration's transaction, once the number is known. The
+        search runs before the codes are added and leaves out the registration itself (its
+        earlier versions too) and the Meta-Code (titles are not content; two works named
+        "Untitled" are not near duplicates). The matches are warnings for a person to
+        look at, never a refusal.
+        """
+        kinds = [u.kind for u in codes.units() if u.kind != "meta"]
+        matches = self.near(codes, radius, units=kinds, exclude=number, conn=conn)
+        self.add(conn, number, version, codes)
+        return matches
+
     def files(self, number: str, conn: Connection | None = None) -> list[dict]:
         """The identified files of a registration, every version, oldest first."""
         query = select(content_files).where(content_files.c.number == number).order_by(content_files.c.version)
