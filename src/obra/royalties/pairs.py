@@ -20,7 +20,9 @@ rightholder can see why a line was or was not matched:
    are two recordings — possibly of the same work — so the score is capped at
    :data:`REVIEW_CAP` and never becomes an automatic match.
 5. **Decide**: score ≥ :data:`MATCH_THRESHOLD` → ``match``; ≥ :data:`REVIEW_THRESHOLD` →
-   ``review`` (goes to the claims queue); below → ``no-match``.
+   ``review`` (goes to the claims queue); below → ``no-match``. A ``match`` also needs the
+   title and (when both sides have one) the artist to agree on their own (similarity ≥
+   :data:`AGREEMENT`): the same title by a similar-looking artist is a review, not a match.
 
 The thresholds were chosen on the seeded noisy benchmark (``bench/bench_matching.py``),
 which reports precision and recall against a naive exact-title baseline.
@@ -42,6 +44,7 @@ from obra.textnorm import normalize_text
 MATCH_THRESHOLD = 0.85
 REVIEW_THRESHOLD = 0.65
 REVIEW_CAP = 0.80
+AGREEMENT = 0.80
 WEIGHTS = {"title": 0.50, "artist": 0.30, "duration": 0.15, "album": 0.05}
 PAIR_COLUMNS = ("left_title", "left_artist", "left_album", "left_duration", "left_isrc",
                 "right_title", "right_artist", "right_album", "right_duration", "right_isrc")
@@ -115,6 +118,20 @@ def normalise_artist(artist: str | None, title: str | None = None) -> str:
     return " ".join(sorted(p for p in parts if p))
 
 
+def artist_similarity(a: str, b: str) -> float:
+    """Similarity of two normalised artist strings (0–1).
+
+    Token-set similarity when one side's names are all on the other side (guests, "The",
+    reordering: ``luis fonsi`` vs ``daddy yankee luis fonsi`` is 1.0); otherwise the plain
+    token-sort similarity, so that sharing one first name is not enough
+    (``noel nunez`` vs ``noel perez`` stays low).
+    """
+    ta, tb = set(a.split()), set(b.split())
+    if ta <= tb or tb <= ta:
+        return fuzz.token_set_ratio(a, b) / 100
+    return fuzz.token_sort_ratio(a, b) / 100
+
+
 def _duration_similarity(a: int, b: int) -> float:
     diff = abs(a - b)
     for limit, value in ((2, 1.0), (5, 0.8), (10, 0.5), (30, 0.2)):
@@ -142,7 +159,7 @@ def score_pair(left: Track, right: Track) -> Score:
         parts["title"] = max(fuzz.ratio(lt, rt), fuzz.token_sort_ratio(lt, rt)) / 100
     la, ra = normalise_artist(left.artist, left.title), normalise_artist(right.artist, right.title)
     if la and ra:
-        parts["artist"] = fuzz.token_set_ratio(la, ra) / 100
+        parts["artist"] = artist_similarity(la, ra)
     lb, rb = normalize_text(left.album), normalize_text(right.album)
     if lb and rb:
         parts["album"] = fuzz.token_set_ratio(lb, rb) / 100
@@ -156,7 +173,12 @@ def score_pair(left: Track, right: Track) -> Score:
     if li and ri and li != ri:
         score = min(score, REVIEW_CAP)
         reason = "different ISRCs: two recordings, at most a review"
-    return Score(score, decide(score), parts.get("title"), parts.get("artist"), parts.get("album"),
+    decision = decide(score)
+    weak = [k for k in ("title", "artist") if k in parts and parts[k] < AGREEMENT]
+    if decision == "match" and weak:
+        decision = "review"
+        reason = f"{' and '.join(weak)} disagree{'s' if len(weak) == 1 else ''}: at most a review"
+    return Score(score, decision, parts.get("title"), parts.get("artist"), parts.get("album"),
                  parts.get("duration"), reason)
 
 
