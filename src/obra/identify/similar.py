@@ -332,8 +332,10 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
     try:
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
-        con.register("obra_q", pa.table({"qid": np.arange(q.size, dtype=np.int64), "code": q}))
-        con.register("obra_x", pa.table({"xid": np.arange(x.size, dtype=np.int64), "code": x}))
+        # Codes travel as signed BIGINT (same bits): DuckDB's bit_count has no UBIGINT overload
+        # and would widen every XOR to a 128-bit HUGEINT. Shifts then masks read the same bits.
+        con.register("obra_q", pa.table({"qid": np.arange(q.size, dtype=np.int64), "code": q.view(np.int64)}))
+        con.register("obra_x", pa.table({"xid": np.arange(x.size, dtype=np.int64), "code": x.view(np.int64)}))
         con.execute("CREATE OR REPLACE TEMP TABLE obra_pairs (query BIGINT, indexed BIGINT, distance TINYINT)")
         blocks = bulk_blocks(radius)
         for i, blk in enumerate(blocks):
