@@ -6,6 +6,7 @@ work. Uploads are streamed to a temporary file and refused with 413 beyond the s
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import tempfile
 from pathlib import Path, PurePath
@@ -14,6 +15,7 @@ from typing import List, Optional
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 
 from obra.api.auth import get_store
+from obra.errors import InvalidInput, Problem
 from obra.identify import identify_file
 from obra.identify.similar import DEFAULT_RADIUS, MAX_RADIUS, ContentIndex
 from obra.identify.tools import MediaToolMissing
@@ -26,7 +28,9 @@ CHUNK = 1 << 20
 
 
 async def _identify_upload(upload: UploadFile, name: str | None):
-    filename = PurePath(upload.filename or "upload").name or "upload"
+    filename = PurePath(upload.filename or "").name  # never a path from the client
+    if filename in ("", ".", ".."):
+        filename = "upload" + (mimetypes.guess_extension(upload.content_type or "") or "")
     with tempfile.TemporaryDirectory(prefix="obra-identify-") as tmp:
         path = Path(tmp) / filename
         size = 0
@@ -41,6 +45,8 @@ async def _identify_upload(upload: UploadFile, name: str | None):
             return identify_file(path, name=name)
         except MediaToolMissing as exc:
             raise HTTPException(503, detail=str(exc)) from None
+        except InvalidInput as exc:  # name the upload, not our temporary copy of it
+            raise InvalidInput([Problem(p.message, p.field, p.line, filename) for p in exc.problems]) from None
 
 
 @router.post("/identify")
