@@ -241,3 +241,19 @@ def test_fast_and_row_by_row_readers_agree(tmp_path_factory, rows):
         if r["revenue"] is not None:
             r["revenue"] = r["revenue"].quantize(Decimal("1E-10"))
     assert fast == as_rows
+
+
+def test_run_matching_gives_the_same_matches_on_spark(sqlite_store, cmo, tmp_path, catalogue, spark):
+    base = {"period": "2026-02", "territory": "ES", "service": "S", "commercial_model": "Subscription",
+            "use_type": "stream", "plays": 10}
+    rows = [base | {"isrc": "USRH10903879"}, base | {"iswc": "T0702472794"},
+            base | {"proprietary_id": catalogue["w2"]},
+            base | {"title": "Noche Azul (Remastered)", "artist": "Los Tigres"}, base | {"title": "Nada"}]
+    ingest_usage_csv(sqlite_store, write_csv(tmp_path / "m.csv", rows), cmo)
+    run_matching(sqlite_store, "2026-02")
+    part = next(matches_dataset(sqlite_store).rglob("part-0.parquet"))
+    on_duckdb = pq.read_table(part).to_pylist()
+    summary = run_matching(sqlite_store, "2026-02", engine="spark", session=spark)
+    assert summary["engine"] == "spark"
+    assert pq.read_table(part).to_pylist() == on_duckdb
+    assert [r["method"] for r in on_duckdb] == ["isrc", "iswc", "proprietary", "fuzzy", "none"]

@@ -84,6 +84,7 @@ def ingest_cwr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=Fal
 @handle_errors
 def match(ctx: typer.Context, period: Optional[str] = typer.Option(None, help="only this period, e.g. 2026-03"),
           no_fuzzy: bool = typer.Option(False, "--no-fuzzy", help="identifiers only"),
+          engine: str = typer.Option("duckdb", help="duckdb or spark (spark.master from OBRA_SPARK_MASTER)"),
           as_json: bool = JSON_OPT) -> None:
     """Match ingested usage (identifiers first, then metadata) and apply claims."""
     if ctx.invoked_subcommand is not None:
@@ -91,7 +92,7 @@ def match(ctx: typer.Context, period: Optional[str] = typer.Option(None, help="o
     store = open_store()
     with _progress(as_json) as bar:
         task = bar.add_task("matching", total=None)
-        result = usage_store.run_matching(store, period, fuzzy=not no_fuzzy,
+        result = usage_store.run_matching(store, period, fuzzy=not no_fuzzy, engine=engine,
                                           progress=lambda n: bar.update(task, completed=n))
 
     def render(r: dict) -> None:

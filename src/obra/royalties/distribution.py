@@ -59,17 +59,23 @@ from obra.royalties.usage_store import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEM
 
 # --------------------------------------------------------------------------- rounding
 def allocate_expr(t: ibis.Table, by: Iterable[str], amount: str, weight: str,
-                  ties: Callable[[ibis.Table], list] | Iterable[str], out: str = "amount_minor") -> ibis.Table:
+                  ties: Callable[[ibis.Table], list] | Iterable[str], out: str = "amount_minor",
+                  wide: bool = True) -> ibis.Table:
     """Add column ``out``: ``amount`` (constant within each ``by`` partition) split over ``weight``.
 
     The same rule as :func:`obra.money.allocate` with recipients listed in ``ties``
     order: floors of the exact shares, then one minor unit each to the largest
     remainders, ties to the recipient that sorts first by ``ties``. A partition whose
     weights sum to zero gets nothing (the caller books its amount as unallocated).
+
+    ``wide`` computes in ``DECIMAL(38,0)``; pass ``wide=False`` only when the caller has
+    checked that every amount × total weight is below 2**53 (then 64-bit integers and
+    the engines' division are exact, and the window sorts are lighter).
     """
     by = list(by)
-    total = t[weight].sum().over(group_by=by).cast(_D38).nullif(0)
-    product = t[amount].cast(_D38) * t[weight].cast(_D38)
+    kind = _D38 if wide else dt.int64
+    total = t[weight].sum().over(group_by=by).cast(kind).nullif(0)
+    product = t[amount].cast(kind) * t[weight].cast(kind)
     step = t.mutate(_obra_rem=product % total,
                     _obra_floor=((product - product % total) / total).cast("int64"))
     left = step[amount] - step._obra_floor.sum().over(group_by=by)
@@ -174,12 +180,12 @@ ARTIST_CENTRIC_PRESETS: dict[str, ArtistCentric] = {
 
 
 def _pro_rata(lines: ibis.Table, pools: ibis.Table, weight: str = "plays",
-              subscriber: bool | None = None) -> tuple[ibis.Table, ibis.Table]:
+              subscriber: bool | None = None, wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
     """Allocations and unallocated pools for pro-rata over ``weight``."""
     w = lines.group_by(list(POOL_KEYS) + ["item"]).aggregate(weight=lines[weight].sum().cast("int64"))
     pool = _pool_totals(pools, subscriber)
     j = w.join(pool, list(POOL_KEYS))
-    alloc = allocate_expr(j, ALLOCATION_KEYS, "pool_minor", "weight", _item_ties)
+    alloc = allocate_expr(j, ALLOCATION_KEYS, "pool_minor", "weight", _item_ties, wide=wide)
     alloc = alloc.select(*ALLOCATION_KEYS, "item", "amount_minor")
     played = w.filter(w.weight > 0).select(*POOL_KEYS).distinct()
     idle = pool.anti_join(played, list(POOL_KEYS))
@@ -188,30 +194,32 @@ def _pro_rata(lines: ibis.Table, pools: ibis.Table, weight: str = "plays",
     return alloc, idle
 
 
-def pro_rata(lines: ibis.Table, pools: ibis.Table, params: Any = None) -> tuple[ibis.Table, ibis.Table]:
+def pro_rata(lines: ibis.Table, pools: ibis.Table, params: Any = None,
+             wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
     """Each item's share of the whole pool is its share of the plays."""
-    return _pro_rata(lines, pools)
+    return _pro_rata(lines, pools, wide=wide)
 
 
-def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None) -> tuple[ibis.Table, ibis.Table]:
+def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None,
+                 wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
     """Each subscriber's payment follows that subscriber's own plays."""
     keys = list(POOL_KEYS) + ["user_id"]
     ul = lines.filter(lines.user_id.notnull())
     ul = ul.group_by(keys + ["item"]).aggregate(weight=ul.plays.sum().cast("int64"))
     pay = _pool_totals(pools, subscriber=True)
     j = ul.join(pay, keys)
-    alloc = allocate_expr(j, list(ALLOCATION_KEYS) + ["user_id"], "pool_minor", "weight", _item_ties)
+    alloc = allocate_expr(j, list(ALLOCATION_KEYS) + ["user_id"], "pool_minor", "weight", _item_ties, wide=wide)
     alloc = alloc.select(*ALLOCATION_KEYS, "item", "amount_minor")
     listened = ul.filter(ul.weight > 0).select(*keys).distinct()
     silent = pay.anti_join(listened, keys)
     silent = silent.select(*ALLOCATION_KEYS, amount_minor=silent.pool_minor,
                            reason=ibis.literal("subscriber with no plays"))
-    shared, idle = _pro_rata(lines, pools, subscriber=False)
+    shared, idle = _pro_rata(lines, pools, subscriber=False, wide=wide)
     return alloc.union(shared), silent.union(idle)
 
 
-def artist_centric(lines: ibis.Table, pools: ibis.Table,
-                   params: ArtistCentric | str | None = None) -> tuple[ibis.Table, ibis.Table]:
+def artist_centric(lines: ibis.Table, pools: ibis.Table, params: ArtistCentric | str | None = None,
+                   wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
     """Pro-rata over plays weighted by the artist-centric rules in ``params``."""
     p = _artist_params(params)
     t = lines.mutate(artist_key=lines.artist.fill_null("").lower().strip())
@@ -224,7 +232,7 @@ def artist_centric(lines: ibis.Table, pools: ibis.Table,
         def ties(u: ibis.Table) -> list:
             return [u[k].fill_null("") for k in ("territory", "service", "commercial_model")] + \
                 _item_ties(u) + [u.use_type.fill_null(""), u.artist_key]
-        users = allocate_expr(users, ["period", "user_id"], "cap", "plays", ties, out="capped")
+        users = allocate_expr(users, ["period", "user_id"], "cap", "plays", ties, out="capped", wide=wide)
         users = users.mutate(plays=users.capped).drop("cap", "capped")
         t = users.union(t.filter(t.user_id.isnull()))
     weight = t.plays
@@ -247,7 +255,7 @@ def artist_centric(lines: ibis.Table, pools: ibis.Table,
         t = t.drop(*[c for c in t.columns if c.endswith("_right")])
         eligible = t.item.isnull() | (t.item_streams.fill_null(0) >= p.min_item_streams)
         t = t.mutate(weighted=ibis.ifelse(eligible, t.weighted, 0).cast("int64"))
-    return _pro_rata(t, pools, weight="weighted")
+    return _pro_rata(t, pools, weight="weighted", wide=wide)
 
 
 def _artist_params(params: ArtistCentric | str | dict | None) -> ArtistCentric:
@@ -263,19 +271,27 @@ def _artist_params(params: ArtistCentric | str | dict | None) -> ArtistCentric:
     return ArtistCentric(**params)
 
 
-Model = Callable[[ibis.Table, ibis.Table, Any], tuple[ibis.Table, ibis.Table]]
-#: The plug point: a model is a function (lines, pools, params) -> (allocations, unallocated).
+Model = Callable[..., tuple[ibis.Table, ibis.Table]]
+#: The plug point: a model is a function (lines, pools, params, wide=...) ->
+#: (allocations, unallocated), with the line columns it needs (its grain).
 MODELS: dict[str, Model] = {}
+GRAINS: dict[str, tuple[str, ...]] = {}
 
 
-def register_model(name: str, model: Model) -> None:
-    """Add a distribution model under ``name`` (``obra distribute --model NAME``)."""
+def register_model(name: str, model: Model,
+                   grain: tuple[str, ...] = ("user_id", "use_type", "artist")) -> None:
+    """Add a distribution model under ``name`` (``obra distribute --model NAME``).
+
+    ``grain`` names the line columns, beyond the pool keys and the item, that the model
+    reads; lines are summed to that grain once before the model runs.
+    """
     MODELS[name] = model
+    GRAINS[name] = tuple(grain)
 
 
-register_model("pro-rata", pro_rata)
-register_model("user-centric", user_centric)
-register_model("artist-centric", artist_centric)
+register_model("pro-rata", pro_rata, grain=())
+register_model("user-centric", user_centric, grain=("user_id",))
+register_model("artist-centric", artist_centric, grain=("user_id", "use_type", "artist"))
 
 
 # --------------------------------------------------------------------------- a run
@@ -314,10 +330,14 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
         raise InvalidInput(Problem(f"unknown distribution model '{model}'; known: "
                                    f"{', '.join(sorted(MODELS))}", field="model"))
     lines = matched_lines(usage, matches, target)
-    lines = lines.mutate(plays=lines.plays.cast("int64"))
-    alloc, held = MODELS[model](lines, pools, params)
-    played = lines.group_by(list(POOL_KEYS) + ["item"]).aggregate(
-        plays=lines.plays.sum().cast("int64"), usage_lines=lines.count().cast("int64"))
+    grain = list(POOL_KEYS) + ["item"] + list(GRAINS[model])
+    summed = lines.group_by(grain).aggregate(plays=lines.plays.sum().cast("int64"),
+                                             usage_lines=lines.count().cast("int64"))
+    if cache:
+        summed = summed.cache()
+    alloc, held = MODELS[model](summed, pools, params, wide=_needs_wide(summed, pools))
+    played = summed.group_by(list(POOL_KEYS) + ["item"]).aggregate(
+        plays=summed.plays.sum().cast("int64"), usage_lines=summed.usage_lines.sum().cast("int64"))
     alloc = alloc.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(
         amount_minor=alloc.amount_minor.sum().cast("int64"))
     alloc = alloc.left_join(played, list(POOL_KEYS) + ["item"])
@@ -339,6 +359,18 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
     run = Distribution(model, shown, target, alloc, held, lines)
     run.conservation = check_conserved(run, pools)
     return run
+
+
+def _needs_wide(summed: ibis.Table, pools: ibis.Table) -> bool:
+    """Whether any pool × total weight could reach 2**53 (then split in DECIMAL(38,0)).
+
+    A bound from two small aggregates: the largest pool times all plays times the
+    largest weight any model applies (16 covers every preset).
+    """
+    per_pool = pools.group_by(list(ALLOCATION_KEYS)).aggregate(s=pools.amount_minor.sum())
+    biggest = per_pool.s.max().to_pyarrow().as_py() or 0
+    plays = summed.plays.sum().to_pyarrow().as_py() or 0
+    return int(biggest) * int(plays) * 16 >= 2 ** 53
 
 
 def check_conserved(run: Distribution, pools: ibis.Table) -> dict[str, Conservation]:

@@ -199,14 +199,21 @@ def fuzzy_match(usage: pa.Table, matches: pa.Table, index: FuzzyIndex) -> pa.Tab
 
 
 def match_store(store, period: str | None = None, *, fuzzy: bool = True,
-                progress: Callable[[int], None] | None = None) -> dict:
-    """Match every usage partition (of ``period`` or all) on DuckDB and write the matches dataset."""
+                progress: Callable[[int], None] | None = None, engine: str = "duckdb",
+                session=None) -> dict:
+    """Match every usage partition (of ``period`` or all) and write the matches dataset.
+
+    The identifier stage runs on ``engine`` ("duckdb", or "spark" with an optional existing
+    ``session``) through :mod:`obra.royalties.engine`; the metadata stage and claims run
+    in this process on the lines still unmatched.
+    """
     from obra.royalties import claims
+    from obra.royalties import engine as engines
 
     recordings, works = repertoire_tables(store.repertoire())
-    con = ibis.duckdb.connect()
-    rec_t = con.create_table("recordings", recordings, overwrite=True)
-    work_t = con.create_table("works", works, overwrite=True)
+    con = engines.connect(engine, session=session)
+    rec_t = engines.table(con, recordings, "obra_match_recordings")
+    work_t = engines.table(con, works, "obra_match_works")
     index = FuzzyIndex(recordings) if fuzzy else None
     claimed = claims.claim_rules(store)
     totals: dict[str, int] = {m: 0 for m in ("isrc", "iswc", "proprietary", "fuzzy", "claim", "none")}
@@ -214,7 +221,10 @@ def match_store(store, period: str | None = None, *, fuzzy: bool = True,
     parts = partitions(usage_dataset(store), period)
     for p, source, path in parts:
         usage_arrow = _read_usage(path)
-        usage_t = con.read_parquet(str(path), hive_partitioning=False)
+        if con.name == "duckdb":
+            usage_t = con.read_parquet(str(path), hive_partitioning=False)
+        else:
+            usage_t = engines.read_parquet(con, str(path), f"obra_match_usage_{source}")
         matched = match_by_id(usage_t, rec_t, work_t).order_by("line").to_pyarrow()
         matched = matched.select(MATCHES_SCHEMA.names).cast(MATCHES_SCHEMA)
         if index is not None:
@@ -226,9 +236,10 @@ def match_store(store, period: str | None = None, *, fuzzy: bool = True,
         done += matched.num_rows
         if progress is not None:
             progress(done)
-    con.disconnect()
+    if con.name == "duckdb":
+        con.disconnect()
     total = sum(totals.values())
-    return {"period": period, "partitions": len(parts), "lines": total, "by_method": totals,
+    return {"period": period, "engine": engine, "partitions": len(parts), "lines": total, "by_method": totals,
             "matched_share": round((total - totals["none"]) / total, 4) if total else None}
 
 

@@ -352,8 +352,13 @@ def write_partition(root: Path, period: str, source: str, table: pa.Table, schem
 
 
 def run_matching(store, period: str | None = None, *, fuzzy: bool = True,
-                 progress: Callable[[int], None] | None = None) -> dict:
-    """Match every usage partition (of ``period``, or all) and write the matches dataset."""
+                 progress: Callable[[int], None] | None = None, engine: str = "duckdb", session=None) -> dict:
+    """Match every usage partition (of ``period``, or all) and write the matches dataset.
+
+    ``engine`` runs the identifier stage on DuckDB (default) or Spark (``session``: an
+    existing SparkSession to reuse); see :func:`obra.royalties.matching.match_store`.
+    """
     from obra.royalties import matching
 
-    return matching.match_store(store, period=period, fuzzy=fuzzy, progress=progress)
+    return matching.match_store(store, period=period, fuzzy=fuzzy, progress=progress, engine=engine,
+                                session=session)
