@@ -108,7 +108,11 @@ def _splink_links(registered: list[pairs.Track], reported: list[pairs.Track]) ->
                 cll.ElseLevel()]),
         ],
         blocking_rules_to_generate_predictions=[block_on("substr(title,1,2)"), block_on("substr(artist,1,3)")])
-    db = DuckDBAPI()
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    db = DuckDBAPI(connection=connection)
     linker = Linker([db.register(frame(registered), dataset_display_name="registry"),
                      db.register(frame(reported), dataset_display_name="report")], settings)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
