@@ -70,7 +70,8 @@ def stage_generate(home: str, lines: int, users: int, recordings: int) -> dict:
             "peak_rss": _peak_rss()}
 
 
-def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = "3GB") -> dict:
+def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = "3GB",
+                   user_centric: bool = True) -> dict:
     import pyarrow as pa
 
     from obra.royalties import engine, generator, statements
@@ -110,10 +111,12 @@ def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = 
     out["payees"] = exported["payees"]
     out["statement_lines"] = int(wf.lines.count().to_pyarrow().as_py())
     out["conservation"] = {c: vars(v) for c, v in wf.conservation.items()}
-    t = time.perf_counter()
-    user = distribute(usage, pools, matches, model="user-centric")
-    out["distribute_user_centric_seconds"] = time.perf_counter() - t
-    out["user_centric_conservation"] = {c: vars(v) for c, v in user.conservation.items()}
+    print(json.dumps(out, default=str), file=sys.stderr, flush=True)
+    if user_centric:
+        t = time.perf_counter()
+        user = distribute(usage, pools, matches, model="user-centric")
+        out["distribute_user_centric_seconds"] = time.perf_counter() - t
+        out["user_centric_conservation"] = {c: vars(v) for c, v in user.conservation.items()}
     pro_rows = run.allocations.select("territory", "service", "commercial_model", "item", "amount_minor")
     pro_rows.to_parquet(Path(home) / "obra_pro_rata.parquet")
     out["peak_rss"] = _peak_rss()

@@ -175,3 +175,35 @@ def test_comparison_shows_who_gains_and_who_loses(con):
     genres = {g["genre"]: (g["base_minor"], g["other_minor"]) for g in eur["by_genre"]}
     assert genres == {"folk": (800, 8000), "metal": (9200, 2000)}
     assert sum(d["base_minor"] for d in eur["by_decile"]) == sum(d["other_minor"] for d in eur["by_decile"]) == 10000
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=st.integers(0, 10**8), weights=st.lists(st.integers(0, 10**6), min_size=1, max_size=12))
+def test_narrow_integer_allocation_equals_money_allocate(con, amount, weights):
+    keys = [f"k{i:02d}" for i in range(len(weights))]
+    t = engine.table(con, pa.table({"g": [1] * len(weights), "amount": [amount] * len(weights),
+                                    "w": weights, "key": keys}))
+    got = allocate_expr(t, ["g"], "amount", "w", ["key"], wide=False).order_by("key").to_pyarrow()
+    assert got["amount_minor"].to_pylist() == allocate(amount, weights)
+
+
+def test_export_writes_every_payees_lines_sorted(con, tmp_path):
+    import pyarrow.parquet as pq
+
+    from decimal import Decimal
+
+    from obra.model import Share
+    from obra.royalties.statements import export_statements
+    from obra.royalties.waterfall import ItemRights, run_waterfall
+
+    usage, pools = two_fans().tables(con)
+    rights = [ItemRights(item, shares=(Share(party=p, right_type="making_available", share=Decimal(s)),
+                                       Share(party=9, right_type="making_available", share=Decimal(100 - s))))
+              for item, p, s in (("A", 1, 50), ("B", 2, 25))]
+    wf = run_waterfall(distribute(usage, pools, model="user-centric"), rights, [])
+    assert export_statements(wf, tmp_path)["payees"] == 3
+    t = pq.read_table(tmp_path / "statement_lines.parquet").to_pylist()
+    assert [r["payee"] for r in t] == ["1", "2", "9", "9"]
+    assert {(r["payee"], r["item"]): r["amount_minor"] for r in t} == {
+        ("1", "A"): 4000, ("9", "A"): 4000, ("2", "B"): 500, ("9", "B"): 1500}
+    assert t[0]["usage"] == "a1b2c3d4e5f60718:1..8(8)"
