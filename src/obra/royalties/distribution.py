@@ -311,6 +311,8 @@ class Distribution:
     unallocated: ibis.Table
     lines: ibis.Table
     conservation: dict[str, Conservation] = field(default_factory=dict)
+    #: lines summed per pool, item and source file (with first and last line), for drill-down
+    summed: ibis.Table | None = None
 
     def describe(self) -> dict:
         return {"model": self.model, "params": self.params, "target": self.target,
@@ -330,9 +332,10 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
         raise InvalidInput(Problem(f"unknown distribution model '{model}'; known: "
                                    f"{', '.join(sorted(MODELS))}", field="model"))
     lines = matched_lines(usage, matches, target)
-    grain = list(POOL_KEYS) + ["item"] + list(GRAINS[model])
+    grain = list(POOL_KEYS) + ["item", "source"] + list(GRAINS[model])
     summed = lines.group_by(grain).aggregate(plays=lines.plays.sum().cast("int64"),
-                                             usage_lines=lines.count().cast("int64"))
+                                             usage_lines=lines.count().cast("int64"),
+                                             first_line=lines.line.min(), last_line=lines.line.max())
     if cache:
         summed = summed.cache()
     alloc, held = MODELS[model](summed, pools, params, wide=_needs_wide(summed, pools))
@@ -356,7 +359,7 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
         shown["user_initiated_use_types"] = list(shown["user_initiated_use_types"])
     else:
         shown = {}
-    run = Distribution(model, shown, target, alloc, held, lines)
+    run = Distribution(model, shown, target, alloc, held, lines, summed=summed)
     run.conservation = check_conserved(run, pools)
     return run
 

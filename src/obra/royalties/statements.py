@@ -86,6 +86,13 @@ def _usage(run: Waterfall, items: list[str] | None, detail: str) -> dict[tuple, 
         lines = lines.mutate(island=island)
         rows = lines.group_by(keys + ["island"]).aggregate(
             first=lines.line.min(), last=lines.line.max(), plays=lines.plays.sum())
+    elif run.distribution.summed is not None:
+        sm = run.distribution.summed
+        sm = sm.filter(sm.item.notnull())
+        if items is not None:
+            sm = sm.filter(sm.item.isin(items))
+        rows = sm.group_by(keys).aggregate(first=sm.first_line.min(), last=sm.last_line.max(),
+                                           count=sm.usage_lines.sum(), plays=sm.plays.sum())
     else:
         rows = lines.group_by(keys).aggregate(first=lines.line.min(), last=lines.line.max(),
                                               count=lines.count(), plays=lines.plays.sum())
@@ -455,11 +462,17 @@ def statement_lines(run: Waterfall) -> ibis.Table:
     The drill-down per line is ``source:first..last(count)`` for each source file behind
     the (pool, item), in source order, computed in the engine.
     """
-    lines = run.distribution.lines
-    lines = lines.filter(lines.item.notnull())
     keys = list(POOL_KEYS) + ["item"]
-    per_source = lines.group_by(keys + ["source"]).aggregate(
-        first=lines.line.min(), last=lines.line.max(), n=lines.count())
+    summed = run.distribution.summed
+    if summed is not None:
+        summed = summed.filter(summed.item.notnull())
+        per_source = summed.group_by(keys + ["source"]).aggregate(
+            first=summed.first_line.min(), last=summed.last_line.max(), n=summed.usage_lines.sum())
+    else:
+        lines = run.distribution.lines
+        lines = lines.filter(lines.item.notnull())
+        per_source = lines.group_by(keys + ["source"]).aggregate(
+            first=lines.line.min(), last=lines.line.max(), n=lines.count())
     per_source = per_source.mutate(ref=per_source.source + ":" + per_source.first.cast("string") + ".."
                                    + per_source.last.cast("string") + "(" + per_source.n.cast("string") + ")")
     usage = per_source.group_by(keys).aggregate(
