@@ -58,6 +58,7 @@ class RightType(StrEnum):
     MECHANICAL = "mechanical"
     MAKING_AVAILABLE = "making_available"
     REPRODUCTION = "reproduction"
+    SYNCHRONISATION = "synchronisation"
     NEIGHBOURING = "neighbouring"
     EQUITABLE_REMUNERATION = "equitable_remuneration"
     AI_TRAINING = "ai_training"

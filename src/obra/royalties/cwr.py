@@ -30,8 +30,8 @@ interested-party number, keyed ``cwr:<number>`` for the batch import) and
 collection shares of controlled parties (from SPT/SWT, most specific territory wins, an
 exclusion removes a party from that territory, and within one publisher chain a
 sub-publisher for a narrower territory displaces the chain's wider one there) plus the ownership shares of other parties
-(OPU/OWR, world-wide). PR maps to ``performance`` and MR to ``mechanical``; SR (synchronisation)
-has no Obra right type yet and is not imported. Zero shares are dropped.
+(OPU/OWR, world-wide). PR maps to ``performance``, MR to ``mechanical`` and SR to ``synchronisation``.
+Zero shares are dropped.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ DETAIL_TYPES = {"SPU", "OPU", "SPT", "SWR", "OWR", "SWT", "PWR", "ALT", "PER", "
                 "VER", "COM", "INS", "IND", "MSG", "TER", "IPA", "NPN", "NWN", "NAT", "NET", "NCT", "NVT",
                 "NOW", "NPA", "NPR", "ARI", "OWK", "OPT", "OWT"}
 
-RIGHTS = {"PR": "performance", "MR": "mechanical"}
+RIGHTS = {"PR": "performance", "MR": "mechanical", "SR": "synchronisation"}
 WRITER_ROLES = {"C": "composer", "CA": "composer", "A": "lyricist", "AR": "arranger", "SA": "arranger",
                 "AD": "author", "SR": "author", "TR": "translator", "PA": "author"}
 PUBLISHER_ROLES = {"E": "publisher", "AQ": "publisher", "PA": "publisher", "AM": "administrator",
