@@ -27,6 +27,9 @@ def test_nwr_sample_reconciles_and_shares_make_100_percent():
     assert performance == {"cwr:2RDRB3FHX": Decimal("25"), "cwr:ILE7GIQMJ": Decimal("25"),
                            "cwr:JZL2GMGV3": Decimal("50")}
     assert {p.key: p.name for p in parsed.parties}["cwr:2RDRB3FHX"] == "JOHN DOE"
+    # Synchronisation (SR): the administrator's SPT collects 50, Jane Doe's OWR holds 50.
+    sync = {s.party: s.share for s in work.shares if s.right_type == "synchronisation"}
+    assert sync == {"cwr:ILE7GIQMJ": Decimal("50"), "cwr:JZL2GMGV3": Decimal("50")}
 
 
 def test_rev_sample_has_two_works_with_alternate_titles():
