@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from obra.errors import InvalidInput
@@ -160,3 +162,16 @@ def test_the_sdk_can_no_longer_download_tools():
     with pytest.raises(MediaToolMissing):
         iscc_sdk.tools.ffmpeg_install()
     assert iscc_sdk.tools.fpcalc_bin() == shutil.which("fpcalc")
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abc:!=- 01"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=80), st.text(alphabet=ALPHABET, max_size=80).map(lambda s: "ISCC:" + s)))
+def test_any_text_is_either_a_code_or_a_clear_refusal(text):
+    try:
+        units = parse_code(text)
+    except InvalidInput as exc:
+        assert exc.problems and exc.problems[0].message
+    else:
+        assert units and all(0 <= u.body < 2**64 for u in units)
