@@ -257,3 +257,35 @@ def test_run_matching_gives_the_same_matches_on_spark(sqlite_store, cmo, tmp_pat
     assert summary["engine"] == "spark"
     assert pq.read_table(part).to_pylist() == on_duckdb
     assert [r["method"] for r in on_duckdb] == ["isrc", "iswc", "proprietary", "fuzzy", "none"]
+
+
+def test_concurrent_ingests_of_different_files_keep_every_manifest_entry(sqlite_store, tmp_path):
+    """Two processes ingesting at once must not lose each other's manifest entry (the ingest lock)."""
+    import multiprocessing
+
+    from obra.royalties.usage_store import read_manifest
+
+    paths = []
+    for i in range(4):
+        p = tmp_path / f"usage-{i}.csv"
+        p.write_text("period,territory,service,commercial_model,use_type,isrc,title,artist,plays\n"
+                     f"2025-01,UY,svc,Subscription,stream,UYAB12500{i:03d},Song {i},Artist,{i + 1}\n")
+        paths.append(p)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_ingest_in_child, args=(str(sqlite_store.url), str(sqlite_store.home), str(p)))
+             for p in paths]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+    assert [proc.exitcode for proc in procs] == [0, 0, 0, 0]
+    assert len(read_manifest(sqlite_store)) == 4
+
+
+def _ingest_in_child(url: str, home: str, path: str) -> None:
+    from obra.access import Principal
+    from obra.model.vocab import AccessRole
+    from obra.royalties.usage_store import ingest_usage_csv
+    from obra.store import Store
+
+    ingest_usage_csv(Store.open(url, home), path, Principal("cmo", AccessRole.CMO))

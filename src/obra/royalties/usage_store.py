@@ -40,6 +40,7 @@ updated (re-running after a crash in between redoes the same partitions).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -49,7 +50,8 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -213,9 +215,28 @@ def _usage_row(source: str, u: UsageLine) -> dict[str, Any]:
             "currency": u.currency}
 
 
+@contextmanager
+def ingest_lock(store) -> Iterator[None]:
+    """One ingest at a time per store: the manifest check, the publish and the manifest update
+    happen under an exclusive lock, so two processes ingesting at once cannot lose an entry."""
+    Path(store.home).mkdir(parents=True, exist_ok=True)
+    with open(Path(store.home) / "ingest.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _ingest(store, path: str | Path, principal: Principal, kind: str,
             body: Callable[[_Staging, str], dict], progress: Callable[[int], None] | None = None) -> dict:
     require(principal, "ingest_usage")
+    with ingest_lock(store):
+        return _ingest_locked(store, path, principal, kind, body, progress)
+
+
+def _ingest_locked(store, path: str | Path, principal: Principal, kind: str,
+                   body: Callable[[_Staging, str], dict], progress: Callable[[int], None] | None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(Problem(f"no such file: {path}", field="path", source=str(path)))
@@ -304,7 +325,11 @@ def ingest_usage_csv(store, path: str | Path, principal: Principal,
 def ingest_cwr(store, path: str | Path, principal: Principal) -> dict:
     """Import a CWR file's parties and works into the registry, all or nothing, once per file."""
     require(principal, "import")
-    path = Path(path)
+    with ingest_lock(store):
+        return _ingest_cwr_locked(store, Path(path), principal)
+
+
+def _ingest_cwr_locked(store, path: Path, principal: Principal) -> dict:
     digest = file_digest(path)
     manifest = read_manifest(store)
     if digest in manifest:
