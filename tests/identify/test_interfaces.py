@@ -61,6 +61,8 @@ def test_cli_refuses_a_corrupt_file_and_a_bad_code_with_exit_2(home, tmp_path):
     assert result.exit_code == 2 and "roto.png" in result.output
     result = runner.invoke(app, ["similar", "ISCC:ZZZZ"])
     assert result.exit_code == 2 and "not a valid ISCC code" in result.output
+    result = runner.invoke(app, ["similar", str(tmp_path / "missing.png")])
+    assert result.exit_code == 2 and "no such file" in result.output
     result = runner.invoke(app, ["similar", "EEA2EF72Y3H5RCUQ", "--radius", "40"])
     assert result.exit_code == 2 and "radius" in result.output
 

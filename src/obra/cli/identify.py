@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from obra.cli.common import console, emit, handle_errors, open_store
+from obra.errors import InvalidInput, Problem
 from obra.identify import identify_file
 from obra.identify.similar import DEFAULT_RADIUS, ContentIndex
 
@@ -47,6 +48,8 @@ def similar_command(
 ) -> None:
     """Registered works whose content codes are within RADIUS bits of a file's or a code's (exact)."""
     path = Path(target)
+    if not path.exists() and any(c in target for c in "/\\."):  # ISCC codes have no '/', '\\' or '.'
+        raise InvalidInput(Problem("no such file (and not an ISCC code either)", source=target))
     query = identify_file(path) if path.exists() else target
     matches = ContentIndex(open_store()).near(query, radius, units=unit)
     data = {"query": query.to_dict() if hasattr(query, "to_dict") else target, "radius": radius,
