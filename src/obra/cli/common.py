@@ -25,7 +25,7 @@ from obra.access import Principal, authenticate
 from obra.errors import AuthenticationRequired, InvalidInput, NotFound, ObraError, PermissionDenied
 from obra.store import Settings, Store
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_CODES = {InvalidInput: 2, NotFound: 3, AuthenticationRequired: 4, PermissionDenied: 5}

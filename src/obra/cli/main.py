@@ -91,6 +91,9 @@ def register(
     human_contribution: str = typer.Option("", help="what the humans contributed"),
     excluded: str = typer.Option("", "--excluded", help="material excluded from the claim"),
     share: list[str] = typer.Option([], "--share", help="party:right_type:territory:percent (repeatable)"),
+    content: Optional[Path] = typer.Option(None, "--content", exists=True, dir_okay=False,
+                                           help="the work's file: its ISCC codes go into the record and "
+                                                "registered near-duplicates are shown as possible prior work"),
     token: Optional[str] = TOKEN_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -112,7 +115,13 @@ def register(
         else:
             data["isrc"] = isrc
     registry = Registry(store)
-    emit(registry.register(principal, entity, data), as_json, _render_record)
+    if content:
+        from obra.identify.registration import register_with_file
+
+        record = register_with_file(registry, principal, entity, data, content)
+    else:
+        record = registry.register(principal, entity, data)
+    emit(record, as_json, _render_record)
 
 
 def _system(text: str) -> dict:
@@ -141,6 +150,8 @@ def _render_record(record) -> None:
         console.print(f"  excluded from the claim: {disc['excluded_material'] or '-'}")
     for p in rec.get("parties", []):
         console.print(f"  party {p['id']}: {p['name']}" + (f" (IPI {p['ipi']})" if p.get("ipi") else ""))
+    if rec.get("content"):
+        console.print(f"  ISCC: {rec['content']['iscc']} ({rec['content']['filename']})")
     console.print(f"  record hash: {d['record_hash']}")
     if d.get("log_index") is not None:
         console.print(f"  transparency log index: {d['log_index']}")
@@ -184,12 +195,20 @@ def search(text: Optional[str] = typer.Argument(None, help="title words (accents
 @app.command()
 @handle_errors
 def correct(number: str, file: Path = typer.Option(..., "--file", "-f", exists=True),
-            reason: str = typer.Option(..., help="why the record changes"), token: Optional[str] = TOKEN_OPT,
-            as_json: bool = JSON_OPT) -> None:
+            reason: str = typer.Option(..., help="why the record changes"),
+            content: Optional[Path] = typer.Option(None, "--content", exists=True, dir_okay=False,
+                                                   help="a replacement file for the work (new content codes)"),
+            token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Correct a registration: a new version; earlier ones stay visible."""
     store = open_store()
-    emit(Registry(store).correct(current_principal(store, token), number, _load_record_file(file), reason),
-         as_json, _render_record)
+    registry, principal, data = Registry(store), current_principal(store, token), _load_record_file(file)
+    if content:
+        from obra.identify.registration import correct_with_file
+
+        record = correct_with_file(registry, principal, number, data, reason, content)
+    else:
+        record = registry.correct(principal, number, data, reason)
+    emit(record, as_json, _render_record)
 
 
 @app.command()

@@ -139,6 +139,9 @@ def certificate_for(store, number: str, version: int | None = None,
     from obra.registry.service import Registry
 
     shown = Registry(store, sinks=[]).show(ids.parse_registration_number(number), version)
+    if content_codes is None and shown.record.get("content"):
+        content = shown.record["content"]
+        content_codes = [{"iscc": content["iscc"], "datahash": content["datahash"]}, *content["units"]]
     return issue_certificate(TransparencyLog(store), shown.record, content_codes)
 
 

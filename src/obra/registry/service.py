@@ -108,33 +108,43 @@ class Registry:
 
     def register(self, principal: Principal, entity: str, data: Work | Recording | dict,
                  conn: Connection | None = None, keys: BatchKeys | None = None,
-                 extra_events: dict | None = None) -> RegistrationRecord:
-        """Register a new work or recording and return its public record (version 1)."""
+                 content: dict | None = None) -> RegistrationRecord:
+        """Register a new work or recording and return its public record (version 1).
+
+        ``content`` (the file's content codes, see :mod:`obra.identify.registration`) becomes
+        part of the published, hashed and logged record.
+        """
         require(principal, "register")
         if conn is None:
             with self.store.begin() as own:
-                return self.register(principal, entity, data, own, keys, extra_events)
+                return self.register(principal, entity, data, own, keys, content)
         model = self._parse(entity, data)
         resolved = self._resolve(conn, entity, model, keys or BatchKeys())
         year = _now().year
         number = ids.format_registration_number(self.store.office, year, _next_sequence(conn, self.store.office, year))
         return self._write_version(conn, principal, number, 1, entity, resolved,
-                                   RegistrationStatus.REGISTERED, None, "register")
+                                   RegistrationStatus.REGISTERED, None, "register", content)
 
-    def correct(self, principal: Principal, number: str, data: Work | Recording | dict,
-                reason: str) -> RegistrationRecord:
-        """A new version with corrected data; earlier versions stay readable forever."""
+    def correct(self, principal: Principal, number: str, data: Work | Recording | dict, reason: str,
+                conn: Connection | None = None, content: dict | None = None) -> RegistrationRecord:
+        """A new version with corrected data; earlier versions stay readable forever.
+
+        Without new ``content`` the previous version's content codes carry over.
+        """
         require(principal, "correct")
-        with self.store.begin() as conn:
-            current = self._current_row(conn, number)
-            self._check_owner(principal, current)
-            if current.status == RegistrationStatus.WITHDRAWN:
-                raise InvalidInput(Problem(f"{current.number} was withdrawn; register it anew instead",
-                                           field="number"))
-            model = self._parse(current.entity, data)
-            resolved = self._resolve(conn, current.entity, model, BatchKeys())
-            return self._write_version(conn, principal, current.number, current.version + 1, current.entity,
-                                       resolved, RegistrationStatus.CORRECTED, reason, "correct")
+        if conn is None:
+            with self.store.begin() as own:
+                return self.correct(principal, number, data, reason, own, content)
+        current = self._current_row(conn, number)
+        self._check_owner(principal, current)
+        if current.status == RegistrationStatus.WITHDRAWN:
+            raise InvalidInput(Problem(f"{current.number} was withdrawn; register it anew instead",
+                                       field="number"))
+        model = self._parse(current.entity, data)
+        resolved = self._resolve(conn, current.entity, model, BatchKeys())
+        return self._write_version(conn, principal, current.number, current.version + 1, current.entity,
+                                   resolved, RegistrationStatus.CORRECTED, reason, "correct",
+                                   content or current.record.get("content"))
 
     def withdraw(self, principal: Principal, number: str, reason: str) -> RegistrationRecord:
         """Withdraw a registration: a new version with status 'withdrawn', keeping the data visible."""
@@ -148,7 +158,8 @@ class Registry:
                 raise InvalidInput(Problem(f"{current.number} is already withdrawn", field="number"))
             model = self._parse(current.entity, current.record[current.entity])
             return self._write_version(conn, principal, current.number, current.version + 1, current.entity,
-                                       model, RegistrationStatus.WITHDRAWN, reason, "withdraw")
+                                       model, RegistrationStatus.WITHDRAWN, reason, "withdraw",
+                                       current.record.get("content"))
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -298,7 +309,7 @@ class Registry:
 
     def _write_version(self, conn: Connection, principal: Principal, number: str, version: int, entity: str,
                        model: Work | Recording, status: RegistrationStatus, reason: str | None,
-                       event: str) -> RegistrationRecord:
+                       event: str, content: dict | None = None) -> RegistrationRecord:
         now = _now()
         prev_registrant = None
         if version > 1:
@@ -322,6 +333,8 @@ class Registry:
             entity: model.model_dump(mode="json"),
             "parties": [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named],
         }
+        if content:
+            record["content"] = content
         digest = record_hash(record)
         log_index = None
         for sink in self.sinks:

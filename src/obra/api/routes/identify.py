@@ -6,6 +6,7 @@ work. Uploads are streamed to a temporary file and refused with 413 beyond the s
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import tempfile
@@ -14,7 +15,10 @@ from typing import List, Optional
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 
-from obra.api.auth import get_store
+from obra.access import Principal
+from obra.api.auth import get_store, require_action
+from obra.identify.registration import register_with_codes
+from obra.registry.service import Registry
 from obra.errors import InvalidInput, Problem
 from obra.identify import identify_file
 from obra.identify.similar import DEFAULT_RADIUS, MAX_RADIUS, ContentIndex
@@ -72,3 +76,18 @@ async def similar_file(file: UploadFile = File(...), radius: int = Form(DEFAULT_
     codes = await _identify_upload(file, None)
     matches = ContentIndex(store).near(codes, radius)
     return {"query": codes.to_dict(), "radius": radius, "matches": [m.to_dict() for m in matches]}
+
+
+@router.post("/registrations/with-content", status_code=201, tags=["registry"])
+async def register_with_content(record: str = Form(..., description="the work or recording as JSON"),
+                                file: UploadFile = File(...), entity: str = Form("work"),
+                                principal: Principal = Depends(require_action("register")),
+                                store: Store = Depends(get_store)) -> dict:
+    """Register with the work's file: its ISCC codes go into the record; registered near-duplicates
+    come back in ``warnings`` as possible prior work (never a refusal)."""
+    try:
+        data = json.loads(record)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(Problem(f"not valid JSON: {exc.msg}", field="record")) from None
+    codes = await _identify_upload(file, None)
+    return register_with_codes(Registry(store), principal, entity, data, codes).to_dict()
