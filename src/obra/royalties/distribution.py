@@ -207,10 +207,10 @@ def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None,
     ul = lines.filter(lines.user_id.notnull())
     ul = ul.group_by(keys + ["item"]).aggregate(weight=ul.plays.sum().cast("int64"))
     pay = _pool_totals(pools, subscriber=True)
-    j = ul.join(pay, keys)
+    j = ul.filter(ul.weight > 0).join(pay, keys).cache()  # used twice: the split, and who listened
     alloc = allocate_expr(j, list(ALLOCATION_KEYS) + ["user_id"], "pool_minor", "weight", _item_ties, wide=wide)
     alloc = alloc.select(*ALLOCATION_KEYS, "item", "amount_minor")
-    listened = ul.filter(ul.weight > 0).select(*keys).distinct()
+    listened = j.select(*keys).distinct()
     silent = pay.anti_join(listened, keys)
     silent = silent.select(*ALLOCATION_KEYS, amount_minor=silent.pool_minor,
                            reason=ibis.literal("subscriber with no plays"))
