@@ -273,18 +273,15 @@ def _obra_statement(path: Path, catalogue: list, repeat: int, tmp: str) -> dict:
     n = len(table)
     cents = pc.multiply(table["Amount"].cast(pa.decimal128(18, 4)), pa.scalar(Decimal(100), pa.decimal128(5, 0)))
     minor = cents.cast(pa.int64())  # refuses (raises) any sub-cent amount rather than rounding it
-    right = pc.if_else(pc.equal(pc.utf8_upper(pc.utf8_slice_codeunits(table["Right type"], 0, 1)), "M"),
-                       "mechanical", "performance")
     con = engine.connect("duckdb")
-
-    def const(value: str) -> pa.Array:
-        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([value])).cast(pa.string())
-
-    lines = engine.table(con, pa.table({
-        "source": const("royaltystatement"), "line": pa.array(np.arange(2, n + 2, dtype=np.int64)),
-        "period": const("2020-Q1"), "territory": const("US"), "service": right,
-        "commercial_model": const("statement"), "item": table["Work ID"],
-        "plays": pa.array(np.ones(n, np.int64)), "amount_minor": minor, "currency": const("USD")}))
+    raw = engine.table(con, pa.table({"line": pa.array(np.arange(2, n + 2, dtype=np.int64)),
+                                      "item": table["Work ID"], "right": table["Right type"],
+                                      "amount_minor": minor}), copy=False)
+    # Constant pool columns and the right type are expressions, not materialised columns.
+    lines = raw.mutate(source=ibis_literal("royaltystatement"), period=ibis_literal("2020-Q1"),
+                       territory=ibis_literal("US"), commercial_model=ibis_literal("statement"),
+                       currency=ibis_literal("USD"), plays=ibis_literal(1).cast("int64"),
+                       service=ibis_ifelse(raw.right.upper().left(1) == "M", "mechanical", "performance"))
     keys = ["period", "territory", "service", "commercial_model", "currency", "item"]
     alloc = lines.group_by(keys).aggregate(amount_minor=lines.amount_minor.sum().cast("int64"),
                                            plays=lines.plays.sum().cast("int64"),
@@ -314,6 +311,12 @@ def ibis_literal(value):
     import ibis
 
     return ibis.literal(value)
+
+
+def ibis_ifelse(cond, yes, no):
+    import ibis
+
+    return ibis.ifelse(cond, yes, no)
 
 
 def _revenue(dist) -> tuple[int, int, int]:

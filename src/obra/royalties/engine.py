@@ -61,8 +61,12 @@ def connect(engine: str = "duckdb", spark_master: str | None = None, *, session:
                                field="engine"))
 
 
-def table(con: Any, data: Any, name: str | None = None) -> ibis.Table:
-    """Put an in-memory table (pyarrow, pandas, dict of columns) into the backend."""
+def table(con: Any, data: Any, name: str | None = None, copy: bool = True) -> ibis.Table:
+    """Put an in-memory table (pyarrow, pandas, dict of columns) into the backend.
+
+    ``copy=False`` lets DuckDB scan the Arrow table in place (the caller keeps it alive);
+    Spark always copies.
+    """
     import pyarrow as pa
 
     if isinstance(data, dict):
@@ -75,6 +79,9 @@ def table(con: Any, data: Any, name: str | None = None) -> ibis.Table:
         if not isinstance(data, pa.Table):
             data = pa.Table.from_pandas(data, preserve_index=False)
         con._session.createDataFrame(data).createOrReplaceTempView(name)
+        return con.table(name)
+    if not copy and isinstance(data, pa.Table):
+        con.con.register(name, data)
         return con.table(name)
     return con.create_table(name, data, temp=True, overwrite=True)
 

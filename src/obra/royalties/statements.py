@@ -395,6 +395,7 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
     built = build_statements(wf, previous=previous, titles={r.item: r.title for r in rights})
     out = base / f"period={period}" / f"model={model}"
     written = write_statements(built, out / "statements", formats)
+    exported = export_statements(wf, out)
     held = wf.unallocated.group_by(["currency", "reason"]).aggregate(
         amount_minor=wf.unallocated.amount_minor.sum()).order_by(["currency", "reason"]).to_pyarrow().to_pylist()
     report = {
@@ -403,6 +404,7 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
                          for c, v in sorted(wf.conservation.items())},
         "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held],
         "payees": len(built), "previous_period": previous_period,
+        "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
         "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
                        for p, s in sorted(built.items())},
         "notes": wf.notes,
