@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -57,7 +56,7 @@ from obra.model import Agreement, RightType, Share
 from obra.money import Conservation, ConservationError, assert_conserved
 from obra.registry.chains import resolve_payees
 from obra.royalties import engine as engines
-from obra.royalties.distribution import ALLOCATION_KEYS, POOL_KEYS, Distribution, allocate_expr
+from obra.royalties.distribution import ALLOCATION_KEYS, Distribution, allocate_expr
 
 RULES_DIR = Path(__file__).with_name("rules")
 _CONFIDENCE = {"low": 0, "medium": 1, "high": 2}
