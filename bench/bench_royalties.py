@@ -89,7 +89,11 @@ def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = 
     rec_t = engine.table(con, recs.select(["recording_number", "isrc", "work_number"]))
     works_t = engine.table(con, pa.table({"work_number": recs["work_number"],
                                           "iswc": pa.nulls(len(recs), pa.string())}))
-    matches = match_by_id(usage, rec_t, works_t).cache()
+    # As in production: matching writes the matches dataset, distribution reads it (streamed, out of core).
+    matched_path = Path(home) / "matches-by-id" / f"period={period}" / "source=all" / "part-0.parquet"
+    matched_path.parent.mkdir(parents=True, exist_ok=True)
+    match_by_id(usage, rec_t, works_t).to_parquet(matched_path)
+    matches = engine.read_dataset(con, Path(home) / "matches-by-id", period)
     out["match_seconds"] = time.perf_counter() - t
     by_method = matches.group_by("method").aggregate(n=matches.count()).to_pyarrow().to_pylist()
     out["matched"] = {r["method"]: int(r["n"]) for r in by_method}

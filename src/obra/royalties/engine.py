@@ -51,6 +51,12 @@ def connect(engine: str = "duckdb", spark_master: str | None = None, *, session:
         limit = memory_limit or os.environ.get("OBRA_DUCKDB_MEMORY_LIMIT")
         if limit:
             con.raw_sql(f"SET memory_limit = '{limit}'")
+        # Spill beyond the memory limit into the system's temporary directory (DuckDB's
+        # default for an in-memory database is ".tmp" under the current directory).
+        # DuckDB creates the directory when it first spills and removes what it created on close.
+        spill = os.environ.get("OBRA_DUCKDB_TEMP") or os.path.join(
+            tempfile.gettempdir(), f"obra-duckdb-spill-{os.getpid()}-{id(con):x}")
+        con.raw_sql(f"SET temp_directory = '{spill}'")
         con.raw_sql("SET preserve_insertion_order = false")
         con.raw_sql("SET enable_progress_bar = false")
         return con
