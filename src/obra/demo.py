@@ -36,6 +36,37 @@ def _certificate_step(store: Store, number: str) -> dict:
             "transparency_log_size": log.size()}
 
 
+def _royalties_step(store: Store, principal: Principal, seed: int, period: str = "2026-10") -> dict:
+    """A month of usage: ingest the service's reports, match, distribute two ways, write statements."""
+    from obra.royalties.comparison import compare_period
+    from obra.royalties.demo_usage import write_demo_reports
+    from obra.royalties.statements import run_period
+    from obra.royalties.usage_store import ingest_usage_csv, run_matching
+
+    started = time.perf_counter()
+    reports = write_demo_reports(store.repertoire(), store.home / "reports", period, seed)
+    ingested = [ingest_usage_csv(store, path, principal) for path in reports]
+    matching = run_matching(store, period)
+    runs = {model: run_period(store, principal, period, model) for model in ("pro-rata", "user-centric")}
+    comparison = compare_period(store, principal, period, "pro-rata", "user-centric")
+    run_dir = store.home / "royalties" / f"period={period}"
+    comparison_path = run_dir / "comparison-pro-rata-vs-user-centric.json"
+    comparison_path.write_text(json.dumps(comparison, indent=2, ensure_ascii=False, default=str))
+    statements = run_dir / "model=pro-rata" / "statements"
+    return {
+        "usage_reports": [str(p) for p in reports],
+        "usage_lines": sum(i.get("counts", {}).get("usage", 0) for i in ingested),
+        "matched_share": matching.get("matched_share"),
+        "money_conserved": {cur: f"{c['distributed']} distributed + {c['unallocated']} unallocated = "
+                                 f"{c['revenue']} revenue (minor units)"
+                            for cur, c in runs["pro-rata"]["conservation"].items()},
+        "payees_with_statements": runs["pro-rata"]["payees"],
+        "statements": str(statements),
+        "model_comparison": str(comparison_path),
+        "royalties_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 3000) -> dict:
     """Load the demo catalogue (once per store) and run every demo step; returns a summary."""
     registry = Registry(store)
@@ -49,6 +80,7 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     sample = registry.search(creation_mode="ai_generated", limit=1)
     if sample:
         summary |= _certificate_step(store, sample[0]["number"])
+    summary |= _royalties_step(store, principal, seed)
     out = store.home / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     summary["summary_file"] = str(out)

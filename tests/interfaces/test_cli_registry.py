@@ -65,9 +65,17 @@ def test_writes_with_a_bad_token_exit_4(home, monkeypatch):
     assert result.exit_code == 4
 
 
-def test_demo_runs_end_to_end_and_certifies_an_ai_work(home):
+def test_demo_runs_end_to_end_and_is_repeatable(home):
+    from pathlib import Path
+
     summary = _json(["demo", "--works", "40"])
     assert summary["catalogue"]["works"] == 40
     assert summary["certificate_verified_offline"] is True
     verified = runner.invoke(app, ["verify", summary["certificate"], "--keys", summary["office_keys"]])
     assert verified.exit_code == 0, verified.output
+    assert summary["usage_lines"] > 0 and 0.5 < summary["matched_share"] <= 1
+    statements = sorted(Path(summary["statements"]).glob("*.json"))
+    assert len(statements) == summary["payees_with_statements"] > 0
+    again = _json(["demo", "--works", "40"])
+    assert again["catalogue"] == summary["catalogue"]
+    assert again["money_conserved"] == summary["money_conserved"]

@@ -179,7 +179,9 @@ def demo_catalogue(seed: int = 2026, parties: int = 2000, works: int = 3000, rec
             "duration_seconds": rng.randrange(95, 420),
             "performers": [{"party": k, "role": "featured_performer"} for k in performer_keys],
             "works": [f"@{w}"], "label": label_of[performer_keys[0]],
-            "shares": [{"party": k, "right_type": "neighbouring", "territory": "2WL", "share": pct}
+            # Streaming pays the making-available right of the recording; broadcast pays neighbouring rights.
+            "shares": [{"party": k, "right_type": right, "territory": "2WL", "share": pct}
+                       for right in ("making_available", "neighbouring")
                        for k, pct in zip(performer_keys, _split_100(rng, len(performer_keys)))],
         })
     for i, pub in enumerate(publishers):
@@ -194,6 +196,6 @@ def demo_catalogue(seed: int = 2026, parties: int = 2000, works: int = 3000, rec
                                   "advance": rng.choice([0, 0, 50000, 200000]), "currency": "EUR"})
     for key, label in label_of.items():
         out["agreements"].append({"kind": "recording_contract", "assignor": key, "assignee": label,
-                                  "rights": ["neighbouring"], "territories": ["2WL"], "start": "2019-06-01",
+                                  "rights": ["making_available", "neighbouring"], "territories": ["2WL"], "start": "2019-06-01",
                                   "retained": "0.82", "advance": rng.choice([0, 100000]), "currency": "EUR"})
     return out
