@@ -74,7 +74,7 @@ def repertoire(n_recordings: int, seed: int = 7, recordings_per_artist: int = 4)
     Each artist (party ``1000 + artist``) holds 100 % of the making-available right of its
     recordings and has a recording contract with one of five labels (parties 1..5) that
     keeps 75–85 %; some deals carry an advance. Recording numbers are ``R`` + 7 digits,
-    ISRCs ``XX`` + ``OBR`` + year + serial (valid ISRC syntax).
+    ISRCs ``QZ`` (a prefix the ISRC agency allocates directly) + ``OBR`` + year + serial: valid ISRCs.
     """
     rng = np.random.default_rng(seed)
     n_artists = max(1, n_recordings // recordings_per_artist)
@@ -83,7 +83,7 @@ def repertoire(n_recordings: int, seed: int = 7, recordings_per_artist: int = 4)
     artist_names = np.char.add(artist_names, _names(rng, n_artists, 3))
     genre_of_artist = rng.choice(len(GENRES), size=n_artists, p=[.3, .15, .18, .12, .05, .05, .07, .08])
     numbers = np.char.add("R", np.char.zfill(np.arange(1, n_recordings + 1).astype(str), 7))
-    isrcs = np.char.add("XXOBR24", np.char.zfill(np.arange(1, n_recordings + 1).astype(str), 5))
+    isrcs = np.char.add("QZOBR24", np.char.zfill(np.arange(1, n_recordings + 1).astype(str), 5))
     titles = _names(rng, n_recordings, 3)
     durations = rng.integers(120, 360, size=n_recordings).astype(np.int32)
     recordings = pa.table({
@@ -133,7 +133,7 @@ def generate(home: Path, lines: int = 1_000_000, users: int = 100_000, recording
     # Per-track columns (repertoire first, then tracks nobody registered), taken per line with
     # Arrow's C++ take: no Python string work per line.
     track_isrc = pa.concat_arrays([recs["isrc"].combine_chunks(), pa.array(
-        np.char.add("XXOUT24", np.char.zfill(outside_ids.astype(str), 5)))])
+        np.char.add("QZOUT24", np.char.zfill(outside_ids.astype(str), 5)))])
     plain_titles = pa.concat_arrays([recs["title"].combine_chunks(),
                                      pa.array(np.char.add("Track ", outside_ids.astype(str)))])
     track_title = pa.concat_arrays([plain_titles, pc.utf8_upper(plain_titles)])  # + noisy variants
