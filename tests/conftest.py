@@ -102,21 +102,27 @@ def principals(store):
 def spark():
     """One local Spark session for the whole test run (start-up costs several seconds)."""
     try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        _unavailable("pyspark", exc)
-    import tempfile
+        from obra.royalties.engine import spark_session
 
-    warehouse = tempfile.mkdtemp(prefix="obra-spark-")
-    try:
-        session = (SparkSession.builder.master("local[2]").appName("obra-tests")
-                   .config("spark.sql.warehouse.dir", warehouse)
-                   .config("spark.driver.host", "127.0.0.1")
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.sql.shuffle.partitions", "4")
-                   .config("spark.sql.session.timeZone", "UTC")
-                   .getOrCreate())
-    except Exception as exc:  # noqa: BLE001
+        session = spark_session(app_name="obra-tests")
+    except Exception as exc:  # noqa: BLE001 - no Java, no pyspark: not available
         _unavailable("Apache Spark (local mode)", exc)
     yield session
     session.stop()
+
+
+@pytest.fixture
+def cli_home(tmp_path, monkeypatch):
+    """An initialised OBRA_HOME for command-line tests: embedded store, office UYMVD, local admin token."""
+    from typer.testing import CliRunner
+
+    from obra.cli.main import app
+
+    home = tmp_path / "obra-home"
+    monkeypatch.setenv("OBRA_HOME", str(home))
+    monkeypatch.setenv("OBRA_OFFICE", "UYMVD")
+    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("OBRA_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["init", "--json"])
+    assert result.exit_code == 0, result.output
+    return home

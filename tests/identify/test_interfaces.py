@@ -24,16 +24,7 @@ def painting(path, seed=21):
     return path
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "obra-home"))
-    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
-    monkeypatch.delenv("OBRA_TOKEN", raising=False)
-    assert runner.invoke(app, ["init", "--json"]).exit_code == 0
-    return tmp_path / "obra-home"
-
-
-def test_cli_identify_and_similar_find_a_registered_copy(home, tmp_path):
+def test_cli_identify_and_similar_find_a_registered_copy(cli_home, tmp_path):
     original = painting(tmp_path / "cuadro.png")
     result = runner.invoke(app, ["identify", str(original), "--json"])
     assert result.exit_code == 0, result.output
@@ -54,7 +45,7 @@ def test_cli_identify_and_similar_find_a_registered_copy(home, tmp_path):
     assert [m["number"] for m in by_code["matches"]] == ["UY-W-2026-000042"]
 
 
-def test_cli_refuses_a_corrupt_file_and_a_bad_code_with_exit_2(home, tmp_path):
+def test_cli_refuses_a_corrupt_file_and_a_bad_code_with_exit_2(cli_home, tmp_path):
     bad = tmp_path / "roto.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     result = runner.invoke(app, ["identify", str(bad)])

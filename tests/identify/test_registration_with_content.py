@@ -72,11 +72,7 @@ def test_a_correction_with_a_new_file_gets_new_codes(store, admin, tmp_path):
     assert plain.record["content"] == second.record["content"]
 
 
-def test_cli_register_with_content_shows_prior_work(tmp_path, monkeypatch):
-    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
-    monkeypatch.delenv("OBRA_TOKEN", raising=False)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+def test_cli_register_with_content_shows_prior_work(cli_home, tmp_path):
     original = painting(tmp_path / "a.png")
     first = runner.invoke(app, ["register", "--title", "A", "--kind", "visual", "--content", str(original), "--json"])
     assert first.exit_code == 0, first.output

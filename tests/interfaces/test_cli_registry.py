@@ -2,22 +2,11 @@
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from obra.cli.main import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "obra-home"))
-    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
-    monkeypatch.delenv("OBRA_TOKEN", raising=False)
-    result = runner.invoke(app, ["init", "--json"])
-    assert result.exit_code == 0, result.output
-    return tmp_path / "obra-home"
 
 
 def _json(args):
@@ -26,7 +15,7 @@ def _json(args):
     return json.loads(result.stdout)
 
 
-def test_register_ai_generated_work_and_show_its_disclosure(home):
+def test_register_ai_generated_work_and_show_its_disclosure(cli_home):
     created = _json(["register", "--title", "Canción del Algoritmo", "--mode", "ai_generated",
                      "--ai-system", "Suno v4.5", "--ai-contribution", "music and vocals",
                      "--human-contribution", "lyrics", "--excluded", "AI-generated audio"])
@@ -38,20 +27,20 @@ def test_register_ai_generated_work_and_show_its_disclosure(home):
     assert disclosure["excluded_material"] == "AI-generated audio"
 
 
-def test_search_finds_cancion_for_cancion_without_accent(home):
+def test_search_finds_cancion_for_cancion_without_accent(cli_home):
     _json(["register", "--title", "Canción"])
     _json(["register", "--title", "Song"])
     assert [r["title"] for r in _json(["search", "cancion"])] == ["Canción"]
 
 
-def test_bad_input_exits_2_with_field_and_writes_nothing(home):
+def test_bad_input_exits_2_with_field_and_writes_nothing(cli_home):
     result = runner.invoke(app, ["register", "--title", "X", "--iswc", "T-034.524.680-2"])
     assert result.exit_code == 2
     assert "iswc" in result.stderr and "the digits give 1" in result.stderr
     assert _json(["search", "x"]) == []
 
 
-def test_import_rejects_a_batch_with_one_bad_row(home, tmp_path):
+def test_import_rejects_a_batch_with_one_bad_row(cli_home, tmp_path):
     path = tmp_path / "parties.csv"
     path.write_text("key,name,ipi\na,Ana,00014107338\nb,Bruno,00014107339\n")
     result = runner.invoke(app, ["import", str(path), "--entity", "parties"])
@@ -59,13 +48,13 @@ def test_import_rejects_a_batch_with_one_bad_row(home, tmp_path):
     assert f"{path}:3: field 'ipi'" in result.stderr
 
 
-def test_writes_with_a_bad_token_exit_4(home, monkeypatch):
+def test_writes_with_a_bad_token_exit_4(cli_home, monkeypatch):
     monkeypatch.setenv("OBRA_TOKEN", "obra_not-a-token")
     result = runner.invoke(app, ["register", "--title", "X"])
     assert result.exit_code == 4
 
 
-def test_demo_runs_end_to_end_and_is_repeatable(home):
+def test_demo_runs_end_to_end_and_is_repeatable(cli_home):
     from pathlib import Path
 
     summary = _json(["demo", "--works", "40"])

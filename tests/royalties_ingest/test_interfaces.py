@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -18,23 +17,13 @@ from .samples import NAME_FIXTURES, REV, YOUTUBE
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "obra-home"))
-    monkeypatch.setenv("OBRA_OFFICE", "UYMVD")
-    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
-    monkeypatch.delenv("OBRA_TOKEN", raising=False)
-    assert runner.invoke(app, ["init", "--json"]).exit_code == 0
-    return tmp_path
-
-
 def _json(args):
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-def test_ingest_match_and_claim_from_the_command_line(home):
+def test_ingest_match_and_claim_from_the_command_line(cli_home):
     (first,) = _json(["ingest", "dsr", str(YOUTUBE)])
     assert first["status"] == "ingested" and first["counts"] == {"usage": 6, "pools": 1}
     (again,) = _json(["ingest", "dsr", str(YOUTUBE)])
@@ -50,13 +39,13 @@ def test_ingest_match_and_claim_from_the_command_line(home):
     assert _json(["match"])["by_method"]["claim"] == 1
 
 
-def test_a_refused_report_exits_2_with_located_problems(home):
+def test_a_refused_report_exits_2_with_located_problems(cli_home):
     result = runner.invoke(app, ["ingest", "dsr", str(NAME_FIXTURES[0])])
     assert result.exit_code == 2
     assert "NumberOfLinesInFile" in result.output and ":7:" in result.output
 
 
-def test_match_score_prints_a_decision_per_row(home, tmp_path):
+def test_match_score_prints_a_decision_per_row(cli_home, tmp_path):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("left_title,left_artist,left_album,left_duration,left_isrc,right_title,right_artist,right_album,"
                      "right_duration,right_isrc\n"

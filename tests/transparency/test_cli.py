@@ -16,17 +16,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("OBRA_HOME", str(tmp_path / "obra-home"))
-    monkeypatch.setenv("OBRA_OFFICE", "UYMVD")
-    monkeypatch.delenv("OBRA_DATABASE_URL", raising=False)
-    monkeypatch.delenv("OBRA_TOKEN", raising=False)
-    assert runner.invoke(app, ["init", "--json"]).exit_code == 0
-    return tmp_path
-
-
-@pytest.fixture
-def number(home):
+def number(cli_home):
     store = open_store()
     registry = Registry(store, sinks=[TransparencyLog(store)])
     registry.register(current_principal(store), "work", {"title": "Mi Buenos Aires querido"})
@@ -41,21 +31,21 @@ def _ok(args):
     return result
 
 
-def test_certificate_then_verify_offline_and_tampered(home, number):
-    cert, keys = home / "cert.json", home / "keys.json"
-    _ok(["certificate", number, "--out", str(cert), "--html", str(home / "c.html"), "--pdf", str(home / "c.pdf")])
+def test_certificate_then_verify_offline_and_tampered(cli_home, number):
+    cert, keys = cli_home / "cert.json", cli_home / "keys.json"
+    _ok(["certificate", number, "--out", str(cert), "--html", str(cli_home / "c.html"), "--pdf", str(cli_home / "c.pdf")])
     _ok(["keys", "export", "--out", str(keys)])
-    assert (home / "c.pdf").read_bytes().startswith(b"%PDF") and number in (home / "c.html").read_text()
+    assert (cli_home / "c.pdf").read_bytes().startswith(b"%PDF") and number in (cli_home / "c.html").read_text()
     verified = json.loads(_ok(["verify", str(cert), "--keys", str(keys), "--json"]).stdout)
     assert verified["valid"] and verified["number"] == number and verified["log_index"] == 1
     assert "valid" in _ok(["verify", str(cert)]).stdout  # with the store's own keys
     tampered = cert.read_bytes().replace(b"Volver", b"Volvee")
-    (home / "bad.json").write_bytes(tampered)
-    result = runner.invoke(app, ["verify", str(home / "bad.json"), "--keys", str(keys)])
+    (cli_home / "bad.json").write_bytes(tampered)
+    result = runner.invoke(app, ["verify", str(cli_home / "bad.json"), "--keys", str(keys)])
     assert result.exit_code != 0 and "altered" in result.stderr
 
 
-def test_log_shows_head_entries_and_proofs(home, number):
+def test_log_shows_head_entries_and_proofs(cli_home, number):
     head = json.loads(_ok(["log", "--json"]).stdout)
     assert head["size"] == 2 and head["tree_head"]["tree_size"] == 2
     rows = json.loads(_ok(["log", "--entries", "0:2", "--json"]).stdout)
@@ -65,8 +55,8 @@ def test_log_shows_head_entries_and_proofs(home, number):
     assert json.loads(_ok(["log", "--number", number, "--json"]).stdout)["verified"] is True
 
 
-def test_key_rotation_needs_a_principal_and_old_certificates_still_verify(home, number, monkeypatch):
-    cert = home / "cert.json"
+def test_key_rotation_needs_a_principal_and_old_certificates_still_verify(cli_home, number, monkeypatch):
+    cert = cli_home / "cert.json"
     _ok(["certificate", number, "--out", str(cert)])
     monkeypatch.setenv("OBRA_TOKEN", "not-a-token")
     assert runner.invoke(app, ["keys", "rotate"]).exit_code == 4
@@ -77,7 +67,7 @@ def test_key_rotation_needs_a_principal_and_old_certificates_still_verify(home, 
     assert json.loads(_ok(["verify", str(cert), "--json"]).stdout)["key_status"] == "retired"
 
 
-def test_federation_export_and_import_between_two_homes(home, number, tmp_path, monkeypatch):
+def test_federation_export_and_import_between_two_homes(cli_home, number, tmp_path, monkeypatch):
     export = tmp_path / "uymvd.json"
     _ok(["federation", "export", "--out", str(export)])
     cert = tmp_path / "cert.json"
