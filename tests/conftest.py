@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -41,43 +43,43 @@ def pg_admin_engine():
     engine.dispose()
 
 
-def _pg_store(pg_admin_engine, home) -> tuple[Store, str]:
+@contextmanager
+def _sqlite_store(tmp_path) -> Iterator[Store]:
+    s = Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home")
+    yield s
+    s.dispose()
+
+
+@contextmanager
+def _pg_store(pg_admin_engine, tmp_path) -> Iterator[Store]:
+    """A store in a schema of its own, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with pg_admin_engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    return Store.open(PG_URL, home, schema=schema), schema
+    s = Store.open(PG_URL, tmp_path / "home", schema=schema)
+    try:
+        yield s
+    finally:
+        s.dispose()
+        with pg_admin_engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     """A fresh, migrated, empty store on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        s = Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home")
-        yield s
-        s.dispose()
-        return
-    admin = request.getfixturevalue("pg_admin_engine")
-    s, schema = _pg_store(admin, tmp_path / "home")
-    yield s
-    s.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        with _sqlite_store(tmp_path) as s:
+            yield s
+    else:
+        with _pg_store(request.getfixturevalue("pg_admin_engine"), tmp_path) as s:
+            yield s
 
 
 @pytest.fixture
 def sqlite_store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home")
-    yield s
-    s.dispose()
-
-
-@pytest.fixture
-def pg_store(pg_admin_engine, tmp_path):
-    s, schema = _pg_store(pg_admin_engine, tmp_path / "home")
-    yield s
-    s.dispose()
-    with pg_admin_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with _sqlite_store(tmp_path) as s:
+        yield s
 
 
 @pytest.fixture
