@@ -139,3 +139,21 @@ def test_repaired_22_sample_gives_territorial_shares(tmp_path):
     assert shares[("cwr:P00000003", "mechanical", "NL")] == Decimal("100")
     assert ("cwr:P00000002", "mechanical", "NL") not in shares
     assert shares[("cwr:P00000002", "mechanical", "2WL")] == Decimal("100")
+
+
+def test_a_rev_transaction_corrects_the_work_its_submitter_number_names(store, admin, tmp_path):
+    first = ingest_cwr(store, REV, admin)
+    assert first["revised"] == []  # nothing registered under those numbers yet: registered as new
+    original = REV.read_text()
+    revised_text = original.replace("THE ONE" + " " * 5, "THE ONLY ONE", 1)
+    assert len(revised_text) == len(original) and revised_text != original
+    revised_file = tmp_path / "revexample-2.V21"
+    revised_file.write_text(revised_text)
+    second = ingest_cwr(store, revised_file, admin)
+    assert second["works"] == [] and sorted(second["revised"]) == sorted(first["works"])
+    registry = Registry(store)
+    history = registry.history(first["works"][0])
+    assert [h.version for h in history] == [1, 2]
+    assert history[-1].record["work"]["title"] == "THE ONLY ONE"
+    assert history[-1].reason == "revised by revexample-2.V21"
+    assert len(store.repertoire().works) == 2

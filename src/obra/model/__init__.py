@@ -18,14 +18,14 @@ from obra.model.recording import Performer, Recording
 from obra.model.shares import Share, applicable_shares, share_problems
 from obra.model.vocab import (AccessRole, AgreementKind, CreationMode, PartyKind,
                               RegistrationStatus, RightType, Role, WorkKind)
-from obra.model.work import AIDisclosure, AISystem, Contributor, Title, Work
+from obra.model.work import AIDisclosure, AISystem, Contributor, Title, Work, WorkIdentifier
 
 M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "AIDisclosure", "AISystem", "AccessRole", "Agreement", "AgreementKind", "Contributor",
     "CreationMode", "Party", "PartyKind", "Performer", "Recording", "RegistrationStatus",
-    "RightType", "Role", "Share", "Title", "Work", "WorkKind", "applicable_shares", "parse",
+    "RightType", "Role", "Share", "Title", "Work", "WorkIdentifier", "WorkKind", "applicable_shares", "parse",
     "problems_from", "share_problems",
 ]
 

@@ -44,6 +44,19 @@ class AIDisclosure(BaseModel):
     training_data_disclosure: str | None = Field(default=None, description="link or summary of the system's training data, if known")
 
 
+class WorkIdentifier(BaseModel):
+    """A submitter's own number for the work (e.g. a CWR Submitter Work #), scoped by ``scheme``.
+
+    ``scheme`` names who issued the number (``cwr:<sender id>``), so that a later revision
+    from the same submitter finds the registration it revises.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: str = Field(min_length=1, max_length=60)
+    value: str = Field(min_length=1, max_length=60)
+
+
 class Contributor(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -67,6 +80,7 @@ class Work(BaseModel):
     disclosure: AIDisclosure | None = None
     contributors: tuple[Contributor, ...] = ()
     shares: tuple[Share, ...] = ()
+    identifiers: tuple[WorkIdentifier, ...] = ()
 
     @field_validator("title")
     @classmethod

@@ -18,11 +18,11 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from obra.access import Principal, require
 from obra.errors import InvalidInput, Problem
-from obra.model import Party, parse
+from obra.model import Party, Work, WorkIdentifier, parse
 from obra.registry.parties import insert_party
 from obra.registry.service import BatchKeys, Registry
 
@@ -43,16 +43,20 @@ class _Rollback(Exception):
 
 def import_records(store, principal: Principal, *, parties: Iterable[dict | Party] = (),
                    works: Iterable[dict] = (), recordings: Iterable[dict] = (), agreements: Iterable[dict] = (),
-                   source: str = "<batch>", locations: dict[tuple[str, int], int] | None = None) -> dict:
+                   source: str = "<batch>", locations: dict[tuple[str, int], int] | None = None,
+                   revisions: Collection[int] = ()) -> dict:
     """Import parties, works, recordings and agreements in one transaction; returns what was created.
 
     ``locations`` maps (section, index) to a line number in the source file, for messages.
+    ``revisions`` are indexes of works that revise an earlier registration (CWR ``REV``): a
+    work among them whose identifier is already registered becomes a correction of that
+    registration (listed under ``revised``); one not found is registered as new.
     """
     require(principal, "import")
     registry = Registry(store)
     keys = BatchKeys()
     problems: list[Problem] = []
-    created: dict[str, list] = {"parties": [], "works": [], "recordings": [], "agreements": []}
+    created: dict[str, list] = {"parties": [], "works": [], "revised": [], "recordings": [], "agreements": []}
     locations = locations or {}
 
     def where(section: str, i: int) -> tuple[str | None, int | None]:
@@ -78,6 +82,10 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
                             created["parties"].append(stored.id)
                         elif section == "agreements":
                             created["agreements"].append(registry.add_agreement(principal, item, conn, keys).id)
+                        elif section == "works" and i in revisions and (
+                                target := _revised(registry, conn, item)) is not None:
+                            created["revised"].append(registry.correct(
+                                principal, target, item, f"revised by {Path(source).name}", conn, keys=keys).number)
                         else:
                             if section == "recordings":
                                 item = _link_batch_works(item, created["works"])
@@ -91,6 +99,17 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
     except _Rollback:
         raise InvalidInput(problems) from None
     return {k: v for k, v in created.items()} | {"source": source}
+
+
+def _revised(registry: Registry, conn, work: dict | Work) -> str | None:
+    """The registration a revised work points to through one of its identifiers, if registered."""
+    identifiers = work.identifiers if isinstance(work, Work) else [
+        parse(WorkIdentifier, i) for i in (work.get("identifiers") or [])]
+    for identifier in identifiers:
+        found = registry.find_by_identifier(identifier.scheme, identifier.value, conn)
+        if found:
+            return found
+    return None
 
 
 def _link_batch_works(recording: dict, numbers: list[str]) -> dict:

@@ -23,7 +23,7 @@ from obra.registry.parties import get_party, insert_party, resolve_party, row_to
 from obra.registry.records import RegistrationRecord, record_hash
 from obra.store import Store
 from obra.store.schema import (agreements, contributors, parties, recording_works, registrations,
-                               sequences, shares, titles)
+                               sequences, shares, titles, work_identifiers)
 from obra.textnorm import normalize_text
 
 
@@ -126,7 +126,8 @@ class Registry:
                                    RegistrationStatus.REGISTERED, None, "register", content)
 
     def correct(self, principal: Principal, number: str, data: Work | Recording | dict, reason: str,
-                conn: Connection | None = None, content: dict | None = None) -> RegistrationRecord:
+                conn: Connection | None = None, content: dict | None = None,
+                keys: BatchKeys | None = None) -> RegistrationRecord:
         """A new version with corrected data; earlier versions stay readable forever.
 
         Without new ``content`` the previous version's content codes carry over.
@@ -134,14 +135,14 @@ class Registry:
         require(principal, "correct")
         if conn is None:
             with self.store.begin() as own:
-                return self.correct(principal, number, data, reason, own, content)
+                return self.correct(principal, number, data, reason, own, content, keys)
         current = self._current_row(conn, number)
         self._check_owner(principal, current)
         if current.status == RegistrationStatus.WITHDRAWN:
             raise InvalidInput(Problem(f"{current.number} was withdrawn; register it anew instead",
                                        field="number"))
         model = self._parse(current.entity, data)
-        resolved = self._resolve(conn, current.entity, model, BatchKeys())
+        resolved = self._resolve(conn, current.entity, model, keys or BatchKeys())
         return self._write_version(conn, principal, current.number, current.version + 1, current.entity,
                                    resolved, RegistrationStatus.CORRECTED, reason, "correct",
                                    content or current.record.get("content"))
@@ -216,6 +217,18 @@ class Registry:
             pids = select(parties.c.id).where(parties.c.name_norm.like(f"%{normalize_text(str(party))}%"))
         return (select(shares.c.registration_id).where(shares.c.party_id.in_(pids))
                 .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(pids))))
+
+    def find_by_identifier(self, scheme: str, value: str, conn: Connection | None = None) -> str | None:
+        """The current, not withdrawn, work registered under a submitter's own number, if any."""
+        r = registrations
+        stmt = (select(r.c.number).join(work_identifiers, work_identifiers.c.registration_id == r.c.id)
+                .where(work_identifiers.c.scheme == scheme, work_identifiers.c.value == value, r.c.is_current,
+                       r.c.status != RegistrationStatus.WITHDRAWN.value)
+                .order_by(r.c.number))
+        if conn is None:
+            with self.store.connect() as own:
+                return own.execute(stmt).scalar()
+        return conn.execute(stmt).scalar()
 
     def counts(self) -> dict[str, int]:
         r = registrations
@@ -351,6 +364,9 @@ class Registry:
         if isinstance(model, Work) and model.alternate_titles:
             conn.execute(insert(titles), [{"registration_id": rid, "title": t.title,
                                            "title_norm": normalize_text(t.title)} for t in model.alternate_titles])
+        if isinstance(model, Work) and model.identifiers:
+            conn.execute(insert(work_identifiers), [{"registration_id": rid, "scheme": i.scheme, "value": i.value}
+                                                    for i in model.identifiers])
         if model.shares:
             conn.execute(insert(shares), [{"registration_id": rid, "party_id": s.party,
                                            "role": s.role.value if s.role else None, "right_type": s.right_type.value,

@@ -163,6 +163,7 @@ class CwrFile:
     parties: list[Party] = field(default_factory=list)
     works: list[Work] = field(default_factory=list)
     work_lines: list[int] = field(default_factory=list)
+    work_kinds: list[str] = field(default_factory=list)  # NWR or REV, per work
     party_lines: list[int] = field(default_factory=list)
     transactions: dict[str, int] = field(default_factory=dict)
     groups: int = 0
@@ -521,9 +522,14 @@ def _build(result: CwrFile, transactions: list[_Transaction], problem) -> None:
                              for i in tx.interests if i.kind == "writer"],
             "shares": _shares(tx),
         }
+        if head.get("Submitter Work #"):
+            # The submitter's own number, scoped by sender, is how a later REV finds this work.
+            sender = result.sender.get("Sender ID") or result.sender.get("Sender Name") or "unknown"
+            data["identifiers"] = [{"scheme": f"cwr:{sender}", "value": head["Submitter Work #"]}]
         try:
             result.works.append(parse(Work, data, source=result.source, line=tx.line))
             result.work_lines.append(tx.line)
+            result.work_kinds.append(tx.kind)
         except InvalidInput as exc:
             for p in exc.problems:
                 fld = {"iswc": "ISWC", "title": "Work Title"}.get(p.field or "", p.field)

@@ -338,10 +338,12 @@ def _ingest_cwr_locked(store, path: Path, principal: Principal) -> dict:
     from obra.registry.batch import import_records
 
     created = import_records(store, principal, parties=parsed.parties, works=parsed.works, recordings=(),
-                             source=path.name, locations=parsed.locations())
+                             source=path.name, locations=parsed.locations(),
+                             revisions={i for i, kind in enumerate(parsed.work_kinds) if kind == "REV"})
     entry = {"file": path.name, "sha256": digest, "source": digest[:16], "kind": "cwr",
              "version": parsed.version, "transactions": parsed.transactions,
-             "works": created.get("works", []), "parties": len(created.get("parties", [])),
+             "works": created.get("works", []), "revised": created.get("revised", []),
+             "parties": len(created.get("parties", [])),
              "by": principal.name, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     manifest = read_manifest(store)
     manifest[digest] = entry

@@ -75,6 +75,14 @@ contributors = Table(
     Column("role", String(32), nullable=False),
 )
 
+work_identifiers = Table(
+    "work_identifiers", metadata,
+    Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("scheme", String(60), nullable=False),
+    Column("value", String(60), nullable=False),
+    Index("ix_work_identifiers_scheme_value", "scheme", "value"),
+)
+
 recording_works = Table(
     "recording_works", metadata,
     Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
