@@ -89,3 +89,23 @@ def test_cli_distribute_then_statements(sqlite_store, monkeypatch, tmp_path):
     assert out.read_text().splitlines()[1].split(",")[12] == "600"
     refused = runner.invoke(app, ["statements", "--payee", str(s["artist"])], env={"OBRA_TOKEN": s["tokens"]["label"]})
     assert refused.exit_code == 5
+
+
+def test_cli_distribute_with_a_cmo_commission(sqlite_store, monkeypatch):
+    s = seed(sqlite_store)
+    monkeypatch.setenv("OBRA_HOME", str(sqlite_store.home))
+    monkeypatch.setenv("OBRA_DATABASE_URL", str(sqlite_store.engine.url))
+    runner = CliRunner()
+    env = {"OBRA_TOKEN": s["tokens"]["cmo"]}
+    bad = runner.invoke(app, ["distribute", "--period", "2026-03", "--cmo-commission", "making_available=1.5",
+                              "--cmo-party", "99"], env=env)
+    assert bad.exit_code == 2 and "below 1" in bad.stderr
+    ran = runner.invoke(app, ["distribute", "--period", "2026-03", "--cmo-party", str(s["label"]),
+                              "--cmo-commission", "making_available=0.1", "--json"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["conservation"]["EUR"] == {"revenue": 1000, "distributed": 750, "unallocated": 250}
+    # 10 % of the 750 comes off the top; the rest follows the 20/80 recording contract.
+    artist = runner.invoke(app, ["statements", "--payee", str(s["artist"]), "--json"],
+                           env={"OBRA_TOKEN": s["tokens"]["ana"]})
+    assert artist.exit_code == 0, artist.output
+    assert json.loads(artist.stdout)["totals"]["EUR"]["net_minor"] == 135

@@ -23,6 +23,19 @@ MASTER_OPT = typer.Option(None, "--spark-master", envvar="OBRA_SPARK_MASTER",
                           help="spark.master for --engine spark (default local[2])")
 
 
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    """``["UY=0.05", "ES=0.04"]`` → ``{"UY": "0.05", "ES": "0.04"}``; a malformed item is refused by name."""
+    from obra.errors import InvalidInput, Problem
+
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidInput(Problem(f"'{item}' must be KEY=VALUE, e.g. UY=0.05", field=option))
+        out[key.strip()] = value.strip()
+    return out
+
+
 def _render_run(report: dict) -> None:
     console.print(f"[bold]{report['period']}[/] distributed with [bold]{report['model']['model']}[/] on "
                   f"{report['engine']}: {report['payees']:,} payee statements")
@@ -63,6 +76,14 @@ def register(app: typer.Typer) -> None:
                                              help="pro-rata, user-centric or artist-centric"),
                    preset: Optional[str] = typer.Option(None, "--preset",
                                                         help="artist-centric preset: deezer-2023 or spotify-2024"),
+                   er_rate: list[str] = typer.Option(
+                       [], "--er-rate", help="statutory equitable remuneration rate for performers in a "
+                                             "jurisdiction, e.g. UY=0.05 (repeatable; applied only where the law "
+                                             "dataset grants the right)"),
+                   cmo_party: Optional[str] = typer.Option(None, "--cmo-party",
+                                                           help="party id of the CMO taking a commission"),
+                   cmo_commission: list[str] = typer.Option(
+                       [], "--cmo-commission", help="commission per right type, e.g. performance=0.12 (repeatable)"),
                    engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
                    token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
         """Distribute a period's pools over its usage, run the contract waterfall, write every statement."""
@@ -70,10 +91,12 @@ def register(app: typer.Typer) -> None:
 
         store = open_store()
         principal = current_principal(store, token)
+        rates, commission = _pairs(er_rate, "--er-rate"), _pairs(cmo_commission, "--cmo-commission")
         with console.status(f"distributing {period} ({model}, {engine})", spinner="dots") if not as_json \
                 else _Null():
             report = run_period(store, principal, period, model=model, engine=engine, params=preset,
-                                spark_master=spark_master)
+                                spark_master=spark_master, rates=rates, cmo_party=cmo_party,
+                                cmo_commission=commission)
         emit(report, as_json, _render_run)
 
     @app.command()

@@ -43,7 +43,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -145,6 +145,24 @@ class Deductions:
 
     cmo_party: int | str | None = None
     cmo_commission: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        for right, rate in self.cmo_commission.items():
+            if right not in {r.value for r in RightType}:
+                problems.append(Problem(f"unknown right type '{right}'", field="cmo_commission"))
+            try:
+                value = Decimal(str(rate))
+            except InvalidOperation:
+                problems.append(Problem(f"commission '{rate}' for {right} is not a number", field="cmo_commission"))
+                continue
+            if not Decimal(0) <= value < Decimal(1):
+                problems.append(Problem(f"commission {value} for {right} must be at least 0 and below 1",
+                                        field="cmo_commission"))
+        if self.cmo_commission and self.cmo_party is None:
+            problems.append(Problem("a CMO commission needs the CMO's party (cmo_party)", field="cmo_party"))
+        if problems:
+            raise InvalidInput(problems)
 
     def rate(self, right_type: str) -> Decimal:
         return Decimal(str(self.cmo_commission.get(str(right_type), 0)))
