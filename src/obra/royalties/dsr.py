@@ -550,22 +550,22 @@ def _checker(name: str) -> Callable[[str], str | None] | None:
     return check
 
 
-@lru_cache(maxsize=100_000)
-def _isrc_error(value: str) -> str | None:
-    try:
-        ids.parse_isrc(value)
-    except InvalidInput as exc:
-        return exc.problems[0].message
-    return None
+def _cached_error(parse: Callable[[str], object]) -> Callable[[str], str | None]:
+    """The message of the first problem ``parse`` finds in a cell, cached (identifier cells repeat)."""
+
+    @lru_cache(maxsize=100_000)
+    def error(value: str) -> str | None:
+        try:
+            parse(value)
+        except InvalidInput as exc:
+            return exc.problems[0].message
+        return None
+
+    return error
 
 
-@lru_cache(maxsize=100_000)
-def _iswc_error(value: str) -> str | None:
-    try:
-        ids.parse_iswc(value)
-    except InvalidInput as exc:
-        return exc.problems[0].message
-    return None
+_isrc_error = _cached_error(ids.parse_isrc)
+_iswc_error = _cached_error(ids.parse_iswc)
 
 
 @lru_cache(maxsize=10_000)
