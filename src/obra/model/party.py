@@ -8,6 +8,21 @@ from obra import ids
 from obra.model.vocab import PartyKind, Role
 
 
+class PartyIdentifier(BaseModel):
+    """A submitter's own number for a party (a CWR Interested Party #), scoped by ``scheme``.
+
+    The number means something only to whoever issued it, so ``scheme`` names the issuer
+    (``cwr:<sender id>``, the same scope as a work's submitter number). A later file from the
+    same submitter that uses the number again names the same party: that is how a publisher's
+    monthly CWR files stop creating a new copy of every writer they list.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: str = Field(min_length=1, max_length=60)
+    value: str = Field(min_length=1, max_length=60)
+
+
 class Party(BaseModel):
     """A person or organisation, identified where possible by IPI name number and ISNI."""
 
@@ -22,6 +37,8 @@ class Party(BaseModel):
     ipi_base: str | None = None
     isni: str | None = None
     country: str | None = Field(default=None, description="ISO 3166 country of residence/seat")
+    identifiers: tuple[PartyIdentifier, ...] = Field(
+        default=(), description="submitters' own numbers for the party, e.g. {cwr:<sender>, <IP #>}")
 
     @field_validator("name")
     @classmethod

@@ -23,7 +23,7 @@ from typing import Any, Collection, Iterable
 from obra.access import Principal, require
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, WorkIdentifier, parse
-from obra.registry.parties import insert_party
+from obra.registry.parties import find_or_insert_party
 from obra.registry.service import BatchKeys, Registry
 
 CSV_COLUMNS = {
@@ -47,6 +47,12 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
                    revisions: Collection[int] = ()) -> dict:
     """Import parties, works, recordings and agreements in one transaction; returns what was created.
 
+    ``parties`` lists the party id of every party record, in input order (so callers can map
+    a record to its id); ``known_parties`` the ids among them that were already on file,
+    found by a submitter's number (``identifiers``, e.g. CWR sender + Interested Party #)
+    or by IPI instead of being created again (see
+    :func:`obra.registry.parties.find_or_insert_party`).
+
     ``locations`` maps (section, index) to a line number in the source file, for messages.
     ``revisions`` are indexes of works that revise an earlier registration (CWR ``REV``): a
     work among them whose identifier is already registered becomes a correction of that
@@ -56,7 +62,8 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
     registry = Registry(store)
     keys = BatchKeys()
     problems: list[Problem] = []
-    created: dict[str, list] = {"parties": [], "works": [], "revised": [], "recordings": [], "agreements": []}
+    created: dict[str, list] = {"parties": [], "known_parties": [], "works": [], "revised": [], "recordings": [],
+                                "agreements": []}
     locations = locations or {}
 
     def where(section: str, i: int) -> tuple[str | None, int | None]:
@@ -76,10 +83,12 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
                     try:
                         if section == "parties":
                             party = item if isinstance(item, Party) else parse(Party, item)
-                            stored = insert_party(conn, party, principal.name)
+                            stored, new = find_or_insert_party(conn, party, principal.name)
                             if party.key:
                                 keys.keys[party.key] = stored.id
                             created["parties"].append(stored.id)
+                            if not new:
+                                created["known_parties"].append(stored.id)
                         elif section == "agreements":
                             created["agreements"].append(registry.add_agreement(principal, item, conn, keys).id)
                         elif section == "works" and i in revisions and (

@@ -1,33 +1,119 @@
-"""Resolving the party references that submissions use: an id, an IPI name number, or a batch key."""
+"""Parties on file: finding the one a submission means (a submitter's number, an IPI) before creating one,
+and resolving the party references that submissions use: an id, an IPI name number, or a batch key."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from obra import ids
 from obra.errors import InvalidInput, Problem
 from obra.model import Party
-from obra.store.schema import parties
+from obra.model.party import PartyIdentifier
+from obra.store.schema import parties, party_identifiers
 from obra.textnorm import normalize_text
 
 
 def insert_party(conn: Connection, party: Party, by: str) -> Party:
-    """Store a new party (or return the existing one with the same IPI name number)."""
+    """Store a new party, or return the one already on file (see :func:`find_or_insert_party`)."""
+    return find_or_insert_party(conn, party, by)[0]
+
+
+def find_or_insert_party(conn: Connection, party: Party, by: str) -> tuple[Party, bool]:
+    """The registry's party for ``party`` and whether it was created now.
+
+    A party is looked up, in this order, by:
+
+    1. **a submitter's own number** (``party.identifiers``, e.g. a CWR Interested Party #
+       scoped ``cwr:<sender>``): the number names the party that submitter meant, even if
+       the name is spelt differently this time (the name on file is kept). An IPI sent with
+       it must agree with the IPI on file; a party on file without one gets it, unless the
+       IPI belongs to another party (that would be two parties claiming one IPI: refused);
+    2. **its IPI name number**, as before: same IPI, same party (the names must match);
+    3. otherwise it is **inserted**.
+
+    The submitter's numbers not yet on file are attached to the party found or created, so
+    a party first known by IPI is found by number next time. Errors are
+    :class:`~obra.errors.InvalidInput` with the field (``ipi`` or ``identifiers``) to fix;
+    the caller's transaction rolls everything back.
+    """
+    known = _by_identifiers(conn, party)
+    if known is not None:
+        row, ident = known
+        if party.ipi and row.ipi and party.ipi != row.ipi:
+            raise InvalidInput(Problem(
+                f"IPI {party.ipi} does not agree with IPI {row.ipi}, which {_describe(ident)} has on file "
+                f"(party {row.id}, '{row.name}'): correct the IPI name number or the party number",
+                field="ipi"))
+        if party.ipi and not row.ipi:
+            holder = conn.execute(select(parties).where(parties.c.ipi == party.ipi)).first()
+            if holder is not None:
+                raise InvalidInput(Problem(
+                    f"IPI {party.ipi} belongs to party {holder.id} '{holder.name}', but {_describe(ident)} is "
+                    f"party {row.id} '{row.name}': correct the IPI name number or the party number", field="ipi"))
+            conn.execute(update(parties).where(parties.c.id == row.id).values(ipi=party.ipi))
+            row = conn.execute(select(parties).where(parties.c.id == row.id)).one()
+        _attach(conn, row.id, party.identifiers)
+        return row_to_party(row), False
     if party.ipi:
         row = conn.execute(select(parties).where(parties.c.ipi == party.ipi)).first()
         if row is not None:
             if normalize_text(row.name) != normalize_text(party.name):
                 raise InvalidInput(Problem(
                     f"IPI {party.ipi} already belongs to '{row.name}', not '{party.name}'", field="ipi"))
-            return row_to_party(row)
+            _attach(conn, row.id, party.identifiers)
+            return row_to_party(row), False
     pid = conn.execute(insert(parties).values(
         kind=party.kind.value, name=party.name, name_norm=normalize_text(party.name),
         roles=[r.value for r in party.roles], ipi=party.ipi, ipi_base=party.ipi_base, isni=party.isni,
         country=party.country, created_at=datetime.now(timezone.utc), created_by=by,
     )).inserted_primary_key[0]
-    return party.model_copy(update={"id": pid})
+    _attach(conn, pid, party.identifiers)
+    return party.model_copy(update={"id": pid}), True
+
+
+def _describe(ident: PartyIdentifier) -> str:
+    if ident.scheme.startswith("cwr:"):
+        return f"interested party #{ident.value} of CWR sender {ident.scheme[4:]}"
+    return f"number '{ident.value}' of '{ident.scheme}'"
+
+
+def _by_identifiers(conn: Connection, party: Party):
+    """(party row, identifier) of the one party ``party``'s identifiers name, or None if none is on file."""
+    if not party.identifiers:
+        return None
+    pi = party_identifiers
+    found: dict[int, PartyIdentifier] = {}
+    for ident in party.identifiers:
+        pid = conn.execute(select(pi.c.party_id).where(pi.c.scheme == ident.scheme, pi.c.value == ident.value)
+                           ).scalar_one_or_none()
+        if pid is not None:
+            found.setdefault(pid, ident)
+    if len(found) > 1:
+        raise InvalidInput(Problem(
+            "these numbers name different parties on file: "
+            + "; ".join(f"{_describe(i)} is party {pid}" for pid, i in sorted(found.items())),
+            field="identifiers"))
+    if not found:
+        return None
+    [(pid, ident)] = found.items()
+    return conn.execute(select(parties).where(parties.c.id == pid)).one(), ident
+
+
+def _attach(conn: Connection, party_id: int, identifiers: tuple[PartyIdentifier, ...]) -> None:
+    pi = party_identifiers
+    for ident in dict.fromkeys(identifiers):
+        if conn.execute(select(pi.c.party_id).where(pi.c.scheme == ident.scheme, pi.c.value == ident.value)
+                        ).first() is None:
+            conn.execute(insert(pi).values(party_id=party_id, scheme=ident.scheme, value=ident.value))
+
+
+def party_identifiers_of(conn: Connection, party_id: int) -> tuple[PartyIdentifier, ...]:
+    """The submitters' numbers on file for a party, in a stable order."""
+    pi = party_identifiers
+    return tuple(PartyIdentifier(scheme=r.scheme, value=r.value) for r in conn.execute(
+        select(pi.c.scheme, pi.c.value).where(pi.c.party_id == party_id).order_by(pi.c.scheme, pi.c.value)))
 
 
 def row_to_party(row) -> Party:
@@ -37,7 +123,9 @@ def row_to_party(row) -> Party:
 
 def get_party(conn: Connection, party_id: int) -> Party | None:
     row = conn.execute(select(parties).where(parties.c.id == party_id)).first()
-    return row_to_party(row) if row else None
+    if row is None:
+        return None
+    return row_to_party(row).model_copy(update={"identifiers": party_identifiers_of(conn, party_id)})
 
 
 def resolve_party(conn: Connection, ref: int | str, keys: dict[str, int], field: str) -> int:

@@ -32,6 +32,19 @@ exclusion removes a party from that territory, and within one publisher chain a
 sub-publisher for a narrower territory displaces the chain's wider one there) plus the ownership shares of other parties
 (OPU/OWR, world-wide). PR maps to ``performance``, MR to ``mechanical`` and SR to ``synchronisation``.
 Zero shares are dropped.
+
+**The same party across files.** An Interested Party # (SPU/OPU/SWR/OWR, columns 22-30 and
+20-28) is the sender's own number for that party, unique within the sender (CISAC CWR 2.1/2.2),
+not across senders. Each party therefore also carries the identifier
+``{scheme: "cwr:<HDR Sender ID>", value: <Interested Party #>}``, the scope its works' Submitter
+Work # already use. On import (:func:`obra.registry.parties.find_or_insert_party`) a number the
+sender used before resolves to the party it named then, so a publisher's monthly files do not
+create a new copy of every writer, and their works' shares and contributors point at one party
+id; the same number from another sender is another party. An IPI sent with a known number
+must agree with the IPI on file (else the file is refused at that line's IPI field, nothing
+written); a party known by IPI but not yet by the number gets the number attached. Within one
+file, one number with two different IPIs is refused here. A party without an Interested
+Party # has nothing to be found by and is created anew, as before.
 """
 
 from __future__ import annotations
@@ -236,6 +249,7 @@ class _Interest:
     line: int
     ipi: str | None = None
     chain: str | None = None
+    numbered: bool = True  # False: no Interested Party # in the file, ``number`` is a placeholder
     ownership: dict[str, Decimal] = field(default_factory=dict)
     territories: list[tuple[bool, str, dict[str, Decimal]]] = field(default_factory=list)
 
@@ -395,6 +409,7 @@ def _detail(tx: _Transaction, rtype: str, rec: dict[str, Any], line: int, proble
             number=rec.get("Interested Party #") or f"line{line}", name=rec.get("Publisher Name") or "",
             kind="publisher", role=PUBLISHER_ROLES.get(ptype, "publisher"), controlled=rtype == "SPU",
             line=line, ipi=_ipi(rec.get("Publisher IPI Name #")), chain=rec.get("Publisher Sequence #"),
+            numbered=bool(rec.get("Interested Party #")),
             ownership={r: rec.get(f"{r} Share") or Decimal(0) for r in ("PR", "MR", "SR")}))
         if rtype == "SPU" and not rec.get("Publisher Name"):
             problem("a controlled publisher needs a name", line, "Publisher Name")
@@ -407,7 +422,7 @@ def _detail(tx: _Transaction, rtype: str, rec: dict[str, Any], line: int, proble
             number=rec.get("Interested Party #") or f"line{line}",
             name=" ".join(p for p in (first, last) if p) or "Unknown writer", kind="writer",
             role=WRITER_ROLES.get(designation, "author"), controlled=rtype == "SWR", line=line,
-            ipi=_ipi(rec.get("Writer IPI Name #")),
+            ipi=_ipi(rec.get("Writer IPI Name #")), numbered=bool(rec.get("Interested Party #")),
             ownership={r: rec.get(f"{r} Share") or Decimal(0) for r in ("PR", "MR", "SR")}))
     elif rtype in ("SPT", "SWT"):
         owner_kind = "publisher" if rtype == "SPT" else "writer"
@@ -492,24 +507,36 @@ def _shares(tx: _Transaction) -> list[dict]:
             for (p, role, right, t), v in sorted(totals.items()) if v]
 
 
+def _sender(result: CwrFile) -> str:
+    """Whose numbering this file uses: the HDR Sender ID (name if absent), the scope of every
+    Submitter Work # and Interested Party # in it (``cwr:<sender>``)."""
+    return result.sender.get("Sender ID") or result.sender.get("Sender Name") or "unknown"
+
+
 def _build(result: CwrFile, transactions: list[_Transaction], problem) -> None:
+    scheme = f"cwr:{_sender(result)}"
     known: dict[str, Party] = {}
     lines: dict[str, int] = {}
     for tx in transactions:
         for interest in tx.interests:
             key = f"cwr:{interest.number}"
+            ipi_field = "Publisher IPI Name #" if interest.kind == "publisher" else "Writer IPI Name #"
             if key in known:
+                _same_party(known, key, interest, lines[key], ipi_field, problem)
                 continue
             data = {"key": key, "name": interest.name or f"Unknown {interest.kind}",
                     "kind": "organisation" if interest.kind == "publisher" else "person",
                     "roles": [interest.role], "ipi": interest.ipi}
+            if interest.numbered:
+                # The sender's own number for the party: a later file of the same sender that
+                # uses it again means the same party (obra.registry.parties.find_or_insert_party).
+                data["identifiers"] = [{"scheme": scheme, "value": interest.number}]
             try:
                 known[key] = parse(Party, data, source=result.source, line=interest.line)
                 lines[key] = interest.line
             except InvalidInput as exc:
                 for p in exc.problems:
-                    fld = {"ipi": "Publisher IPI Name #" if interest.kind == "publisher" else "Writer IPI Name #"
-                           }.get(p.field or "", p.field)
+                    fld = {"ipi": ipi_field}.get(p.field or "", p.field)
                     problem(p.message, interest.line, fld)
         head = tx.head
         iswc = head.get("ISWC")
@@ -524,8 +551,7 @@ def _build(result: CwrFile, transactions: list[_Transaction], problem) -> None:
         }
         if head.get("Submitter Work #"):
             # The submitter's own number, scoped by sender, is how a later REV finds this work.
-            sender = result.sender.get("Sender ID") or result.sender.get("Sender Name") or "unknown"
-            data["identifiers"] = [{"scheme": f"cwr:{sender}", "value": head["Submitter Work #"]}]
+            data["identifiers"] = [{"scheme": scheme, "value": head["Submitter Work #"]}]
         try:
             result.works.append(parse(Work, data, source=result.source, line=tx.line))
             result.work_lines.append(tx.line)
@@ -536,3 +562,27 @@ def _build(result: CwrFile, transactions: list[_Transaction], problem) -> None:
                 problem(p.message, tx.line, fld)
     result.parties = list(known.values())
     result.party_lines = [lines[k] for k in known]
+
+
+def _same_party(known: dict[str, Party], key: str, interest: _Interest, first_line: int, ipi_field: str,
+                problem) -> None:
+    """A party number met again in the same file: its IPI must agree with the first mention's.
+
+    A later mention may supply the IPI the first one left blank (the party then carries it);
+    two different IPIs for one number are refused at the later line, as the registry would
+    refuse them across files.
+    """
+    party = known[key]
+    if not interest.ipi:
+        return
+    try:
+        ipi = ids.parse_ipi_name(interest.ipi, field=ipi_field)
+    except InvalidInput as exc:
+        for p in exc.problems:
+            problem(p.message, interest.line, ipi_field)
+        return
+    if party.ipi is None:
+        known[key] = party.model_copy(update={"ipi": ipi})
+    elif party.ipi != ipi:
+        problem(f"IPI {ipi} for interested party #{interest.number}, which line {first_line} gave IPI "
+                f"{party.ipi}: one party number, one IPI name number", interest.line, ipi_field)

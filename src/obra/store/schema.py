@@ -28,6 +28,17 @@ parties = Table(
     Column("created_by", String(100), nullable=False),
 )
 
+party_identifiers = Table(
+    # A submitter's own number for a party (CWR Interested Party #, scheme ``cwr:<sender>``).
+    # One (scheme, value) names one party; a party may carry several (one per submitter, or
+    # a submitter that renumbered it). See obra.registry.parties.find_or_insert_party.
+    "party_identifiers", metadata,
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("scheme", String(60), nullable=False),
+    Column("value", String(60), nullable=False),
+    UniqueConstraint("scheme", "value", name="uq_party_identifiers_scheme_value"),
+)
+
 registrations = Table(
     "registrations", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
