@@ -217,3 +217,16 @@ def test_one_party_per_sender_number_whatever_the_order(sqlite_store, mentions):
         assert ours == len(set(seen.values())) == len(seen)
         assert get_party(conn, seen[mentions[0]]).identifiers == (
             PartyIdentifier(scheme=f"cwr:{run}{mentions[0][0]}", value=mentions[0][1]),)
+
+
+def test_numbers_that_name_two_different_parties_are_refused(sqlite_store):
+    a, b = (PartyIdentifier(scheme="cwr:000000199", value=v) for v in ("W000001", "W000003"))
+    with sqlite_store.begin() as conn:
+        first, _ = find_or_insert_party(conn, Party(name="John James Smith", identifiers=(a,)), "test")
+        second, _ = find_or_insert_party(conn, Party(name="Aaron Adams", identifiers=(b,)), "test")
+        with pytest.raises(InvalidInput) as err:
+            find_or_insert_party(conn, Party(name="Smith or Adams", identifiers=(a, b)), "test")
+    [problem] = err.value.problems
+    assert problem.field == "identifiers"
+    assert f"#W000001 of CWR sender 000000199 is party {first.id}" in problem.message
+    assert f"#W000003 of CWR sender 000000199 is party {second.id}" in problem.message

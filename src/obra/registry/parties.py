@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
 from obra import ids
 from obra.errors import InvalidInput, Problem
@@ -38,9 +38,10 @@ def find_or_insert_party(conn: Connection, party: Party, by: str) -> tuple[Party
     :class:`~obra.errors.InvalidInput` with the field (``ipi`` or ``identifiers``) to fix;
     the caller's transaction rolls everything back.
     """
-    known = _by_identifiers(conn, party)
-    if known is not None:
-        row, ident = known
+    on_file = _on_file(conn, party.identifiers)
+    missing = [i for i in dict.fromkeys(party.identifiers) if i not in on_file]
+    if on_file:
+        row, ident = _one_party(on_file)
         if party.ipi and row.ipi and party.ipi != row.ipi:
             raise InvalidInput(Problem(
                 f"IPI {party.ipi} does not agree with IPI {row.ipi}, which {_describe(ident)} has on file "
@@ -54,7 +55,7 @@ def find_or_insert_party(conn: Connection, party: Party, by: str) -> tuple[Party
                     f"party {row.id} '{row.name}': correct the IPI name number or the party number", field="ipi"))
             conn.execute(update(parties).where(parties.c.id == row.id).values(ipi=party.ipi))
             row = conn.execute(select(parties).where(parties.c.id == row.id)).one()
-        _attach(conn, row.id, party.identifiers)
+        _attach(conn, row.id, missing)
         return row_to_party(row), False
     if party.ipi:
         row = conn.execute(select(parties).where(parties.c.ipi == party.ipi)).first()
@@ -62,14 +63,14 @@ def find_or_insert_party(conn: Connection, party: Party, by: str) -> tuple[Party
             if normalize_text(row.name) != normalize_text(party.name):
                 raise InvalidInput(Problem(
                     f"IPI {party.ipi} already belongs to '{row.name}', not '{party.name}'", field="ipi"))
-            _attach(conn, row.id, party.identifiers)
+            _attach(conn, row.id, missing)
             return row_to_party(row), False
     pid = conn.execute(insert(parties).values(
         kind=party.kind.value, name=party.name, name_norm=normalize_text(party.name),
         roles=[r.value for r in party.roles], ipi=party.ipi, ipi_base=party.ipi_base, isni=party.isni,
         country=party.country, created_at=datetime.now(timezone.utc), created_by=by,
     )).inserted_primary_key[0]
-    _attach(conn, pid, party.identifiers)
+    _attach(conn, pid, missing)
     return party.model_copy(update={"id": pid}), True
 
 
@@ -79,34 +80,33 @@ def _describe(ident: PartyIdentifier) -> str:
     return f"number '{ident.value}' of '{ident.scheme}'"
 
 
-def _by_identifiers(conn: Connection, party: Party):
-    """(party row, identifier) of the one party ``party``'s identifiers name, or None if none is on file."""
-    if not party.identifiers:
-        return None
+def _on_file(conn: Connection, identifiers: tuple[PartyIdentifier, ...]) -> dict[PartyIdentifier, Row]:
+    """The party row each of ``identifiers`` already names (one query; usually one identifier)."""
+    if not identifiers:
+        return {}
     pi = party_identifiers
-    found: dict[int, PartyIdentifier] = {}
-    for ident in party.identifiers:
-        pid = conn.execute(select(pi.c.party_id).where(pi.c.scheme == ident.scheme, pi.c.value == ident.value)
-                           ).scalar_one_or_none()
-        if pid is not None:
-            found.setdefault(pid, ident)
-    if len(found) > 1:
+    stmt = (select(parties, pi.c.scheme.label("_scheme"), pi.c.value.label("_value"))
+            .join(pi, pi.c.party_id == parties.c.id)
+            .where(or_(*(and_(pi.c.scheme == i.scheme, pi.c.value == i.value) for i in identifiers))))
+    return {PartyIdentifier(scheme=r._scheme, value=r._value): r for r in conn.execute(stmt)}
+
+
+def _one_party(on_file: dict[PartyIdentifier, Row]) -> tuple[Row, PartyIdentifier]:
+    """The one party the identifiers name, and one identifier naming it; refused if they name several."""
+    by_party = {row.id: (row, ident) for ident, row in sorted(on_file.items(), key=lambda kv: kv[1].id)}
+    if len(by_party) > 1:
         raise InvalidInput(Problem(
             "these numbers name different parties on file: "
-            + "; ".join(f"{_describe(i)} is party {pid}" for pid, i in sorted(found.items())),
+            + "; ".join(f"{_describe(i)} is party {pid}" for pid, (_, i) in by_party.items()),
             field="identifiers"))
-    if not found:
-        return None
-    [(pid, ident)] = found.items()
-    return conn.execute(select(parties).where(parties.c.id == pid)).one(), ident
+    return next(iter(by_party.values()))
 
 
-def _attach(conn: Connection, party_id: int, identifiers: tuple[PartyIdentifier, ...]) -> None:
-    pi = party_identifiers
-    for ident in dict.fromkeys(identifiers):
-        if conn.execute(select(pi.c.party_id).where(pi.c.scheme == ident.scheme, pi.c.value == ident.value)
-                        ).first() is None:
-            conn.execute(insert(pi).values(party_id=party_id, scheme=ident.scheme, value=ident.value))
+def _attach(conn: Connection, party_id: int, identifiers: list[PartyIdentifier]) -> None:
+    """Record numbers known not to be on file (the caller looked them up)."""
+    if identifiers:
+        conn.execute(insert(party_identifiers), [{"party_id": party_id, "scheme": i.scheme, "value": i.value}
+                                                 for i in identifiers])
 
 
 def party_identifiers_of(conn: Connection, party_id: int) -> tuple[PartyIdentifier, ...]:
