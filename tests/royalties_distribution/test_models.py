@@ -207,3 +207,61 @@ def test_export_writes_every_payees_lines_sorted(con, tmp_path):
     assert {(r["payee"], r["item"]): r["amount_minor"] for r in t} == {
         ("1", "A"): 4000, ("9", "A"): 4000, ("2", "B"): 500, ("9", "B"): 1500}
     assert t[0]["usage"] == "a1b2c3d4e5f60718:1..8(8)"
+
+
+def user_centric_reference(lines, pays) -> tuple[dict, int]:
+    """The documented user-centric rule in plain Python: (item -> minor units, held).
+
+    ``lines``: (user, item, plays) in one pool; ``pays``: user -> payment. Each row's share
+    pay x plays / user's plays is floored at 10^-9 minor units, summed per item, and the paying
+    listeners' money is split over the sums by :func:`obra.money.allocate`.
+    """
+    user_plays: dict = defaultdict(int)
+    for user, _, p in lines:
+        user_plays[user] += p
+    weights: dict = defaultdict(int)
+    for user, item, p in lines:
+        if user in pays:
+            weights[item] += pays[user] * p * 10**9 // user_plays[user]
+    paying = sum(v for u, v in pays.items() if u in user_plays)
+    order = sorted(i for i in weights if i is not None) + ([None] if None in weights else [])
+    split = dict(zip(order, allocate(paying, [weights[i] for i in order])))
+    silent = sum(v for u, v in pays.items() if u not in user_plays)
+    return split, silent
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(st.sampled_from([f"u{i}" for i in range(6)]),
+                                st.sampled_from(["R1", "R2", "R3", "R4", None]), st.integers(1, 10**4)),
+                      min_size=1, max_size=30),
+       pays=st.dictionaries(st.sampled_from([f"u{i}" for i in range(8)]), st.integers(0, 10**6), min_size=1))
+def test_user_centric_rounds_once_within_one_minor_unit_of_the_exact_share(con, lines, pays):
+    from fractions import Fraction
+
+    u = Usage()
+    for user, rec, plays in lines:
+        u.play(user, rec, plays)
+    for user, amount in pays.items():
+        u.pay(amount, user=user)
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="user-centric")
+    expected, silent = user_centric_reference(lines, pays)
+    assert amounts(run) == {i: v for i, v in expected.items() if i is not None}
+    assert held(run) == expected.get(None, 0) + silent
+    user_plays: dict = defaultdict(int)
+    for user, _, p in lines:
+        user_plays[user] += p
+    exact: dict = defaultdict(Fraction)
+    for user, rec, p in lines:
+        exact[rec] += Fraction(pays.get(user, 0) * p, user_plays[user])
+    for item, value in expected.items():  # rounding once: never a whole minor unit away from exact
+        assert abs(value - exact[item]) < 1, (item, value, exact[item])
+
+
+def test_a_huge_subscriber_payment_keeps_exact_shares_with_fewer_digits(con):
+    big = 10**13  # 100 billion in minor units: the fixed point drops to 10^2, products go wide
+    u = Usage().play("whale", "A", 1).play("whale", "B", 2).pay(big, user="whale")
+    usage, pools = u.tables(con)
+    run = distribute(usage, pools, model="user-centric")
+    # exact: A 3,333,333,333,333.33…, B 6,666,666,666,666.66…: the left-over unit goes to B's larger remainder
+    assert amounts(run) == {"A": big // 3, "B": 2 * big // 3 + 1}

@@ -24,6 +24,9 @@ engine (integers), and the pool is split by :func:`allocate_expr`, which reprodu
 of its exact share; the minor units left over go one each to the largest remainders;
 ties go to matched items before the unmatched bucket, then to the lower item number
 (byte order). Products are computed in ``DECIMAL(38,0)`` so no intermediate overflows.
+User-centric rounds once per pool too: each subscriber's share of an item is kept to a
+billionth of a minor unit, summed per item, and the pool is split over those sums by the
+same rule (see :func:`user_centric`).
 
 **Nothing is lost.** Plays that matched nothing keep their weight: their share of the
 pool is booked as *unallocated* (held for claims), as is money of pools nobody played
@@ -194,32 +197,80 @@ def _pro_rata(lines: ibis.Table, pools: ibis.Table, weight: str = "plays",
     return alloc, idle
 
 
-def pro_rata(lines: ibis.Table, pools: ibis.Table, params: Any = None,
-             wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
+def pro_rata(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide: bool = True,
+             summed: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """Each item's share of the whole pool is its share of the plays."""
     return _pro_rata(lines, pools, wide=wide)
 
 
-def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None,
-                 wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
-    """Each subscriber's payment follows that subscriber's own plays."""
+def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide: bool = True,
+                 summed: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
+    """Each subscriber's payment follows that subscriber's own plays.
+
+    Rounded once per pool, not once per subscriber: each (subscriber, item) row's exact
+    share ``payment × plays / subscriber's plays`` is kept to 10^-k of a minor unit
+    (:func:`_user_share_scale`; k = 9 unless a payment is huge), floored, summed per item,
+    and the subscribers' money in the pool is then split over those sums by
+    :func:`allocate_expr` (largest remainder). So every item ends within one minor unit of
+    its exact rational amount, where rounding each subscriber's payment to the cent would
+    let the errors of a million subscribers add up.
+
+    It reads the usage lines as they are (grain ``None``): per-subscriber plays are one
+    group-by with a row per subscriber, the shares one join and one group-by per item,
+    where summing lines per subscriber × item first would build a table nearly as large as
+    the usage. Non-subscriber money (ads) is shared pro-rata over ``summed``.
+    """
     keys = list(POOL_KEYS) + ["user_id"]
-    ul = lines.filter(lines.user_id.notnull())
-    ul = ul.group_by(keys + ["item"]).aggregate(weight=ul.plays.sum().cast("int64"))
+    ul = lines.filter(lines.user_id.notnull() & (lines.plays > 0))
+    listened = ul.group_by(keys).aggregate(user_plays=ul.plays.sum().cast("int64"),
+                                           top_plays=ul.plays.max().cast("int64"))
     pay = _pool_totals(pools, subscriber=True)
-    j = ul.filter(ul.weight > 0).join(pay, keys).cache()  # used twice: the split, and who listened
-    alloc = allocate_expr(j, list(ALLOCATION_KEYS) + ["user_id"], "pool_minor", "weight", _item_ties, wide=wide)
+    payers = listened.join(pay, keys).cache()  # subscribers who paid and played: used twice
+    scale, narrow = _user_share_scale(payers)
+    kind = dt.int64 if narrow else _D38
+    j = ul.join(payers, keys)
+    product = j.pool_minor.cast(kind) * j.plays.cast(kind) * ibis.literal(scale, kind)
+    per_play = j.user_plays.cast(kind)
+    share = ((product - product % per_play) / per_play).cast("int64")  # an exact multiple: the floor
+    j = j.mutate(share=share.cast(_D38))
+    w = j.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(weight=j.share.sum().cast(_D38))
+    paid = payers.group_by(list(ALLOCATION_KEYS)).aggregate(pool_minor=payers.pool_minor.sum().cast("int64"))
+    alloc = allocate_expr(w.join(paid, list(ALLOCATION_KEYS)), ALLOCATION_KEYS, "pool_minor", "weight",
+                          _item_ties, wide=True)
     alloc = alloc.select(*ALLOCATION_KEYS, "item", "amount_minor")
-    listened = j.select(*keys).distinct()
-    silent = pay.anti_join(listened, keys)
+    silent = pay.anti_join(payers, keys)  # paid and not among those who played (computed once, cached)
     silent = silent.select(*ALLOCATION_KEYS, amount_minor=silent.pool_minor,
                            reason=ibis.literal("subscriber with no plays"))
-    shared, idle = _pro_rata(lines, pools, subscriber=False, wide=wide)
+    shared, idle = _pro_rata(summed if summed is not None else lines, pools, subscriber=False, wide=wide)
     return alloc.union(shared), silent.union(idle)
 
 
+#: Subscriber shares are kept to 10^-9 of a minor unit (a billionth of a cent) at most.
+USER_SHARE_DIGITS = 9
+
+
+def _user_share_scale(payers: ibis.Table) -> tuple[int, bool]:
+    """(10^k, narrow): the fixed point for subscriber shares, and whether int64 suffices.
+
+    Each share is computed as an exact multiple divided by the subscriber's plays, and
+    both engines divide exactly only below 2**53; so k is the largest digit count (at
+    most :data:`USER_SHARE_DIGITS`) keeping the largest payment × 10^k below 2**52, and
+    the products stay in 64-bit integers when payment × plays × 10^k is below 2**53 too
+    (else ``DECIMAL(38,0)``).
+    """
+    top = payers.aggregate(pay=payers.pool_minor.max(), plays=payers.top_plays.max()).to_pyarrow().to_pylist()[0]
+    top_pay, top_plays = int(top["pay"] or 0), int(top["plays"] or 0)
+    digits = USER_SHARE_DIGITS
+    while digits > 0 and top_pay * 10 ** digits >= 2 ** 52:
+        digits -= 1
+    if top_pay * 10 ** digits >= 2 ** 52:
+        raise InvalidInput(Problem(f"a subscriber payment of {top_pay} minor units is too large to split "
+                                   "exactly", field="amount"))
+    return 10 ** digits, top_pay * max(top_plays, 1) * 10 ** digits < 2 ** 53
+
+
 def artist_centric(lines: ibis.Table, pools: ibis.Table, params: ArtistCentric | str | None = None,
-                   wide: bool = True) -> tuple[ibis.Table, ibis.Table]:
+                   wide: bool = True, summed: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """Pro-rata over plays weighted by the artist-centric rules in ``params``."""
     p = _artist_params(params)
     t = lines.mutate(artist_key=lines.artist.fill_null("").lower().strip())
@@ -272,25 +323,28 @@ def _artist_params(params: ArtistCentric | str | dict | None) -> ArtistCentric:
 
 
 Model = Callable[..., tuple[ibis.Table, ibis.Table]]
-#: The plug point: a model is a function (lines, pools, params, wide=...) ->
+#: The plug point: a model is a function (lines, pools, params, wide=..., summed=...) ->
 #: (allocations, unallocated), with the line columns it needs (its grain).
 MODELS: dict[str, Model] = {}
-GRAINS: dict[str, tuple[str, ...]] = {}
+GRAINS: dict[str, tuple[str, ...] | None] = {}
 
 
 def register_model(name: str, model: Model,
-                   grain: tuple[str, ...] = ("user_id", "use_type", "artist")) -> None:
+                   grain: tuple[str, ...] | None = ("user_id", "use_type", "artist")) -> None:
     """Add a distribution model under ``name`` (``obra distribute --model NAME``).
 
     ``grain`` names the line columns, beyond the pool keys and the item, that the model
-    reads; lines are summed to that grain once before the model runs.
+    reads; lines are summed to that grain (and source file) once before the model runs.
+    ``None`` hands the model the matched usage lines unsummed, for a model that groups
+    them its own way. Every model also gets ``summed``: the lines summed per pool, item
+    and source file (the drill-down table, cached).
     """
     MODELS[name] = model
-    GRAINS[name] = tuple(grain)
+    GRAINS[name] = tuple(grain) if grain is not None else None
 
 
 register_model("pro-rata", pro_rata, grain=())
-register_model("user-centric", user_centric, grain=("user_id",))
+register_model("user-centric", user_centric, grain=None)
 register_model("artist-centric", artist_centric, grain=("user_id", "use_type", "artist"))
 
 
@@ -332,13 +386,18 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
         raise InvalidInput(Problem(f"unknown distribution model '{model}'; known: "
                                    f"{', '.join(sorted(MODELS))}", field="model"))
     lines = matched_lines(usage, matches, target)
-    grain = list(POOL_KEYS) + ["item", "source"] + list(GRAINS[model])
-    summed = lines.group_by(grain).aggregate(plays=lines.plays.sum().cast("int64"),
-                                             usage_lines=lines.count().cast("int64"),
-                                             first_line=lines.line.min(), last_line=lines.line.max())
+    grain = GRAINS[model]
+    if grain:  # summed once to the model's grain; the drill-down table from that
+        model_lines = _sum_lines(lines, grain)
+        model_lines = model_lines.cache() if cache else model_lines
+        summed = _resum(model_lines)
+    else:
+        summed = _sum_lines(lines, ())
     if cache:
         summed = summed.cache()
-    alloc, held = MODELS[model](summed, pools, params, wide=_needs_wide(summed, pools))
+    if not grain:
+        model_lines = lines if grain is None else summed
+    alloc, held = MODELS[model](model_lines, pools, params, wide=_needs_wide(summed, pools), summed=summed)
     played = summed.group_by(list(POOL_KEYS) + ["item"]).aggregate(
         plays=summed.plays.sum().cast("int64"), usage_lines=summed.usage_lines.sum().cast("int64"))
     alloc = alloc.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(
@@ -362,6 +421,22 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
     run = Distribution(model, shown, target, alloc, held, lines, summed=summed)
     run.conservation = check_conserved(run, pools)
     return run
+
+
+def _sum_lines(lines: ibis.Table, grain: Iterable[str]) -> ibis.Table:
+    """Lines summed per pool, item, source file and ``grain``, with their line range."""
+    keys = list(POOL_KEYS) + ["item", "source"] + list(grain)
+    return lines.group_by(keys).aggregate(plays=lines.plays.sum().cast("int64"),
+                                          usage_lines=lines.count().cast("int64"),
+                                          first_line=lines.line.min(), last_line=lines.line.max())
+
+
+def _resum(summed: ibis.Table) -> ibis.Table:
+    """Sums at a finer grain summed again per pool, item and source file."""
+    keys = list(POOL_KEYS) + ["item", "source"]
+    return summed.group_by(keys).aggregate(plays=summed.plays.sum().cast("int64"),
+                                           usage_lines=summed.usage_lines.sum().cast("int64"),
+                                           first_line=summed.first_line.min(), last_line=summed.last_line.max())
 
 
 def _needs_wide(summed: ibis.Table, pools: ibis.Table) -> bool:
