@@ -21,9 +21,10 @@ silently). Per right type, the statement's total is rounded once to minor units 
 even): that is the revenue. Works whose rows net to a negative sum (reversals larger than
 the income) are held as unallocated, each rounded half to even; the rest of the revenue is
 split over the works with a positive sum by largest remainder (:func:`obra.money.allocate`),
-their exact sums as weights. So distributed + unallocated = revenue to the minor unit,
-each work is within one minor unit of its exact sum, and the waterfall then splits each
-work's money once over its payees.
+their exact sums as weights. So distributed + unallocated = revenue to the minor unit; a
+work is less than one minor unit from its exact sum plus its part of the (under one unit)
+difference between the rounded total and the rounded negatives, so always under two; the
+waterfall then splits each work's money once over its payees.
 """
 
 from __future__ import annotations
