@@ -109,3 +109,39 @@ def test_cli_distribute_with_a_cmo_commission(sqlite_store, monkeypatch):
                            env={"OBRA_TOKEN": s["tokens"]["ana"]})
     assert artist.exit_code == 0, artist.output
     assert json.loads(artist.stdout)["totals"]["EUR"]["net_minor"] == 135
+
+
+def test_cli_split_statement_pays_a_registered_work_by_iswc_and_holds_the_unknown(sqlite_store, monkeypatch,
+                                                                                 tmp_path):
+    root, root_token = create_principal(sqlite_store, "root", AccessRole.ADMIN)
+    reg = Registry(sqlite_store)
+    writer = reg.add_party(root, {"name": "Rosa Writer", "roles": ["composer"]})
+    pub = reg.add_party(root, {"name": "Editora Dos", "kind": "organisation", "roles": ["publisher"]})
+    reg.add_agreement(root, {"kind": "administration", "assignor": writer.id, "assignee": pub.id,
+                             "rights": ["performance"], "start": "2020-01-01", "retained": "0.2"})
+    reg.register(root, "work", {"title": "Vals", "iswc": "T-034.524.680-1",
+                                "contributors": [{"party": writer.id, "role": "composer"}],
+                                "shares": [{"party": writer.id, "right_type": "performance", "territory": "2WL",
+                                            "share": "100"}]})
+    statement = tmp_path / "society-2026Q1.csv"
+    statement.write_text('"Work ID","Right type","Amount"\nT0345246801,P,10.00\nT0345246801,P,2.50\n'
+                         'T9999999999,P,1.25\n')
+    monkeypatch.setenv("OBRA_HOME", str(sqlite_store.home))
+    monkeypatch.setenv("OBRA_DATABASE_URL", str(sqlite_store.engine.url))
+    runner = CliRunner()
+    args = ["split-statement", str(statement), "--period", "2026-Q1", "--currency", "eur", "--id", "iswc", "--json"]
+    creator = create_principal(sqlite_store, "rosa", AccessRole.CREATOR, party_id=writer.id, by=root)[1]
+    denied = runner.invoke(app, args + ["--token", creator])
+    assert denied.exit_code != 0 and "may not distribute" in denied.output
+    ran = runner.invoke(app, args + ["--token", root_token])
+    assert ran.exit_code == 0, ran.output
+    report = json.loads(ran.output)
+    perf = report["rights"]["performance"]
+    assert report["rows"] == 3
+    assert perf["conservation"]["EUR"] == {"revenue": 1375, "distributed": 1250, "unallocated": 125}
+    assert perf["unallocated"] == [{"currency": "EUR", "reason": "no shares registered for this territory",
+                                    "amount_minor": 125}]
+    statements = {p: json.loads(open(f["json"]).read()) for p, f in perf["statements"].items()}
+    assert statements[str(writer.id)]["totals"]["EUR"]["net_minor"] == 1000  # 80 % of 12.50
+    assert statements[str(pub.id)]["totals"]["EUR"]["net_minor"] == 250
+    assert statements[str(writer.id)]["lines"][0]["usage"][0]["lines"] == "2..3"

@@ -50,6 +50,17 @@ def _render_run(report: dict) -> None:
         console.print(f"[dim]{note}[/]")
 
 
+def _render_split(report: dict) -> None:
+    console.print(f"[bold]{Path(report['file']).name}[/]: {report['rows']:,} rows for {report['period']}")
+    table = Table("right type", "currency", "revenue", "distributed", "unallocated (held)", "payees")
+    for right, r in report["rights"].items():
+        for cur, c in r["conservation"].items():
+            table.add_row(right, cur, format_money(c["revenue"], cur), format_money(c["distributed"], cur),
+                          format_money(c["unallocated"], cur), str(r["payees"]))
+    console.print(table)
+    console.print(f"statements in {report['directory']}")
+
+
 def _render_comparison(result: dict) -> None:
     for cur, c in result["currencies"].items():
         table = Table("decile (10 = most played)", "artists", result["base"], result["other"], "change",
@@ -98,6 +109,37 @@ def register(app: typer.Typer) -> None:
                                 spark_master=spark_master, rates=rates, cmo_party=cmo_party,
                                 cmo_commission=commission)
         emit(report, as_json, _render_run)
+
+    @app.command("split-statement")
+    @handle_errors
+    def split_statement(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                    help="an incoming statement CSV (money already per work)"),
+                        period: str = typer.Option(..., "--period", help="the period it pays, e.g. 2024-Q1"),
+                        currency: str = typer.Option(..., "--currency", help="ISO 4217 code of its amounts"),
+                        territory: str = typer.Option("2WL", "--territory",
+                                                      help="where the money was earned (TIS code; default world)"),
+                        work_id_column: str = typer.Option("Work ID", "--work-id-column"),
+                        id_kind: str = typer.Option("number", "--id", help="the work ids are Obra numbers or ISWCs: "
+                                                                            "number or iswc"),
+                        amount_column: str = typer.Option("Amount", "--amount-column"),
+                        right_type_column: Optional[str] = typer.Option(
+                            "Right type", "--right-type-column", help="cells P/M/S; '' for none (see --right-type)"),
+                        right_type: str = typer.Option("performance", "--right-type",
+                                                       help="the right of every row when there is no such column"),
+                        minor_digits: int = typer.Option(2, "--minor-digits", help="the currency's decimals"),
+                        token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+        """Split a society's or sub-publisher's statement over the catalogue; write every payee's statement."""
+        from obra.royalties.incoming import StatementLayout, split_for_store
+
+        store = open_store()
+        principal = current_principal(store, token)
+        layout = StatementLayout(period=period, currency=currency.upper(), territory=territory,
+                                 work_id_column=work_id_column, amount_column=amount_column,
+                                 right_type_column=right_type_column or None, right_type=right_type,
+                                 minor_digits=minor_digits)
+        with console.status(f"splitting {file.name}", spinner="dots") if not as_json else _Null():
+            report = split_for_store(store, principal, file, layout, id_kind=id_kind)
+        emit(report, as_json, _render_split)
 
     @app.command()
     @handle_errors

@@ -74,6 +74,15 @@ class StatementLayout:
     right_type: RightType = RightType.PERFORMANCE
     minor_digits: int = 2
 
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "right_type", RightType(self.right_type))
+        except ValueError:
+            raise InvalidInput(Problem(f"unknown right type '{self.right_type}'; use one of "
+                                       f"{', '.join(r.value for r in RightType)}", field="right_type")) from None
+        if not 0 <= self.minor_digits <= 4:
+            raise InvalidInput(Problem("a currency has 0 to 4 minor digits", field="minor_digits"))
+
 
 @dataclass
 class IncomingStatement:
@@ -85,8 +94,12 @@ class IncomingStatement:
 
 
 def read_statement(path: str | Path, layout: StatementLayout, con: Any = None,
-                   source: str | None = None) -> IncomingStatement:
+                   source: str | None = None, work_ids: Mapping[str, str] | None = None) -> IncomingStatement:
     """Read ``path``, sum it per right type and work, and turn the sums into money per work.
+
+    ``work_ids`` maps the statement's work ids to the catalogue's items (e.g. ISWC to
+    registration number); an id it does not know is kept as it is, so its money is held
+    by the waterfall as "no shares registered" rather than lost.
 
     Refuses the whole file, naming file, row and column, when a column is missing, an
     amount is not a number (or has more than 10 decimals), a work id is empty or a right
@@ -99,6 +112,10 @@ def read_statement(path: str | Path, layout: StatementLayout, con: Any = None,
     rows = table.num_rows
     work = table.column(layout.work_id_column)
     _refuse_empty_ids(work, layout.work_id_column, path)
+    if work_ids is not None and work.num_chunks:  # mapped on the distinct ids only
+        known = [work_ids.get(v.strip(), v) for v in work.chunk(0).dictionary.to_pylist()]
+        work = pa.chunked_array([pa.DictionaryArray.from_arrays(c.indices, pa.array(known, pa.string()))
+                                 for c in work.chunks])
     if layout.right_type_column:
         right = table.column(layout.right_type_column)
         names = _right_type_names(right, layout.right_type_column, path)
@@ -259,7 +276,7 @@ def _distribution(con: Any, sums: pa.Table, rows: Any, right_type: str, layout: 
 
 
 def split_statement(path: str | Path, layout: StatementLayout, rights: Iterable[Any], agreements: Iterable[Any],
-                    con: Any = None, **waterfall: Any) -> dict[str, Any]:
+                    con: Any = None, work_ids: Mapping[str, str] | None = None, **waterfall: Any) -> dict[str, Any]:
     """Read a statement and run the contract waterfall on each right type it reports.
 
     Returns right type → :class:`obra.royalties.waterfall.Waterfall`; write them with
@@ -269,10 +286,63 @@ def split_statement(path: str | Path, layout: StatementLayout, rights: Iterable[
     from obra.royalties.waterfall import run_waterfall
 
     con = con if con is not None else engines.connect("duckdb")
-    statement = read_statement(path, layout, con)
+    statement = read_statement(path, layout, con, work_ids=work_ids)
     rights, agreements = list(rights), list(agreements)
     return {right: run_waterfall(dist, rights, agreements, right_type=right, con=con, **waterfall)
             for right, dist in statement.by_right.items()}
 
 
-__all__ = ["StatementLayout", "IncomingStatement", "read_statement", "split_statement", "money_per_work"]
+#: How the statement names works: by Obra registration number or by ISWC.
+ID_KINDS = ("number", "iswc")
+
+
+def split_for_store(store: Any, principal: Any, path: str | Path, layout: StatementLayout,
+                    id_kind: str = "number", formats: Iterable[str] = ("json", "csv")) -> dict:
+    """Split a statement over the store's catalogue and write every payee's statement.
+
+    Needs a principal allowed to ``distribute``. Statements go under
+    ``royalties/statements-in/<file>/<right type>/`` in the store's home; returns the run
+    report (conservation per right type and currency, payees, where the files are).
+    """
+    from obra.access import require
+    from obra.royalties.statements import build_statements, export_statements, runs_dir, write_statements
+    from obra.royalties.waterfall import rights_from_repertoire
+
+    require(principal, "distribute")
+    if id_kind not in ID_KINDS:
+        raise InvalidInput(Problem(f"unknown work id kind '{id_kind}'; use {' or '.join(ID_KINDS)}",
+                                   field="id_kind"))
+    path = Path(path)
+    repertoire = store.repertoire()
+    work_ids = None
+    if id_kind == "iswc":
+        work_ids = {}
+        for number, work in repertoire.works.items():
+            if work.iswc:
+                for spelling in {work.iswc, work.iswc.replace("-", "").replace(".", "")}:
+                    work_ids[spelling] = number
+    rights = rights_from_repertoire(repertoire, "work")
+    con = engines.connect("duckdb")
+    runs = split_statement(path, layout, rights, repertoire.agreements, con=con, work_ids=work_ids)
+    out = runs_dir(store) / "statements-in" / path.name
+    report: dict[str, Any] = {"file": str(path), "period": layout.period, "rows": None, "rights": {}}
+    for right, wf in sorted(runs.items()):
+        built = build_statements(wf, titles={r.item: r.title for r in rights})
+        written = write_statements(built, out / right / "statements", formats)
+        exported = export_statements(wf, out / right)
+        held = wf.unallocated.group_by(["currency", "reason"]).aggregate(
+            amount_minor=wf.unallocated.amount_minor.sum()).order_by(["currency", "reason"]).to_pyarrow().to_pylist()
+        report["rights"][right] = {
+            "conservation": {c: {"revenue": v.revenue, "distributed": v.distributed, "unallocated": v.unallocated}
+                             for c, v in sorted(wf.conservation.items())},
+            "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held],
+            "payees": len(built), "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
+            "statements": {p: written.get(p, {}) for p in sorted(built)}}
+        report["rows"] = int(wf.distribution.summed.usage_lines.sum().to_pyarrow().as_py() or 0) + (
+            report["rows"] or 0)
+    report["directory"] = str(out)
+    return report
+
+
+__all__ = ["StatementLayout", "IncomingStatement", "read_statement", "split_statement", "split_for_store",
+           "money_per_work", "ID_KINDS"]
