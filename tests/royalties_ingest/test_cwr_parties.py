@@ -230,3 +230,14 @@ def test_numbers_that_name_two_different_parties_are_refused(sqlite_store):
     assert problem.field == "identifiers"
     assert f"#W000001 of CWR sender 000000199 is party {first.id}" in problem.message
     assert f"#W000003 of CWR sender 000000199 is party {second.id}" in problem.message
+
+
+def test_the_ingest_report_counts_parties_already_on_file(sqlite_store, tmp_path):
+    from obra.access import create_principal
+    from obra.model.vocab import AccessRole
+
+    admin = create_principal(sqlite_store, "root", AccessRole.ADMIN)[0]
+    first = ingest_cwr(sqlite_store, REV, admin)
+    assert first["known_parties"] == 0 and first["parties"] > 0
+    second = ingest_cwr(sqlite_store, _month(tmp_path, "revexample-2019-03.V21"), admin)
+    assert second["known_parties"] == second["parties"] == first["parties"]

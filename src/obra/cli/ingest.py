@@ -49,7 +49,8 @@ def _render_ingest(results: list[dict]) -> None:
     for r in results:
         counts = r.get("counts") or {}
         extra = ", ".join(f"{v:,} {k}" for k, v in counts.items()) or \
-            (f"{len(r.get('works', []))} works, {r.get('parties', 0)} parties" if r.get("kind") == "cwr" else "")
+            (f"{len(r.get('works', []))} works, {r.get('parties', 0)} parties "
+             f"({r.get('known_parties', 0)} already on file)" if r.get("kind") == "cwr" else "")
         console.print(f"[bold]{r['file']}[/]: {r['status']} (source {r['source']}"
                       f"{', period ' + ', '.join(r['periods']) if r.get('periods') else ''}) {extra}")
 

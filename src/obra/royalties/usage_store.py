@@ -353,6 +353,7 @@ def _ingest_cwr_locked(store, path: Path, principal: Principal) -> dict:
              "version": parsed.version, "transactions": parsed.transactions,
              "works": created.get("works", []), "revised": created.get("revised", []),
              "parties": len(created.get("parties", [])),
+             "known_parties": len(created.get("known_parties", [])),
              "by": principal.name, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     manifest = read_manifest(store)
     manifest[digest] = entry
