@@ -198,13 +198,13 @@ def _pro_rata(lines: ibis.Table, pools: ibis.Table, weight: str = "plays",
 
 
 def pro_rata(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide: bool = True,
-             summed: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
+             summed: ibis.Table | None = None, usage: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """Each item's share of the whole pool is its share of the plays."""
     return _pro_rata(lines, pools, wide=wide)
 
 
 def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide: bool = True,
-                 summed: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
+                 summed: ibis.Table | None = None, usage: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """Each subscriber's payment follows that subscriber's own plays.
 
     Rounded once per pool, not once per subscriber: each (subscriber, item) row's exact
@@ -218,12 +218,15 @@ def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide:
     It reads the usage lines as they are (grain ``None``): per-subscriber plays are one
     group-by with a row per subscriber, the shares one join and one group-by per item,
     where summing lines per subscriber × item first would build a table nearly as large as
-    the usage. Non-subscriber money (ads) is shared pro-rata over ``summed``.
+    the usage. Non-subscriber money (ads) is shared pro-rata over ``summed``. Each
+    subscriber's plays are counted on ``usage`` (the lines before matching) when given:
+    they do not depend on what matched, and that spares a pass through the match join.
     """
     keys = list(POOL_KEYS) + ["user_id"]
     ul = lines.filter(lines.user_id.notnull() & (lines.plays > 0))
-    listened = ul.group_by(keys).aggregate(user_plays=ul.plays.sum().cast("int64"),
-                                           top_plays=ul.plays.max().cast("int64"))
+    counted = ul if usage is None else usage.filter(usage.user_id.notnull() & (usage.plays > 0))
+    listened = counted.group_by(keys).aggregate(user_plays=counted.plays.sum().cast("int64"),
+                                                top_plays=counted.plays.max().cast("int64"))
     pay = _pool_totals(pools, subscriber=True)
     payers = listened.join(pay, keys).cache()  # subscribers who paid and played: used twice
     scale, narrow = _user_share_scale(payers)
@@ -270,7 +273,8 @@ def _user_share_scale(payers: ibis.Table) -> tuple[int, bool]:
 
 
 def artist_centric(lines: ibis.Table, pools: ibis.Table, params: ArtistCentric | str | None = None,
-                   wide: bool = True, summed: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
+                   wide: bool = True, summed: ibis.Table | None = None,
+                   usage: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """Pro-rata over plays weighted by the artist-centric rules in ``params``."""
     p = _artist_params(params)
     t = lines.mutate(artist_key=lines.artist.fill_null("").lower().strip())
@@ -323,7 +327,7 @@ def _artist_params(params: ArtistCentric | str | dict | None) -> ArtistCentric:
 
 
 Model = Callable[..., tuple[ibis.Table, ibis.Table]]
-#: The plug point: a model is a function (lines, pools, params, wide=..., summed=...) ->
+#: The plug point: a model is a function (lines, pools, params, wide=..., summed=..., usage=...) ->
 #: (allocations, unallocated), with the line columns it needs (its grain).
 MODELS: dict[str, Model] = {}
 GRAINS: dict[str, tuple[str, ...] | None] = {}
@@ -337,7 +341,8 @@ def register_model(name: str, model: Model,
     reads; lines are summed to that grain (and source file) once before the model runs.
     ``None`` hands the model the matched usage lines unsummed, for a model that groups
     them its own way. Every model also gets ``summed``: the lines summed per pool, item
-    and source file (the drill-down table, cached).
+    and source file (the drill-down table, cached), and ``usage``: the usage lines before
+    matching (for what does not depend on the match).
     """
     MODELS[name] = model
     GRAINS[name] = tuple(grain) if grain is not None else None
@@ -397,7 +402,8 @@ def distribute(usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None 
         summed = summed.cache()
     if not grain:
         model_lines = lines if grain is None else summed
-    alloc, held = MODELS[model](model_lines, pools, params, wide=_needs_wide(summed, pools), summed=summed)
+    alloc, held = MODELS[model](model_lines, pools, params, wide=_needs_wide(summed, pools), summed=summed,
+                                usage=usage)
     played = summed.group_by(list(POOL_KEYS) + ["item"]).aggregate(
         plays=summed.plays.sum().cast("int64"), usage_lines=summed.usage_lines.sum().cast("int64"))
     alloc = alloc.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(
