@@ -145,3 +145,12 @@ def test_without_a_right_type_column_every_row_has_the_layouts_right(tmp_path):
     assert [(r["item"], r["amount_minor"]) for r in dist.allocations.to_pyarrow().to_pylist()] == [("W1", 300)]
     assert [r["amount_minor"] for r in dist.unallocated.to_pyarrow().to_pylist()] == [-350]
     assert dist.conservation["EUR"].revenue == -50  # 3.005 - 3.5 = -0.495, rounded half to even
+
+
+def test_ids_and_right_types_are_read_as_written_by_people(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text('"Work ID","Right type","Amount"\nW1,P,1\n W1 ,perf,2\nW1,M,4\nX-9,mech,8\n')
+    read = read_statement(path, LAYOUT, work_ids={"X-9": "W2"})
+    got = {(right, r["item"]): r["amount_minor"] for right, d in read.by_right.items()
+           for r in d.allocations.to_pyarrow().to_pylist()}
+    assert got == {("performance", "W1"): 300, ("mechanical", "W1"): 400, ("mechanical", "W2"): 800}

@@ -112,23 +112,22 @@ def read_statement(path: str | Path, layout: StatementLayout, con: Any = None,
     rows = table.num_rows
     work = table.column(layout.work_id_column)
     _refuse_empty_ids(work, layout.work_id_column, path)
-    if work_ids is not None and work.num_chunks:  # mapped on the distinct ids only
-        known = [work_ids.get(v.strip(), v) for v in work.chunk(0).dictionary.to_pylist()]
-        work = pa.chunked_array([pa.DictionaryArray.from_arrays(c.indices, pa.array(known, pa.string()))
-                                 for c in work.chunks])
+    ids = work_ids or {}
+    work = _recode(work, lambda v: ids.get(v.strip(), v.strip()))  # on the distinct ids only
     if layout.right_type_column:
         right = table.column(layout.right_type_column)
-        names = _right_type_names(right, layout.right_type_column, path)
+        _check_right_types(right, layout.right_type_column, path)
+        right = _recode(right, lambda v: str(RIGHT_TYPE_LETTERS[v.strip()[:1].upper()]))
     else:
         right = pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)),
                                                                   pa.array([str(layout.right_type)]))])
-        names = [str(layout.right_type)]
+    names = right.chunk(0).dictionary.to_pylist() if right.num_chunks else []
     lines = pa.table({"line": pa.array(np.arange(FIRST_LINE, rows + FIRST_LINE, dtype=np.int64)), "right": right,
                       "item": work,
                       "amount": table.column(layout.amount_column)})
     sums = lines.group_by(["right", "item"]).aggregate(
         [("amount", "sum"), ("line", "min"), ("line", "max"), ("line", "count")])
-    sums = sums.set_column(0, "right", pa.array([names[i] for i in _codes(sums.column("right"))]))
+    sums = sums.set_column(0, "right", sums.column("right").cast(pa.string()))
     sums = sums.set_column(1, "item", sums.column("item").cast(pa.string()))
     # The rows stay in Arrow (DuckDB scans them in place); only a drill-down to single rows reads them.
     codes = pa.chunked_array([c.indices for c in right.chunks], pa.int32())
@@ -142,8 +141,21 @@ def read_statement(path: str | Path, layout: StatementLayout, con: Any = None,
     return statement
 
 
-def _codes(column: pa.ChunkedArray) -> list[int]:
-    return [i for c in column.chunks for i in c.indices.to_pylist()]
+def _recode(column: pa.ChunkedArray, fn: Any) -> pa.ChunkedArray:
+    """A dictionary column with ``fn`` applied to its distinct values (merging equal results).
+
+    The work is on the dictionary (a few thousand values) and one integer ``take`` per
+    chunk, never on the text of every cell; chunks share one dictionary afterwards.
+    """
+    if not column.num_chunks:
+        return column
+    mapped = [fn(v) for v in column.chunk(0).dictionary.to_pylist()]
+    distinct = list(dict.fromkeys(mapped))
+    position = {v: i for i, v in enumerate(distinct)}
+    codes = pa.array([position[v] for v in mapped], pa.int32())
+    dictionary = pa.array(distinct, pa.string())
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(pc.take(codes, c.indices), dictionary)
+                             for c in column.chunks])
 
 
 def _first_row(column: pa.ChunkedArray, bad: set[int]) -> int:
@@ -165,8 +177,8 @@ def _refuse_empty_ids(work: pa.ChunkedArray, column: str, path: Path) -> None:
                                    source=str(path)))
 
 
-def _right_type_names(right: pa.ChunkedArray, column: str, path: Path) -> list[str]:
-    """The right type of each dictionary value (the column is validated on its distinct values)."""
+def _check_right_types(right: pa.ChunkedArray, column: str, path: Path) -> None:
+    """Every right-type cell names a right we know (checked on the distinct values)."""
     values = right.chunk(0).dictionary.to_pylist() if right.num_chunks else []
     letters = [v.strip()[:1].upper() for v in values]
     bad = {i for i, k in enumerate(letters) if k not in RIGHT_TYPE_LETTERS}
@@ -175,7 +187,6 @@ def _right_type_names(right: pa.ChunkedArray, column: str, path: Path) -> list[s
         shown = right[at - FIRST_LINE].as_py()
         raise InvalidInput(Problem(f"unknown right type '{shown}'; use P (performance), M (mechanical) or "
                                    "S (synchronisation)", field=column, line=at, source=str(path)))
-    return [str(RIGHT_TYPE_LETTERS[k]) for k in letters]
 
 
 def _read(path: Path, layout: StatementLayout) -> pa.Table:
