@@ -299,12 +299,7 @@ def parse_dsr(path: str | Path, *, display_name: str | None = None,
     """
     from obra.royalties import dsr_fast
 
-    on_table = None
-    if on_line is not None:
-        def on_table(table) -> None:
-            for usage in dsr_fast.usage_lines(table):
-                on_line(usage)
-    return dsr_fast.read_dsr_tables(path, display_name=display_name, on_table=on_table, progress=progress)
+    return dsr_fast.read_dsr_tables(path, display_name=display_name, on_line=on_line, progress=progress)
 
 
 def parse_dsr_reference(path: str | Path, *, display_name: str | None = None,

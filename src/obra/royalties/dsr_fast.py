@@ -151,12 +151,14 @@ def _np_bool(a) -> np.ndarray:
 
 class _Reader:
     def __init__(self, path: Path, name: str, on_table: Callable[[pa.Table], None] | None,
+                 on_line: Callable[[UsageLine], None] | None,
                  progress: Callable[[int], None] | None, chunk_bytes: int):
-        self.path, self.name, self.on_table, self.progress = path, name, on_table, progress
+        self.path, self.name, self.on_table, self.on_line, self.progress = path, name, on_table, on_line, progress
+        self.wants_usage = on_table is not None or on_line is not None
         self.chunk_bytes = chunk_bytes
         self.emitted_upto = 0                  # last line handed over (tables or pending)
-        self.pending_lines: list[UsageLine] = []
-        self.pending_tables: list[pa.Table] = []
+        self.pending_lines: list[UsageLine] = []     # from the reference parser
+        self.pending: list[pa.Table | list[UsageLine]] = []
         self.pending_rows = 0
         self.ref = ReferenceParser(path, name, self._collect)
         self.mode = "ref"                      # the preamble (HEAD, summaries) goes to the reference
@@ -164,6 +166,8 @@ class _Reader:
         self.good: dict[str, set[str]] = {}    # distinct values the reference's checks accepted
         self._types_key = None
         self.pool: ThreadPoolExecutor | None = None
+        self.fast_lines = 0                    # lines the vectorised path took
+        self.restarted = False
 
     # --- output ------------------------------------------------------------------------
     def _collect(self, usage: UsageLine) -> None:
@@ -175,21 +179,25 @@ class _Reader:
 
     def _flush_lines(self) -> None:
         if self.pending_lines:
-            self._add(lines_table(self.pending_lines))
+            self._add(self.pending_lines)
             self.pending_lines = []
 
-    def _add(self, table: pa.Table) -> None:
-        self.pending_tables.append(table)
-        self.pending_rows += table.num_rows
+    def _add(self, part: pa.Table | list[UsageLine]) -> None:
+        self.pending.append(part)
+        self.pending_rows += len(part)
         if self.pending_rows >= EMIT_ROWS:
             self._emit()
 
     def _emit(self) -> None:
-        if self.pending_tables and self.on_table is not None:
-            table = pa.concat_tables(self.pending_tables)
-            if table.num_rows:
-                self.on_table(table)
-        self.pending_tables, self.pending_rows = [], 0
+        """Hand over what is pending, in line order: as tables, or as the reference's own
+        UsageLine values (which may hold what no Arrow column can, e.g. plays beyond int64)."""
+        if self.on_line is not None:
+            for part in self.pending:
+                for usage in (part if isinstance(part, list) else usage_lines(part)):
+                    self.on_line(usage)
+        elif self.on_table is not None and self.pending_rows:
+            self.on_table(pa.concat_tables([lines_table(p) if isinstance(p, list) else p for p in self.pending]))
+        self.pending, self.pending_rows = [], 0
 
     # --- driving -----------------------------------------------------------------------
     def run(self) -> Report:
@@ -209,6 +217,7 @@ class _Reader:
         """Read the whole file again with the reference parser; lines already handed over are skipped."""
         from obra.royalties.dsr import parse_dsr_reference
 
+        self.restarted, self.fast_lines = True, 0
         self.ref = ReferenceParser(self.path, self.name, self._collect)
         report = parse_dsr_reference(self.path, parser=self.ref, progress=self.progress)
         self._flush_lines()
@@ -331,7 +340,7 @@ class _Reader:
                 return pos
             return None
         block_bad = rows.prepare(u)
-        if self.on_table is not None and not ref.problems:
+        if self.wants_usage and not ref.problems:
             # The cell checks and the usage columns are independent and both run mostly inside
             # Arrow and numpy kernels, which release the GIL: check on a worker thread meanwhile.
             checking = self._pool().submit(rows.cell_failures)
@@ -391,6 +400,7 @@ class _Reader:
             self._flush_lines()
             self._add(out.slice(a, b - a))
             self.emitted_upto = hi
+        self.fast_lines += r1 - r0
         ref.report.usage_lines += n_usage
         ref.report.blocks += int(np.searchsorted(starts, r1) - np.searchsorted(starts, r0))
         ref.line_no = hi
@@ -435,10 +445,18 @@ class _Rows:
         return self.cells("BlockId", np.array([row]))[0].as_py() or ""
 
     def block_starts(self) -> np.ndarray:
-        ids = pc.fill_null(self.cells("BlockId", np.arange(self.n)), "")
-        change = np.ones(self.n, bool)
-        if self.n > 1:
-            change[1:] = _np_bool(pc.not_equal(ids.slice(1), ids.slice(0, self.n - 1)))
+        """Rows that open a block, as the reference counts them: where the BlockId changes. A line
+        with more cells than declared is skipped by the reference before it looks at the block, so
+        it neither opens nor interrupts one (it belongs to the block around it, which it spoils)."""
+        n_names = np.array([len(layout[0]) for layout in self.layouts] + [0])[self.codes]
+        self.too_long = self.n_values > n_names
+        kept = np.flatnonzero(~self.too_long)           # row 0 is never too long (see _can_hand_back)
+        ids = pc.fill_null(self.cells("BlockId", kept), "")
+        change = np.zeros(self.n, bool)
+        change[0] = True
+        change[kept[:1]] = True
+        if len(kept) > 1:
+            change[kept[1:]] = _np_bool(pc.not_equal(ids.slice(1), ids.slice(0, len(kept) - 1)))
         self.blk = np.cumsum(change) - 1
         self.starts = np.flatnonzero(change)
         return self.starts
@@ -448,8 +466,7 @@ class _Rows:
         """The usage rows of blocks [0, u) with their summary and plays, and the blocks the
         reference must read because of them: too many cells, DspReleaseIds and Usages that do
         not pair up, a usage that refers to no summary, plays that cannot be converted exactly."""
-        n_names = np.array([len(layout[0]) for layout in self.layouts] + [0])[self.codes]
-        bad = self.n_values > n_names
+        bad = self.too_long.copy()
         ru_rows = np.flatnonzero(self.kind == _RU)
         if len(ru_rows):
             ids_, uses = self.cells("DspReleaseId", ru_rows), self.cells("Usages", ru_rows)
@@ -737,16 +754,26 @@ def _duration_or_none(text: str) -> int | None:
 
 def read_dsr_tables(path: str | Path, *, display_name: str | None = None,
                     on_table: Callable[[pa.Table], None] | None = None,
+                    on_line: Callable[[UsageLine], None] | None = None,
                     progress: Callable[[int], None] | None = None,
-                    chunk_bytes: int = CHUNK_BYTES) -> Report:
+                    chunk_bytes: int = CHUNK_BYTES, stats: dict | None = None) -> Report:
     """Validate a DSR file in one streaming pass, handing its usage lines to ``on_table`` as Arrow
-    tables (schema :data:`USAGE_TABLE`, line order, up to a few hundred thousand rows each).
+    tables (schema :data:`USAGE_TABLE`, line order, up to a few hundred thousand rows each), or to
+    ``on_line`` as :class:`UsageLine` values (what :func:`obra.royalties.dsr.parse_dsr` does).
 
     Same contract as :func:`obra.royalties.dsr.parse_dsr`: raises :class:`InvalidInput` with every
-    problem (the caller discards what it received), else returns the :class:`Report`.
+    problem (the caller discards what it received), else returns the :class:`Report`. ``stats``,
+    if given, receives how many lines each path read (``fast_lines``, ``reference_lines``) and
+    whether the file had to be read again from the start (``restarted``).
     """
     path = Path(path)
-    return _Reader(path, display_name or path.name, on_table, progress, chunk_bytes).run()
+    reader = _Reader(path, display_name or path.name, on_table, on_line, progress, chunk_bytes)
+    try:
+        return reader.run()
+    finally:
+        if stats is not None:
+            stats.update(fast_lines=reader.fast_lines, reference_lines=reader.ref.line_no - reader.fast_lines,
+                         restarted=reader.restarted)
 
 
 def lines_table(lines: list[UsageLine]) -> pa.Table:
