@@ -229,14 +229,15 @@ def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide:
                                                 top_plays=counted.plays.max().cast("int64"))
     pay = _pool_totals(pools, subscriber=True)
     payers = listened.join(pay, keys).cache()  # subscribers who paid and played: used twice
-    scale, narrow = _user_share_scale(payers)
+    scale, narrow, narrow_sums = _user_share_scale(payers)
     kind = dt.int64 if narrow else _D38
     j = ul.join(payers, keys)
     product = j.pool_minor.cast(kind) * j.plays.cast(kind) * ibis.literal(scale, kind)
     per_play = j.user_plays.cast(kind)
     share = ((product - product % per_play) / per_play).cast("int64")  # an exact multiple: the floor
-    j = j.mutate(share=share.cast(_D38))
-    w = j.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(weight=j.share.sum().cast(_D38))
+    total = dt.int64 if narrow_sums else _D38
+    j = j.mutate(share=share.cast(total))
+    w = j.group_by(list(ALLOCATION_KEYS) + ["item"]).aggregate(weight=j.share.sum().cast(total))
     paid = payers.group_by(list(ALLOCATION_KEYS)).aggregate(pool_minor=payers.pool_minor.sum().cast("int64"))
     alloc = allocate_expr(w.join(paid, list(ALLOCATION_KEYS)), ALLOCATION_KEYS, "pool_minor", "weight",
                           _item_ties, wide=True)
@@ -252,24 +253,27 @@ def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide:
 USER_SHARE_DIGITS = 9
 
 
-def _user_share_scale(payers: ibis.Table) -> tuple[int, bool]:
-    """(10^k, narrow): the fixed point for subscriber shares, and whether int64 suffices.
+def _user_share_scale(payers: ibis.Table) -> tuple[int, bool, bool]:
+    """(10^k, narrow, narrow sums): the fixed point for subscriber shares, and where int64 suffices.
 
     Each share is computed as an exact multiple divided by the subscriber's plays, and
     both engines divide exactly only below 2**53; so k is the largest digit count (at
     most :data:`USER_SHARE_DIGITS`) keeping the largest payment × 10^k below 2**52, and
     the products stay in 64-bit integers when payment × plays × 10^k is below 2**53 too
-    (else ``DECIMAL(38,0)``).
+    (else ``DECIMAL(38,0)``); the sums per item do when all payments × 10^k stay below
+    2**63 (Spark's 64-bit sums wrap around silently, so this is checked, not hoped).
     """
-    top = payers.aggregate(pay=payers.pool_minor.max(), plays=payers.top_plays.max()).to_pyarrow().to_pylist()[0]
-    top_pay, top_plays = int(top["pay"] or 0), int(top["plays"] or 0)
+    top = payers.aggregate(pay=payers.pool_minor.max(), plays=payers.top_plays.max(),
+                           total=payers.pool_minor.sum()).to_pyarrow().to_pylist()[0]
+    top_pay, top_plays, total = int(top["pay"] or 0), int(top["plays"] or 0), int(top["total"] or 0)
     digits = USER_SHARE_DIGITS
     while digits > 0 and top_pay * 10 ** digits >= 2 ** 52:
         digits -= 1
     if top_pay * 10 ** digits >= 2 ** 52:
         raise InvalidInput(Problem(f"a subscriber payment of {top_pay} minor units is too large to split "
                                    "exactly", field="amount"))
-    return 10 ** digits, top_pay * max(top_plays, 1) * 10 ** digits < 2 ** 53
+    return (10 ** digits, top_pay * max(top_plays, 1) * 10 ** digits < 2 ** 53,
+            total * 10 ** digits < 2 ** 63)
 
 
 def artist_centric(lines: ibis.Table, pools: ibis.Table, params: ArtistCentric | str | None = None,
