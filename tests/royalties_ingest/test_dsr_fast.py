@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st, target
 
 from obra.errors import InvalidInput
 from obra.royalties import dsr_fast
@@ -70,8 +70,8 @@ def assert_same(path: Path, chunk_bytes: int) -> str:
 # --- generated reports ---------------------------------------------------------------------
 
 VALID = {
-    "int": ["0", "1", "7", "42", "0012", "-3", "123456789012345678901", "\u0663"],
-    "dec": ["0", "1.0", "0.0031", "-2.5", "7", "12345.678901234567", "2.50"],
+    "int": ["0", "1", "7", "42", "0012", "-3"],
+    "dec": ["0", "1.0", "0.0031", "-2.5", "7", "2.50"],
     "date": ["2026-03-01", "20260301", "2026", "2026-03"],
     "bool": ["true", "False", "TRUE"],
     "duration": ["PT3M25S", "PT0H0M0S", "PT1H0M1S", "P1DT2S", "PT3.5S", "P2D"],
@@ -81,6 +81,9 @@ VALID = {
     "Currency": ["EUR", "usd"],
     "text": ["Title", "Título ☃", "A|B", "x y", "#not a comment", "P1|P2", "|myns::4534"],
 }
+# Valid to the reference, but not in the plain form the vectorised checks accept or convert: the
+# block goes to the reference (a Unicode digit, plays beyond int64, revenue beyond 10 decimals).
+ODD = {"int": ["\u0663", "123456789012345678901"], "dec": ["12345.678901234567", "\u0661.5"]}
 INVALID = {
     "int": ["many", "1.5", "1 2"], "dec": ["1,5", ".5", "1.", "abc"], "date": ["2026/03/01", "1-3-2026"],
     "bool": ["yes", "1"], "duration": ["3:25", "PT", "P", "PTXS"],
@@ -104,16 +107,24 @@ def cell_kind(name: str) -> str:
 class Report:
     """Draws a DSR file: lines as text, with the faults it was given."""
 
-    def __init__(self, draw, faulty: bool):
-        self.draw, self.faulty = draw, faulty
+    def __init__(self, rnd: random.Random, faulty: bool):
+        self.rnd, self.faulty = rnd, faulty
         self.layouts: dict[str, list[tuple[str, bool]]] = {t: list(spec) for t, spec in RECORDS.items()}
         self.sids: list[str] = []
 
     def choice(self, options):
-        return self.draw(st.sampled_from(options))
+        return self.rnd.choice(list(options))
 
     def chance(self, p: float) -> bool:
-        return self.draw(st.floats(0, 1)) < p
+        return self.rnd.random() < p
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rnd.randint(lo, hi)
+
+    def shuffled(self, items: list) -> list:
+        items = list(items)
+        self.rnd.shuffle(items)
+        return items
 
     def value(self, name: str, mandatory: bool, given: dict[str, str]) -> str:
         if name in given:
@@ -121,6 +132,8 @@ class Report:
         kind = cell_kind(name)
         if self.faulty and kind in INVALID and self.chance(0.04):
             return self.choice(INVALID[kind])
+        if kind in ODD and self.chance(0.015):
+            return self.choice(ODD[kind])
         if not mandatory and self.chance(0.3):
             return ""
         if name == "SummaryRecordId":
@@ -141,9 +154,9 @@ class Report:
         layout = self.layouts[rtype]
         cells = [self.value(n, m, given) for n, m in layout]
         last_mandatory = max((i for i, (_, m) in enumerate(layout) if m), default=-1)
-        keep = self.draw(st.integers(last_mandatory + 1, len(cells)))
+        keep = self.integer(last_mandatory + 1, len(cells))
         if self.faulty and self.chance(0.03):
-            keep = self.draw(st.integers(0, len(cells)))            # may cut a mandatory cell
+            keep = self.integer(0, len(cells))            # may cut a mandatory cell
         return "\t".join([rtype, *cells[:keep]])
 
     def declare(self, rtype: str) -> str:
@@ -151,8 +164,8 @@ class Report:
         spec = list(RECORDS[rtype])
         mandatory = [c for c in spec if c[1]]
         optional = [c for c in spec if not c[1]]
-        optional = self.draw(st.permutations(optional))
-        optional = optional[:self.draw(st.integers(0, len(optional)))]
+        optional = self.shuffled(optional)
+        optional = optional[:self.integer(0, len(optional))]
         names = mandatory + optional
         if self.faulty and self.chance(0.1):
             names = names[1:]                                         # drops a mandatory cell
@@ -166,19 +179,19 @@ class Report:
         out = []
         if self.chance(0.4):
             out.append(self.record("RE01", BlockId=block_id))
-        for a in range(self.draw(st.integers(0, 3))):
+        for a in range(self.integer(0, 3)):
             out.append(self.record(self.choice(["AS01", "AS02"]), BlockId=block_id, ResourceReference=f"R{a + 1}",
                                    DspResourceId=f"D{a + 1}"))
-        for _ in range(self.draw(st.integers(0, 2))):
+        for _ in range(self.integer(0, 2)):
             out.append(self.record(self.choice(["MW01", "MW01.01"]), BlockId=block_id))
-        for _ in range(self.draw(st.integers(0, 2))):
-            n = self.draw(st.integers(1, 3))
+        for _ in range(self.integer(0, 2)):
+            n = self.integer(1, 3)
             ids = "|".join(self.choice(["D1", "D2", "v1", "v2"]) for _ in range(n))
             uses = "|".join(self.choice(["1", "25", "", "7"]) for _ in range(n))
             if self.faulty and self.chance(0.1):
                 uses += "|3"                                          # does not pair up
             out.append(self.record(self.choice(["RU01", "RU02"]), BlockId=block_id, DspReleaseId=ids, Usages=uses))
-        for _ in range(self.draw(st.integers(0 if self.chance(0.3) else 1, 3))):
+        for _ in range(self.integer(0 if self.chance(0.3) else 1, 3)):
             rtype = self.choice(["SU01", "SU02", "SU03.01"])
             given = {"BlockId": block_id}
             if self.faulty and self.chance(0.05):
@@ -186,10 +199,10 @@ class Report:
             if rtype == "SU01" and self.chance(0.7):
                 given["Usages"] = self.choice(["3", "0012", "4"])
             out.append(self.record(rtype, **given))
-        for _ in range(self.draw(st.integers(0, 2))):
+        for _ in range(self.integer(0, 2)):
             out.append(self.record(self.choice(["LI01", "LI01.01"]), BlockId=block_id))
         if self.chance(0.15):
-            out = self.draw(st.permutations(out))                     # usage before its resource ...
+            out = self.shuffled(out)                     # usage before its resource ...
         return out
 
     def lines(self) -> tuple[list[str], dict]:
@@ -198,21 +211,21 @@ class Report:
         for rtype in ("SY02", "SU03.01", "AS01", "RU01"):
             if self.chance(0.25):
                 lines.append(self.declare(rtype))
-        n_summaries = self.draw(st.integers(1, 4))
+        n_summaries = self.integer(1, 4)
         for i in range(n_summaries):
             sid = self.choice([str(i + 1), str(i + 1), "1"])               # a repeated id: first one wins
             self.sids.append(sid)
             lines.append(self.record(self.choice(["SY01", "SY02", "SY02.01"]), SummaryRecordId=sid))
         n_blocks = 0
         previous = None
-        for b in range(self.draw(st.integers(0, 7))):
+        for b in range(self.integer(0, 10)):
             block_id = self.choice([str(b + 1), str(b + 1), str(b + 1), "1"])   # reused ids count twice
             records = self.block(block_id)
             if not records:
                 continue
-            if self.chance(0.1):
-                records.insert(self.draw(st.integers(0, len(records))), "# a comment between records")
-            if self.chance(0.1):
+            if self.chance(0.06):
+                records.insert(self.integer(0, len(records)), "# a comment between records")
+            if self.chance(0.05):
                 records.insert(0, self.declare(self.choice(["AS01", "SU03.01", "MW01.01"])))
             lines.extend(records)
             n_blocks += block_id != previous
@@ -275,7 +288,7 @@ def fault(draw, lines: list[str]) -> tuple[list[str], bytes | None]:
 @st.composite
 def dsr_files(draw):
     faulty = draw(st.booleans())
-    report = Report(draw, faulty)
+    report = Report(draw(st.randoms(use_true_random=True)), faulty)   # hypothesis seeds it
     lines, _ = report.lines()
     raw = None
     if faulty:
@@ -297,7 +310,12 @@ def test_fast_reader_agrees_with_the_reference(tmp_path_factory, file, chunk_byt
     name, raw, gzipped = file
     path = tmp_path_factory.mktemp("dsr") / name
     path.write_bytes(gzip.compress(raw) if gzipped else raw)
-    assert_same(path, chunk_bytes)
+    outcome = assert_same(path, chunk_bytes)
+    stats: dict = {}
+    fast(path, chunk_bytes, stats)
+    # steer the search towards files where the fast path does much of the reading
+    target(float(stats["fast_lines"]), label="lines read by the fast path")
+    event(f"{outcome}, fast path {'used' if stats['fast_lines'] else 'not used'}")
 
 
 # --- the real samples ---------------------------------------------------------------------

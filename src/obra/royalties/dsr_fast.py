@@ -41,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from obra.errors import InvalidInput
 from obra.royalties.dsr import (_BOOLEAN, _DATE, _DECIMAL, _DURATION, _INTEGER, _MULTI, _UGC_USAGE_TYPES,
                                 _USAGE_TYPES, RECORDS, Report, ReferenceParser, UsageLine, _Block, _checker,
                                 duration_seconds, summary_dimensions)
@@ -105,6 +106,7 @@ class _Window:
         dpos = np.flatnonzero((raw == 9) | (raw == 10))
         nl = np.flatnonzero(raw[dpos] == 10)
         self.data = data
+        self.start = 0                                                   # byte offset of row 0 in data
         self.n = len(nl)
         self.line_end = ends if ends is not None else dpos[nl]          # byte offset of each \n in data
         self.first_cell = np.empty(self.n, np.int64)
@@ -133,8 +135,26 @@ class _Window:
             got = pc.utf8_slice_codeunits(got, 0, -1)
         return got if got.type == pa.string() else got.cast(pa.string())
 
+    def view(self, r0: int) -> "_Window":
+        """The same window from row ``r0`` on (nothing is split again)."""
+        if r0 == 0:
+            return self
+        v = object.__new__(_Window)
+        v.data, v.cells, v.lengths = self.data, self.cells, self.lengths
+        v.start = int(self.line_end[r0 - 1]) + 1
+        v.n = self.n - r0
+        v.first_cell, v.n_values, v.line_end = self.first_cell[r0:], self.n_values[r0:], self.line_end[r0:]
+        return v
+
+    def row_at(self, offset: int) -> int | None:
+        """The row that starts at byte ``offset`` of the data, if one does."""
+        if offset == 0:
+            return 0
+        r = int(np.searchsorted(self.line_end, offset - 1)) + 1
+        return r if r <= self.n and int(self.line_end[r - 1]) + 1 == offset else None
+
     def line_start(self, row: int) -> int:
-        return 0 if row == 0 else int(self.line_end[row - 1]) + 1
+        return self.start if row == 0 else int(self.line_end[row - 1]) + 1
 
     def text(self, row: int) -> str:
         return self.data[self.line_start(row):int(self.line_end[row]) + 1].decode("utf-8")
@@ -166,6 +186,7 @@ class _Reader:
         self.good: dict[str, set[str]] = {}    # distinct values the reference's checks accepted
         self._types_key = None
         self.pool: ThreadPoolExecutor | None = None
+        self._split: tuple | None = None       # (chunk, offset, _Window, types key, codes) to reuse
         self.fast_lines = 0                    # lines the vectorised path took
         self.restarted = False
 
@@ -203,15 +224,27 @@ class _Reader:
     def run(self) -> Report:
         try:
             self._read()
+            report = self._guarded(self.ref.finish)
         except _Restart:
             return self._restart()
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
-        report = self.ref.finish()
         self._flush_lines()
         self._emit()
         return report
+
+    @staticmethod
+    def _guarded(step, *args):
+        """Run a step of the reference parser. Should it fail other than by reporting problems
+        (its own arithmetic on an odd cell), the file is read again by the reference alone: where
+        it fails then depends on how its text stream decodes ahead, which only it can reproduce."""
+        try:
+            return step(*args)
+        except InvalidInput:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised by the reference's own reading
+            raise _Restart() from exc
 
     def _restart(self) -> Report:
         """Read the whole file again with the reference parser; lines already handed over are skipped."""
@@ -265,13 +298,15 @@ class _Reader:
                 if self.ref.line_no >= self.ref_until and self._can_hand_back(text):
                     self.mode = "fast"
                     continue
-                self.ref.feed(text)
+                self._guarded(self.ref.feed, text)
                 pos = end
             else:
                 done = self._fast(buf, pos, final)
                 if done is None:            # one block, still open: wait for more text
+                    self._split = None
                     return buf[pos:]
                 pos = done
+        self._split = None
         return b""
 
     def _can_hand_back(self, text: str) -> bool:
@@ -297,7 +332,7 @@ class _Reader:
                     sid = rec.get("SummaryRecordId") or ""
                     if not (not sid and len(ref.summaries) == 1) and sid not in ref.summaries:
                         return False
-                ref.emit_block(b)
+                self._guarded(ref.emit_block, b)
                 b.usage_seen, b.ru_lines = True, []
         return True
 
@@ -320,13 +355,19 @@ class _Reader:
     def _fast(self, buf: bytes, pos: int, final: bool) -> int | None:
         """Handle complete blocks from ``pos``; returns the new position, or None to wait for more."""
         ref = self.ref
-        w = _Window(buf[pos:] if pos else buf)
-        types = self._fast_types()
-        type_names = list(types)
-        codes = pc.fill_null(pc.index_in(w.take(w.first_cell), value_set=pa.array(type_names, pa.string())),
-                             -1).to_numpy()
-        stop = np.flatnonzero(codes < 0)
-        s = int(stop[0]) if len(stop) else w.n
+        w, codes, start = self._window(buf, pos)
+        type_names = list(self._fast_types())
+        # Lines that are not block records go to the reference. Those that leave its state as it
+        # is (comments, blank lines, unknown record types) stay in this pass: the block around
+        # them is read by the reference. The first that changes it (HEAD, SY, FOOT, a column
+        # declaration) ends the pass.
+        s = w.n
+        codes = codes[:s].copy()
+        for r in np.flatnonzero(codes < 0):
+            if not _inert(w.text(r)):
+                s = int(r)
+                break
+            codes[r] = len(type_names)
         base = ref.line_no + 1                          # line number of row 0
         if s == 0:
             self._to_reference(base)
@@ -351,7 +392,27 @@ class _Reader:
             out = None
             block_bad = block_bad | rows.cell_failures()
         self._take(rows, starts, block_bad, base, u, out)
-        return pos + w.line_start(u)
+        return start + w.line_start(u)
+
+    def _window(self, buf: bytes, pos: int) -> tuple[_Window, np.ndarray, int]:
+        """The chunk split into cells from ``pos`` on, with each line's record type code (-1: a
+        line for the reference). When the reference took over for a few lines and hands back in
+        the same chunk, the split already made is reused: each byte is split once."""
+        types = self._fast_types()
+        cached = self._split
+        if cached is not None and cached[0] is buf and cached[1] <= pos:
+            _, start, whole, key, codes = cached
+            r0 = whole.row_at(pos - start)
+        else:
+            r0 = None
+        if r0 is None:
+            start, whole, key, codes = pos, _Window(buf[pos:] if pos else buf), None, None
+            r0 = 0
+        if key != self._types_key:
+            codes = pc.fill_null(pc.index_in(whole.take(whole.first_cell),
+                                             value_set=pa.array(list(types), pa.string())), -1).to_numpy()
+        self._split = (buf, start, whole, self._types_key, codes)
+        return whole.view(r0), codes[r0:], start
 
     def _pool(self) -> ThreadPoolExecutor:
         if self.pool is None:
@@ -376,7 +437,7 @@ class _Reader:
             while True:                 # the reference reads blocks until one closes cleanly
                 nxt = int(block_end[np.searchsorted(starts, row, side="right") - 1])
                 for r in range(row, nxt):
-                    ref.feed(rows.w.text(r))
+                    self._guarded(ref.feed, rows.w.text(r))
                 row = nxt
                 if row >= u or self._can_hand_back(rows.w.text(row)):
                     break
@@ -422,7 +483,7 @@ class _Rows:
         self.positions: dict[str, np.ndarray] = {}
         for code, (names, _, _) in enumerate(self.layouts):
             for i, name in enumerate(names):
-                self.positions.setdefault(name, np.full(len(type_names), -1, np.int64))[code] = i
+                self.positions.setdefault(name, np.full(len(type_names) + 1, -1, np.int64))[code] = i
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(type_names) + 1))
         self.rows_of_type = [order[bounds[t]:bounds[t + 1]] for t in range(len(type_names))]
@@ -446,11 +507,12 @@ class _Rows:
 
     def block_starts(self) -> np.ndarray:
         """Rows that open a block, as the reference counts them: where the BlockId changes. A line
-        with more cells than declared is skipped by the reference before it looks at the block, so
-        it neither opens nor interrupts one (it belongs to the block around it, which it spoils)."""
+        with more cells than declared, like a comment or a blank line, is passed over by the
+        reference before it looks at the block, so it neither opens nor interrupts one (it belongs
+        to the block around it, which it sends to the reference)."""
         n_names = np.array([len(layout[0]) for layout in self.layouts] + [0])[self.codes]
-        self.too_long = self.n_values > n_names
-        kept = np.flatnonzero(~self.too_long)           # row 0 is never too long (see _can_hand_back)
+        self.too_long = (self.n_values > n_names) | (self.codes == len(self.layouts))   # or not a record
+        kept = np.flatnonzero(~self.too_long)           # row 0 is never skipped (see _can_hand_back)
         ids = pc.fill_null(self.cells("BlockId", kept), "")
         change = np.zeros(self.n, bool)
         change[0] = True
@@ -691,6 +753,15 @@ class _Rows:
 
 _NO_PLAYS = np.iinfo(np.int64).min
 _OTHER, _RE, _AS, _MW, _RU, _SU = range(6)
+
+
+def _inert(text: str) -> bool:
+    """Does the reference only count (and maybe report) this line, changing nothing else?"""
+    line = text.rstrip("\r\n")
+    if line.startswith("#"):
+        cells = line[1:].split("\t")
+        return not (cells[0] in RECORDS and len(cells) > 1)           # not a column declaration
+    return not line.strip() or line.split("\t", 1)[0] not in RECORDS   # blank, or unknown type
 
 
 def _kind(rtype: str) -> int:
