@@ -326,6 +326,18 @@ def test_real_samples_read_the_same(path, chunk_bytes):
     assert assert_same(path, chunk_bytes) == ("valid" if path == YOUTUBE else "invalid")
 
 
+def test_unreadable_files_are_reported_as_the_reference_reports_them(tmp_path):
+    missing = tmp_path / "DSR_A_B_S_2026-03_ES_1of1_20260401T100000.tsv"
+    assert assert_same(missing, dsr_fast.CHUNK_BYTES) == "invalid"
+    truncated = tmp_path / (YOUTUBE.name + ".gz")
+    truncated.write_bytes(gzip.compress(YOUTUBE.read_bytes() * 3)[:900])
+    for chunk in (64, dsr_fast.CHUNK_BYTES):
+        assert assert_same(truncated, chunk) == "invalid"
+    stats: dict = {}
+    fast(truncated, 64, stats)
+    assert stats["restarted"]
+
+
 # --- a large file, where the fast path does the work -------------------------------------
 
 def _bench():

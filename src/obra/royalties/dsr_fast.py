@@ -258,11 +258,11 @@ class _Reader:
         return report
 
     def _read(self) -> None:
-        with open(self.path, "rb") as fh:
-            magic = fh.read(2)
         try:
+            with open(self.path, "rb") as fh:
+                magic = fh.read(2)
             raw = gzip.open(self.path, "rb") if magic == b"\x1f\x8b" else open(self.path, "rb")
-        except OSError as exc:
+        except OSError as exc:           # the reference words it ("cannot read the file: ...")
             raise _Restart() from exc
         carry = b""
         with raw:
