@@ -37,6 +37,13 @@ work; and one :class:`Pool` per summary slice with the summary's ``NetRevenue``.
 The parser streams: memory is bounded by one block and the summary table, never the file
 (blocks are counted by ``BlockId`` changes, so a block id reused after another block counts
 twice: the footer check then catches it).
+
+**Two readers, one specification.** :class:`ReferenceParser` (``parse_dsr_reference``) checks
+row by row in plain Python: it *is* the definition of the rules above and the only code that
+words a problem. :func:`parse_dsr` and ingest use the vectorised reader in
+:mod:`obra.royalties.dsr_fast` (several times faster), which checks whole columns with Arrow
+and hands every line it does not vouch for to the reference parser, so that both give the same
+usage lines, pools and problems (``tests/royalties_ingest/test_dsr_fast.py`` holds them to it).
 """
 
 from __future__ import annotations
