@@ -246,9 +246,10 @@ def fault(draw, lines: list[str]) -> tuple[list[str], bytes | None]:
     kind = draw(st.sampled_from(FAULTS))
     body = [i for i, line in enumerate(lines) if line[:2] in ("RE", "AS", "MW", "RU", "SU", "LI")]
     at = draw(st.sampled_from(body)) if body else len(lines) - 1
-    if kind == "foot count" and lines[-1].startswith("FOOT\t"):
+    counts = [k for k, c in enumerate(lines[-1].split("\t")) if c.isdigit()] if lines[-1].startswith("FOOT") else []
+    if kind == "foot count" and counts:
         cells = lines[-1].split("\t")
-        k = draw(st.integers(1, len(cells) - 1))
+        k = draw(st.sampled_from(counts))
         cells[k] = str(int(cells[k]) + draw(st.sampled_from([-1, 1, 120])))
         lines[-1] = "\t".join(cells)
     elif kind == "bad isrc":
