@@ -271,14 +271,9 @@ def _fast_block(batch: pa.RecordBatch, first_line: int) -> pa.Table | None:
     def col(name: str) -> pa.Array:
         return batch.column(names.index(name)) if name in names else pa.nulls(n, pa.string())
 
-    ok = pa.array([True] * n)
-    period = pc.utf8_upper(pc.utf8_trim_whitespace(col("period")))
-    ok = pc.and_(ok, pc.match_substring_regex(period, r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$"))
-    territory = pc.utf8_upper(pc.utf8_trim_whitespace(col("territory")))
-    ok = pc.and_(ok, pc.is_in(territory, value_set=pa.array(sorted(ids.iso_countries()))))
-    texts = {c: pc.utf8_trim_whitespace(col(c)) for c in ("service", "commercial_model", "use_type")}
-    for c, v in texts.items():
-        ok = pc.and_(ok, pc.not_equal(v, ""))
+    period, territory, texts, ok = _fast_common(col, n)
+    texts["use_type"] = pc.utf8_trim_whitespace(col("use_type"))
+    ok = pc.and_(ok, pc.not_equal(texts["use_type"], ""))
     plays_text = pc.utf8_trim_whitespace(col("plays"))
     ok = pc.and_(ok, pc.match_substring_regex(plays_text, r"^[0-9]{1,18}$"))
     isrc = pc.utf8_upper(pc.replace_substring_regex(_blank_to_null(col("isrc")), r"[\s\-]", ""))
@@ -334,17 +329,92 @@ def read_usage_fast(path: str | Path, *, display_name: str | None = None,
     inside a value, a ragged row, or any row a vectorised check flags. The caller then
     re-reads the file with :func:`read_csv`, which reports every problem with its line.
     """
+    return _read_fast(path, "usage", USAGE_REQUIRED, USAGE_OPTIONAL, _fast_block, on_table, progress, block_size)
+
+
+def read_pools_fast(path: str | Path, *, on_table: Callable[[pa.Table], None],
+                    progress: Callable[[int], None] | None = None,
+                    block_size: int = 16 << 20) -> dict | None:
+    """The pools counterpart of :func:`read_usage_fast` (same contract, same fallback)."""
+    return _read_fast(path, "pools", POOL_REQUIRED, POOL_OPTIONAL, _fast_pools_block, on_table, progress,
+                      block_size)
+
+
+_POOLS_ARROW = pa.schema([
+    ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
+    ("commercial_model", pa.string()), ("user_id", pa.string()), ("currency", pa.string()),
+    ("amount_minor", pa.int64()),
+])
+
+
+def _fast_pools_block(batch: pa.RecordBatch, first_line: int) -> pa.Table | None:
+    """The block as pool rows, or None when any row needs the row-by-row validator.
+
+    Only the plain form of an amount (digits, at most the currency's decimals) is taken
+    here, and only when every currency of the block has the same number of decimals;
+    anything else (``1E3``, ``12.300``, mixed JPY and EUR) is left to :func:`money.to_minor`.
+    """
+    n = batch.num_rows
+    names = batch.schema.names
+
+    def col(name: str) -> pa.Array:
+        return batch.column(names.index(name)) if name in names else pa.nulls(n, pa.string())
+
+    period, territory, texts, ok = _fast_common(col, n)
+    currency = pc.utf8_upper(pc.utf8_trim_whitespace(col("currency")))
+    ok = pc.and_(ok, pc.match_substring_regex(currency, r"^[A-Z]{3}$"))
+    if not pc.all(pc.fill_null(ok, False)).as_py():
+        return None
+    exponents = {money.minor_exponent(c) for c in pc.unique(currency).to_pylist()}
+    if len(exponents) != 1:
+        return None
+    exp = exponents.pop()
+    amount = pc.utf8_trim_whitespace(col("amount"))
+    pattern = r"^[0-9]{1,15}$" if exp == 0 else rf"^[0-9]{{1,15}}(\.[0-9]{{1,{exp}}})?$"
+    if not pc.all(pc.match_substring_regex(amount, pattern)).as_py():
+        return None
+    # "12" -> "12." so that every amount splits into whole and fraction
+    dotted = pc.if_else(pc.match_substring(amount, "."), amount, pc.binary_join_element_wise(amount, "", "."))
+    parts = pc.split_pattern(dotted, ".", max_splits=1)
+    minor = pc.multiply(pc.cast(pc.list_element(parts, 0), pa.int64()), 10 ** exp)
+    if exp:
+        fraction = pc.utf8_rpad(pc.list_element(parts, 1), width=exp, padding="0")
+        minor = pc.add(minor, pc.cast(fraction, pa.int64()))
+    return pa.table({
+        "line": pa.array(range(first_line, first_line + n), pa.int64()), "period": period,
+        "territory": territory, "service": texts["service"], "commercial_model": texts["commercial_model"],
+        "user_id": _blank_to_null(col("user_id")), "currency": currency, "amount_minor": minor},
+        schema=_POOLS_ARROW)
+
+
+def _fast_common(col: Callable[[str], pa.Array], n: int) -> tuple[pa.Array, pa.Array, dict, pa.Array]:
+    """Period, territory, service and commercial model checked vectorised (the ``_common`` rules)."""
+    ok = pa.array([True] * n)
+    period = pc.utf8_upper(pc.utf8_trim_whitespace(col("period")))
+    ok = pc.and_(ok, pc.match_substring_regex(period, r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$"))
+    territory = pc.utf8_upper(pc.utf8_trim_whitespace(col("territory")))
+    ok = pc.and_(ok, pc.is_in(territory, value_set=pa.array(sorted(ids.iso_countries()))))
+    texts = {c: pc.utf8_trim_whitespace(col(c)) for c in ("service", "commercial_model")}
+    for v in texts.values():
+        ok = pc.and_(ok, pc.not_equal(v, ""))
+    return period, territory, texts, ok
+
+
+def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
+               block_fn: Callable[[pa.RecordBatch, int], pa.Table | None],
+               on_table: Callable[[pa.Table], None], progress: Callable[[int], None] | None,
+               block_size: int) -> dict | None:
+    import gzip as _gzip
+
     import pyarrow.csv as pacsv
 
     path = Path(path)
     with open_text(path) as fh:
         header = next(csv.reader([fh.readline()]), [])
     header = [h.strip() for h in header]
-    if "plays" not in header or any(c not in header for c in USAGE_REQUIRED) or \
-            any(c not in USAGE_REQUIRED + USAGE_OPTIONAL for c in header) or len(set(header)) != len(header):
+    if sniff_kind(path) != kind or any(c not in header for c in required) or \
+            any(c not in required + optional for c in header) or len(set(header)) != len(header):
         return None
-    import gzip as _gzip
-
     with open(path, "rb") as probe:
         magic = probe.read(2)
     source = _gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
@@ -357,7 +427,7 @@ def read_usage_fast(path: str | Path, *, display_name: str | None = None,
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         for batch in reader:
-            table = _fast_block(batch, rows + 2)
+            table = block_fn(batch, rows + 2)
             if table is None:
                 return None
             on_table(table)
@@ -370,4 +440,4 @@ def read_usage_fast(path: str | Path, *, display_name: str | None = None,
         source.close()
     if rows == 0:
         return None
-    return {"kind": "usage", "rows": rows}
+    return {"kind": kind, "rows": rows}

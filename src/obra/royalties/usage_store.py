@@ -296,28 +296,30 @@ def ingest_usage_csv(store, path: str | Path, principal: Principal,
                      progress: Callable[[int], None] | None = None) -> dict:
     """Ingest an Obra usage CSV or pools CSV (see :mod:`obra.royalties.usage_csv`).
 
-    A valid usage file goes through the vectorised Arrow reader; a file it cannot vouch
-    for is read again row by row, which names every problem (see ``usage_csv``).
+    A valid file (usage or pools) goes through the vectorised Arrow reader; a file it
+    cannot vouch for is read again row by row, which names every problem (see ``usage_csv``).
     """
 
     def body(staging: _Staging, source: str) -> dict:
-        if usage_csv.sniff_kind(Path(path)) == "usage":
-            fast = _Staging(store, source)
-            try:
-                def block(table: pa.Table) -> None:
-                    table = table.add_column(0, "source", pa.array([source] * table.num_rows, pa.string()))
-                    table = table.select(USAGE_SCHEMA.names)
-                    for period in pc.unique(table["period"]).to_pylist():
-                        fast.add_table("usage", period, table.filter(pc.equal(table["period"], period)))
+        kind = usage_csv.sniff_kind(Path(path))
+        dataset, schema, reader = (("usage", USAGE_SCHEMA, usage_csv.read_usage_fast) if kind == "usage"
+                                   else ("pools", POOLS_SCHEMA, usage_csv.read_pools_fast))
+        fast = _Staging(store, source)
+        try:
+            def block(table: pa.Table) -> None:
+                table = table.add_column(0, "source", pa.array([source] * table.num_rows, pa.string()))
+                table = table.select(schema.names)
+                for period in pc.unique(table["period"]).to_pylist():
+                    fast.add_table(dataset, period, table.filter(pc.equal(table["period"], period)))
 
-                done = usage_csv.read_usage_fast(path, on_table=block, progress=progress)
-            except BaseException:
-                fast.discard()
-                raise
-            if done is not None:
-                staging.adopt(fast)
-                return done
+            done = reader(path, on_table=block, progress=progress)
+        except BaseException:
             fast.discard()
+            raise
+        if done is not None:
+            staging.adopt(fast)
+            return done
+        fast.discard()
 
         def pool(p: usage_csv.PoolRow) -> None:
             staging.add("pools", p.period, {"source": source, "period": p.period, "territory": p.territory,
