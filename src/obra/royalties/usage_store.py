@@ -60,7 +60,7 @@ import pyarrow.parquet as pq
 from obra import money
 from obra.access import Principal, require
 from obra.errors import InvalidInput, Problem
-from obra.royalties import cwr, dsr, usage_csv
+from obra.royalties import cwr, usage_csv
 from obra.royalties.dsr import UsageLine
 
 REVENUE_TYPE = pa.decimal128(38, 10)
