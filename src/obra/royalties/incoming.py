@@ -279,8 +279,8 @@ def _distribution(con: Any, sums: pa.Table, rows: Any, right_type: str, layout: 
                         **{k: ibis.literal(pool[k]) for k in POOL_KEYS}, item=rows.item.cast("string"),
                         plays=ibis.literal(1, "int64"))
     run = Distribution(COMMERCIAL_MODEL, {"source": source, "right_type": right_type}, "work",
-                       engines.table(con, alloc), engines.table(con, held_t), drill,
-                       summed=engines.table(con, summed))
+                       engines.table(con, alloc, copy=False), engines.table(con, held_t, copy=False), drill,
+                       summed=engines.table(con, summed, copy=False))
     run.conservation = {layout.currency: assert_conserved(
         revenue, sum(paid.values()), sum(held.values()), context=f"statement {source} ({right_type})")}
     return run

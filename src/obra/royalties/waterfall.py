@@ -365,7 +365,7 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     schema = pa.schema([("period", pa.string()), ("territory", pa.string()), ("item", pa.string()),
                         ("payee", pa.string()), ("role", pa.string()), ("path", pa.string()),
                         ("fraction", pa.string()), ("weight", pa.int64()), ("recipient_order", pa.int32())])
-    splits = engines.table(con, pa.table({n: cols.get(n, []) for n in schema.names}, schema=schema))
+    splits = engines.table(con, pa.table({n: cols.get(n, []) for n in schema.names}, schema=schema), copy=False)
 
     j = alloc.join(splits, ["period", "territory", "item"])
     j = allocate_expr(j, list(ALLOCATION_KEYS) + ["item"], "amount_minor", "weight",
