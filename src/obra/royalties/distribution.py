@@ -211,9 +211,9 @@ def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide:
     share ``payment × plays / subscriber's plays`` is kept to 10^-k of a minor unit
     (:func:`_user_share_scale`; k = 9 unless a payment is huge), floored, summed per item,
     and the subscribers' money in the pool is then split over those sums by
-    :func:`allocate_expr` (largest remainder). So every item ends within one minor unit of
-    its exact rational amount, where rounding each subscriber's payment to the cent would
-    let the errors of a million subscribers add up.
+    :func:`allocate_expr` (largest remainder). So every item ends within one minor unit
+    (plus the floors' billionths) of its exact rational amount, where rounding each
+    subscriber's payment to the cent would let the errors of a million subscribers add up.
 
     It reads the usage lines as they are (grain ``None``): per-subscriber plays are one
     group-by with a row per subscriber, the shares one join and one group-by per item,
@@ -228,7 +228,7 @@ def user_centric(lines: ibis.Table, pools: ibis.Table, params: Any = None, wide:
     listened = counted.group_by(keys).aggregate(user_plays=counted.plays.sum().cast("int64"),
                                                 top_plays=counted.plays.max().cast("int64"))
     pay = _pool_totals(pools, subscriber=True)
-    payers = listened.join(pay, keys).cache()  # subscribers who paid and played: used twice
+    payers = listened.join(pay, keys).cache()  # subscribers who paid and played: read three times
     scale, narrow, narrow_sums = _user_share_scale(payers)
     kind = dt.int64 if narrow else _D38
     j = ul.join(payers, keys)
