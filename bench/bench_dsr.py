@@ -24,18 +24,15 @@ Figures:
 from __future__ import annotations
 
 import json
-import os
 import random
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.stages import peak_rss, run_child
+
 SCALES = {"full": {"usage_lines": 2_000_000, "reference_lines": 200_000},
           "smoke": {"usage_lines": 3_000, "reference_lines": 3_000}}
-ROOT = Path(__file__).resolve().parent.parent
 NAME = "DSR_PADPIDA2013020802I_PADPIDA20070627029_Streamly_2026-03_ES_1of1_20260401T100000.tsv"
 TERRITORIES = (("ES", "EUR"), ("FR", "EUR"), ("DE", "EUR"))
 MODELS = ("SubscriptionModel", "AdvertisementSupportedModel")
@@ -110,17 +107,12 @@ def write_dsr(path: Path, usage_lines: int, seed: int = 7) -> dict:
 
 
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return peak_rss()
 
 
 def _child(stage: str, **kw) -> dict:
     """Run one stage in a fresh interpreter (its peak memory is its own) and return its result."""
-    cmd = [sys.executable, "-m", "bench.bench_dsr", "--stage", stage, "--args", json.dumps(kw)]
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}:{os.environ.get('PYTHONPATH', '')}"}
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench stage {stage} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child("bench.bench_dsr", stage, **kw)
 
 
 # --------------------------------------------------------------------------- stages (child processes)

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.stages import peak_rss, run_child
 
 SCALES = {
     "full": {"lines": 10_000_000, "users": 1_000_000, "recordings": 20_000, "repeat": 50},
@@ -45,21 +45,15 @@ SCALES = {
     "huge": {"lines": 100_000_000, "users": 5_000_000, "recordings": 50_000, "repeat": 1},
 }
 GIB = 1024 ** 3
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return peak_rss()
 
 
 def _child(stage: str, **kw) -> dict:
     """Run one stage in a fresh interpreter and return its JSON result."""
-    cmd = [sys.executable, "-m", "bench.bench_royalties", "--stage", stage, "--args", json.dumps(kw)]
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}:{os.environ.get('PYTHONPATH', '')}"}
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench stage {stage} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child("bench.bench_royalties", stage, **kw)
 
 
 # --------------------------------------------------------------------------- stages (child processes)
