@@ -84,9 +84,9 @@ def test_api_refuses_bad_input_clearly(client, monkeypatch, tmp_path):
     assert bad.json()["problems"][0]["source"] == "song.mp3"
     assert client.get("/similar", params={"code": "nope"}).status_code == 422
     assert client.get("/similar", params={"code": "EEA2EF72Y3H5RCUQ", "radius": 99}).status_code == 422
-    import obra.api.routes.identify as routes
+    import obra.api.uploads as uploads
 
-    monkeypatch.setattr(routes, "MAX_UPLOAD", 1000)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD", 1000)
     big = client.post("/identify", files={"file": ("big.txt", b"a" * 5000, "text/plain")})
     assert big.status_code == 413 and "upload limit" in big.json()["detail"]
 

@@ -119,6 +119,7 @@ def write(tmp_path: Path, body: str, name: str = "statement.csv") -> Path:
     ("W1,P,1.00000000001\n", 2, "Amount", "at most 10 decimals"),
     ("W1,P,1.00\nW2,X,2\n", 3, "Right type", "unknown right type 'X'"),
     ("W1,P,1.00\n  ,M,2\n", 3, "Work ID", "the work id is empty"),
+    ("W1,P,1.00\nW2,M,12,5\n", 3, None, "4 cells but the header has 3"),
 ])
 def test_a_bad_cell_refuses_the_file_naming_line_and_column(tmp_path, body, line, field, message):
     path = write(tmp_path, body)

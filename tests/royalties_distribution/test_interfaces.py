@@ -145,3 +145,29 @@ def test_cli_split_statement_pays_a_registered_work_by_iswc_and_holds_the_unknow
     assert statements[str(writer.id)]["totals"]["EUR"]["net_minor"] == 1000  # 80 % of 12.50
     assert statements[str(pub.id)]["totals"]["EUR"]["net_minor"] == 250
     assert statements[str(writer.id)]["lines"][0]["usage"][0]["lines"] == "2..3"
+
+
+def test_api_splits_an_uploaded_statement_and_refuses_bad_or_unauthorised_uploads(sqlite_store, monkeypatch):
+    s = seed(sqlite_store)
+    client = TestClient(create_app(sqlite_store))
+    auth = {name: {"Authorization": f"Bearer {t}"} for name, t in s["tokens"].items()}
+    form = {"period": "2026-Q1", "currency": "eur", "right_type_column": "-", "right_type": "performance"}
+    good = ("society.csv", b"Work ID,Amount\nOBRA-2026-0000001-K,1.00\nT9999999999,2.50\n", "text/csv")
+    assert client.post("/statements-in", data=form, files={"file": good}).status_code == 401
+    assert client.post("/statements-in", data=form, files={"file": good}, headers=auth["ana"]).status_code == 403
+    ran = client.post("/statements-in", data=form, files={"file": good}, headers=auth["cmo"])
+    assert ran.status_code == 201, ran.text
+    report = ran.json()
+    assert report["file"] == "society.csv" and report["rows"] == 2
+    assert report["rights"]["performance"]["conservation"]["EUR"] == {"revenue": 350, "distributed": 0,
+                                                                     "unallocated": 350}
+    bad = ("bad.csv", b"Work ID,Amount\nW1,1.00\nW2,12,5\n", "text/csv")
+    refused = client.post("/statements-in", data=form, files={"file": bad}, headers=auth["cmo"])
+    assert refused.status_code == 422
+    problem = refused.json()["problems"][0]
+    assert problem["source"] == "bad.csv" and problem["line"] == 3
+    import obra.api.uploads as uploads
+
+    monkeypatch.setattr(uploads, "MAX_UPLOAD", 10)
+    big = client.post("/statements-in", data=form, files={"file": good}, headers=auth["cmo"])
+    assert big.status_code == 413 and "upload limit" in big.json()["detail"]

@@ -29,6 +29,7 @@ waterfall then splits each work's money once over its payees.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -192,12 +193,10 @@ def _check_right_types(right: pa.ChunkedArray, column: str, path: Path) -> None:
 def _read(path: Path, layout: StatementLayout) -> pa.Table:
     wanted = [layout.work_id_column, layout.amount_column] + (
         [layout.right_type_column] if layout.right_type_column else [])
-    try:
-        with open(path, "rb") as f:
-            header = next(pacsv.open_csv(f, read_options=pacsv.ReadOptions(block_size=1 << 16))).schema.names
-    except (StopIteration, pa.ArrowInvalid) as exc:
-        raise InvalidInput(Problem(f"not a CSV statement with a header row ({exc})", source=str(path),
-                                   line=1)) from None
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        header = [h.strip() for h in next(csv.reader(f), [])]
+    if not header:
+        raise InvalidInput(Problem("not a CSV statement: the header row is missing", source=str(path), line=1))
     missing = [c for c in wanted if c not in header]
     if missing:
         raise InvalidInput([Problem(f"the header has no column '{c}' (it has: {', '.join(header)})",
@@ -212,8 +211,20 @@ def _read(path: Path, layout: StatementLayout) -> pa.Table:
         return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
             column_types=types, include_columns=wanted, strings_can_be_null=False)).unify_dictionaries()
     except pa.ArrowInvalid as exc:
-        raise InvalidInput(_amount_problem(path, layout) or Problem(
+        raise InvalidInput(_ragged_row(path, len(header)) or _amount_problem(path, layout) or Problem(
             f"cannot read the statement: {exc}", source=str(path))) from None
+
+
+def _ragged_row(path: Path, width: int) -> Problem | None:
+    """The first row whose cell count differs from the header's (Arrow names no row for it)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        rows = csv.reader(f)
+        next(rows, None)
+        for row in rows:
+            if row and len(row) != width:
+                return Problem(f"{len(row)} cells but the header has {width}", line=rows.line_num,
+                               source=str(path))
+    return None
 
 
 #: An amount: optional sign, digits, at most 10 decimals (what :data:`AMOUNT_TYPE` holds).

@@ -7,16 +7,13 @@ work. Uploads are streamed to a temporary file and refused with 413 beyond the s
 from __future__ import annotations
 
 import json
-import mimetypes
-import os
-import tempfile
-from pathlib import Path, PurePath
 from typing import List, Optional
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 
 from obra.access import Principal
 from obra.api.auth import get_store, require_action
+from obra.api.uploads import saved_upload
 from obra.identify.registration import register_with_codes
 from obra.registry.service import Registry
 from obra.errors import InvalidInput, Problem
@@ -27,30 +24,12 @@ from obra.store import Store
 
 router = APIRouter(tags=["identify"])
 
-MAX_UPLOAD = int(os.environ.get("OBRA_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
-CHUNK = 1 << 20
-
-
 async def _identify_upload(upload: UploadFile, name: str | None):
-    filename = PurePath(upload.filename or "").name  # never a path from the client
-    if filename in ("", ".", ".."):
-        filename = "upload" + (mimetypes.guess_extension(upload.content_type or "") or "")
-    with tempfile.TemporaryDirectory(prefix="obra-identify-") as tmp:
-        path = Path(tmp) / filename
-        size = 0
-        with path.open("wb") as out:
-            while chunk := await upload.read(CHUNK):
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise HTTPException(413, detail=f"{filename} is larger than the upload limit of "
-                                                    f"{MAX_UPLOAD} bytes (OBRA_MAX_UPLOAD_BYTES)")
-                out.write(chunk)
+    async with saved_upload(upload, "obra-identify-") as path:
         try:
             return identify_file(path, name=name)
         except MediaToolMissing as exc:
             raise HTTPException(503, detail=str(exc)) from None
-        except InvalidInput as exc:  # name the upload, not our temporary copy of it
-            raise InvalidInput([Problem(p.message, p.field, p.line, filename) for p in exc.problems]) from None
 
 
 @router.post("/identify")
