@@ -327,7 +327,8 @@ def split_for_store(store: Any, principal: Any, path: str | Path, layout: Statem
     report (conservation per right type and currency, payees, where the files are).
     """
     from obra.access import require
-    from obra.royalties.statements import build_statements, export_statements, runs_dir, write_statements
+    from obra.royalties.statements import (build_statements, export_statements, money_summary, runs_dir,
+                                           write_statements)
     from obra.royalties.waterfall import rights_from_repertoire
 
     require(principal, "distribute")
@@ -352,13 +353,8 @@ def split_for_store(store: Any, principal: Any, path: str | Path, layout: Statem
         built = build_statements(wf, titles={r.item: r.title for r in rights})
         written = write_statements(built, out / right / "statements", formats)
         exported = export_statements(wf, out / right)
-        held = wf.unallocated.group_by(["currency", "reason"]).aggregate(
-            amount_minor=wf.unallocated.amount_minor.sum()).order_by(["currency", "reason"]).to_pyarrow().to_pylist()
         report["rights"][right] = {
-            "conservation": {c: {"revenue": v.revenue, "distributed": v.distributed, "unallocated": v.unallocated}
-                             for c, v in sorted(wf.conservation.items())},
-            "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held],
-            "payees": len(built), "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
+            **money_summary(wf), "payees": len(built), "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
             "statements": {p: written.get(p, {}) for p in sorted(built)}}
         report["rows"] = int(wf.distribution.summed.usage_lines.sum().to_pyarrow().as_py() or 0) + (
             report["rows"] or 0)

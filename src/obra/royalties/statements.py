@@ -396,13 +396,8 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
     out = base / f"period={period}" / f"model={model}"
     written = write_statements(built, out / "statements", formats)
     exported = export_statements(wf, out)
-    held = wf.unallocated.group_by(["currency", "reason"]).aggregate(
-        amount_minor=wf.unallocated.amount_minor.sum()).order_by(["currency", "reason"]).to_pyarrow().to_pylist()
     report = {
-        "period": period, "model": dist.describe(), "engine": engine,
-        "conservation": {c: {"revenue": v.revenue, "distributed": v.distributed, "unallocated": v.unallocated}
-                         for c, v in sorted(wf.conservation.items())},
-        "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held],
+        "period": period, "model": dist.describe(), "engine": engine, **money_summary(wf),
         "payees": len(built), "previous_period": previous_period,
         "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
         "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
@@ -412,6 +407,15 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
     (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
     (out / "run.json").write_text(json.dumps(report, sort_keys=True, indent=1))
     return report
+
+
+def money_summary(run: Waterfall) -> dict:
+    """A run's checked totals per currency and its unallocated money by reason, for reports."""
+    held = run.unallocated.group_by(["currency", "reason"]).aggregate(
+        amount_minor=run.unallocated.amount_minor.sum()).order_by(["currency", "reason"]).to_pyarrow().to_pylist()
+    return {"conservation": {c: {"revenue": v.revenue, "distributed": v.distributed, "unallocated": v.unallocated}
+                             for c, v in sorted(run.conservation.items())},
+            "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held]}
 
 
 def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tuple:
