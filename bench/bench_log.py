@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from obra.ids import format_registration_number
-from obra.registry import merkle
+from obra.transparency import merkle
 from obra.registry.certificates import certificate_bytes, issue_certificate, verify_certificate
 from obra.registry.records import record_hash
-from obra.registry.translog import TransparencyLog, log_entries, verify_tree_head
+from obra.transparency.translog import TransparencyLog, log_entries, verify_tree_head
 from obra.store import Store
 
 OFFICE = "BENCH"

@@ -19,7 +19,7 @@ def _certificate_step(store: Store, number: str) -> dict:
     """Certify one AI-generated work and verify the certificate offline, as a third party would."""
     from obra.registry.certificates import (certificate_bytes, certificate_for, render_html,
                                             verify_certificate)
-    from obra.registry.translog import TransparencyLog
+    from obra.transparency.translog import TransparencyLog
 
     out = store.home / "certificates"
     out.mkdir(exist_ok=True)

@@ -15,7 +15,7 @@ from obra.errors import InvalidInput
 from obra.identify.registration import correct_with_file, register_with_file
 from obra.registry.certificates import certificate_bytes, certificate_for, verify_certificate
 from obra.registry.service import Registry
-from obra.registry.translog import TransparencyLog
+from obra.transparency.translog import TransparencyLog
 
 from .test_interfaces import painting
 

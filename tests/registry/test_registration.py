@@ -120,7 +120,7 @@ def test_unknown_registration_is_not_found(registry):
 
 def test_every_registration_event_is_logged_and_certified(registry, admin, store):
     from obra.registry.certificates import certificate_bytes, certificate_for, verify_certificate
-    from obra.registry.translog import TransparencyLog
+    from obra.transparency.translog import TransparencyLog
 
     record = registry.register(admin, "work", AI_WORK)
     corrected = registry.correct(admin, record.number, AI_WORK | {"language": "es"}, "language added")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from obra.registry.service import Registry
-from obra.registry.translog import TransparencyLog
+from obra.transparency.translog import TransparencyLog
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from obra.api.app import create_app
-from obra.registry import merkle
+from obra.transparency import merkle
 
 
 @pytest.fixture

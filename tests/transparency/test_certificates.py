@@ -14,8 +14,8 @@ from obra.registry import certificates as c
 from obra.registry.certificates import certificate_bytes, issue_certificate, verify_certificate
 from obra.registry.records import record_hash
 from obra.registry.service import Registry
-from obra.registry.signing import canonical
-from obra.registry.translog import TransparencyLog
+from obra.transparency.signing import canonical
+from obra.transparency.translog import TransparencyLog
 from obra.store import Store
 
 CODES = [{"kind": "meta", "iscc": "ISCC:AAAWKLHFXM75OAMK"}]
@@ -57,7 +57,7 @@ def test_a_certificate_signed_with_a_retired_key_still_verifies(registered, log)
 
 
 def test_another_offices_keys_do_not_verify_it(registered, log, tmp_path):
-    from obra.registry.signing import OfficeKeys
+    from obra.transparency.signing import OfficeKeys
 
     cert = certificate_bytes(issue_certificate(log, registered.record))
     other = OfficeKeys(tmp_path / "elsewhere", "OBRA").history()

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from obra.cli.common import current_principal, open_store
 from obra.cli.main import app
 from obra.registry.service import Registry
-from obra.registry.translog import TransparencyLog
+from obra.transparency.translog import TransparencyLog
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from obra.registry import federation
 from obra.registry.certificates import certificate_bytes, issue_certificate
 from obra.registry.federation import FederationError, export_log, import_log
 from obra.registry.service import Registry
-from obra.registry.translog import TransparencyLog
+from obra.transparency.translog import TransparencyLog
 from obra.store import Store
 
 

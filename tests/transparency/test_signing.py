@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from obra.registry import signing
-from obra.registry.signing import KeyHistory, OfficeKeys
+from obra.transparency import signing
+from obra.transparency.signing import KeyHistory, OfficeKeys
 
 
 def t(minutes: int) -> datetime:

@@ -9,9 +9,9 @@ from sqlalchemy import update
 
 from obra.errors import InvalidInput, NotFound
 from obra.ids import format_registration_number
-from obra.registry import merkle
+from obra.transparency import merkle
 from obra.registry.records import record_hash
-from obra.registry.translog import (LogError, LogInconsistent, TransparencyLog, log_nodes, node_number,
+from obra.transparency.translog import (LogError, LogInconsistent, TransparencyLog, log_nodes, node_number,
                                     verify_tree_head)
 
 

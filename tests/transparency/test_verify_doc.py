@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from obra.registry.certificates import certificate_bytes, issue_certificate
-from obra.registry.signing import canonical
+from obra.transparency.signing import canonical
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "verify-a-certificate.md"
 

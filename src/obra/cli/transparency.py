@@ -1,7 +1,7 @@
 """``obra log``, ``obra verify``, ``obra certificate``, ``obra keys``, ``obra federation``.
 
-Thin shells over :mod:`obra.registry.translog`, :mod:`~obra.registry.certificates`,
-:mod:`~obra.registry.signing` and :mod:`~obra.registry.federation`. Writes (key rotation,
+Thin shells over :mod:`obra.transparency.translog`, :mod:`~obra.registry.certificates`,
+:mod:`~obra.transparency.signing` and :mod:`~obra.registry.federation`. Writes (key rotation,
 importing another office's log) need an authenticated principal.
 """
 
@@ -21,8 +21,8 @@ from obra.errors import InvalidInput, Problem
 from obra.registry import federation
 from obra.registry.certificates import (certificate_bytes, certificate_for, render_html, render_pdf,
                                         verify_certificate)
-from obra.registry.signing import KeyHistory, KeyHistoryError
-from obra.registry.translog import TransparencyLog
+from obra.transparency.signing import KeyHistory, KeyHistoryError
+from obra.transparency.translog import TransparencyLog
 
 JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
 TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")

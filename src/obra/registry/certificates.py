@@ -28,11 +28,11 @@ import jinja2
 
 from obra import ids
 from obra.errors import InvalidInput, NotFound, ObraError
-from obra.registry import merkle
+from obra.transparency import merkle
 from obra.registry.records import record_hash
-from obra.registry.signing import (BadSignature, KeyHistory, KeyHistoryError, KeyNotValid, SignatureError,
+from obra.transparency.signing import (BadSignature, KeyHistory, KeyHistoryError, KeyNotValid, SignatureError,
                                    UnknownKey, canonical, format_time, parse_time, utc_now)
-from obra.registry.translog import TransparencyLog, TreeHeadError, verify_tree_head
+from obra.transparency.translog import TransparencyLog, TreeHeadError, verify_tree_head
 
 CERTIFICATE_FORMAT = "obra.certificate/1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -32,10 +32,10 @@ from sqlalchemy import select, update
 
 from obra import ids
 from obra.errors import InvalidInput, NotFound, ObraError
-from obra.registry import merkle
+from obra.transparency import merkle
 from obra.registry.certificates import VerifiedCertificate, parse_certificate, verify_certificate
-from obra.registry.signing import KeyHistory, KeyHistoryError, SignatureError, canonical, parse_time
-from obra.registry.translog import (LogInconsistent, TransparencyLog, TreeHeadError, log_state, make_leaf,
+from obra.transparency.signing import KeyHistory, KeyHistoryError, SignatureError, canonical, parse_time
+from obra.transparency.translog import (LogInconsistent, TransparencyLog, TreeHeadError, log_state, make_leaf,
                                     verify_tree_head)
 
 EXPORT_FORMAT = "obra.log_export/1"

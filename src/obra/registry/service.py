@@ -389,6 +389,6 @@ def _to_record(row) -> RegistrationRecord:
 
 def default_sinks(store: Store) -> list[EventSink]:
     """The sinks every registry writes to: the office's append-only transparency log."""
-    from obra.registry.translog import TransparencyLog
+    from obra.transparency.translog import TransparencyLog
 
     return [TransparencyLog(store)]

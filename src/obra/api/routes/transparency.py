@@ -16,7 +16,7 @@ from obra.api.auth import get_store, require_action
 from obra.errors import NotFound
 from obra.registry import federation
 from obra.registry.certificates import certificate_bytes, certificate_for, render_html, render_pdf
-from obra.registry.translog import TransparencyLog
+from obra.transparency.translog import TransparencyLog
 from obra.store import Store
 
 router = APIRouter(tags=["transparency"])

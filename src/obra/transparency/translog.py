@@ -35,8 +35,8 @@ from sqlalchemy import (BigInteger, Column, Connection, Index, LargeBinary, Stri
 
 from obra import ids
 from obra.errors import InvalidInput, NotFound, ObraError, Problem
-from obra.registry import merkle
-from obra.registry.signing import (KeyHistory, OfficeKeys, SignatureError, canonical, format_time,
+from obra.transparency import merkle
+from obra.transparency.signing import (KeyHistory, OfficeKeys, SignatureError, canonical, format_time,
                                    parse_time, utc_now)
 from obra.store.schema import metadata
 
