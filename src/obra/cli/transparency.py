@@ -1,4 +1,4 @@
-"""``obra log``, ``obra verify``, ``obra certificate``, ``obra keys``, ``obra federation``.
+"""``obra log`` (with ``checkpoint`` and ``vkey``), ``verify``, ``certificate``, ``keys``, ``federation``.
 
 Thin shells over :mod:`obra.transparency.translog`, :mod:`~obra.registry.certificates`,
 :mod:`~obra.transparency.signing` and :mod:`~obra.registry.federation`. Writes (key rotation,
@@ -21,12 +21,15 @@ from obra.errors import InvalidInput, Problem
 from obra.registry import federation
 from obra.registry.certificates import (certificate_bytes, certificate_for, render_html, render_pdf,
                                         verify_certificate)
+from obra.transparency.checkpoint import checkpoint_vkeys, signed_checkpoint
 from obra.transparency.signing import KeyHistory, KeyHistoryError
 from obra.transparency.translog import TransparencyLog
 
 JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
 TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
 
+log_app = typer.Typer(help="The transparency log: its signed tree head, entries, proofs and C2SP checkpoint.",
+                      invoke_without_command=True)
 keys_app = typer.Typer(help="The office's signing keys: list, rotate, export the published history.",
                        no_args_is_help=True)
 federation_app = typer.Typer(help="Exchange signed logs with other offices.", no_args_is_help=True)
@@ -55,6 +58,7 @@ def _write(out: Path | None, data: bytes) -> None:
 
 
 def log_command(
+    ctx: typer.Context,
     office: Optional[str] = typer.Option(None, help="another office's imported log (default: this office)"),
     entries: Optional[str] = typer.Option(None, "--entries", help="entries START:END (END exclusive)"),
     number: Optional[str] = typer.Option(None, "--number", help="every entry of a registration number, proved"),
@@ -64,6 +68,8 @@ def log_command(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show the transparency log: its signed tree head, entries, or proofs."""
+    if ctx.invoked_subcommand is not None:
+        return
     store = open_store()
     if number:
         emit(federation.verify_number(store, number), as_json)
@@ -83,6 +89,21 @@ def log_command(
     else:
         sth = log.signed_tree_head(size) if log.local else log.latest_tree_head()
         emit({"office": log.office, "size": log.size(), "tree_head": sth}, as_json)
+
+
+@log_app.command("checkpoint")
+@handle_errors
+def log_checkpoint(size: Optional[int] = typer.Option(None, "--size", help="tree size (default: current)")) -> None:
+    """The log's C2SP checkpoint: a signed note any transparency-log witness or verifier reads."""
+    _write(None, signed_checkpoint(TransparencyLog(open_store()), size).encode("utf-8"))
+
+
+@log_app.command("vkey")
+@handle_errors
+def log_vkey(every: bool = typer.Option(False, "--all", help="every key in the history, oldest first")) -> None:
+    """The verifier key checkpoints are checked with (--all: also retired keys, for older checkpoints)."""
+    vkeys = checkpoint_vkeys(TransparencyLog(open_store()))
+    _write(None, "".join(f"{v}\n" for v in (vkeys if every else vkeys[-1:])).encode("utf-8"))
 
 
 def _render_entries(rows: list[dict]) -> None:
@@ -203,7 +224,8 @@ def federation_offices(as_json: bool = JSON_OPT) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the transparency commands to the ``obra`` application."""
-    app.command("log")(handle_errors(log_command))
+    log_app.callback(invoke_without_command=True)(handle_errors(log_command))
+    app.add_typer(log_app, name="log")
     app.command("verify")(handle_errors(verify_command))
     app.command("certificate")(handle_errors(certificate_command))
     app.add_typer(keys_app, name="keys")

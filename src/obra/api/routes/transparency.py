@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from obra.access import Principal
 from obra.api.auth import get_store, require_action
 from obra.errors import NotFound
 from obra.registry import federation
 from obra.registry.certificates import certificate_bytes, certificate_for, render_html, render_pdf
+from obra.transparency.checkpoint import checkpoint_vkeys, origin_for, signed_checkpoint
 from obra.transparency.translog import TransparencyLog
 from obra.store import Store
 
@@ -37,6 +38,21 @@ def signed_tree_head(office: str | None = None, size: int | None = Query(None, g
     if head is None:
         raise NotFound(f"no log of office {log.office} is held here")
     return head
+
+
+@router.get("/log/checkpoint", response_class=PlainTextResponse)
+def checkpoint(size: int | None = Query(None, ge=0), store: Store = Depends(get_store)) -> PlainTextResponse:
+    """The office's C2SP checkpoint (a signed note) at ``size`` (default: now), for witnesses."""
+    return PlainTextResponse(signed_checkpoint(TransparencyLog(store), size),
+                             media_type="text/plain; charset=utf-8")
+
+
+@router.get("/log/checkpoint/vkeys")
+def checkpoint_verifier_keys(store: Store = Depends(get_store)) -> dict:
+    """Verifier keys of the checkpoints: every key in the history, oldest first; ``active`` signs now."""
+    log = TransparencyLog(store)
+    vkeys = checkpoint_vkeys(log)
+    return {"origin": origin_for(log.office), "active": vkeys[-1], "vkeys": vkeys}
 
 
 @router.get("/log/entries")
