@@ -59,7 +59,7 @@ def run(scale: str = "full") -> dict:
     n = cfg["entries"]
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="obra-bench-log-") as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'obra.db'}", Path(tmp) / "home", office=OFFICE)
+        store = Store.open(f"sqlite:///{Path(tmp) / 'obra.db'}", Path(tmp) / "home", office=OFFICE, migrate=True)
         log = TransparencyLog(store)
         log.key_history()
 

@@ -45,7 +45,7 @@ def pg_admin_engine():
 
 @contextmanager
 def _sqlite_store(tmp_path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home")
+    s = Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home", migrate=True)
     yield s
     s.dispose()
 
@@ -56,7 +56,7 @@ def _pg_store(pg_admin_engine, tmp_path) -> Iterator[Store]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with pg_admin_engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    s = Store.open(PG_URL, tmp_path / "home", schema=schema)
+    s = Store.open(PG_URL, tmp_path / "home", schema=schema, migrate=True)
     try:
         yield s
     finally:

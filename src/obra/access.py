@@ -21,7 +21,7 @@ from obra.model.vocab import AccessRole as R
 from obra.store import Store
 from obra.store.schema import principals
 
-# action -> roles allowed. Admin may do everything.
+# action -> roles allowed to do it for anyone. Admin may do everything.
 PERMISSIONS: dict[str, frozenset[R]] = {
     "register": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
     "correct": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
@@ -31,14 +31,21 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "add_agreement": frozenset({R.REGISTRANT, R.OFFICE_STAFF, R.CMO}),
     "import": frozenset({R.OFFICE_STAFF, R.CMO, R.REGISTRANT}),
     "ingest_usage": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "match": frozenset({R.CMO, R.OFFICE_STAFF}),
     "distribute": frozenset({R.CMO}),
-    "read_statements_any": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "read_statement": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "read_journal": frozenset({R.CMO, R.OFFICE_STAFF}),
     "claim": frozenset({R.REGISTRANT, R.CREATOR, R.CMO}),
     "ai_terms": frozenset({R.REGISTRANT, R.CREATOR, R.CMO, R.OFFICE_STAFF}),
     "ai_check": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF, R.REGISTRANT}),
     "manage_keys": frozenset({R.OFFICE_STAFF}),
     "federation": frozenset({R.OFFICE_STAFF}),
     "manage_principals": frozenset(),
+}
+
+# action -> roles allowed to do it only for the party they are (a creator reads their own statement).
+OWN_PARTY: dict[str, frozenset[R]] = {
+    "read_statement": frozenset({R.CREATOR, R.REGISTRANT}),
 }
 
 
@@ -51,24 +58,36 @@ class Principal:
     party_id: int | None = None
     id: int | None = None
 
-    def can(self, action: str) -> bool:
+    def can(self, action: str, party: int | str | None = None) -> bool:
+        """May this principal do ``action`` (for ``party``, where the action is about one party)?"""
         if action not in PERMISSIONS:
             raise KeyError(f"unknown action '{action}'")
-        return self.role == R.ADMIN or self.role in PERMISSIONS[action]
+        if self.role == R.ADMIN or self.role in PERMISSIONS[action]:
+            return True
+        return (party is not None and self.party_id is not None and str(self.party_id) == str(party)
+                and self.role in OWN_PARTY.get(action, frozenset()))
 
 
 ANONYMOUS = Principal("anonymous", R.PUBLIC)
 
 
-def require(principal: Principal | None, action: str) -> Principal:
-    """Raise 401 for no/unknown principal, 403 when the role may not do ``action``."""
+def require(principal: Principal | None, action: str, party: int | str | None = None) -> Principal:
+    """Raise 401 for no/unknown principal, 403 when the role may not do ``action`` (for ``party``).
+
+    The one access check of the house: every service calls it, at its entrance, from
+    :data:`PERMISSIONS` and :data:`OWN_PARTY`; interfaces only authenticate.
+    """
     if principal is None or principal.role == R.PUBLIC:
-        raise AuthenticationRequired(f"'{action}' needs an authenticated principal: pass a token "
-                                     "(Authorization: Bearer ... or OBRA_TOKEN)")
-    if not principal.can(action):
+        raise AuthenticationRequired(f"'{action.replace('_', ' ')}' needs an authenticated principal")
+    if not principal.can(action, party):
         allowed = ", ".join(sorted(r.value for r in PERMISSIONS[action] | {R.ADMIN}))
-        raise PermissionDenied(f"role '{principal.role.value}' may not {action.replace('_', ' ')}; "
-                               f"allowed roles: {allowed}")
+        own = OWN_PARTY.get(action)
+        also = (f"; {', '.join(sorted(r.value for r in own))} only for their own party" if own else "")
+        mine = f" (you are party {principal.party_id})" if own and principal.party_id is not None else ""
+        raise PermissionDenied(f"role '{principal.role.value}' may not {action.replace('_', ' ')}"
+                               + (f" for party {party}{mine}" if party is not None else "")
+                               + f"; allowed roles: {allowed}{also}",
+                               hint="ask an admin for a principal with one of those roles (`obra principal add`)")
     return principal
 
 
@@ -82,7 +101,13 @@ def create_principal(store: Store, name: str, role: R | str, party_id: int | Non
 
     ``by`` must be an admin, except when the store has no principal yet (bootstrap by ``obra init``).
     """
-    role = R(role)
+    try:
+        role = R(role)
+    except ValueError:
+        raise InvalidInput(Problem(f"unknown role '{role}'; use one of {', '.join(r.value for r in R)}",
+                                   field="role")) from None
+    from obra.journal import Journal
+
     token = "obra_" + secrets.token_urlsafe(32)
     with store.begin() as conn:
         existing = conn.execute(select(principals.c.id).limit(1)).first()
@@ -93,6 +118,9 @@ def create_principal(store: Store, name: str, role: R | str, party_id: int | Non
         pid = conn.execute(insert(principals).values(
             name=name, role=role.value, party_id=party_id, token_hash=_hash(token), active=True,
             created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+        Journal(store).record(conn, "principal.created", f"principal/{pid}",
+                              {"name": name, "role": role.value, "party_id": party_id},
+                              by.name if by is not None else "bootstrap")
     return Principal(name, role, party_id, pid), token
 
 

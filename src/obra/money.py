@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, Sequence
 
-from obra.errors import InvalidInput, ObraError, Problem
+from obra.errors import InternalInvariantError, InvalidInput, ObraError, Problem
 
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENTS = {
@@ -100,7 +100,7 @@ def allocate(amount: int, weights: Sequence[Weight]) -> list[int]:
     return [sign * f for f in floors]
 
 
-class ConservationError(ObraError):
+class ConservationError(InternalInvariantError):
     """Money was created or lost: distributed + unallocated differs from revenue."""
 
 

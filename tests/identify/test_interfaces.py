@@ -88,7 +88,7 @@ def test_api_refuses_bad_input_clearly(client, monkeypatch, tmp_path):
 
     monkeypatch.setattr(uploads, "MAX_UPLOAD", 1000)
     big = client.post("/identify", files={"file": ("big.txt", b"a" * 5000, "text/plain")})
-    assert big.status_code == 413 and "upload limit" in big.json()["detail"]
+    assert big.status_code == 413 and "upload limit" in big.json()["message"]
 
 
 def test_api_upload_names_cannot_escape_the_temporary_directory(client):

@@ -26,10 +26,10 @@ class Office:
         root.mkdir(parents=True, exist_ok=True)
         if keys_from is not None:
             shutil.copytree(keys_from.store.home / "keys", root / "home" / "keys")
-        self.store = Store.open(f"sqlite:///{root / 'obra.db'}", root / "home", office=code)
+        self.store = Store.open(f"sqlite:///{root / 'obra.db'}", root / "home", office=code, migrate=True)
         self.log = TransparencyLog(self.store)
         self.registry = Registry(self.store, sinks=[self.log])
-        self.clerk, _ = create_principal(self.store, "clerk", AccessRole.ADMIN)
+        self.clerk, _ = create_principal(self.store, "clerk", AccessRole.ADMIN)  # log entry 0: its journal event
 
     def register(self, *titles: str) -> list[str]:
         return [self.registry.register(self.clerk, "work", {"title": t}).number for t in titles]
@@ -45,12 +45,12 @@ def montevideo(tmp_path):
 def test_a_montevideo_number_verifies_in_another_office(store, montevideo):
     numbers = montevideo.register("La cumparsita", "Adiós Nonino", "Oblivion")
     result = import_log(store, json.dumps(export_log(montevideo.log)))
-    assert result.to_dict() | {"root_hash": None} == {"office": "UYMVD", "old_size": 0, "new_size": 3,
-                                                       "added": 3, "root_hash": None}
+    assert result.to_dict() | {"root_hash": None} == {"office": "UYMVD", "old_size": 0, "new_size": 4,
+                                                       "added": 4, "root_hash": None}
     proof = federation.verify_number(store, numbers[1])
-    assert proof["verified"] and proof["office"] == "UYMVD" and proof["entries"][0]["index"] == 1
+    assert proof["verified"] and proof["office"] == "UYMVD" and proof["entries"][0]["index"] == 2
     offices = {o["office"]: o["size"] for o in federation.imported_offices(store)}
-    assert offices["UYMVD"] == 3
+    assert offices["UYMVD"] == 4
 
 
 def test_a_montevideo_certificate_verifies_with_the_imported_keys(store, montevideo):
@@ -67,11 +67,11 @@ def test_later_imports_extend_the_earlier_one_by_consistency_proof(store, montev
     montevideo.register("D", "E")
     montevideo.log.keys.rotate()
     montevideo.register("F")
-    result = import_log(store, export_log(montevideo.log, since=3))
-    assert (result.old_size, result.new_size, result.added) == (3, 6, 3)
+    result = import_log(store, export_log(montevideo.log, since=4))
+    assert (result.old_size, result.new_size, result.added) == (4, 7, 3)
     assert result.root_hash == TransparencyLog(store, "UYMVD").root().hex()
     # importing the same export again changes nothing
-    assert import_log(store, export_log(montevideo.log, since=6)).added == 0
+    assert import_log(store, export_log(montevideo.log, since=7)).added == 0
 
 
 def test_an_altered_entry_is_refused_and_nothing_is_imported(store, montevideo):
@@ -93,10 +93,10 @@ def test_a_forked_log_is_detected(store, montevideo, tmp_path):
         with pytest.raises(FederationError, match="rewritten|forked|not an extension"):
             import_log(store, export_log(twin.log))
         with pytest.raises(FederationError, match="not an extension"):
-            import_log(store, export_log(twin.log, since=3))
+            import_log(store, export_log(twin.log, since=4))
     finally:
         twin.store.dispose()
-    assert TransparencyLog(store, "UYMVD").size() == 3
+    assert TransparencyLog(store, "UYMVD").size() == 4
 
 
 def test_a_tree_head_with_a_bad_signature_is_refused(store, montevideo):
@@ -132,13 +132,13 @@ def test_garbage_exports_are_refused(store, garbage):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """Montevideo's export of 5 entries, from 0 and from 3, and a store that already holds 3."""
+    """Montevideo's export of 6 entries (the clerk's journal event, 5 works), from 0 and from 4."""
     root = tmp_path_factory.mktemp("fed-fuzz")
     office = Office(root / "uymvd", "UYMVD")
     office.register("A", "B", "C")
     first = export_log(office.log)
     office.register("D", "E")
-    full, tail = export_log(office.log), export_log(office.log, since=3)
+    full, tail = export_log(office.log), export_log(office.log, since=4)
     office.store.dispose()
     return first, full, tail, root
 
@@ -152,7 +152,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 10) | st.text(ma
 @given(st.data())
 def test_a_mutated_export_never_imports(exported, data):
     first, full, tail, root = exported
-    target = Store.open(f"sqlite:///{root / 'target.db'}", root / "target-home", office="ESMAD")
+    target = Store.open(f"sqlite:///{root / 'target.db'}", root / "target-home", office="ESMAD", migrate=True)
     try:
         log = TransparencyLog(target, "UYMVD")
         if log.size() == 0:
@@ -174,6 +174,6 @@ def test_a_mutated_export_never_imports(exported, data):
             export["since"] = data.draw(st.integers(-2, 8).filter(lambda v: v != export["since"]))
         with pytest.raises(FederationError):
             import_log(target, export)
-        assert log.size() == 3
+        assert log.size() == 4
     finally:
         target.dispose()

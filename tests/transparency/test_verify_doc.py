@@ -50,5 +50,5 @@ def test_the_documented_verifier_accepts_a_real_certificate(store, registry, adm
     assert result.returncode != 0 and "InvalidSignature" in result.stderr
 
     moved = json.loads(cert)
-    moved["log_entry"]["index"] = 1
+    moved["log_entry"]["index"] += 1
     assert _run(verifier, canonical(moved), log.key_history().to_json(), tmp_path).returncode != 0

@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path, PurePath
 from typing import AsyncIterator
 
-from fastapi import HTTPException, UploadFile
+from fastapi import UploadFile
 
-from obra.errors import InvalidInput, Problem
+from obra.errors import InvalidInput, Problem, PayloadTooLarge
 
 MAX_UPLOAD = int(os.environ.get("OBRA_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
 CHUNK = 1 << 20
@@ -37,8 +37,8 @@ async def saved_upload(upload: UploadFile, prefix: str) -> AsyncIterator[Path]:
             while chunk := await upload.read(CHUNK):
                 size += len(chunk)
                 if size > MAX_UPLOAD:
-                    raise HTTPException(413, detail=f"{filename} is larger than the upload limit of "
-                                                    f"{MAX_UPLOAD} bytes (OBRA_MAX_UPLOAD_BYTES)")
+                    raise PayloadTooLarge(f"{filename} is larger than the upload limit of {MAX_UPLOAD} bytes",
+                                          hint="split the file, or raise OBRA_MAX_UPLOAD_BYTES on the server")
                 out.write(chunk)
         try:
             yield path

@@ -2,14 +2,15 @@
 
 Commands print human-readable output with rich, or exactly one JSON document with
 ``--json`` (for scripts). Errors become a message on stderr and an exit code:
-2 invalid input, 3 not found, 4 not authenticated, 5 not permitted, 1 anything else we
-raised on purpose.
+each error class carries its own exit code (:mod:`obra.errors`: 2 invalid input, 3 not
+found, 4 not authenticated, 5 not permitted, 70 an internal invariant, ...) and its hint.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 from datetime import date, datetime
@@ -22,13 +23,11 @@ from rich.console import Console
 from rich.text import Text
 
 from obra.access import Principal, authenticate
-from obra.errors import AuthenticationRequired, InvalidInput, NotFound, ObraError, PermissionDenied
+from obra.errors import ObraError
 from obra.store import Settings, Store
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
-
-EXIT_CODES = {InvalidInput: 2, NotFound: 3, AuthenticationRequired: 4, PermissionDenied: 5}
 
 
 def open_store(migrate: bool = True) -> Store:
@@ -88,8 +87,11 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ObraError as exc:
-            code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+            if exc.internal:
+                logging.getLogger("obra.cli").error("internal invariant failed", exc_info=exc)
             err_console.print(Text("error: ", style="bold red") + Text(str(exc)))
-            raise typer.Exit(code) from None
+            if exc.hint:
+                err_console.print(Text("hint: ", style="bold") + Text(exc.hint))
+            raise typer.Exit(exc.exit_code) from None
 
     return wrapper

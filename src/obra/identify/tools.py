@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from obra.errors import ObraError
+from obra.errors import ObraError, ServiceUnavailable
 
 __all__ = [
     "MediaToolMissing",
@@ -44,7 +44,7 @@ TIMEOUT_SECONDS = 600
 FPCALC_EOF_STATUS = 3
 
 
-class MediaToolMissing(ObraError, RuntimeError):
+class MediaToolMissing(ServiceUnavailable, RuntimeError):
     """A program needed for audio or video codes is not installed on this machine."""
 
 

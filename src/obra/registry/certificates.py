@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 
 from obra import ids
-from obra.errors import InvalidInput, NotFound, ObraError
+from obra.errors import InvalidInput, NotFound, ObraError, Unverifiable
 from obra.transparency import merkle
 from obra.registry.records import record_hash
 from obra.transparency.signing import (BadSignature, KeyHistory, KeyHistoryError, KeyNotValid, SignatureError,
@@ -40,7 +40,7 @@ _MEMBERS = {"format", "office", "number", "version", "issued_at", "record", "rec
             "content_codes", "log_entry", "tree_head", "inclusion_proof", "key_id", "signature"}
 
 
-class CertificateError(ObraError):
+class CertificateError(Unverifiable):
     """A certificate does not verify. The message says which check failed and why."""
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from obra import ids
-from obra.errors import InvalidInput, NotFound, ObraError
+from obra.errors import InvalidInput, NotFound, ObraError, Unverifiable
 from obra.transparency import merkle
 from obra.registry.certificates import VerifiedCertificate, parse_certificate, verify_certificate
 from obra.transparency.signing import KeyHistory, KeyHistoryError, SignatureError, canonical, parse_time
@@ -41,7 +41,7 @@ from obra.transparency.translog import (LogInconsistent, TransparencyLog, TreeHe
 EXPORT_FORMAT = "obra.log_export/1"
 
 
-class FederationError(ObraError):
+class FederationError(Unverifiable):
     """Another office's log does not verify; nothing of it was imported."""
 
 

@@ -8,22 +8,16 @@ the published record without Obra's code.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import jcs
-
-
-def canonical_json(record: dict) -> bytes:
-    """RFC 8785 canonical JSON bytes of ``record``."""
-    return jcs.canonicalize(record)
+from obra.canonical import sha256_hex
 
 
 def record_hash(record: dict) -> str:
-    """SHA-256 hex of the canonical JSON of ``record``."""
-    return hashlib.sha256(canonical_json(record)).hexdigest()
+    """SHA-256 hex of the RFC 8785 canonical JSON of ``record``."""
+    return sha256_hex(record)
 
 
 @dataclass(frozen=True)

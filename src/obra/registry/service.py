@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from obra import ids
 from obra.access import Principal, require
+from obra.journal import Journal
 from obra.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from obra.model import Agreement, Party, Recording, Work, parse, share_problems
 from obra.model.vocab import AccessRole, CreationMode, RegistrationStatus
@@ -351,8 +352,9 @@ class Registry:
         digest = record_hash(record)
         log_index = None
         for sink in self.sinks:
-            result = sink.append(conn, {"type": event, "number": number, "version": version,
-                                        "record_hash": digest, "entity": entity})
+            leaf = {"type": event, "number": number, "version": version, "record_hash": digest, "entity": entity}
+            result = (sink.append(conn, leaf, actor=principal.name) if isinstance(sink, Journal)
+                      else sink.append(conn, leaf))
             log_index = getattr(result, "index", log_index)
         rid = conn.execute(insert(registrations).values(
             number=number, version=version, entity=entity, status=status.value, is_current=True,
@@ -388,7 +390,5 @@ def _to_record(row) -> RegistrationRecord:
 
 
 def default_sinks(store: Store) -> list[EventSink]:
-    """The sinks every registry writes to: the office's append-only transparency log."""
-    from obra.transparency.translog import TransparencyLog
-
-    return [TransparencyLog(store)]
+    """The sinks every registry writes to: the journal, whose leaves are the office's transparency log."""
+    return [Journal(store)]

@@ -15,6 +15,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from obra.errors import SchemaOutOfDate
+from obra.store.paths import StorePaths
 from obra.store.schema import metadata
 from obra.store.settings import Settings
 
@@ -35,6 +37,7 @@ class Store:
     def __init__(self, settings: Settings, schema: str | None = None):
         self.settings = settings
         self.home: Path = settings.home
+        self.paths = StorePaths(settings.home)
         self.office: str = settings.office
         self.url: str = settings.database_url
         self.schema = schema
@@ -54,11 +57,18 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None, home: str | Path | None = None, *, office: str | None = None,
-             schema: str | None = None, migrate: bool = True) -> "Store":
-        """Open (and by default migrate) the store configured by arguments or environment."""
+             schema: str | None = None, migrate: bool = False) -> "Store":
+        """Open the store configured by arguments or environment.
+
+        ``migrate=True`` brings the schema to this version first (what ``obra init`` and
+        ``obra migrate`` do, and what tests do on a fresh store); otherwise the schema
+        revision is checked and a mismatch is refused with a hint, never migrated silently.
+        """
         store = cls(Settings.from_env(home, url, office), schema=schema)
         if migrate:
             store.migrate()
+        else:
+            store.check_revision()
         return store
 
     @property
@@ -73,8 +83,33 @@ class Store:
         return cfg
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision of every capability (all Alembic heads)."""
-        command.upgrade(self.alembic_config(), "heads")
+        """Bring the schema to the newest revision."""
+        command.upgrade(self.alembic_config(), "head")
+
+    def expected_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (None: not created yet)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+        return heads[0] if len(heads) == 1 else (None if not heads else ",".join(sorted(heads)))
+
+    def check_revision(self) -> None:
+        """Refuse to work on a schema of another version, saying how to fix it."""
+        current, expected = self.revision(), self.expected_revision()
+        if current == expected:
+            return
+        where = self.engine.url.render_as_string(hide_password=True)
+        if current is None:
+            raise SchemaOutOfDate(f"the store at {where} has no Obra schema yet",
+                                  hint="run `obra init` to create it")
+        raise SchemaOutOfDate(f"the store at {where} is at schema revision {current}; this version of Obra "
+                              f"needs {expected}")
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

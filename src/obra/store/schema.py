@@ -8,7 +8,7 @@ past versions for search and for the royalty engines.
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
                         Numeric, String, Table, Text, UniqueConstraint)
 
 metadata = MetaData()
@@ -132,3 +132,54 @@ sequences = Table(
 )
 
 Index("ix_registrations_current_entity", registrations.c.is_current, registrations.c.entity)
+
+# --------------------------------------------------------------------------------------
+# The journal (migration 0007): every state change, each anchored in the transparency log
+# --------------------------------------------------------------------------------------
+
+journal_events = Table(
+    "journal_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office", String(8), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", String(27), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("log_index", BigInteger),
+    Index("ix_journal_events_kind_subject", "kind", "subject"),
+)
+
+distribution_runs = Table(
+    "distribution_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),  # distribution | incoming
+    Column("period", String(20), nullable=False),
+    Column("model", String(40), nullable=False),
+    Column("engine", String(20), nullable=False),
+    Column("directory", String(500), nullable=False),
+    Column("law_version", String(64)),
+    Column("totals_hash", String(64)),
+    Column("statements_hash", String(64)),
+    Column("superseded_by", Integer),
+    Column("journal_id", Integer, ForeignKey("journal_events.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Index("ix_distribution_runs_period_model", "kind", "period", "model"),
+)
+
+claims = Table(
+    "claims", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", String(64), nullable=False, index=True),
+    Column("group_key", Text, nullable=False),  # normalised title + artist: the latest claim on a key wins
+    Column("title", String(500)),
+    Column("artist", String(500)),
+    Column("recording_number", String(32)),
+    Column("work_number", String(32)),
+    Column("claimant", String(100), nullable=False),
+    Column("party_id", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("journal_id", Integer, ForeignKey("journal_events.id")),
+)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from obra.errors import ObraError
+from obra.errors import Unverifiable
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -37,7 +37,7 @@ NodeFetcher = Callable[[Iterable[Node]], Mapping[Node, bytes]]
 """Returns the hash of each asked-for complete subtree (one batch per proof)."""
 
 
-class ProofError(ObraError):
+class ProofError(Unverifiable):
     """A Merkle proof does not prove what it claims; the message says which check failed."""
 
 

@@ -37,12 +37,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import jcs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from obra.errors import ObraError
+from obra.canonical import canonical
+from obra.store.paths import StorePaths
+from obra.errors import ObraError, Unverifiable
 
 KEY_HISTORY_FORMAT = "obra.key_history/1"
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -50,7 +51,7 @@ _HEX64_RE = re.compile(r"[0-9a-f]{64}")
 _OFFICE_RE = re.compile(r"[A-Z0-9]{2,8}")
 
 
-class SignatureError(ObraError):
+class SignatureError(Unverifiable):
     """A signature, key or key history does not check out; the message says which and why."""
 
 
@@ -91,11 +92,6 @@ def parse_time(value: Any, what: str = "timestamp", error: type[ObraError] = Sig
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     except ValueError as exc:
         raise error(f"{what} {value!r} is not a real date and time ({exc})") from None
-
-
-def canonical(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes."""
-    return jcs.canonicalize(obj)
 
 
 def signing_input(obj: dict) -> bytes:
@@ -291,7 +287,7 @@ class OfficeKeys:
         if not _OFFICE_RE.fullmatch(office):
             raise ValueError(f"office {office!r} is not an office code like UYMVD")
         self.office = office
-        self.directory = Path(home) / "keys" / office
+        self.directory = StorePaths(Path(home)).keys(office)
         self.history_path = self.directory / "history.json"
 
     @contextmanager

@@ -34,7 +34,7 @@ from sqlalchemy import (BigInteger, Column, Connection, Index, LargeBinary, Stri
                         bindparam, insert, select, update)
 
 from obra import ids
-from obra.errors import InvalidInput, NotFound, ObraError, Problem
+from obra.errors import InternalInvariantError, InvalidInput, NotFound, ObraError, Problem
 from obra.transparency import merkle
 from obra.transparency.signing import (KeyHistory, OfficeKeys, SignatureError, canonical, format_time,
                                    parse_time, utc_now)
@@ -44,6 +44,8 @@ TREE_HEAD_TYPE = "obra.tree_head/1"
 RESERVED_FIELDS = ("office", "index", "timestamp")
 EVENT_TYPES = ("register", "correct", "withdraw", "ai_terms")
 """The events the registry logs; other lowercase names are accepted for new event kinds."""
+JOURNAL_TYPE = "journal"
+"""The leaf type of every other state change: a journal event (see :mod:`obra.journal`)."""
 _TYPE_RE = re.compile(r"[a-z][a-z0-9_.-]{0,39}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -107,7 +109,7 @@ class LogError(ObraError):
     """The log refused an operation or found itself inconsistent."""
 
 
-class LogInconsistent(LogError):
+class LogInconsistent(LogError, InternalInvariantError):
     """An append would break the append-only property; the transaction is rolled back."""
 
 
@@ -127,12 +129,13 @@ class LogEntry:
     leaf_hash: bytes
 
     @property
-    def number(self) -> str:
-        return self.leaf["number"]
+    def number(self) -> str | None:
+        """The registration this entry is about (None for a journal event)."""
+        return self.leaf.get("number")
 
     @property
-    def version(self) -> int:
-        return self.leaf["version"]
+    def version(self) -> int | None:
+        return self.leaf.get("version")
 
     def to_dict(self) -> dict:
         return {"office": self.office, "index": self.index, "timestamp": self.timestamp,
@@ -152,7 +155,14 @@ class TreeHead:
 
 
 def make_leaf(office: str, index: int, timestamp: str, event: dict) -> dict:
-    """Validate a registry event and build the leaf document (parse at the edge)."""
+    """Validate an event and build the leaf document (parse at the edge).
+
+    Two shapes share the log. A *registration* leaf (``type`` register, correct, withdraw …)
+    names the registration ``number`` and ``version`` whose record hashes to ``record_hash``.
+    A *journal* leaf (``type`` ``journal``) names the journal event ``journal_id`` of ``kind``
+    (e.g. ``distribution.run``) whose canonical body hashes to ``record_hash``: every other
+    state change Obra records (see :mod:`obra.journal`).
+    """
     problems = []
     if not isinstance(event, dict):
         raise InvalidInput(Problem("a log event must be a JSON object", field="event"))
@@ -163,24 +173,42 @@ def make_leaf(office: str, index: int, timestamp: str, event: dict) -> dict:
     if not isinstance(kind, str) or not _TYPE_RE.fullmatch(kind):
         problems.append(Problem(f"event type {kind!r} must be a lowercase name like "
                                 f"{', '.join(EVENT_TYPES)}", field="type"))
-    number = event.get("number")
-    try:
-        number = ids.parse_registration_number(number)
-        if number.split("-", 1)[0] != office:
-            problems.append(Problem(f"{number} was issued by office {number.split('-', 1)[0]}; this log "
-                                    f"belongs to office {office}", field="number"))
-    except InvalidInput as exc:
-        problems.extend(exc.problems)
-    version = event.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        problems.append(Problem(f"version {version!r} must be a positive integer", field="version"))
+    extra: dict = {}
+    if kind == JOURNAL_TYPE:
+        jid = event.get("journal_id")
+        if not isinstance(jid, int) or isinstance(jid, bool) or jid < 1:
+            problems.append(Problem(f"journal_id {jid!r} must be a positive integer", field="journal_id"))
+        jkind = event.get("kind")
+        if not isinstance(jkind, str) or not _TYPE_RE.fullmatch(jkind):
+            problems.append(Problem(f"journal event kind {jkind!r} must be a lowercase dotted name",
+                                    field="kind"))
+    else:
+        number = event.get("number")
+        try:
+            number = ids.parse_registration_number(number)
+            if number.split("-", 1)[0] != office:
+                problems.append(Problem(f"{number} was issued by office {number.split('-', 1)[0]}; this log "
+                                        f"belongs to office {office}", field="number"))
+            extra["number"] = number
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+        version = event.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            problems.append(Problem(f"version {version!r} must be a positive integer", field="version"))
     digest = event.get("record_hash")
     if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
         problems.append(Problem("record_hash must be 64 lowercase hex characters (SHA-256)",
                                 field="record_hash"))
     if problems:
         raise InvalidInput(problems)
-    return {**event, "number": number, "office": office, "index": index, "timestamp": timestamp}
+    return {**event, **extra, "office": office, "index": index, "timestamp": timestamp}
+
+
+def entry_key(leaf: dict) -> tuple[str, int]:
+    """The (number, version) columns a leaf is indexed by: a registration's, or ``journal:<id>``, 0."""
+    if leaf.get("type") == JOURNAL_TYPE:
+        return f"journal:{leaf['journal_id']}", 0
+    return leaf["number"], leaf["version"]
 
 
 def leaf_bytes_of(leaf: dict) -> bytes:
@@ -260,7 +288,7 @@ class TransparencyLog:
         created = merkle.new_nodes_on_append(size, lh, frontier)
         conn.execute(_INSERT_ENTRY, {
             "office": self.office, "idx": size, "timestamp": leaf["timestamp"], "type": leaf["type"],
-            "number": leaf["number"], "version": leaf["version"], "record_hash": leaf["record_hash"],
+            "number": entry_key(leaf)[0], "version": entry_key(leaf)[1], "record_hash": leaf["record_hash"],
             "leaf": leaf_bytes.decode("utf-8"), "leaf_hash": lh})
         conn.execute(_INSERT_NODES, [{"office": self.office, "node": node_number(lv, ix), "hash": h}
                                      for (lv, ix), h in created])
