@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from obra import __version__
 from obra.errors import InvalidInput, ObraError, PayloadTooLarge, Problem
+from obra.app import Obra
 from obra.store import Store
 
 ROUTER_MODULES = ("obra.api.routes.registry", "obra.api.routes.transparency", "obra.api.routes.identify",
@@ -41,7 +42,8 @@ def error_response(exc: ObraError) -> JSONResponse:
 def create_app(store: Store | None = None) -> FastAPI:
     app = FastAPI(title="Obra", version=__version__,
                   description="Registry, content identification, AI-use terms and royalties for authors and performers.")
-    app.state.store = store or Store.open()
+    app.state.obra = Obra(store or Store.open())
+    app.state.store = app.state.obra.store
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -64,7 +66,7 @@ def create_app(store: Store | None = None) -> FastAPI:
 
     @app.get("/health", tags=["meta"])
     def health() -> dict:
-        return {"status": "ok", "version": __version__, "office": app.state.store.office}
+        return {"status": "ok", "version": __version__, "office": app.state.obra.store.office}
 
     for name in ROUTER_MODULES:
         try:

@@ -1,46 +1,51 @@
-"""Bearer-token authentication and role checks for the API, over :mod:`obra.access`."""
+"""Who is calling: the bearer token becomes a :class:`~obra.access.Principal`, nothing more.
+
+Routes only authenticate; whether the principal may do what it asks is decided once, inside
+the service it calls (:func:`obra.access.require`, from the one permission table).
+"""
 
 from __future__ import annotations
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from obra.access import ANONYMOUS, Principal, authenticate, require
+from obra.access import ANONYMOUS, Principal
+from obra.app import Obra
 from obra.store import Store
 
 bearer = HTTPBearer(auto_error=False, description="a token from `obra principal add`")
 
 
+def get_obra(request: Request) -> Obra:
+    """The application object every route calls."""
+    return request.app.state.obra
+
+
 def get_store(request: Request) -> Store:
-    return request.app.state.store
+    return request.app.state.obra.store
 
 
-def optional_principal(request: Request,
-                       credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-    """The caller if a valid token was sent, else the anonymous public reader."""
+def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    """The caller if a token was sent (401 if it is not valid), else the anonymous public reader."""
     if credentials is None:
         return ANONYMOUS
-    return authenticate(get_store(request), credentials.credentials)
+    return get_obra(request).authenticate(credentials.credentials)
 
 
-def require_action(action: str):
-    """A dependency that yields the principal allowed to perform ``action`` (401/403 otherwise)."""
+def locale(request: Request) -> str:
+    """The document language from ``Accept-Language`` (en, es, fr, pt; default en)."""
+    from obra.render import negotiate
 
-    def dependency(principal: Principal = Depends(optional_principal)) -> Principal:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def require_action(action: str):  # TEMPORARY until the royalty routes call obra.royalties
+    from obra.access import require
+
+    def dependency(principal: Principal = Depends(caller)) -> Principal:
         return require(principal, action)
 
     return dependency
 
 
-def require_roles(*roles: str):
-    """A dependency for routes guarded by explicit roles rather than an action name."""
-    from obra.errors import AuthenticationRequired, PermissionDenied
-
-    def dependency(principal: Principal = Depends(optional_principal)) -> Principal:
-        if principal is ANONYMOUS:
-            raise AuthenticationRequired("this needs an authenticated principal: send Authorization: Bearer <token>")
-        if principal.role.value != "admin" and principal.role.value not in roles:
-            raise PermissionDenied(f"role '{principal.role.value}' may not do this; allowed: {', '.join(roles)}")
-        return principal
-
-    return dependency
+optional_principal = caller  # TEMPORARY alias until the royalty routes call obra.royalties

@@ -24,29 +24,53 @@ from rich.text import Text
 
 from obra.access import Principal, authenticate
 from obra.errors import ObraError
+from obra.app import Obra
 from obra.store import Settings, Store
+from obra.store.paths import StorePaths
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
-def open_store(migrate: bool = True) -> Store:
-    """The store configured by ``OBRA_HOME`` / ``OBRA_DATABASE_URL`` / ``OBRA_OFFICE``."""
+JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
+TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
+LOCALE_OPT = typer.Option("en", "--locale", envvar="OBRA_LOCALE",
+                          help="language of documents: en, es, fr or pt (or a tag like es-UY)")
+
+
+def open_store(migrate: bool = False) -> Store:
+    """The store configured by ``OBRA_HOME`` / ``OBRA_DATABASE_URL`` / ``OBRA_OFFICE``.
+
+    Only ``obra init`` and ``obra migrate`` migrate; every other command checks the schema
+    revision and, on a mismatch, says to run ``obra migrate``.
+    """
     return Store.open(migrate=migrate)
 
 
+def open_obra(migrate: bool = False) -> Obra:
+    """The application object every command calls."""
+    return Obra(open_store(migrate))
+
+
 def credentials_path() -> Path:
-    return Settings.from_env().home / "credentials.json"
+    return StorePaths(Settings.from_env().home).credentials
 
 
-def current_principal(store: Store, token: str | None = None) -> Principal:
+def locale_of(tag: str | None) -> str:
+    """A supported document locale for ``--locale`` (en, es, fr, pt; the nearest one for a tag)."""
+    from obra.render import negotiate
+
+    return negotiate(tag)
+
+
+def current_principal(store: Store | Obra, token: str | None = None) -> Principal:
     """The caller: ``--token``, else ``OBRA_TOKEN``, else the local admin token written by ``obra init``."""
     token = token or os.environ.get("OBRA_TOKEN")
     if not token:
         path = credentials_path()
         if path.exists():
             token = json.loads(path.read_text()).get("token")
-    return authenticate(store, token)
+    return authenticate(store.store if isinstance(store, Obra) else store, token)
 
 
 def _default(value: Any) -> Any:

@@ -1,7 +1,6 @@
 """``obra identify FILE`` and ``obra similar FILE|CODE``: content codes and near-duplicates.
 
-Thin shells over :func:`obra.identify.identify_file` and
-:class:`obra.identify.similar.ContentIndex`.
+Thin shells over ``Obra.identify`` (:class:`obra.app.IdentifyService`).
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from obra.cli.common import console, emit, handle_errors, open_store
+from obra.cli.common import JSON_OPT, console, emit, handle_errors, open_obra
 from obra.errors import InvalidInput, Problem
 from obra.identify import identify_file
-from obra.identify.similar import DEFAULT_RADIUS, ContentIndex
-
-JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
+from obra.identify.similar import DEFAULT_RADIUS
 
 
 def _render_codes(codes: dict) -> None:
@@ -51,7 +48,7 @@ def similar_command(
     if not path.exists() and any(c in target for c in "/\\."):  # ISCC codes have no '/', '\\' or '.'
         raise InvalidInput(Problem("no such file (and not an ISCC code either)", source=target))
     query = identify_file(path) if path.exists() else target
-    matches = ContentIndex(open_store()).near(query, radius, units=unit)
+    matches = open_obra().identify.similar(query, radius, units=unit)
     data = {"query": query.to_dict() if hasattr(query, "to_dict") else target, "radius": radius,
             "matches": [m.to_dict() for m in matches]}
 

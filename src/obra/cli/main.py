@@ -54,10 +54,19 @@ def _ensure_local_admin(store) -> bool:
 @handle_errors
 def init(as_json: bool = JSON_OPT) -> None:
     """Create the store (migrations) and, on first run, a local admin whose token is kept in OBRA_HOME."""
-    store = open_store()
+    store = open_store(migrate=True)
     created = _ensure_local_admin(store)
     emit({"home": str(store.home), "database": store.engine.url.render_as_string(hide_password=True),
           "office": store.office, "admin_created": created, "credentials": str(credentials_path())}, as_json)
+
+
+@app.command()
+@handle_errors
+def migrate(as_json: bool = JSON_OPT) -> None:
+    """Bring the store's schema to this version of Obra (the only command besides init that migrates)."""
+    store = open_store(migrate=True)
+    emit({"database": store.engine.url.render_as_string(hide_password=True), "revision": store.revision()},
+         as_json)
 
 
 def _load_record_file(path: Path) -> dict:
@@ -278,7 +287,7 @@ def demo(seed: int = 2026, works: int = typer.Option(3000, help="works in the de
     """Load the demo catalogue and run the main job end to end; print where the results are."""
     from obra.demo import run_demo
 
-    store = open_store()
+    store = open_store(migrate=True)  # the demo sets up a fresh store, like `obra init`
     _ensure_local_admin(store)
     summary = run_demo(store, current_principal(store), seed=seed, works=works)
     emit(summary, as_json, _render_demo)

@@ -15,18 +15,16 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from obra.access import require
-from obra.cli.common import console, current_principal, emit, handle_errors, open_store
+from obra.cli.common import (JSON_OPT, LOCALE_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors,
+                             locale_of, open_obra, open_store)
 from obra.errors import InvalidInput, Problem
 from obra.registry import federation
-from obra.registry.certificates import (certificate_bytes, certificate_for, render_html, render_pdf,
+from obra.registry.certificates import (certificate_bytes, render_html, render_pdf,
                                         verify_certificate)
 from obra.transparency.checkpoint import checkpoint_vkeys, signed_checkpoint
 from obra.transparency.signing import KeyHistory, KeyHistoryError
 from obra.transparency.translog import TransparencyLog
 
-JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
-TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
 
 log_app = typer.Typer(help="The transparency log: its signed tree head, entries, proofs and C2SP checkpoint.",
                       invoke_without_command=True)
@@ -107,10 +105,11 @@ def log_vkey(every: bool = typer.Option(False, "--all", help="every key in the h
 
 
 def _render_entries(rows: list[dict]) -> None:
-    table = Table("index", "time", "type", "number", "version", "record hash")
+    table = Table("index", "time", "type", "number / event", "version", "record hash")
     for r in rows:
         leaf = r["leaf"]
-        table.add_row(str(r["index"]), r["timestamp"], leaf["type"], leaf["number"], str(leaf["version"]),
+        about = leaf.get("number") or f"{leaf.get('kind')} #{leaf.get('journal_id')}"
+        table.add_row(str(r["index"]), r["timestamp"], leaf["type"], about, str(leaf.get("version") or ""),
                       leaf["record_hash"][:16] + "…")
     console.print(table)
 
@@ -143,6 +142,7 @@ def certificate_command(
     html: Optional[Path] = typer.Option(None, "--html", help="also write an HTML rendering here"),
     pdf: Optional[Path] = typer.Option(None, "--pdf", help="also write a PDF rendering here"),
     codes: Optional[Path] = typer.Option(None, "--codes", help="JSON list of content codes to certify"),
+    locale: str = LOCALE_OPT,
 ) -> None:
     """Issue the signed certificate of a registration (and its HTML/PDF renderings)."""
     content_codes = None
@@ -153,11 +153,11 @@ def certificate_command(
             raise InvalidInput(Problem(f"not valid JSON: {exc}", source=str(codes))) from None
         if not isinstance(content_codes, list):
             raise InvalidInput(Problem("content codes must be a JSON list of objects", source=str(codes)))
-    cert = certificate_for(open_store(), number, version, content_codes)
+    cert = open_obra().log.certificate(number, version, content_codes)
     if html is not None:
-        html.write_text(render_html(cert), encoding="utf-8")
+        html.write_text(render_html(cert, locale_of(locale)), encoding="utf-8")
     if pdf is not None:
-        pdf.write_bytes(render_pdf(cert))
+        pdf.write_bytes(render_pdf(cert, locale_of(locale)))
     _write(out, certificate_bytes(cert) + b"\n")
 
 
@@ -180,10 +180,8 @@ def keys_list(as_json: bool = JSON_OPT) -> None:
 @handle_errors
 def keys_rotate(token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Retire the active key and make a new one, endorsed by the old one."""
-    store = open_store()
-    require(current_principal(store, token), "manage_keys")
-    record = TransparencyLog(store).keys.rotate()
-    emit(record.to_dict(), as_json)
+    obra = open_obra()
+    emit(obra.log.rotate_key(current_principal(obra, token)), as_json)
 
 
 @keys_app.command("export")
@@ -209,10 +207,9 @@ def federation_import(file: Path = typer.Argument(..., help="a log export from a
                                                           help="that office's key history, obtained out of band"),
                       token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Verify another office's signed log and keep it, so its numbers can be verified here."""
-    store = open_store()
-    require(current_principal(store, token), "federation")
+    obra = open_obra()
     trusted = _key_history(keys) if keys is not None else None
-    emit(federation.import_log(store, _read(file), trusted), as_json)
+    emit(obra.log.import_log(current_principal(obra, token), _read(file), trusted), as_json)
 
 
 @federation_app.command("offices")
@@ -220,6 +217,57 @@ def federation_import(file: Path = typer.Argument(..., help="a log export from a
 def federation_offices(as_json: bool = JSON_OPT) -> None:
     """The offices whose logs this store holds."""
     emit(federation.imported_offices(open_store()), as_json)
+
+
+journal_app = typer.Typer(help="The journal: every state change, each anchored in the transparency log.",
+                          no_args_is_help=True)
+
+
+@journal_app.command("list")
+@handle_errors
+def journal_list(kind: Optional[str] = typer.Option(None, help="one kind, e.g. distribution.run (or a prefix "
+                                                                "ending in '.', e.g. registration.)"),
+                 subject: Optional[str] = typer.Option(None, help="one subject, e.g. run/3"),
+                 after: int = typer.Option(0, help="only events after this id"),
+                 limit: int = typer.Option(100, help="at most this many"),
+                 token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Every state change, oldest first (CMO and office staff)."""
+    obra = open_obra()
+    rows = obra.read_journal(current_principal(obra, token), kind, subject, limit, after)
+
+    def render(rs: list[dict]) -> None:
+        table = Table("id", "at", "kind", "subject", "actor", "log index")
+        for r in rs:
+            table.add_row(str(r["id"]), r["at"], r["kind"], r["subject"], r["actor"], str(r["log_index"]))
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+@journal_app.command("proof")
+@handle_errors
+def journal_proof(event_id: int = typer.Argument(..., help="journal event id"),
+                  out: Optional[Path] = typer.Option(None, "--out", "-o", help="file (default: stdout)")) -> None:
+    """An event with its inclusion proof and a signed tree head, to verify offline."""
+    _write(out, (json.dumps(open_obra().journal_proof(event_id), ensure_ascii=False, indent=1) + "\n").encode())
+
+
+@journal_app.command("verify")
+@handle_errors
+def journal_verify(proof: Path = typer.Argument(..., help="a proof file from `obra journal proof`"),
+                   keys: Optional[Path] = typer.Option(None, "--keys", help="the office's key history (offline)"),
+                   as_json: bool = JSON_OPT) -> None:
+    """Check a journal event offline: its hash, its leaf, its inclusion in a signed tree head."""
+    from obra.journal import verify_proof
+
+    try:
+        bundle = json.loads(_read(proof))
+    except ValueError as exc:
+        raise InvalidInput(Problem(f"not valid JSON: {exc}", source=str(proof))) from None
+    history = _key_history(keys) if keys is not None else open_obra().log.key_history()
+    emit(verify_proof(bundle, history), as_json, lambda d: console.print(
+        f"[bold green]valid[/]: journal event {d['id']} ({d['kind']}, {d['subject']}) logged at "
+        f"{d['logged_at']} as entry {d['log_index']} of a signed tree of size {d['tree_size']}"))
 
 
 def register(app: typer.Typer) -> None:
@@ -230,3 +278,4 @@ def register(app: typer.Typer) -> None:
     app.command("certificate")(handle_errors(certificate_command))
     app.add_typer(keys_app, name="keys")
     app.add_typer(federation_app, name="federation")
+    app.add_typer(journal_app, name="journal")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable
 
 from obra.access import Principal, require
+from obra.journal import Journal
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, WorkIdentifier, parse
 from obra.registry.parties import find_or_insert_party
@@ -105,6 +106,10 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
                                         for p in exc.problems)
             if problems:
                 raise _Rollback
+            if any(created.values()):
+                Journal(store).record(conn, "repertoire.imported", Path(str(source)).name or "batch",
+                                      {"source": str(source), **{k: len(v) for k, v in created.items()}},
+                                      principal.name)
     except _Rollback:
         raise InvalidInput(problems) from None
     return {k: v for k, v in created.items()} | {"source": source}

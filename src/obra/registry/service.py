@@ -72,7 +72,10 @@ class Registry:
         require(principal, "add_party")
         party = party if isinstance(party, Party) else parse(Party, party)
         with self.store.begin() as conn:
-            return insert_party(conn, party, principal.name)
+            stored = insert_party(conn, party, principal.name)
+            Journal(self.store).record(conn, "party.added", f"party/{stored.id}",
+                                       {"name": stored.name, "ipi": stored.ipi, "isni": stored.isni}, principal.name)
+            return stored
 
     def party(self, party_id: int) -> Party:
         with self.store.connect() as conn:
@@ -87,7 +90,10 @@ class Registry:
         agreement = agreement if isinstance(agreement, Agreement) else parse(Agreement, agreement)
         if conn is None:
             with self.store.begin() as own:
-                return self.add_agreement(principal, agreement, own, keys)
+                added = self.add_agreement(principal, agreement, own, keys)
+                Journal(self.store).record(own, "agreement.added", f"agreement/{added.id}",
+                                           added.model_dump(mode="json"), principal.name)
+                return added
         keys = keys or BatchKeys()
         assignor = resolve_party(conn, agreement.assignor, keys.keys, "assignor")
         assignee = resolve_party(conn, agreement.assignee, keys.keys, "assignee")

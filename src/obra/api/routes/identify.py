@@ -12,24 +12,18 @@ from typing import List, Optional
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 
 from obra.access import Principal
-from obra.api.auth import get_store, require_action
+from obra.api.auth import caller, get_obra
+from obra.app import Obra
 from obra.api.uploads import saved_upload
-from obra.identify.registration import register_with_codes
-from obra.registry.service import Registry
 from obra.errors import InvalidInput, Problem
 from obra.identify import identify_file
-from obra.identify.similar import DEFAULT_RADIUS, MAX_RADIUS, ContentIndex
-from obra.identify.tools import MediaToolMissing
-from obra.store import Store
+from obra.identify.similar import DEFAULT_RADIUS, MAX_RADIUS
 
 router = APIRouter(tags=["identify"])
 
 async def _identify_upload(upload: UploadFile, name: str | None):
     async with saved_upload(upload, "obra-identify-") as path:
-        try:
-            return identify_file(path, name=name)
-        except MediaToolMissing as exc:
-            raise HTTPException(503, detail=str(exc)) from None
+        return identify_file(path, name=name)  # a missing media tool is a ServiceUnavailable: 503
 
 
 @router.post("/identify")
@@ -42,26 +36,25 @@ async def identify(file: UploadFile = File(...), name: Optional[str] = Form(None
 def similar_code(code: str = Query(..., description="an ISCC-CODE or unit"),
                  radius: int = Query(DEFAULT_RADIUS, ge=0, le=MAX_RADIUS),
                  unit: Optional[List[str]] = Query(None, description="unit kinds to compare"),
-                 store: Store = Depends(get_store)) -> dict:
+                 obra: Obra = Depends(get_obra)) -> dict:
     """Registered works within ``radius`` bits of a code (exact: none within the radius is missed)."""
-    matches = ContentIndex(store).near(code, radius, units=unit)
+    matches = obra.identify.similar(code, radius, units=unit)
     return {"query": code, "radius": radius, "matches": [m.to_dict() for m in matches]}
 
 
 @router.post("/similar")
 async def similar_file(file: UploadFile = File(...), radius: int = Form(DEFAULT_RADIUS, ge=0, le=MAX_RADIUS),
-                       store: Store = Depends(get_store)) -> dict:
+                       obra: Obra = Depends(get_obra)) -> dict:
     """Registered works within ``radius`` bits of an uploaded file's codes."""
     codes = await _identify_upload(file, None)
-    matches = ContentIndex(store).near(codes, radius)
+    matches = obra.identify.similar(codes, radius)
     return {"query": codes.to_dict(), "radius": radius, "matches": [m.to_dict() for m in matches]}
 
 
 @router.post("/registrations/with-content", status_code=201, tags=["registry"])
 async def register_with_content(record: str = Form(..., description="the work or recording as JSON"),
                                 file: UploadFile = File(...), entity: str = Form("work"),
-                                principal: Principal = Depends(require_action("register")),
-                                store: Store = Depends(get_store)) -> dict:
+                                principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Register with the work's file: its ISCC codes go into the record; registered near-duplicates
     come back in ``warnings`` as possible prior work (never a refusal)."""
     try:
@@ -69,4 +62,4 @@ async def register_with_content(record: str = Form(..., description="the work or
     except json.JSONDecodeError as exc:
         raise InvalidInput(Problem(f"not valid JSON: {exc.msg}", field="record")) from None
     codes = await _identify_upload(file, None)
-    return register_with_codes(Registry(store), principal, entity, data, codes).to_dict()
+    return obra.identify.register_with_codes(principal, entity, data, codes).to_dict()

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from obra.access import Principal
-from obra.api.auth import get_store, require_action
+from obra.api.auth import caller, get_obra, get_store, locale
+from obra.app import Obra
 from obra.errors import NotFound
 from obra.registry import federation
-from obra.registry.certificates import certificate_bytes, certificate_for, render_html, render_pdf
+from obra.registry.certificates import certificate_bytes, render_html, render_pdf
 from obra.transparency.checkpoint import checkpoint_vkeys, origin_for, signed_checkpoint
 from obra.transparency.translog import TransparencyLog
 from obra.store import Store
@@ -89,13 +90,13 @@ def keys(office: str | None = None, store: Store = Depends(get_store)) -> dict:
 
 @router.get("/registrations/{number}/certificate")
 def certificate(number: str, version: int | None = None, format: str = Query("json", pattern="^(json|html|pdf)$"),
-                store: Store = Depends(get_store)) -> Response:
-    """The signed certificate of a registration, or its HTML/PDF rendering."""
-    cert = certificate_for(store, number, version)
+                lang: str = Depends(locale), obra: Obra = Depends(get_obra)) -> Response:
+    """The signed certificate of a registration, or its HTML/PDF rendering in the ``Accept-Language``."""
+    cert = obra.log.certificate(number, version)
     if format == "html":
-        return HTMLResponse(render_html(cert))
+        return HTMLResponse(render_html(cert, lang), headers={"Content-Language": lang})
     if format == "pdf":
-        return Response(render_pdf(cert), media_type="application/pdf",
+        return Response(render_pdf(cert, lang), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
     return Response(certificate_bytes(cert), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{number}.json"'})
@@ -117,10 +118,15 @@ def federation_export(since: int = Query(0, ge=0), store: Store = Depends(get_st
 
 
 @router.post("/federation/import", status_code=201)
-def federation_import(body: dict[str, Any] = Body(...),
-                      principal: Principal = Depends(require_action("federation")),
-                      store: Store = Depends(get_store)) -> dict:
-    return federation.import_log(store, body).to_dict()
+def federation_import(body: dict[str, Any] = Body(...), principal: Principal = Depends(caller),
+                      obra: Obra = Depends(get_obra)) -> dict:
+    return obra.log.import_log(principal, body).to_dict()
+
+
+@router.post("/keys/rotate", status_code=201)
+def rotate_key(principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
+    """Retire the office's signing key and start a new one (office staff); old certificates stay valid."""
+    return obra.log.rotate_key(principal)
 
 
 @router.get("/federation/offices")
