@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import jinja2
-
 from obra import ids
 from obra.errors import InvalidInput, NotFound, ObraError, Unverifiable
+from obra.render import certificate_html, certificate_pdf
 from obra.transparency import merkle
 from obra.registry.records import record_hash
 from obra.transparency.signing import (BadSignature, KeyHistory, KeyHistoryError, KeyNotValid, SignatureError,
@@ -304,60 +303,18 @@ def verify_certificate(cert_bytes: bytes | str, key_history: KeyHistory | bytes 
 
 # --- human-readable renderings ----------------------------------------------------------
 
-_TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""\
-<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Registration certificate {{ c.number }}</title>
-<style>
- body { font-family: "DejaVu Serif", Georgia, serif; margin: 2.5em; color: #1b1b1b; }
- h1 { font-size: 1.6em; margin-bottom: .2em; } .sub { color: #555; margin-top: 0; }
- table { border-collapse: collapse; width: 100%; margin: 1em 0; }
- th { text-align: left; width: 28%; vertical-align: top; padding: .3em .6em .3em 0; color: #444; }
- td { padding: .3em 0; } code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: .8em;
- word-break: break-all; white-space: pre-wrap; }
- .box { border: 1px solid #999; padding: .8em 1em; margin-top: 1.2em; }
-</style></head><body>
-<h1>Certificate of registration</h1>
-<p class="sub">Office {{ c.office }} · {{ c.number }} · version {{ c.version }}</p>
-<table>
- <tr><th>Title</th><td>{{ title }}</td></tr>
- <tr><th>Status</th><td>{{ c.record.get("status", "") }}</td></tr>
- <tr><th>Registrant</th><td>{{ c.record.get("registrant", "") }}</td></tr>
- <tr><th>Registered at (log time)</th><td>{{ c.log_entry.leaf.timestamp }}</td></tr>
- <tr><th>Certificate issued at</th><td>{{ c.issued_at }}</td></tr>
- <tr><th>Record hash (SHA-256)</th><td><code>{{ c.record_hash }}</code></td></tr>
- <tr><th>Transparency log</th><td>entry {{ c.log_entry.index }} of {{ c.tree_head.tree_size }},
-   root <code>{{ c.tree_head.root_hash }}</code></td></tr>
- <tr><th>Signing key</th><td><code>{{ c.key_id }}</code></td></tr>
- {% for code in c.content_codes %}
- <tr><th>Content code{% if code.get("kind") %} ({{ code.kind }}){% endif %}</th>
-   <td><code>{{ code.get("iscc") or code.get("code") or code }}</code></td></tr>
- {% endfor %}
-</table>
-<div class="box"><strong>How to verify.</strong> This page is a rendering. The certificate itself is
-the signed file <code>{{ c.number }}.json</code>: run <code>obra verify {{ c.number }}.json</code>, or follow
-<em>docs/verify-a-certificate.md</em> with the office's published key history. Its signature covers
-every field shown here.</div>
-<h2>Record</h2>
-<pre>{{ record_json }}</pre>
-</body></html>
-""")
+def render_html(certificate: dict, locale: str = "en") -> str:
+    """A self-contained HTML page (no external resources) showing the certificate in ``locale``.
+
+    ``locale`` is one of ``obra.render.SUPPORTED``; pass a request's Accept-Language or a
+    ``--locale`` option through :func:`obra.render.negotiate` first.
+    """
+    return certificate_html(certificate, locale)
 
 
-def render_html(certificate: dict) -> str:
-    """A self-contained HTML page (no external resources) showing the certificate."""
-    record = certificate.get("record", {})
-    entity = record.get(record.get("entity", ""), {}) if isinstance(record, dict) else {}
-    title = entity.get("title", "") if isinstance(entity, dict) else ""
-    return _TEMPLATE.render(c=certificate, title=title,
-                            record_json=json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True))
-
-
-def render_pdf(certificate: dict) -> bytes:
-    """The HTML rendering as PDF (WeasyPrint; fonts from the system, nothing fetched)."""
-    from weasyprint import HTML
-
-    return HTML(string=render_html(certificate)).write_pdf()
+def render_pdf(certificate: dict, locale: str = "en") -> bytes:
+    """The HTML rendering as PDF (fonts from the system, nothing fetched, the same bytes every time)."""
+    return certificate_pdf(certificate, locale)
 
 
 __all__ = ["CERTIFICATE_FORMAT", "CertificateError", "CertificateKeyError", "CertificateSignatureInvalid",
