@@ -9,14 +9,14 @@ carry a release, a few have several resources (usage records then name their res
 
 Figures:
 
-* **fast** — :func:`obra.royalties.dsr.read_dsr_tables` (what ``obra ingest dsr`` uses):
+* **fast** — :func:`obra.royalties.formats.dsr_fast.read_dsr_tables` (what ``obra ingest dsr`` uses):
   usage lines per second and file lines per second over the whole file, and peak memory
   (``tracemalloc`` does not see Arrow's allocator, so peak RSS is measured in a child
   process for each path).
-* **reference** — :func:`obra.royalties.dsr.parse_dsr_reference`, the row-by-row
+* **reference** — :func:`obra.royalties.formats.dsr_reference.parse_dsr_reference`, the row-by-row
   specification, on the first ``reference_lines`` usage lines of the same generator (a
   slice: it is slow), with its rate and the ratio fast / reference.
-* **ingest** — ``usage_store.ingest_dsr`` end to end (validate + write Parquet) on the
+* **ingest** — ``pipeline.ingest_dsr`` end to end (validate + write Parquet) on the
   whole file, lines per second.
 * **agreement** — on the slice, the two paths give the same usage lines and pools.
 """
@@ -129,7 +129,7 @@ def _imports() -> None:
 
 
 def stage_fast(path: str) -> dict:
-    from obra.royalties import dsr_fast
+    from obra.royalties.formats import dsr_fast
 
     _imports()
     rows = 0
@@ -148,11 +148,11 @@ def stage_fast(path: str) -> dict:
 
 
 def stage_reference(path: str) -> dict:
-    from obra.royalties import dsr
+    from obra.royalties.formats import dsr_reference
 
     _imports()
     t = time.perf_counter()
-    report = dsr.parse_dsr_reference(path, on_line=lambda u: None)
+    report = dsr_reference.parse_dsr_reference(path, on_line=lambda u: None)
     return {"seconds": time.perf_counter() - t, "usage_lines": report.usage_lines, "file_lines": report.lines,
             "peak_rss": _peak_rss()}
 
@@ -161,10 +161,10 @@ def stage_ingest(path: str, home: str) -> dict:
     """``obra ingest dsr``'s code path: validate and write the usage and pools partitions."""
     from obra.access import Principal
     from obra.model.vocab import AccessRole
-    from obra.royalties.usage_store import ingest_dsr
+    from obra.royalties.pipeline import ingest_dsr
     from obra.store import Store
 
-    store = Store.open(f"sqlite:///{home}/ingest.db", Path(home) / "ingested")
+    store = Store.open(f"sqlite:///{home}/ingest.db", Path(home) / "ingested", migrate=True)
     _imports()
     t = time.perf_counter()
     result = ingest_dsr(store, path, Principal("bench-cmo", AccessRole.CMO))
@@ -174,12 +174,12 @@ def stage_ingest(path: str, home: str) -> dict:
 
 def _agree(path: Path) -> bool:
     """Do the two paths give the same usage lines (revenue text included) and report?"""
-    from obra.royalties import dsr, dsr_fast
+    from obra.royalties.formats import dsr_fast, dsr_reference
 
     fast: list = []
     reference: list = []
     got = dsr_fast.read_dsr_tables(path, on_line=fast.append)
-    want = dsr.parse_dsr_reference(path, on_line=reference.append)
+    want = dsr_reference.parse_dsr_reference(path, on_line=reference.append)
     return (got == want and fast == reference
             and [str(u.revenue) for u in fast] == [str(u.revenue) for u in reference])
 

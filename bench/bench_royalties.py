@@ -94,11 +94,11 @@ def stage_ingest_csv(home: str, usage_csv: str, pools_csv: str) -> dict:
     Its own process, so that its peak memory is the ingest's alone."""
     from obra.access import Principal
     from obra.model.vocab import AccessRole
-    from obra.royalties.usage_store import ingest_usage_csv
+    from obra.royalties.pipeline import ingest_usage_csv
     from obra.store import Store
 
     usage_csv, pools_csv = Path(usage_csv), Path(pools_csv)
-    store = Store.open(f"sqlite:///{home}/ingested.db", Path(home) / "ingested")
+    store = Store.open(f"sqlite:///{home}/ingested.db", Path(home) / "ingested", migrate=True)
     cmo = Principal("bench-cmo", AccessRole.CMO)
     t = time.perf_counter()
     usage = ingest_usage_csv(store, usage_csv, cmo)

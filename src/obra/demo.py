@@ -41,7 +41,7 @@ def _royalties_step(store: Store, principal: Principal, seed: int, period: str =
     from obra.royalties.comparison import compare_period
     from obra.royalties.demo_usage import write_demo_reports
     from obra.royalties.statements import run_period
-    from obra.royalties.usage_store import ingest_usage_csv, run_matching
+    from obra.royalties.pipeline import ingest_usage_csv, run_matching
 
     started = time.perf_counter()
     reports = write_demo_reports(store.repertoire(), store.home / "reports", period, seed)

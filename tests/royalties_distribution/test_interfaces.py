@@ -13,8 +13,8 @@ from obra.api.app import create_app
 from obra.cli.main import app
 from obra.model.vocab import AccessRole
 from obra.registry.service import Registry
-from obra.royalties.distribution import POOLS_SCHEMA, USAGE_SCHEMA
-from obra.royalties.usage_store import pools_dataset, usage_dataset, write_partition
+from obra.royalties.datasets import pools_dataset, usage_dataset, write_partition
+from obra.royalties.records import POOLS_SCHEMA, USAGE_SCHEMA
 
 SOURCE = "feedfacecafebeef"
 

@@ -8,8 +8,8 @@ import pytest
 
 from obra.errors import InvalidInput
 from obra.model import share_problems
-from obra.royalties.cwr import parse_cwr
-from obra.royalties.usage_store import ingest_cwr
+from obra.royalties.formats.cwr import parse_cwr
+from obra.royalties.pipeline import ingest_cwr
 from obra.registry.service import Registry
 
 from .samples import DEMO_22, NWR, REV, variant

@@ -21,8 +21,9 @@ from obra.model import Party
 from obra.model.party import PartyIdentifier
 from obra.registry.parties import find_or_insert_party, get_party
 from obra.registry.service import Registry
-from obra.royalties.cwr import parse_cwr
-from obra.royalties.usage_store import ingest_cwr, read_manifest
+from obra.royalties.formats.cwr import parse_cwr
+from obra.royalties.ingest import read_manifest
+from obra.royalties.pipeline import ingest_cwr
 from obra.store.schema import contributors, parties, party_identifiers, registrations, shares
 
 from .samples import REV, variant

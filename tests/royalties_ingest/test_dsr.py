@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from obra.errors import InvalidInput
-from obra.royalties.dsr import duration_seconds, parse_dsr, period_from_name
+from obra.royalties.formats.dsr_fast import parse_dsr
+from obra.royalties.formats.dsr_spec import duration_seconds, period_from_name
 from .samples import NAME_FIXTURES, YOUTUBE, variant
 
 

@@ -20,10 +20,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st, target
 
 from obra.errors import InvalidInput
-from obra.royalties import dsr_fast
-from obra.royalties.dsr import (_BOOLEAN, _DATE, _DECIMAL, _DURATION, _INTEGER, COMMERCIAL_MODELS, RECORDS,
-                                USE_TYPES, UsageLine, parse_dsr, parse_dsr_reference)
-from obra.royalties.usage_store import USAGE_SCHEMA, _usage_row, ingest_dsr, partitions, usage_dataset
+from obra.royalties.datasets import partitions, usage_dataset
+from obra.royalties.formats import dsr_fast
+from obra.royalties.formats.dsr_fast import parse_dsr
+from obra.royalties.formats.dsr_reference import parse_dsr_reference
+from obra.royalties.formats.dsr_spec import (BOOLEAN_CELLS, COMMERCIAL_MODELS, DATE_CELLS, DECIMAL_CELLS,
+                                             DURATION_CELLS, INTEGER_CELLS, RECORDS, USE_TYPES)
+from obra.royalties.ingest import _usage_row
+from obra.royalties.pipeline import ingest_dsr
+from obra.royalties.records import USAGE_SCHEMA, UsageLine
 from .samples import NAME_FIXTURES, YOUTUBE
 
 BENCH_NAME = "DSR_PADPIDA2013020802I_PADPIDA20070627029_Streamly_2026-03_ES_1of1_20260401T100000.tsv"
@@ -93,8 +98,8 @@ INVALID = {
 
 
 def cell_kind(name: str) -> str:
-    for kind, names in (("int", _INTEGER), ("dec", _DECIMAL), ("date", _DATE), ("bool", _BOOLEAN),
-                        ("duration", _DURATION)):
+    for kind, names in (("int", INTEGER_CELLS), ("dec", DECIMAL_CELLS), ("date", DATE_CELLS), ("bool", BOOLEAN_CELLS),
+                        ("duration", DURATION_CELLS)):
         if name in names:
             return kind
     if name in ("ISRC", "ISWC", "Territory"):

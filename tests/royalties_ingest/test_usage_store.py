@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from obra.errors import InvalidInput
 from obra.registry.service import Registry
-from obra.royalties import claims, matching, usage_store
-from obra.royalties.usage_store import (MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA, ingest_dsr,
-                                        ingest_usage_csv, matches_dataset, pools_dataset, run_matching,
-                                        usage_dataset)
+from obra.royalties import claims, matching
+from obra.royalties.datasets import matches_dataset, pools_dataset, usage_dataset
+from obra.royalties.ingest import read_manifest
+from obra.royalties.pipeline import ingest_dsr, ingest_usage_csv, run_matching
+from obra.royalties.records import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA
 
 from .samples import YOUTUBE, variant
 
@@ -60,7 +61,7 @@ def test_reingest_is_a_no_op(sqlite_store, cmo):
     again = ingest_dsr(sqlite_store, YOUTUBE, cmo)
     assert again["changed"] is False and again["status"] == "already ingested"
     assert (part.stat().st_mtime_ns, part.read_bytes()) == before
-    assert len(usage_store.read_manifest(sqlite_store)) == 1
+    assert len(read_manifest(sqlite_store)) == 1
 
 
 def test_failing_file_writes_nothing(sqlite_store, cmo, tmp_path):
@@ -70,7 +71,7 @@ def test_failing_file_writes_nothing(sqlite_store, cmo, tmp_path):
     assert err.value.problems[0].line == 31 and err.value.problems[0].field == "Usages"
     assert not list(sqlite_store.home.rglob("*.parquet"))
     assert not list((sqlite_store.home / ".staging").glob("*"))
-    assert usage_store.read_manifest(sqlite_store) == {}
+    assert read_manifest(sqlite_store) == {}
 
 
 def test_writes_need_a_principal_that_may_ingest(sqlite_store, root):
@@ -126,7 +127,7 @@ def test_csv_round_trip(tmp_path_factory, rows):
     from obra.model.vocab import AccessRole
 
     home = tmp_path_factory.mktemp("rt")
-    store = Store.open(url=f"sqlite:///{home}/obra.db", home=home)
+    store = Store.open(url=f"sqlite:///{home}/obra.db", home=home, migrate=True)
     principal, _ = create_principal(store, "cmo", AccessRole.CMO)
     full = [{"period": "2026-01", "territory": "ES", "service": "S", "commercial_model": "AdSupport",
              "use_type": "stream", "currency": "EUR" if r["revenue"] else None, **r} for r in rows]
@@ -229,7 +230,7 @@ def test_match_by_id_is_the_same_on_duckdb_and_spark(spark):
     "revenue": st.one_of(st.none(), st.decimals(-10**6, 10**6, places=10).map(lambda d: format(d, "f"))),
 }), min_size=1, max_size=15))
 def test_fast_and_row_by_row_readers_agree(tmp_path_factory, rows):
-    from obra.royalties import usage_csv
+    from obra.royalties.formats import usage_csv
 
     home = tmp_path_factory.mktemp("agree")
     full = [{"service": "S", "commercial_model": "AdSupport", "currency": "eur" if r["revenue"] else None, **r}
@@ -260,7 +261,7 @@ def test_fast_and_row_by_row_readers_agree(tmp_path_factory, rows):
 def test_fast_and_row_by_row_pool_readers_agree_or_the_fast_one_steps_aside(tmp_path_factory, rows):
     """Where the vectorised pools reader takes a file it gives exactly the row-by-row rows."""
     from obra.errors import InvalidInput
-    from obra.royalties import usage_csv
+    from obra.royalties.formats import usage_csv
 
     path = write_csv(tmp_path_factory.mktemp("pools") / "p.csv",
                      [{"service": "S", "commercial_model": "Subscription", **r} for r in rows], POOL_COLUMNS)
@@ -285,7 +286,7 @@ def test_fast_and_row_by_row_pool_readers_agree_or_the_fast_one_steps_aside(tmp_
 
 
 def test_a_large_plain_pools_file_takes_the_fast_path(tmp_path):
-    from obra.royalties import usage_csv
+    from obra.royalties.formats import usage_csv
 
     rows = [{"period": "2026-03", "territory": "FR", "service": "S", "commercial_model": "Subscription",
              "currency": "EUR", "amount": f"{i % 1000}.{i % 100:02d}", "user_id": f"u{i}"} for i in range(5000)]
@@ -316,8 +317,6 @@ def test_concurrent_ingests_of_different_files_keep_every_manifest_entry(sqlite_
     """Two processes ingesting at once must not lose each other's manifest entry (the ingest lock)."""
     import multiprocessing
 
-    from obra.royalties.usage_store import read_manifest
-
     paths = []
     for i in range(4):
         p = tmp_path / f"usage-{i}.csv"
@@ -338,7 +337,7 @@ def test_concurrent_ingests_of_different_files_keep_every_manifest_entry(sqlite_
 def _ingest_in_child(url: str, home: str, path: str) -> None:
     from obra.access import Principal
     from obra.model.vocab import AccessRole
-    from obra.royalties.usage_store import ingest_usage_csv
+    from obra.royalties.pipeline import ingest_usage_csv
     from obra.store import Store
 
     ingest_usage_csv(Store.open(url, home), path, Principal("cmo", AccessRole.CMO))

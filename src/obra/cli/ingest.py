@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from obra.cli.common import console, current_principal, emit, handle_errors, open_store
-from obra.royalties import claims, pairs, usage_store
+from obra.royalties import claims, pairs, pipeline
 
 JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
 TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
@@ -60,7 +60,7 @@ def _render_ingest(results: list[dict]) -> None:
 def ingest_dsr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
                token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """DDEX DSR flat files (.tsv or .tsv.gz); each is validated whole against its FOOT counts."""
-    _ingest_files(files, token, as_json, usage_store.ingest_dsr, "DSR")
+    _ingest_files(files, token, as_json, pipeline.ingest_dsr, "DSR")
 
 
 @ingest_app.command("usage")
@@ -68,7 +68,7 @@ def ingest_dsr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=Fal
 def ingest_usage(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
                  token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Usage or pools CSV files in Obra's format (docs/usage-formats.md)."""
-    _ingest_files(files, token, as_json, usage_store.ingest_usage_csv, "CSV")
+    _ingest_files(files, token, as_json, pipeline.ingest_usage_csv, "CSV")
 
 
 @ingest_app.command("cwr")
@@ -78,7 +78,7 @@ def ingest_cwr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=Fal
     """CISAC CWR 2.1/2.2 files: their works and parties are registered, each file all or nothing."""
     store = open_store()
     principal = current_principal(store, token)
-    emit([usage_store.ingest_cwr(store, f, principal) for f in files], as_json, _render_ingest)
+    emit([pipeline.ingest_cwr(store, f, principal) for f in files], as_json, _render_ingest)
 
 
 @match_app.callback()
@@ -93,7 +93,7 @@ def match(ctx: typer.Context, period: Optional[str] = typer.Option(None, help="o
     store = open_store()
     with _progress(as_json) as bar:
         task = bar.add_task("matching", total=None)
-        result = usage_store.run_matching(store, period, fuzzy=not no_fuzzy, engine=engine,
+        result = pipeline.run_matching(store, period, fuzzy=not no_fuzzy, engine=engine,
                                           progress=lambda n: bar.update(task, completed=n))
 
     def render(r: dict) -> None:

@@ -26,7 +26,7 @@ import pyarrow as pa
 from obra.access import Principal, require
 from obra.errors import InvalidInput, NotFound, Problem
 from obra.royalties import pairs
-from obra.royalties.usage_store import matches_dataset, usage_dataset
+from obra.royalties.datasets import matches_dataset, usage_dataset
 
 
 def group_key(title: str | None, artist: str | None) -> str:

@@ -56,8 +56,8 @@ TARGETS = {"recording": "recording_number", "work": "work_number"}
 
 _D38 = dt.Decimal(38, 0)
 
-#: The Parquet contract shared with ingest (see :mod:`obra.royalties.usage_store`).
-from obra.royalties.usage_store import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA  # noqa: E402,F401
+#: The Parquet contract shared with ingest (see :mod:`obra.royalties.records`).
+from obra.royalties.records import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- rounding

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from obra.model import Agreement, Share
-from obra.royalties.usage_store import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA
+from obra.royalties.records import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA
 from obra.royalties.waterfall import ItemRights
 
 TERRITORIES = {"FR": "EUR", "DE": "EUR", "ES": "EUR", "GB": "GBP", "US": "USD"}

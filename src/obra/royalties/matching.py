@@ -28,8 +28,8 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from obra.royalties import pairs
-from obra.royalties.usage_store import (MATCHES_SCHEMA, matches_dataset, partitions, usage_dataset,
-                                        write_partition)
+from obra.royalties.datasets import matches_dataset, partitions, usage_dataset, write_partition
+from obra.royalties.records import MATCHES_SCHEMA
 
 RECORDINGS_SCHEMA = pa.schema([("recording_number", pa.string()), ("isrc", pa.string()),
                                ("work_number", pa.string()), ("title", pa.string()), ("artist", pa.string()),

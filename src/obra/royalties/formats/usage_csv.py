@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +45,8 @@ import pyarrow.compute as pc
 
 from obra import ids, money
 from obra.errors import InvalidInput, Problem
-from obra.royalties.dsr import UsageLine, open_text
+from obra.royalties.formats.text import open_binary, open_text
+from obra.royalties.records import POOL_ROWS_SCHEMA, REVENUE_TYPE, USAGE_ROWS_SCHEMA, PoolRow, UsageLine
 
 USAGE_REQUIRED = ("period", "territory", "service", "commercial_model", "use_type", "plays")
 USAGE_OPTIONAL = ("user_id", "isrc", "iswc", "proprietary_id", "title", "artist", "album", "duration_s",
@@ -54,18 +54,6 @@ USAGE_OPTIONAL = ("user_id", "isrc", "iswc", "proprietary_id", "title", "artist"
 POOL_REQUIRED = ("period", "territory", "service", "commercial_model", "currency", "amount")
 POOL_OPTIONAL = ("user_id",)
 _PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?")
-
-
-@dataclass(frozen=True)
-class PoolRow:
-    line: int
-    period: str
-    territory: str
-    service: str
-    commercial_model: str
-    currency: str
-    amount_minor: int
-    user_id: str | None = None
 
 
 def sniff_kind(path: Path) -> str:
@@ -240,13 +228,6 @@ def _pool(row: dict[str, str], line: int, problem) -> PoolRow | None:
 # row is handed to it whole, so error messages, and the values of any row the two paths
 # could judge differently, come from one place.
 
-_USAGE_ARROW = pa.schema([
-    ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
-    ("commercial_model", pa.string()), ("use_type", pa.string()), ("user_id", pa.string()),
-    ("isrc", pa.string()), ("iswc", pa.string()), ("proprietary_id", pa.string()), ("title", pa.string()),
-    ("artist", pa.string()), ("album", pa.string()), ("duration_s", pa.int32()), ("plays", pa.int64()),
-    ("revenue", pa.decimal128(38, 10)), ("currency", pa.string()),
-])
 _ISRC_FAST = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"
 _REVENUE_FAST = r"^-?[0-9]{1,27}(\.[0-9]{1,10})?$"
 
@@ -305,8 +286,8 @@ def _fast_block(batch: pa.RecordBatch, first_line: int) -> pa.Table | None:
         "iswc": iswc, "proprietary_id": _blank_to_null(col("proprietary_id")),
         "title": _blank_to_null(col("title")), "artist": _blank_to_null(col("artist")),
         "album": _blank_to_null(col("album")), "duration_s": pc.cast(duration_i, pa.int32()),
-        "plays": pc.cast(plays_text, pa.int64()), "revenue": pc.cast(revenue, pa.decimal128(38, 10)),
-        "currency": pc.utf8_upper(currency)}, schema=_USAGE_ARROW)
+        "plays": pc.cast(plays_text, pa.int64()), "revenue": pc.cast(revenue, REVENUE_TYPE),
+        "currency": pc.utf8_upper(currency)}, schema=USAGE_ROWS_SCHEMA)
 
 
 @lru_cache(maxsize=100_000)
@@ -338,13 +319,6 @@ def read_pools_fast(path: str | Path, *, on_table: Callable[[pa.Table], None],
     """The pools counterpart of :func:`read_usage_fast` (same contract, same fallback)."""
     return _read_fast(path, "pools", POOL_REQUIRED, POOL_OPTIONAL, _fast_pools_block, on_table, progress,
                       block_size)
-
-
-_POOLS_ARROW = pa.schema([
-    ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
-    ("commercial_model", pa.string()), ("user_id", pa.string()), ("currency", pa.string()),
-    ("amount_minor", pa.int64()),
-])
 
 
 def _fast_pools_block(batch: pa.RecordBatch, first_line: int) -> pa.Table | None:
@@ -384,7 +358,7 @@ def _fast_pools_block(batch: pa.RecordBatch, first_line: int) -> pa.Table | None
         "line": pa.array(range(first_line, first_line + n), pa.int64()), "period": period,
         "territory": territory, "service": texts["service"], "commercial_model": texts["commercial_model"],
         "user_id": _blank_to_null(col("user_id")), "currency": currency, "amount_minor": minor},
-        schema=_POOLS_ARROW)
+        schema=POOL_ROWS_SCHEMA)
 
 
 def _fast_common(col: Callable[[str], pa.Array], n: int) -> tuple[pa.Array, pa.Array, dict, pa.Array]:
@@ -404,8 +378,6 @@ def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
                block_fn: Callable[[pa.RecordBatch, int], pa.Table | None],
                on_table: Callable[[pa.Table], None], progress: Callable[[int], None] | None,
                block_size: int) -> dict | None:
-    import gzip as _gzip
-
     import pyarrow.csv as pacsv
 
     path = Path(path)
@@ -415,9 +387,7 @@ def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
     if sniff_kind(path) != kind or any(c not in header for c in required) or \
             any(c not in required + optional for c in header) or len(set(header)) != len(header):
         return None
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    source = _gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    source = open_binary(path)
     rows = 0
     try:
         reader = pacsv.open_csv(

@@ -1,41 +1,18 @@
-"""Usage, pools and matches as Parquet datasets under ``store.home``: the royalty engines' input.
+"""Ingest: report files in, validated records out, written to the Parquet datasets.
 
-**The data contract** (shared with the distribution engines; names and types are fixed):
-
-``usage/period=<P>/source=<S>/part-0.parquet`` — one row per reported use count:
-  ``source`` string (first 16 hex digits of the ingested file's sha256), ``line`` int64 (line
-  number in that file), ``period`` string (``2015-02``, ``2015-Q4``, as the report says),
-  ``territory`` string (ISO 3166-1 alpha-2), ``service`` string, ``commercial_model`` string
-  (``AdSupport``, ``Subscription`` …), ``use_type`` string (``stream``, ``download`` …),
-  ``user_id`` string nullable, ``isrc``/``iswc``/``proprietary_id`` nullable strings,
-  ``title``/``artist``/``album`` nullable strings, ``duration_s`` int32 nullable, ``plays``
-  int64, ``revenue`` decimal128(38,10) nullable (line-level revenue when the report gives
-  it), ``currency`` nullable string.
-
-``pools/period=<P>/source=<S>/part-0.parquet`` — the money to distribute per slice:
-  ``source``, ``period``, ``territory``, ``service``, ``commercial_model``, ``user_id``
-  (nullable: null = the whole pool of the slice; set = that subscriber's own payment, for
-  user-centric models), ``currency`` string, ``amount_minor`` int64 (exact minor units).
-  From a DSR file the pool of a slice is the sum of its summary records' ``NetRevenue``
-  (a decimal), rounded *once*, half to even, to the currency's minor unit
-  (:func:`obra.money.round_to_minor`); the error is at most half a cent per slice, never
-  a float. From a pools CSV the amount must already be exact in minor units.
-
-``matches/period=<P>/source=<S>/part-0.parquet`` — one row per usage line:
-  ``source``, ``line``, ``recording_number`` nullable string, ``work_number`` nullable
-  string, ``isrc``/``iswc`` nullable, ``method`` string (``isrc``, ``iswc``,
-  ``proprietary``, ``fuzzy``, ``claim``, ``none``), ``score`` double (a confidence, not money).
-
-The ``period`` and ``source`` columns are inside the files as well as in the directory
-names: read with Hive partitioning off (``hive_partitioning=false`` in DuckDB), or glob
-the ``part-0.parquet`` files.
+A usage report (DDEX DSR, Obra's usage or pools CSV) is read by its reader in
+:mod:`obra.royalties.formats` and its records go to the ``usage`` and ``pools`` datasets
+(:mod:`obra.royalties.records`, :mod:`obra.royalties.datasets`). A CWR repertoire file is read
+by :mod:`obra.royalties.formats.cwr` and its works and parties go to the registry, through its
+batch import (:func:`obra.registry.batch.import_records`).
 
 **Ingest is all or nothing and idempotent.** A file's sha256 is recorded in
 ``ingest-manifest.json`` once it is in; ingesting the same bytes again is a no-op. A file
 is parsed and validated in one streaming pass while its rows go to a staging directory;
 if any problem is found the staging directory is deleted and nothing is visible; only
 when the whole file is valid are its partitions renamed into place and the manifest
-updated (re-running after a crash in between redoes the same partitions).
+updated (re-running after a crash in between redoes the same partitions). One ingest runs
+at a time per store (:func:`ingest_lock`).
 """
 
 from __future__ import annotations
@@ -60,54 +37,21 @@ import pyarrow.parquet as pq
 from obra import money
 from obra.access import Principal, require
 from obra.errors import InvalidInput, Problem
-from obra.royalties import cwr, usage_csv
-from obra.royalties.dsr import UsageLine
+from obra.royalties.datasets import partition
+from obra.royalties.formats import cwr, usage_csv
+from obra.royalties.records import MATCHES_SCHEMA, POOLS_SCHEMA, REVENUE_TYPE, USAGE_SCHEMA, PoolRow, UsageLine
 
-REVENUE_TYPE = pa.decimal128(38, 10)
-USAGE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()),
-    ("service", pa.string()), ("commercial_model", pa.string()), ("use_type", pa.string()),
-    ("user_id", pa.string()), ("isrc", pa.string()), ("iswc", pa.string()), ("proprietary_id", pa.string()),
-    ("title", pa.string()), ("artist", pa.string()), ("album", pa.string()), ("duration_s", pa.int32()),
-    ("plays", pa.int64()), ("revenue", REVENUE_TYPE), ("currency", pa.string()),
-])
-POOLS_SCHEMA = pa.schema([
-    ("source", pa.string()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
-    ("commercial_model", pa.string()), ("user_id", pa.string()), ("currency", pa.string()),
-    ("amount_minor", pa.int64()),
-])
-MATCHES_SCHEMA = pa.schema([
-    ("source", pa.string()), ("line", pa.int64()), ("recording_number", pa.string()),
-    ("work_number", pa.string()), ("isrc", pa.string()), ("iswc", pa.string()), ("method", pa.string()),
-    ("score", pa.float64()),
-])
-MATCH_METHODS = ("isrc", "iswc", "proprietary", "fuzzy", "claim", "none")
 BATCH_ROWS = 200_000
-_REVENUE_QUANTUM = Decimal(1).scaleb(-10)
-
-
-def usage_dataset(store) -> Path:
-    """The directory of the usage dataset (``usage/period=*/source=*/part-0.parquet``)."""
-    return Path(store.home) / "usage"
-
-
-def pools_dataset(store) -> Path:
-    return Path(store.home) / "pools"
-
-
-def matches_dataset(store) -> Path:
-    return Path(store.home) / "matches"
-
-
-def partition(root: Path, period: str, source: str) -> Path:
-    return root / f"period={period}" / f"source={source}" / "part-0.parquet"
+_REVENUE_QUANTUM = Decimal(1).scaleb(-REVENUE_TYPE.scale)
 
 
 def manifest_path(store) -> Path:
+    """The file listing every ingested file by sha256 (what makes ingest idempotent)."""
     return Path(store.home) / "ingest-manifest.json"
 
 
 def file_digest(path: Path) -> str:
+    """The file's sha256 (hex): its identity in the manifest; the first 16 digits are its ``source``."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -116,6 +60,7 @@ def file_digest(path: Path) -> str:
 
 
 def read_manifest(store) -> dict[str, dict]:
+    """sha256 → what was ingested from that file (kind, periods, counts, by whom, when)."""
     path = manifest_path(store)
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -268,7 +213,7 @@ def ingest_dsr(store, path: str | Path, principal: Principal,
     The usage lines arrive as Arrow tables from the vectorised reader (``dsr_fast``), which
     validates exactly as the row-by-row reference does, and go to Parquet as they are.
     """
-    from obra.royalties import dsr_fast
+    from obra.royalties.formats import dsr_fast
 
     def body(staging: _Staging, source: str) -> dict:
         def usage(table: pa.Table) -> None:
@@ -294,7 +239,7 @@ def ingest_dsr(store, path: str | Path, principal: Principal,
 
 def ingest_usage_csv(store, path: str | Path, principal: Principal,
                      progress: Callable[[int], None] | None = None) -> dict:
-    """Ingest an Obra usage CSV or pools CSV (see :mod:`obra.royalties.usage_csv`).
+    """Ingest an Obra usage CSV or pools CSV (see :mod:`obra.royalties.formats.usage_csv`).
 
     A valid file (usage or pools) goes through the vectorised Arrow reader; a file it
     cannot vouch for is read again row by row, which names every problem (see ``usage_csv``).
@@ -321,7 +266,7 @@ def ingest_usage_csv(store, path: str | Path, principal: Principal,
             return done
         fast.discard()
 
-        def pool(p: usage_csv.PoolRow) -> None:
+        def pool(p: PoolRow) -> None:
             staging.add("pools", p.period, {"source": source, "period": p.period, "territory": p.territory,
                                             "service": p.service, "commercial_model": p.commercial_model,
                                             "user_id": p.user_id, "currency": p.currency,
@@ -361,43 +306,3 @@ def _ingest_cwr_locked(store, path: Path, principal: Principal) -> dict:
     manifest[digest] = entry
     _write_manifest(store, manifest)
     return {**entry, "status": "ingested", "changed": True}
-
-
-def periods(store) -> list[str]:
-    """Periods that have usage."""
-    root = usage_dataset(store)
-    if not root.exists():
-        return []
-    return sorted(p.name.removeprefix("period=") for p in root.glob("period=*") if p.is_dir())
-
-
-def partitions(root: Path, period: str | None = None) -> list[tuple[str, str, Path]]:
-    """(period, source, file) of every partition in a dataset, optionally for one period."""
-    pattern = f"period={period}/source=*/part-0.parquet" if period else "period=*/source=*/part-0.parquet"
-    out = []
-    for f in sorted(root.glob(pattern)):
-        out.append((f.parent.parent.name.removeprefix("period="), f.parent.name.removeprefix("source="), f))
-    return out
-
-
-def write_partition(root: Path, period: str, source: str, table: pa.Table, schema: pa.Schema) -> Path:
-    """Replace one partition atomically (write beside it, then rename)."""
-    target = partition(root, period, source)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".part-0.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table.select(schema.names).cast(schema), tmp, compression="zstd")
-    os.replace(tmp, target)
-    return target
-
-
-def run_matching(store, period: str | None = None, *, fuzzy: bool = True,
-                 progress: Callable[[int], None] | None = None, engine: str = "duckdb", session=None) -> dict:
-    """Match every usage partition (of ``period``, or all) and write the matches dataset.
-
-    ``engine`` runs the identifier stage on DuckDB (default) or Spark (``session``: an
-    existing SparkSession to reuse); see :func:`obra.royalties.matching.match_store`.
-    """
-    from obra.royalties import matching
-
-    return matching.match_store(store, period=period, fuzzy=fuzzy, progress=progress, engine=engine,
-                                session=session)

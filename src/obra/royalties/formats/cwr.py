@@ -59,7 +59,7 @@ from typing import Any
 from obra import ids
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, parse
-from obra.royalties.dsr import open_text
+from obra.royalties.formats.text import open_text
 
 # Field layouts: (name, first column, last column, kind, mandatory), columns 1-based inclusive.
 # kinds: A text, N digits, D date YYYYMMDD, T time HHMMSS, F flag (Y/N/U/blank), P share 3v2 (%).

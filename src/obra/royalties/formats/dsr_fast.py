@@ -1,6 +1,6 @@
 """The fast DSR reader: blocks validated and turned into usage rows column by column, with Arrow.
 
-:class:`obra.royalties.dsr.ReferenceParser` is the specification (a row-by-row checker, about
+:class:`obra.royalties.formats.dsr_reference.ReferenceParser` is the specification (a row-by-row checker, about
 30,000 usage lines a second). Real reports are millions of lines of a few record types, so
 this reader takes the file in chunks of complete lines and does the per-cell work on whole
 columns: it splits a chunk into cells with numpy (no Python object per line), checks every
@@ -22,7 +22,8 @@ what is wrong and how to say it, and the one that holds the stream's state:
   previous block closes cleanly.
 
 So a valid file yields the same usage lines, pools and report as
-:func:`obra.royalties.dsr.parse_dsr_reference`, and an invalid one the same problems. A file
+:func:`obra.royalties.formats.dsr_reference.parse_dsr_reference`, and an invalid one the same
+problems. A file
 whose bytes the chunked reading cannot vouch for (not UTF-8, a bare carriage-return line
 break, an unreadable gzip stream) is read again by the reference parser from the start,
 since there the line it names depends on how the text stream decodes. Memory is bounded by
@@ -31,7 +32,6 @@ a chunk (32 MB of text by default) and the summary table.
 
 from __future__ import annotations
 
-import gzip
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -42,22 +42,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from obra.errors import InvalidInput
-from obra.royalties.dsr import (_BOOLEAN, _DATE, _DECIMAL, _DURATION, _INTEGER, _MULTI, _UGC_USAGE_TYPES,
-                                _USAGE_TYPES, RECORDS, Report, ReferenceParser, UsageLine, _Block, _checker,
-                                duration_seconds, summary_dimensions)
+from obra.royalties.formats.dsr_reference import Block, ReferenceParser, Report, parse_dsr_reference, summary_dimensions
+from obra.royalties.formats.dsr_spec import (BOOLEAN_CELLS, DATE_CELLS, DECIMAL_CELLS, DURATION_CELLS, INTEGER_CELLS,
+                                             MULTI_VALUE_CELLS, RECORDS, UGC_USAGE_RECORD_TYPES, USAGE_RECORD_TYPES,
+                                             cell_checker, duration_seconds)
+from obra.royalties.formats.text import open_binary
+from obra.royalties.records import USAGE_LINES_SCHEMA, UsageLine
 
 CHUNK_BYTES = 32 << 20
 EMIT_ROWS = 200_000
 BLOCK_TYPES = tuple(t for t in RECORDS if t not in ("HEAD", "FOOT") and not t.startswith("SY"))
-
-USAGE_TABLE = pa.schema([
-    ("line", pa.int64()), ("period", pa.string()), ("territory", pa.string()), ("service", pa.string()),
-    ("commercial_model", pa.string()), ("use_type", pa.string()), ("plays", pa.int64()),
-    ("isrc", pa.string()), ("iswc", pa.string()), ("proprietary_id", pa.string()), ("title", pa.string()),
-    ("artist", pa.string()), ("album", pa.string()), ("duration_s", pa.int32()),
-    ("revenue", pa.string()), ("currency", pa.string()), ("user_id", pa.string()),
-])
-"""The usage rows this module hands over: :class:`UsageLine` fields, ``revenue`` as the file's text."""
 
 # Strict forms of the simple cell types (ASCII digits only): anything they refuse goes to the
 # reference parser, which may still accept it (Python's \d takes any Unicode digit).
@@ -72,13 +66,13 @@ _ISWC_CANONICAL = r"^T[0-9]{10}[\t\n]$"
 
 
 def _simple_regex(name: str) -> str | None:
-    kinds = [k for k, names in (("int", _INTEGER), ("dec", _DECIMAL), ("date", _DATE), ("bool", _BOOLEAN))
-             if name in names]
-    if len(kinds) != 1 or name in _DURATION or name in ("ISRC", "ISWC", "Territory", "Currency",
-                                                         "ExchangeRateBaseCurrency"):
+    kinds = [k for k, names in (("int", INTEGER_CELLS), ("dec", DECIMAL_CELLS), ("date", DATE_CELLS),
+                                ("bool", BOOLEAN_CELLS)) if name in names]
+    if len(kinds) != 1 or name in DURATION_CELLS or name in ("ISRC", "ISWC", "Territory", "Currency",
+                                                              "ExchangeRateBaseCurrency"):
         return None
     part = _SIMPLE[kinds[0]]
-    body = f"(?:{part})?(?:\\|(?:{part})?)*" if name in _MULTI else part
+    body = f"(?:{part})?(?:\\|(?:{part})?)*" if name in MULTI_VALUE_CELLS else part
     return f"^{body}[\\t\\n]$"          # cells are checked with their delimiter (see _Window)
 
 
@@ -248,8 +242,6 @@ class _Reader:
 
     def _restart(self) -> Report:
         """Read the whole file again with the reference parser; lines already handed over are skipped."""
-        from obra.royalties.dsr import parse_dsr_reference
-
         self.restarted, self.fast_lines = True, 0
         self.ref = ReferenceParser(self.path, self.name, self._collect)
         report = parse_dsr_reference(self.path, parser=self.ref, progress=self.progress)
@@ -259,9 +251,7 @@ class _Reader:
 
     def _read(self) -> None:
         try:
-            with open(self.path, "rb") as fh:
-                magic = fh.read(2)
-            raw = gzip.open(self.path, "rb") if magic == b"\x1f\x8b" else open(self.path, "rb")
+            raw = open_binary(self.path)
         except OSError as exc:           # the reference words it ("cannot read the file: ...")
             raise _Restart() from exc
         carry = b""
@@ -345,7 +335,7 @@ class _Reader:
                 names = self.ref.layout(t)[0]
                 if len(set(names)) != len(names):
                     continue                       # a name declared twice: dict(zip()) semantics, leave it
-                if t in _UGC_USAGE_TYPES and not {"DspReleaseId", "Usages"} <= set(names):
+                if t in UGC_USAGE_RECORD_TYPES and not {"DspReleaseId", "Usages"} <= set(names):
                     continue
                 types[t] = len(types)
             self._types, self._types_key = types, key
@@ -465,7 +455,7 @@ class _Reader:
         ref.report.usage_lines += n_usage
         ref.report.blocks += int(np.searchsorted(starts, r1) - np.searchsorted(starts, r0))
         ref.line_no = hi
-        closed = _Block(rows.block_id(r1 - 1))
+        closed = Block(rows.block_id(r1 - 1))
         closed.usage_seen = True
         ref.block = closed
 
@@ -559,7 +549,7 @@ class _Rows:
             names, required, _ = self.layouts[t]
             n_values, first = self.n_values[rows], self.first_cell[rows] + 1
             for k, name in enumerate(names):
-                check = _checker(name)
+                check = cell_checker(name)
                 if check is None and not required[k]:
                     continue
                 present = k < n_values
@@ -596,7 +586,7 @@ class _Rows:
     def _check_distinct(self, name: str, values: pa.Array) -> np.ndarray:
         """The reference's own check on each distinct value (they repeat: territories, durations)."""
         good = self.reader.good.setdefault(name, set())
-        check = _checker(name)
+        check = cell_checker(name)
         rejected = []
         for v in pc.unique(values).to_pylist():
             if v in good:
@@ -718,7 +708,7 @@ class _Rows:
             "duration_s": _durations(a_duration),
             "revenue": _nonempty(self.cells("NetRevenue", q)),
             "currency": dim(4), "user_id": pa.nulls(n, pa.string()),
-        }, schema=USAGE_TABLE)
+        }, schema=USAGE_LINES_SCHEMA)
 
     def _match_assets(self, q: np.ndarray, at: np.ndarray, as_rows: np.ndarray, lo: np.ndarray,
                       qb: np.ndarray) -> np.ndarray:
@@ -767,8 +757,8 @@ def _inert(text: str) -> bool:
 def _kind(rtype: str) -> int:
     """What a block record contributes, as the reference dispatches it (by prefix or type)."""
     return (_RE if rtype.startswith("RE") else _AS if rtype.startswith("AS") else
-            _MW if rtype.startswith("MW") else _RU if rtype in _UGC_USAGE_TYPES else
-            _SU if rtype in _USAGE_TYPES else _OTHER)
+            _MW if rtype.startswith("MW") else _RU if rtype in UGC_USAGE_RECORD_TYPES else
+            _SU if rtype in USAGE_RECORD_TYPES else _OTHER)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -823,16 +813,34 @@ def _duration_or_none(text: str) -> int | None:
 
 # --- public ------------------------------------------------------------------------------
 
+def parse_dsr(path: str | Path, *, display_name: str | None = None,
+              on_line: Callable[[UsageLine], None] | None = None,
+              progress: Callable[[int], None] | None = None) -> Report:
+    """Validate a DSR file in one streaming pass, handing each usage line to ``on_line``.
+
+    Raises :class:`InvalidInput` listing every problem (file, line, field) if anything is
+    wrong; the caller must then discard whatever ``on_line`` received (the store writes to
+    a temporary directory for exactly this reason). ``progress`` is called with the number
+    of lines read so far.
+
+    The file is read by the vectorised reader (:func:`read_dsr_tables`), which hands every
+    stretch it cannot vouch for to :class:`ReferenceParser`; the result, the usage lines and
+    the problems are those :func:`parse_dsr_reference` gives.
+    """
+    return read_dsr_tables(path, display_name=display_name, on_line=on_line, progress=progress)
+
+
 def read_dsr_tables(path: str | Path, *, display_name: str | None = None,
                     on_table: Callable[[pa.Table], None] | None = None,
                     on_line: Callable[[UsageLine], None] | None = None,
                     progress: Callable[[int], None] | None = None,
                     chunk_bytes: int = CHUNK_BYTES, stats: dict | None = None) -> Report:
     """Validate a DSR file in one streaming pass, handing its usage lines to ``on_table`` as Arrow
-    tables (schema :data:`USAGE_TABLE`, line order, up to a few hundred thousand rows each), or to
-    ``on_line`` as :class:`UsageLine` values (what :func:`obra.royalties.dsr.parse_dsr` does).
+    tables (schema :data:`obra.royalties.records.USAGE_LINES_SCHEMA`, line order, up to a few
+    hundred thousand rows each), or to ``on_line`` as :class:`UsageLine` values (what
+    :func:`parse_dsr` does).
 
-    Same contract as :func:`obra.royalties.dsr.parse_dsr`: raises :class:`InvalidInput` with every
+    Same contract as :func:`parse_dsr`: raises :class:`InvalidInput` with every
     problem (the caller discards what it received), else returns the :class:`Report`. ``stats``,
     if given, receives how many lines each path read (``fast_lines``, ``reference_lines``) and
     whether the file had to be read again from the start (``restarted``).
@@ -848,14 +856,14 @@ def read_dsr_tables(path: str | Path, *, display_name: str | None = None,
 
 
 def lines_table(lines: list[UsageLine]) -> pa.Table:
-    """Usage lines (from the reference parser) as a :data:`USAGE_TABLE` table."""
-    columns = {name: [getattr(u, name) for u in lines] for name in USAGE_TABLE.names}
+    """Usage lines (from the reference parser) as a :data:`USAGE_LINES_SCHEMA` table."""
+    columns = {name: [getattr(u, name) for u in lines] for name in USAGE_LINES_SCHEMA.names}
     columns["revenue"] = [None if r is None else str(r) for r in columns["revenue"]]
-    return pa.table(columns, schema=USAGE_TABLE)
+    return pa.table(columns, schema=USAGE_LINES_SCHEMA)
 
 
 def usage_lines(table: pa.Table) -> list[UsageLine]:
-    """A :data:`USAGE_TABLE` table as :class:`UsageLine` values (revenue parsed as the reference does)."""
+    """A :data:`USAGE_LINES_SCHEMA` table as :class:`UsageLine` values (revenue parsed as the reference does)."""
     out = []
     for row in table.to_pylist():
         if row["revenue"] is not None:
@@ -865,7 +873,7 @@ def usage_lines(table: pa.Table) -> list[UsageLine]:
 
 
 def to_usage_contract(table: pa.Table, source: str, schema: pa.Schema) -> pa.Table:
-    """A :data:`USAGE_TABLE` table in the usage dataset's schema (``source`` added, revenue exact).
+    """A :data:`USAGE_LINES_SCHEMA` table in the usage dataset's schema (``source`` added, revenue exact).
 
     Revenue text that casts to the contract's decimal without rounding is cast; anything else
     is quantized with :class:`Decimal` exactly as row-by-row ingest does.
@@ -878,6 +886,6 @@ def to_usage_contract(table: pa.Table, source: str, schema: pa.Schema) -> pa.Tab
         quantum = Decimal(1).scaleb(-revenue_type.scale)
         revenue = pa.array([None if v is None else Decimal(v).quantize(quantum) for v in text.to_pylist()],
                            revenue_type)
-    columns = {name: table.column(name) for name in USAGE_TABLE.names if name != "revenue"}
+    columns = {name: table.column(name) for name in USAGE_LINES_SCHEMA.names if name != "revenue"}
     columns.update(source=pa.array([source] * table.num_rows, pa.string()), revenue=revenue)
     return pa.table({name: columns[name] for name in schema.names}, schema=schema)
