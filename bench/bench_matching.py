@@ -24,7 +24,9 @@ import time
 import ibis
 import pyarrow as pa
 
-from obra.royalties import matching, noisy, pairs
+from obra.royalties import noisy
+from obra.royalties.matching import identifiers, metadata
+from obra.royalties.records import MATCHES_SCHEMA
 from obra.textnorm import normalize_text
 
 SCALES = {"smoke": {"pairs": 400, "linkage": 300, "recordings": 300, "lines": 3_000},
@@ -43,7 +45,7 @@ def _quality(decisions: list[bool], truth: list[bool]) -> dict:
 
 
 def _clear_caches() -> None:
-    for fn in (pairs.normalise_title, pairs.normalise_artist, pairs.split_featured):
+    for fn in (metadata.normalise_title, metadata.normalise_artist, metadata.split_featured):
         fn.cache_clear()
 
 
@@ -52,7 +54,7 @@ def quality(n: int) -> dict:
     truth = [p.same for p in data]
     _clear_caches()
     started = time.perf_counter()
-    scores = [pairs.score_pair(p.left, p.right) for p in data]
+    scores = [metadata.score_pair(p.left, p.right) for p in data]
     seconds = time.perf_counter() - started
     model = _quality([s.decision == "match" for s in scores], truth)
     model["review_share"] = round(sum(s.decision == "review" for s in scores) / n, 4)
@@ -65,8 +67,8 @@ def quality(n: int) -> dict:
             "baseline_exact_title": _quality(title_eq, truth),
             "baseline_exact_title_artist": _quality(both_eq, truth),
             "f1_vs_title_baseline": round(model["f1"] / max(_quality(title_eq, truth)["f1"], 1e-9), 2),
-            "pairs_per_second": round(n / seconds), "thresholds": {"match": pairs.MATCH_THRESHOLD,
-                                                                  "review": pairs.REVIEW_THRESHOLD}}
+            "pairs_per_second": round(n / seconds), "thresholds": {"match": metadata.MATCH_THRESHOLD,
+                                                                  "review": metadata.REVIEW_THRESHOLD}}
 
 
 def _linkage_quality(predicted: set[tuple[int, int]], truth: set[tuple[int, int]]) -> dict:
@@ -77,7 +79,7 @@ def _linkage_quality(predicted: set[tuple[int, int]], truth: set[tuple[int, int]
             "false_positives": fp, "false_negatives": fn}
 
 
-def _splink_links(registered: list[pairs.Track], reported: list[pairs.Track]) -> set[tuple[int, int]]:
+def _splink_links(registered: list[metadata.Track], reported: list[metadata.Track]) -> set[tuple[int, int]]:
     import pandas as pd
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -88,9 +90,9 @@ def _splink_links(registered: list[pairs.Track], reported: list[pairs.Track]) ->
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("splink")] + ["splink"]:
         logging.getLogger(name).setLevel(logging.WARNING)
 
-    def frame(tracks: list[pairs.Track]) -> pd.DataFrame:
-        return pd.DataFrame([{"unique_id": i, "title": pairs.normalise_title(t.title) or None,
-                              "artist": pairs.normalise_artist(t.artist, t.title) or None,
+    def frame(tracks: list[metadata.Track]) -> pd.DataFrame:
+        return pd.DataFrame([{"unique_id": i, "title": metadata.normalise_title(t.title) or None,
+                              "artist": metadata.normalise_artist(t.artist, t.title) or None,
                               "album": normalize_text(t.album) or None,
                               "duration_s": float(t.duration_s) if t.duration_s else None}
                              for i, t in enumerate(tracks)])
@@ -131,16 +133,16 @@ def _splink_links(registered: list[pairs.Track], reported: list[pairs.Track]) ->
 def linkage(n: int) -> dict:
     data = noisy.noisy_pairs(n, seed=99)
     registered = [p.left for p in data]
-    reported = [pairs.Track(p.right.title, p.right.artist, p.right.album, p.right.duration_s, None) for p in data]
+    reported = [metadata.Track(p.right.title, p.right.artist, p.right.album, p.right.duration_s, None) for p in data]
     truth = {(i, i) for i, p in enumerate(data) if p.same}
     recordings = pa.table({"recording_number": [str(i) for i in range(n)], "isrc": [t.isrc for t in registered],
                            "work_number": [None] * n, "title": [t.title for t in registered],
                            "artist": [t.artist for t in registered], "album": [t.album for t in registered],
                            "duration_s": pa.array([t.duration_s for t in registered], pa.int32())},
-                          schema=matching.RECORDINGS_SCHEMA)
+                          schema=identifiers.RECORDINGS_SCHEMA)
     _clear_caches()
     started = time.perf_counter()
-    index = matching.FuzzyIndex(recordings)
+    index = metadata.FuzzyIndex(recordings)
     ours = {(int(hit["recording_number"]), j) for j, (hit, s) in enumerate(index.best_many(reported))
             if s is not None and s.decision == "match"}
     ours_seconds = time.perf_counter() - started
@@ -172,7 +174,7 @@ def usage_matching(n_recordings: int, n_lines: int) -> dict:
     # Zipf-like popularity; 85% of lines carry the ISRC, the rest a noisy description only.
     weights = [1 / (i + 1) for i in range(n_recordings)]
     picks = rng.choices(range(n_recordings), weights=weights, k=n_lines)
-    variants: dict[int, list[pairs.Track]] = {}
+    variants: dict[int, list[metadata.Track]] = {}
     rows = {"source": [], "line": [], "isrc": [], "iswc": [], "proprietary_id": [], "title": [], "artist": [],
             "album": [], "duration_s": []}
     truth = []
@@ -182,7 +184,7 @@ def usage_matching(n_recordings: int, n_lines: int) -> dict:
             reported = t
         else:
             pool = variants.setdefault(i, [noisy.distort(rng, t) for _ in range(3)])
-            reported = pairs.Track(*(rng.choice(pool).__dict__[k] for k in ("title", "artist", "album",
+            reported = metadata.Track(*(rng.choice(pool).__dict__[k] for k in ("title", "artist", "album",
                                                                              "duration_s")), None)
         rows["source"].append("bench")
         rows["line"].append(line)
@@ -201,12 +203,12 @@ def usage_matching(n_recordings: int, n_lines: int) -> dict:
 
     started = time.perf_counter()
     con = ibis.duckdb.connect()
-    by_id = matching.match_by_id(con.create_table("u", usage), con.create_table("r", recordings),
+    by_id = identifiers.match_by_id(con.create_table("u", usage), con.create_table("r", recordings),
                                  con.create_table("w", works)).order_by("line").to_pyarrow()
     id_seconds = time.perf_counter() - started
-    index = matching.FuzzyIndex(recordings)
+    index = metadata.FuzzyIndex(recordings)
     fuzzy_started = time.perf_counter()
-    matched = matching.fuzzy_match(usage, by_id.cast(matching.MATCHES_SCHEMA), index)
+    matched = metadata.fuzzy_match(usage, by_id.cast(MATCHES_SCHEMA), index)
     fuzzy_seconds = time.perf_counter() - fuzzy_started
     total = time.perf_counter() - started
     con.disconnect()

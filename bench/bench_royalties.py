@@ -116,7 +116,7 @@ def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = 
 
     from obra.royalties import engine, generator, statements
     from obra.royalties.distribution import distribute
-    from obra.royalties.matching import match_by_id
+    from obra.royalties.matching.identifiers import match_by_id
     from obra.royalties.waterfall import run_waterfall
 
     out: dict = {}

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from obra.errors import InvalidInput
 from obra.registry.service import Registry
-from obra.royalties import claims, matching
+from obra.royalties.matching import claims, identifiers
 from obra.royalties.datasets import matches_dataset, pools_dataset, usage_dataset
 from obra.royalties.ingest import read_manifest
 from obra.royalties.pipeline import ingest_dsr, ingest_usage_csv, run_matching
@@ -201,7 +201,7 @@ def _id_inputs():
 def test_match_by_id_is_the_same_on_duckdb_and_spark(spark):
     usage, recordings, works = _id_inputs()
     duck = ibis.duckdb.connect()
-    d = matching.match_by_id(duck.create_table("u", usage), duck.create_table("r", recordings),
+    d = identifiers.match_by_id(duck.create_table("u", usage), duck.create_table("r", recordings),
                              duck.create_table("w", works)).order_by("line").to_pyarrow().to_pylist()
     sp = ibis.pyspark.connect(spark)
 
@@ -209,7 +209,7 @@ def test_match_by_id_is_the_same_on_duckdb_and_spark(spark):
         spark.createDataFrame(table.to_pylist(), schema=ddl).createOrReplaceTempView(name)
         return sp.table(name)
 
-    s = matching.match_by_id(
+    s = identifiers.match_by_id(
         view("u", usage, "source string, line long, isrc string, iswc string, proprietary_id string"),
         view("r", recordings, "recording_number string, isrc string, work_number string"),
         view("w", works, "work_number string, iswc string")).order_by("line").to_pyarrow().to_pylist()

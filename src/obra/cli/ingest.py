@@ -13,7 +13,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from obra.cli.common import console, current_principal, emit, handle_errors, open_store
-from obra.royalties import claims, pairs, pipeline
+from obra.royalties import pipeline
+from obra.royalties.matching import claims, metadata
 
 JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
 TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
@@ -114,10 +115,10 @@ def match(ctx: typer.Context, period: Optional[str] = typer.Option(None, help="o
 def match_score(pairs_csv: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="PAIRS.csv"),
                 as_json: bool = JSON_OPT) -> None:
     """Score candidate pairs (columns left_title,left_artist,left_album,left_duration,left_isrc,right_…)."""
-    rows = pairs.score_pairs_file(pairs_csv)
+    rows = metadata.score_pairs_file(pairs_csv)
 
     def render(rs: list[dict]) -> None:
-        table = Table(title=f"{pairs_csv.name}: match ≥ {pairs.MATCH_THRESHOLD}, review ≥ {pairs.REVIEW_THRESHOLD}")
+        table = Table(title=f"{pairs_csv.name}: match ≥ {metadata.MATCH_THRESHOLD}, review ≥ {metadata.REVIEW_THRESHOLD}")
         for c in ("line", "score", "decision", "title", "artist", "duration", "album", "reason"):
             table.add_column(c)
         for r in rs:

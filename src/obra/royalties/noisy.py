@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from obra.royalties.pairs import Track
+from obra.royalties.matching.metadata import Track
 
 _WORDS = ("love night heart dance fire rain blue summer city dream light gold river road moon star "
           "home wild young forever time lost shadow song sky sea girl boy baby world free fly").split()

@@ -6,7 +6,7 @@ stage below it does one thing on plain records (:mod:`obra.royalties.records`):
 * **ingest** — :func:`ingest_dsr`, :func:`ingest_usage_csv` (usage and pools into the
   datasets) and :func:`ingest_cwr` (repertoire into the registry), each all or nothing
   (:mod:`obra.royalties.ingest`);
-* **match** — :func:`run_matching` over the usage datasets (:mod:`obra.royalties.matching`).
+* **match** — :func:`run_matching` over the usage datasets (:mod:`obra.royalties.matching.run`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ def run_matching(store, period: str | None = None, *, fuzzy: bool = True,
     """Match every usage partition (of ``period``, or all) and write the matches dataset.
 
     ``engine`` runs the identifier stage on DuckDB (default) or Spark (``session``: an
-    existing SparkSession to reuse); see :func:`obra.royalties.matching.match_store`.
+    existing SparkSession to reuse); see :func:`obra.royalties.matching.run.match_store`.
     """
-    from obra.royalties import matching
+    from obra.royalties.matching.run import match_store
 
-    return matching.match_store(store, period=period, fuzzy=fuzzy, progress=progress, engine=engine,
-                                session=session)
+    return match_store(store, period=period, fuzzy=fuzzy, progress=progress, engine=engine, session=session)
 
 
 __all__ = ["ingest_cwr", "ingest_dsr", "ingest_usage_csv", "run_matching"]

@@ -431,7 +431,7 @@ def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tu
                                    "a usage report for it first (obra ingest)", field="period"))
     matches = engines.read_dataset(con, home / "matches", period)
     if matches is None:
-        from obra.royalties.matching import match_by_id, repertoire_tables
+        from obra.royalties.matching.identifiers import match_by_id, repertoire_tables
 
         recs, works = repertoire_tables(repertoire if repertoire is not None else store.repertoire())
         matches = match_by_id(usage, engines.table(con, recs), engines.table(con, works))

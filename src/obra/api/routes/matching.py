@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from obra.access import Principal
 from obra.api.auth import get_store, require_action
-from obra.royalties import claims, pairs
+from obra.royalties.matching import claims, metadata
 from obra.store import Store
 
 router = APIRouter(tags=["matching"])
@@ -29,7 +29,7 @@ class Pair(BaseModel):
 @router.post("/match/score")
 def score(body: list[Pair] = Body(...)) -> list[dict]:
     """Score candidate pairs with the documented model; each result has a score and a decision."""
-    return [pairs.score_pair(*(pairs.Track(s.title, s.artist, s.album, s.duration, s.isrc)
+    return [metadata.score_pair(*(metadata.Track(s.title, s.artist, s.album, s.duration, s.isrc)
                                for s in (p.left, p.right))).to_dict() for p in body]
 
 

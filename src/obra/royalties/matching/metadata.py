@@ -26,6 +26,12 @@ rightholder can see why a line was or was not matched:
 
 The thresholds were chosen on the seeded noisy benchmark (``bench/bench_matching.py``),
 which reports precision and recall against a naive exact-title baseline.
+
+**On usage lines** (:func:`fuzzy_match`): the lines no identifier matched are grouped by their
+distinct (title, artist, album, duration); each is scored once against the registered
+recordings whose normalised titles are nearest (:class:`FuzzyIndex`). A ``match`` upgrades the
+lines to method ``fuzzy``; otherwise they stay ``none`` with the best score kept, for the
+claims queue (:mod:`obra.royalties.matching.claims`).
 """
 
 from __future__ import annotations
@@ -36,9 +42,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
+import pyarrow as pa
+from rapidfuzz import fuzz, process
 
 from obra.errors import InvalidInput, Problem
+from obra.royalties.records import MATCHES_SCHEMA
 from obra.textnorm import normalize_text
 
 MATCH_THRESHOLD = 0.85
@@ -228,3 +236,114 @@ def score_pairs_file(path: str | Path) -> list[dict]:
     if problems:
         raise InvalidInput(problems)
     return out
+
+
+# --------------------------------------------------------------------------- usage lines
+#: How many registered recordings with the nearest titles are scored with the full model.
+CANDIDATES = 10
+
+
+def _candidate_key(title: str | None, artist: str | None) -> str:
+    """What candidate search compares: normalised title, then artist (a same-title song by
+    another artist ranks below the right one)."""
+    return f"{normalise_title(title)} | {normalise_artist(artist, title)}"
+
+
+class FuzzyIndex:
+    """Registered recordings, normalised once, for candidate search and scoring."""
+
+    def __init__(self, recordings: pa.Table):
+        rows = recordings.to_pylist()
+        self.rows = rows
+        self.titles = [_candidate_key(r["title"], r["artist"]) for r in rows]
+        self.tracks = [Track(r["title"], r["artist"], r["album"], r["duration_s"], r["isrc"]) for r in rows]
+
+    def best(self, track: Track) -> tuple[dict | None, Score | None]:
+        return self.best_many([track])[0]
+
+    def best_many(self, tracks: list[Track], chunk: int = 2048) -> list[tuple[dict | None, Score | None]]:
+        """For each track, the registered recording that scores highest, and that score.
+
+        Candidates are the :data:`CANDIDATES` recordings whose normalised titles are nearest
+        (rapidfuzz ``cdist`` over blocks of queries, on every core), then each candidate is
+        scored with the full model (:func:`score_pair`).
+        """
+        import numpy as np
+
+        out: list[tuple[dict | None, Score | None]] = [(None, None)] * len(tracks)
+        if not self.rows:
+            return out
+        queries = [_candidate_key(t.title, t.artist) if t.title else "" for t in tracks]
+        k = min(CANDIDATES, len(self.titles))
+        for start in range(0, len(tracks), chunk):
+            block = queries[start:start + chunk]
+            matrix = process.cdist(block, self.titles, scorer=fuzz.token_sort_ratio, score_cutoff=40,
+                                   dtype=np.uint8, workers=-1)
+            nearest = np.argpartition(matrix, -k, axis=1)[:, -k:] if k < matrix.shape[1] else \
+                np.tile(np.arange(matrix.shape[1]), (matrix.shape[0], 1))
+            for row, q in enumerate(block):
+                i = start + row
+                if not q:
+                    continue
+                best_row, best_score = None, None
+                for index in nearest[row]:
+                    if matrix[row, index] == 0:
+                        continue
+                    s = score_pair(tracks[i], self.tracks[index])
+                    if best_score is None or s.score > best_score.score:
+                        best_row, best_score = self.rows[index], s
+                out[i] = (best_row, best_score)
+        return out
+
+
+def unmatched_metadata(usage: pa.Table, matches: pa.Table) -> tuple[list[int], list[tuple]]:
+    """Positions (in ``matches``) of ``none`` lines and their (title, artist, album, duration)."""
+    import pyarrow.compute as pc
+
+    positions = pc.indices_nonzero(pc.equal(matches["method"], "none")).to_pylist()
+    if not positions:
+        return [], []
+    lines = pc.take(matches["line"], pa.array(positions, pa.int64()))
+    sub = usage.filter(pc.is_in(usage["line"], value_set=lines))
+    meta = dict(zip(sub["line"].to_pylist(), zip(sub["title"].to_pylist(), sub["artist"].to_pylist(),
+                                                  sub["album"].to_pylist(), sub["duration_s"].to_pylist())))
+    return positions, [meta.get(line, (None, None, None, None)) for line in lines.to_pylist()]
+
+
+def replace_matches(matches: pa.Table, updates: dict[int, dict]) -> pa.Table:
+    """``matches`` with some rows' numbers, method and score replaced (by position)."""
+    if not updates:
+        return matches
+    columns = {name: matches[name].to_pylist() for name in
+               ("recording_number", "work_number", "isrc", "method", "score")}
+    for pos, change in updates.items():
+        for name, value in change.items():
+            columns[name][pos] = value
+    out = matches
+    for name, values in columns.items():
+        out = out.set_column(out.schema.get_field_index(name), name,
+                             pa.array(values, MATCHES_SCHEMA.field(name).type))
+    return out
+
+
+def fuzzy_match(usage: pa.Table, matches: pa.Table, index: FuzzyIndex) -> pa.Table:
+    """Upgrade ``none`` matches whose metadata scores a ``match`` against a registered recording.
+
+    Each distinct (title, artist, album, duration) is scored once, however many lines carry it.
+    """
+    positions, metas = unmatched_metadata(usage, matches)
+    distinct = sorted({key for key in metas if key[0]}, key=repr)
+    best = dict(zip(distinct, index.best_many([Track(*key) for key in distinct])))
+    isrcs = matches["isrc"]
+    updates: dict[int, dict] = {}
+    for pos, key in zip(positions, metas):
+        hit, s = best.get(key, (None, None))
+        if s is None:
+            continue
+        if s.decision == "match":
+            updates[pos] = {"recording_number": hit["recording_number"], "work_number": hit["work_number"],
+                            "isrc": isrcs[pos].as_py() or hit["isrc"], "method": "fuzzy",
+                            "score": float(s.score)}
+        else:
+            updates[pos] = {"score": float(s.score)}
+    return replace_matches(matches, updates)

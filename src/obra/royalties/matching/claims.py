@@ -1,7 +1,7 @@
 """The claims queue: usage nobody could match with confidence, waiting for its rightholder.
 
 Unmatched lines (method ``none``, including fuzzy candidates that only reached ``review``)
-are grouped by their normalised title and artist (:func:`obra.royalties.pairs.normalise_title`
+are grouped by their normalised title and artist (:func:`obra.royalties.normalise_title`
 and ``normalise_artist``), so "Yesterday - Remastered" by "The Beatles" across a thousand
 lines and a dozen reports is one group, with its plays, its line count and the best
 candidate score seen. A group's id is a stable hash of that key.
@@ -25,12 +25,12 @@ import pyarrow as pa
 
 from obra.access import Principal, require
 from obra.errors import InvalidInput, NotFound, Problem
-from obra.royalties import pairs
 from obra.royalties.datasets import matches_dataset, usage_dataset
+from obra.royalties.matching.metadata import normalise_artist, normalise_title, replace_matches, unmatched_metadata
 
 
 def group_key(title: str | None, artist: str | None) -> str:
-    return f"{pairs.normalise_title(title)}\x1f{pairs.normalise_artist(artist, title)}"
+    return f"{normalise_title(title)}\x1f{normalise_artist(artist, title)}"
 
 
 def group_id(key: str) -> str:
@@ -118,8 +118,6 @@ def apply_claims(usage: pa.Table, matches: pa.Table, rules: dict[str, dict]) -> 
     """Turn unmatched lines of claimed groups into ``claim`` matches."""
     if not rules:
         return matches
-    from obra.royalties.matching import _replace, unmatched_metadata
-
     positions, metas = unmatched_metadata(usage, matches)
     updates = {}
     keys: dict[tuple, str] = {}
@@ -129,4 +127,4 @@ def apply_claims(usage: pa.Table, matches: pa.Table, rules: dict[str, dict]) -> 
         if rule:
             updates[pos] = {"recording_number": rule["recording_number"], "work_number": rule["work_number"],
                             "method": "claim", "score": 1.0}
-    return _replace(matches, updates)
+    return replace_matches(matches, updates)
