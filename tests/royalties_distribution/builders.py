@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from obra.royalties import engine
-from obra.royalties.distribution import POOLS_SCHEMA, USAGE_SCHEMA
+from obra.royalties.records import POOLS_SCHEMA, USAGE_SCHEMA
 
 POOL = {"period": "2024-01", "territory": "FR", "service": "Streamly", "commercial_model": "Subscription"}
 

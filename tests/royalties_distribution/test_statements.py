@@ -14,7 +14,8 @@ from obra.errors import AuthenticationRequired, PermissionDenied
 from obra.model import Agreement, Share
 from obra.model.vocab import AccessRole
 from obra.royalties import engine, statements
-from obra.royalties.distribution import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA, distribute
+from obra.royalties.distribution import distribute
+from obra.royalties.records import MATCHES_SCHEMA, POOLS_SCHEMA, USAGE_SCHEMA
 from obra.royalties.waterfall import ItemRights, RulePack, run_waterfall
 
 MA = "making_available"

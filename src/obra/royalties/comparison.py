@@ -22,7 +22,7 @@ import ibis
 import pyarrow as pa
 
 from obra.royalties import engine as engines
-from obra.royalties.distribution import Distribution
+from obra.royalties.distribution.common import Distribution
 
 
 def compare(base: Distribution, other: Distribution, items: pa.Table | None = None, top: int = 10) -> dict:

@@ -45,7 +45,8 @@ from obra.errors import InvalidInput, Problem
 from obra.model.vocab import RightType
 from obra.money import allocate, assert_conserved
 from obra.royalties import engine as engines
-from obra.royalties.distribution import ALLOCATION_KEYS, POOL_KEYS, Distribution
+from obra.royalties.distribution.common import Distribution
+from obra.royalties.records import ALLOCATION_KEYS, ALLOCATIONS_SCHEMA, POOL_KEYS, UNALLOCATED_SCHEMA
 
 #: Amounts are read with this many decimal places at most.
 AMOUNT_TYPE = pa.decimal128(38, 10)
@@ -278,10 +279,11 @@ def _distribution(con: Any, sums: pa.Table, rows: Any, right_type: str, layout: 
                       "item": pa.array(list(paid), pa.string()),
                       "amount_minor": pa.array(list(paid.values()), pa.int64()),
                       "plays": pa.array([counts[w] for w in paid], pa.int64()),
-                      "usage_lines": pa.array([counts[w] for w in paid], pa.int64())})
+                      "usage_lines": pa.array([counts[w] for w in paid], pa.int64())}, schema=ALLOCATIONS_SCHEMA)
     held_t = pa.table({**{k: pa.repeat(pool[k], len(held)) for k in ALLOCATION_KEYS},
                        "amount_minor": pa.array(list(held.values()), pa.int64()),
-                       "reason": pa.repeat("work netted negative on this statement", len(held))})
+                       "reason": pa.repeat("work netted negative on this statement", len(held))},
+                      schema=UNALLOCATED_SCHEMA)
     summed = pa.table({**{k: pa.repeat(pool[k], len(items)) for k in POOL_KEYS},
                        "item": sums.column("item"), "source": pa.repeat(source, len(items)),
                        "plays": sums.column("line_count"), "usage_lines": sums.column("line_count"),

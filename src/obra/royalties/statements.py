@@ -31,7 +31,7 @@ from jinja2 import Environment, select_autoescape
 
 from obra.errors import AuthenticationRequired, NotFound, PermissionDenied
 from obra.money import format_money, from_minor
-from obra.royalties.distribution import POOL_KEYS
+from obra.royalties.records import POOL_KEYS
 from obra.royalties.waterfall import Waterfall
 
 FORMATS = ("json", "csv", "html", "pdf")

@@ -56,7 +56,8 @@ from obra.model import Agreement, RightType, Share
 from obra.money import Conservation, ConservationError, assert_conserved
 from obra.registry.chains import resolve_payees
 from obra.royalties import engine as engines
-from obra.royalties.distribution import ALLOCATION_KEYS, Distribution, allocate_expr
+from obra.royalties.distribution.common import Distribution, allocate_expr
+from obra.royalties.records import ALLOCATION_KEYS
 
 RULES_DIR = Path(__file__).with_name("rules")
 _CONFIDENCE = {"low": 0, "medium": 1, "high": 2}
