@@ -38,10 +38,8 @@ def _certificate_step(store: Store, number: str) -> dict:
 
 def _royalties_step(store: Store, principal: Principal, seed: int, period: str = "2026-10") -> dict:
     """A month of usage: ingest the service's reports, match, distribute two ways, write statements."""
-    from obra.royalties.comparison import compare_period
     from obra.royalties.demo_usage import write_demo_reports
-    from obra.royalties.statements import run_period
-    from obra.royalties.pipeline import ingest_usage_csv, run_matching
+    from obra.royalties.pipeline import compare_period, ingest_usage_csv, run_matching, run_period
 
     started = time.perf_counter()
     reports = write_demo_reports(store.repertoire(), store.home / "reports", period, seed)

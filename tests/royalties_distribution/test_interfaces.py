@@ -170,4 +170,4 @@ def test_api_splits_an_uploaded_statement_and_refuses_bad_or_unauthorised_upload
 
     monkeypatch.setattr(uploads, "MAX_UPLOAD", 10)
     big = client.post("/statements-in", data=form, files={"file": good}, headers=auth["cmo"])
-    assert big.status_code == 413 and "upload limit" in big.json()["detail"]
+    assert big.status_code == 413 and "upload limit" in big.json()["message"]

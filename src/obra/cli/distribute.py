@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
                    engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
                    token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
         """Distribute a period's pools over its usage, run the contract waterfall, write every statement."""
-        from obra.royalties.statements import run_period
+        from obra.royalties.pipeline import run_period
 
         store = open_store()
         principal = current_principal(store, token)
@@ -129,7 +129,8 @@ def register(app: typer.Typer) -> None:
                         minor_digits: int = typer.Option(2, "--minor-digits", help="the currency's decimals"),
                         token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
         """Split a society's or sub-publisher's statement over the catalogue; write every payee's statement."""
-        from obra.royalties.incoming import StatementLayout, split_for_store
+        from obra.royalties.incoming import StatementLayout
+        from obra.royalties.pipeline import split_for_store
 
         store = open_store()
         principal = current_principal(store, token)
@@ -150,7 +151,7 @@ def register(app: typer.Typer) -> None:
                    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to this file"),
                    token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
         """A payee's statement (creators may read only their own); ``--json`` is the same as ``--format json``."""
-        from obra.royalties.statements import payee_statement
+        from obra.royalties.pipeline import payee_statement
 
         store = open_store()
         principal = current_principal(store, token)
@@ -172,7 +173,7 @@ def register(app: typer.Typer) -> None:
                        engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
                        token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
         """Who gains and who loses moving from one model to another, by decile and genre."""
-        from obra.royalties.comparison import compare_period
+        from obra.royalties.pipeline import compare_period
 
         store = open_store()
         principal = current_principal(store, token)

@@ -100,21 +100,3 @@ def item_attributes(repertoire: Any, target: str = "recording") -> pa.Table:
         rows.append({"item": number, "artist": body.get("artist") or item.title, "genre": genre})
     return pa.Table.from_pylist(rows, schema=pa.schema([("item", pa.string()), ("artist", pa.string()),
                                                         ("genre", pa.string())]))
-
-
-def compare_period(store: Any, principal: Any, period: str, base: str = "pro-rata",
-                   other: str = "user-centric", engine: str = "duckdb", spark_master: str | None = None,
-                   top: int = 10) -> dict:
-    """Distribute ``period`` under two models and compare them (needs the ``distribute`` permission)."""
-    from obra.access import require
-    from obra.royalties.distribution import distribute
-    from obra.royalties.statements import load_period
-
-    require(principal, "distribute")
-    con = engines.connect(engine, spark_master)
-    repertoire = store.repertoire()
-    usage, pools, matches = load_period(store, con, period, repertoire)
-    runs = [distribute(usage, pools, matches, model=m) for m in (base, other)]
-    result = compare(runs[0], runs[1], item_attributes(repertoire), top=top)
-    result["period"] = period
-    return result

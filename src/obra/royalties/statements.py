@@ -42,13 +42,13 @@ STATEMENT_VERSION = 1
 def check_access(principal: Any, payee: str | int) -> None:
     """Raise unless ``principal`` may read ``payee``'s statement.
 
-    Admins and the roles allowed ``read_statements_any`` (CMO, office staff) read every
+    Admins and the roles allowed ``read_statement`` for anyone (CMO, office staff) read every
     statement; a creator (or any other role with a party) reads only their own party's.
     """
     if principal is None or getattr(principal.role, "value", principal.role) == "public":
         raise AuthenticationRequired("reading a statement needs an authenticated principal (a token)")
     can = getattr(principal, "can", None)
-    if can is not None and can("read_statements_any"):
+    if can is not None and can("read_statement"):
         return
     party = getattr(principal, "party_id", None)
     if party is not None and str(party) == str(payee):
@@ -334,7 +334,7 @@ def write_statements(statements: dict[str, dict], directory: Path, formats: Iter
     written: dict[str, dict[str, str]] = {}
     for payee, st in sorted(statements.items()):
         periods = "_".join(st["periods"]) or "none"
-        safe = _safe(payee)
+        safe = safe_name(payee)
         for fmt in formats:
             path = directory / f"statement-{safe}-{periods}.{fmt}"
             path.write_bytes(render(st, fmt))
@@ -342,7 +342,8 @@ def write_statements(statements: dict[str, dict], directory: Path, formats: Iter
     return written
 
 
-def _safe(payee: str) -> str:
+def safe_name(payee: str) -> str:
+    """The payee as it appears in a statement's file name (letters, digits, ``-_.``; the rest ``_``)."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in payee)
 
 
@@ -352,63 +353,7 @@ def load_statement(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-# --------------------------------------------------------------------------- a royalty run on a store
-def runs_dir(store: Any) -> Path:
-    return Path(store.home) / "royalties"
-
-
-def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata", engine: str = "duckdb",
-               params: Any = None, spark_master: str | None = None, target: str = "recording",
-               rates: dict | None = None, cmo_party: str | None = None, cmo_commission: dict | None = None,
-               formats: Iterable[str] = ("json", "csv")) -> dict:
-    """Distribute one period of the store's usage, run the waterfall, write every payee's statement.
-
-    Needs a principal allowed to ``distribute``. Reads ``usage``, ``pools`` and ``matches``
-    for ``period`` from the store's home (matching by identifier on the fly when the period
-    has not been matched yet), takes the advance
-    balances left by the previous period's run of the same model, and writes statements
-    and the new balances under ``royalties/period=P/model=M/``. Returns the run report.
-    """
-    from obra.access import require
-    from obra.royalties import engine as engines
-    from obra.royalties.distribution import distribute
-    from obra.royalties.waterfall import Deductions, RulePack, rights_from_repertoire, run_waterfall
-
-    require(principal, "distribute")
-    con = engines.connect(engine, spark_master)
-    repertoire = store.repertoire()
-    usage, pools, matches = load_period(store, con, period, repertoire)
-    dist = distribute(usage, pools, matches, model=model, params=params, target=target)
-    base = runs_dir(store)
-    previous_period = _previous_period(base, period, model)
-    balances = {}
-    previous = {}
-    if previous_period:
-        prev_dir = base / f"period={previous_period}" / f"model={model}"
-        balances = json.loads((prev_dir / "balances.json").read_text())
-        for f in sorted((prev_dir / "statements").glob("*.json")):
-            st = json.loads(f.read_text())
-            previous[st["payee"]] = st
-    rights = rights_from_repertoire(repertoire, target)
-    wf = run_waterfall(dist, rights, repertoire.agreements, rules=RulePack.load(rates=rates or {}),
-                       deductions=Deductions(cmo_party, cmo_commission or {}), balances=balances, con=con)
-    built = build_statements(wf, previous=previous, titles={r.item: r.title for r in rights})
-    out = base / f"period={period}" / f"model={model}"
-    written = write_statements(built, out / "statements", formats)
-    exported = export_statements(wf, out)
-    report = {
-        "period": period, "model": dist.describe(), "engine": engine, **money_summary(wf),
-        "payees": len(built), "previous_period": previous_period,
-        "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
-        "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
-                       for p, s in sorted(built.items())},
-        "notes": wf.notes,
-    }
-    (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
-    (out / "run.json").write_text(json.dumps(report, sort_keys=True, indent=1))
-    return report
-
-
+# --------------------------------------------------------------------------- run reports
 def money_summary(run: Waterfall) -> dict:
     """A run's checked totals per currency and its unallocated money by reason, for reports."""
     held = run.unallocated.group_by(["currency", "reason"]).aggregate(
@@ -417,48 +362,6 @@ def money_summary(run: Waterfall) -> dict:
                              for c, v in sorted(run.conservation.items())},
             "unallocated": [{**r, "amount_minor": int(r["amount_minor"])} for r in held]}
 
-
-def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tuple:
-    """(usage, pools, matches) of ``period`` on ``con``; matches by identifier when not matched yet."""
-    from obra.errors import InvalidInput, Problem
-    from obra.royalties import engine as engines
-
-    home = Path(store.home)
-    usage = engines.read_dataset(con, home / "usage", period)
-    pools = engines.read_dataset(con, home / "pools", period)
-    if usage is None or pools is None:
-        raise InvalidInput(Problem(f"no {'usage' if usage is None else 'pools'} for period {period}; ingest "
-                                   "a usage report for it first (obra ingest)", field="period"))
-    matches = engines.read_dataset(con, home / "matches", period)
-    if matches is None:
-        from obra.royalties.matching.identifiers import match_by_id, repertoire_tables
-
-        recs, works = repertoire_tables(repertoire if repertoire is not None else store.repertoire())
-        matches = match_by_id(usage, engines.table(con, recs), engines.table(con, works))
-    return usage, pools, matches
-
-
-def _previous_period(base: Path, period: str, model: str) -> str | None:
-    done = sorted(p.name.removeprefix("period=") for p in base.glob("period=*")
-                  if (p / f"model={model}" / "balances.json").exists())
-    earlier = [p for p in done if p < period]
-    return earlier[-1] if earlier else None
-
-
-def payee_statement(store: Any, principal: Any, payee: str, period: str | None = None,
-                    model: str | None = None, fmt: str = "json") -> tuple[bytes, dict]:
-    """A payee's statement from the latest run (or ``period``/``model``), after the access check."""
-    check_access(principal, payee)
-    base = runs_dir(store)
-    pattern = f"period={period or '*'}/model={model or '*'}/statements/statement-{_safe(str(payee))}-*.json"
-    candidates = [f for f in sorted(base.glob(pattern))
-                  if json.loads(f.read_text()).get("payee") == str(payee)]
-    if not candidates:
-        raise NotFound(f"no statement for payee {payee}" + (f" in {period}" if period else "")
-                       + "; run `obra distribute` for the period first")
-    latest = max(candidates, key=lambda f: (f.parent.parent.parent.name, f.stat().st_mtime))
-    st = json.loads(latest.read_text())
-    return render(st, fmt), st
 
 
 # --------------------------------------------------------------------------- bulk export (whole runs)

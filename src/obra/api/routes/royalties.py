@@ -26,7 +26,7 @@ def run_distribution(period: str = Body(..., embed=True), model: str = Body("pro
                      principal: Principal = Depends(require_action("distribute")),
                      store: Store = Depends(get_store)) -> dict:
     """Distribute a period under a model; writes every payee's statement and returns the run report."""
-    from obra.royalties.statements import run_period
+    from obra.royalties.pipeline import run_period
 
     return run_period(store, principal, period, model=model, engine=engine, params=preset)
 
@@ -43,7 +43,8 @@ async def split_incoming_statement(
         principal: Principal = Depends(require_action("distribute")),
         store: Store = Depends(get_store)) -> dict:
     """Split a society's or sub-publisher's statement over the catalogue; returns the run report."""
-    from obra.royalties.incoming import StatementLayout, split_for_store
+    from obra.royalties.incoming import StatementLayout
+    from obra.royalties.pipeline import split_for_store
 
     layout = StatementLayout(period=period, currency=currency.upper(), territory=territory,
                              work_id_column=work_id_column, amount_column=amount_column,
@@ -61,7 +62,7 @@ def compare_models(period: str, base: str = "pro-rata", other: str = "user-centr
                    principal: Principal = Depends(require_action("distribute")),
                    store: Store = Depends(get_store)) -> dict:
     """Who gains and who loses between two models on the same period, by decile and genre."""
-    from obra.royalties.comparison import compare_period
+    from obra.royalties.pipeline import compare_period
 
     return compare_period(store, principal, period, base, other)
 
@@ -71,7 +72,7 @@ def statement(payee: str, period: str | None = None, model: str | None = None,
               format: str = Query("json", pattern="^(json|csv|html|pdf)$"),
               principal: Principal = Depends(optional_principal), store: Store = Depends(get_store)) -> Response:
     """A payee's statement; a creator may read only their own, CMOs and office staff any."""
-    from obra.royalties.statements import payee_statement
+    from obra.royalties.pipeline import payee_statement
 
     data, st = payee_statement(store, principal, payee, period=period, model=model, fmt=format)
     return Response(data, media_type=MEDIA[format], headers={"X-Content-Hash": st["content_hash"]})
