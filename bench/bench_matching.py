@@ -1,6 +1,6 @@
 """Matching: how often the fuzzy matcher is right, against a naive baseline, and how fast.
 
-1. **Quality** on the seeded noisy benchmark (:mod:`obra.royalties.noisy`, known truth):
+1. **Quality** on the seeded noisy benchmark (:mod:`obra_demo.noisy`, known truth):
    precision, recall and F1 of the scoring model's ``match`` decision, against two naive
    baselines measured on the same pairs — exact equality of normalised titles, and of
    normalised title *and* artist.
@@ -24,10 +24,10 @@ import time
 import ibis
 import pyarrow as pa
 
-from obra.royalties import noisy
 from obra.royalties.matching import identifiers, metadata
 from obra.royalties.records import MATCHES_SCHEMA
 from obra.textnorm import normalize_text
+from obra_demo import noisy
 
 SCALES = {"smoke": {"pairs": 400, "linkage": 300, "recordings": 300, "lines": 3_000},
           "full": {"pairs": 20_000, "linkage": 10_000, "recordings": 20_000, "lines": 1_000_000}}

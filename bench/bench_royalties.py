@@ -58,10 +58,10 @@ def _child(stage: str, **kw) -> dict:
 
 # --------------------------------------------------------------------------- stages (child processes)
 def stage_generate(home: str, lines: int, users: int, recordings: int) -> dict:
-    from obra.royalties import generator
+    from obra_demo import streaming
 
     t = time.perf_counter()
-    g = generator.generate(Path(home), lines=lines, users=users, recordings=recordings, chunk=2_000_000)
+    g = streaming.generate(Path(home), lines=lines, users=users, recordings=recordings, chunk=2_000_000)
     return {"seconds": time.perf_counter() - t, "bytes": g.bytes_written, "period": g.period,
             "peak_rss": _peak_rss()}
 
@@ -114,7 +114,8 @@ def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = 
                    user_centric: bool = True) -> dict:
     import pyarrow as pa
 
-    from obra.royalties import engine, generator, statements
+    from obra.royalties import engine, statements
+    from obra_demo import streaming
     from obra.royalties.distribution import distribute
     from obra.royalties.matching.identifiers import match_by_id
     from obra.royalties.waterfall import run_waterfall
@@ -122,7 +123,7 @@ def stage_pipeline(home: str, recordings: int, period: str, memory_limit: str = 
     out: dict = {}
     started = time.perf_counter()
     con = engine.connect("duckdb", memory_limit=memory_limit)
-    recs, rights, agreements = generator.repertoire(recordings)
+    recs, rights, agreements = streaming.repertoire(recordings)
     usage = engine.read_dataset(con, Path(home) / "usage", period)
     pools = engine.read_dataset(con, Path(home) / "pools", period)
     t = time.perf_counter()

@@ -6,8 +6,8 @@ import pytest
 
 from obra.errors import InvalidInput
 from obra.registry.batch import import_file, import_records
-from obra.registry.demo import demo_catalogue
 from obra.registry.service import Registry
+from obra_demo.catalogue import demo_catalogue
 
 
 def test_a_batch_with_one_bad_row_is_rejected_whole(store, admin, tmp_path):

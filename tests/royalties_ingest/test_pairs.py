@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, strategies as st
 
 from obra.royalties.matching.metadata import Track, decide, score_pair, score_pairs_file
-from obra.royalties.noisy import noisy_pairs
+from obra_demo.noisy import noisy_pairs
 
 import pytest
 

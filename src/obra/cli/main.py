@@ -285,7 +285,7 @@ def principal_add(name: str, role: str = typer.Option(..., help=", ".join(r.valu
 def demo(seed: int = 2026, works: int = typer.Option(3000, help="works in the demo catalogue"),
          as_json: bool = JSON_OPT) -> None:
     """Load the demo catalogue and run the main job end to end; print where the results are."""
-    from obra.demo import run_demo
+    from obra_demo.run import run_demo
 
     store = open_store(migrate=True)  # the demo sets up a fresh store, like `obra init`
     _ensure_local_admin(store)

@@ -13,7 +13,7 @@ What makes it realistic enough to test a royalty engine:
   up unallocated, held for claims).
 
 Everything is written with numpy and pyarrow straight into the Parquet contract of
-:mod:`obra.royalties.usage_store` (usage, pools, and matches by identifier, so the
+:mod:`obra.royalties.records` (usage, pools, and matches by identifier, so the
 distribution side never waits for matching); 10 million lines take well under a
 minute. The same seed gives the same files.
 """

@@ -10,9 +10,9 @@ import time
 
 from obra.access import Principal
 from obra.registry.batch import import_records
-from obra.registry.demo import demo_catalogue
 from obra.registry.service import Registry
 from obra.store import Store
+from obra_demo.catalogue import demo_catalogue
 
 
 def _certificate_step(store: Store, number: str) -> dict:
@@ -38,8 +38,8 @@ def _certificate_step(store: Store, number: str) -> dict:
 
 def _royalties_step(store: Store, principal: Principal, seed: int, period: str = "2026-10") -> dict:
     """A month of usage: ingest the service's reports, match, distribute two ways, write statements."""
-    from obra.royalties.demo_usage import write_demo_reports
     from obra.royalties.pipeline import compare_period, ingest_usage_csv, run_matching, run_period
+    from obra_demo.reports import write_demo_reports
 
     started = time.perf_counter()
     reports = write_demo_reports(store.repertoire(), store.home / "reports", period, seed)
