@@ -174,7 +174,7 @@ def test_pdf_bytes_do_not_depend_on_the_process(statement, tmp_path):
 def test_a_statement_built_by_the_royalty_pipeline_renders_in_every_language():
     """The renderer accepts exactly what build_statements produces (here: user-centric, a recouped advance)."""
     from obra.royalties import engine
-    from tests.royalties_distribution.test_statements import statements_on
+    from tests.royalties.test_statements import statements_on
 
     built = statements_on(engine.connect("duckdb"))
     artist = built["10"]

@@ -11,7 +11,7 @@ sources: Deezer's 2023 model (``deezer-2023``) and Spotify's 2024 minimum-stream
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import ibis
@@ -66,6 +66,12 @@ class ArtistCentric:
 def load_presets(path: Path = PRESETS_FILE) -> dict[str, ArtistCentric]:
     """The presets in ``path`` by name: each entry's ``parameters`` are :class:`ArtistCentric` fields."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    known = {f.name for f in fields(ArtistCentric)}
+    for name, entry in data.items():
+        unknown = sorted(set(entry["parameters"]) - known)
+        if unknown:
+            raise InvalidInput(Problem(f"preset '{name}' has unknown parameter(s) {', '.join(unknown)}; "
+                                       f"known: {', '.join(sorted(known))}", field="parameters", source=path.name))
     return {name: ArtistCentric(**entry["parameters"]) for name, entry in data.items()}
 
 

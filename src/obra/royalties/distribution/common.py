@@ -108,9 +108,11 @@ def pool_totals(pools: ibis.Table, subscriber: bool | None) -> ibis.Table:
 class Distribution:
     """The result of one distribution run (lazy Ibis tables plus the checked totals).
 
-    ``allocations``: one row per pool × matched item with ``amount_minor``, ``plays``
-    and ``usage_lines`` (the unmatched plays' share is in ``unallocated``). ``unallocated``: money held with its ``reason``. ``lines``:
-    the matched usage lines, for drill-down. ``conservation``: per currency.
+    ``allocations``: one row per pool × matched item with ``amount_minor``, ``plays`` and
+    ``usage_lines`` (:data:`obra.royalties.records.ALLOCATIONS_SCHEMA`; the unmatched plays'
+    share is in ``unallocated``). ``unallocated``: money held with its ``reason``
+    (:data:`obra.royalties.records.UNALLOCATED_SCHEMA`). ``lines``: the matched usage lines,
+    for drill-down. ``conservation``: per currency.
     """
 
     model: str

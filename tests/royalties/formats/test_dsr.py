@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from obra.errors import InvalidInput
 from obra.royalties.formats.dsr_fast import parse_dsr
 from obra.royalties.formats.dsr_spec import duration_seconds, period_from_name
-from .samples import NAME_FIXTURES, YOUTUBE, variant
+from ..samples import NAME_FIXTURES, YOUTUBE, variant
 
 
 def test_youtube_sample_reconciles_to_its_footer():

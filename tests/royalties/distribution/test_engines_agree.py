@@ -14,7 +14,7 @@ import pytest
 from obra.royalties import engine
 from obra.royalties.distribution import ArtistCentric, distribute
 
-from .builders import Usage
+from ..builders import Usage
 
 
 def seeded_usage(seed: int = 7) -> Usage:

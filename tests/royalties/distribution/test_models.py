@@ -14,7 +14,7 @@ from obra.money import allocate
 from obra.royalties import engine
 from obra.royalties.distribution import ArtistCentric, allocate_expr, distribute
 
-from .builders import Usage, amounts, held
+from ..builders import Usage, amounts, held
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from obra.royalties.formats.cwr import parse_cwr
 from obra.royalties.pipeline import ingest_cwr
 from obra.registry.service import Registry
 
-from .samples import DEMO_22, NWR, REV, variant
+from ..samples import DEMO_22, NWR, REV, variant
 
 
 def test_nwr_sample_reconciles_and_shares_make_100_percent():

@@ -29,7 +29,7 @@ from obra.royalties.formats.dsr_spec import (BOOLEAN_CELLS, COMMERCIAL_MODELS, D
 from obra.royalties.ingest import _usage_row
 from obra.royalties.pipeline import ingest_dsr
 from obra.royalties.records import USAGE_SCHEMA, UsageLine
-from .samples import NAME_FIXTURES, YOUTUBE
+from ..samples import NAME_FIXTURES, YOUTUBE
 
 BENCH_NAME = "DSR_PADPIDA2013020802I_PADPIDA20070627029_Streamly_2026-03_ES_1of1_20260401T100000.tsv"
 
@@ -350,7 +350,7 @@ def _bench():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "bench_dsr", Path(__file__).resolve().parents[2] / "bench" / "bench_dsr.py")
+        "bench_dsr", Path(__file__).resolve().parents[3] / "bench" / "bench_dsr.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
