@@ -6,6 +6,7 @@ Each capability contributes a step; the summary says what was produced and where
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import time
 
 from obra.access import Principal
@@ -44,13 +45,12 @@ def _royalties_step(store: Store, principal: Principal, seed: int, period: str =
     started = time.perf_counter()
     reports = write_demo_reports(store.repertoire(), store.home / "reports", period, seed)
     ingested = [ingest_usage_csv(store, path, principal) for path in reports]
-    matching = run_matching(store, period)
+    matching = run_matching(store, principal, period)
     runs = {model: run_period(store, principal, period, model) for model in ("pro-rata", "user-centric")}
     comparison = compare_period(store, principal, period, "pro-rata", "user-centric")
-    run_dir = store.home / "royalties" / f"period={period}"
-    comparison_path = run_dir / "comparison-pro-rata-vs-user-centric.json"
+    comparison_path = store.paths.royalties / f"comparison-{period}-pro-rata-vs-user-centric.json"
     comparison_path.write_text(json.dumps(comparison, indent=2, ensure_ascii=False, default=str))
-    statements = run_dir / "model=pro-rata" / "statements"
+    statements = Path(runs["pro-rata"]["directory"]) / "statements"
     return {
         "usage_reports": [str(p) for p in reports],
         "usage_lines": sum(i.get("counts", {}).get("usage", 0) for i in ingested),
@@ -59,6 +59,7 @@ def _royalties_step(store: Store, principal: Principal, seed: int, period: str =
                                  f"{c['revenue']} revenue (minor units)"
                             for cur, c in runs["pro-rata"]["conservation"].items()},
         "payees_with_statements": runs["pro-rata"]["payees"],
+        "distribution_runs": {m: r["run"] for m, r in runs.items()},
         "statements": str(statements),
         "model_comparison": str(comparison_path),
         "royalties_seconds": round(time.perf_counter() - started, 1),

@@ -63,8 +63,8 @@ def test_matching_api(sqlite_store):
                                                 "right": {"title": "Yesterday", "artist": "Beatles"}}])
     assert scored.status_code == 200 and scored.json()[0]["decision"] == "match"
     assert client.get("/claims").json() == []
-    assert client.post("/claims/abc", json={"work_number": "X"}).status_code == 401
+    assert client.post("/claims/abc", json={"work": "X"}).status_code == 401
     root, _ = create_principal(sqlite_store, "root", AccessRole.ADMIN)
     _, token = create_principal(sqlite_store, "creator", AccessRole.CREATOR, by=root)
-    missing = client.post("/claims/abc", json={"work_number": "X"}, headers={"Authorization": f"Bearer {token}"})
+    missing = client.post("/claims/abc", json={"work": "X"}, headers={"Authorization": f"Bearer {token}"})
     assert missing.status_code == 404

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from obra.access import Principal
+from obra.access import Principal, require
 from obra.errors import AuthenticationRequired, PermissionDenied
 from obra.model import Agreement, Share
 from obra.model.vocab import AccessRole
@@ -112,12 +112,14 @@ def test_period_over_period_change(duck):
 
 def test_a_creator_reads_only_their_own_statement():
     creator = Principal("ana", AccessRole.CREATOR, party_id=10)
-    statements.check_access(creator, "10")
-    with pytest.raises(PermissionDenied, match="only its own"):
-        statements.check_access(creator, "11")
-    statements.check_access(Principal("society", AccessRole.CMO), "11")
+    require(creator, "read_statement", party="10")
+    with pytest.raises(PermissionDenied, match="for party 11 \\(you are party 10\\)"):
+        require(creator, "read_statement", party="11")
+    require(Principal("society", AccessRole.CMO), "read_statement", party="11")
+    with pytest.raises(PermissionDenied):  # a role without the own-party rule reads nobody's, not even its own
+        require(Principal("dev", AccessRole.AI_DEVELOPER, party_id=10), "read_statement", party="10")
     with pytest.raises(AuthenticationRequired):
-        statements.check_access(Principal("anonymous", AccessRole.PUBLIC), "10")
+        require(Principal("anonymous", AccessRole.PUBLIC), "read_statement", party="10")
 
 
 @pytest.mark.spark

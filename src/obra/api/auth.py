@@ -38,14 +38,3 @@ def locale(request: Request) -> str:
 
     return negotiate(request.headers.get("accept-language"))
 
-
-def require_action(action: str):  # TEMPORARY until the royalty routes call obra.royalties
-    from obra.access import require
-
-    def dependency(principal: Principal = Depends(caller)) -> Principal:
-        return require(principal, action)
-
-    return dependency
-
-
-optional_principal = caller  # TEMPORARY alias until the royalty routes call obra.royalties

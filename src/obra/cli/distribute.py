@@ -1,7 +1,9 @@
 """``obra distribute``, ``obra statements`` and ``obra compare-models``: thin shells over the royalty engine.
 
-Each command translates its options into one call of :mod:`obra.royalties`; access rules
-(who may distribute, who may read which statement) are enforced there.
+Each command translates its options into one typed request and one call of ``Obra.royalties``
+(:class:`obra.royalties.pipeline.RoyaltiesService`); access rules (who may distribute, who may
+read which statement) are enforced there. ``POST /distributions`` and ``POST /statements-in``
+take the same requests (``DistributionRequest``, ``SplitRequest``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from obra.cli.common import console, current_principal, emit, handle_errors, open_store
+from obra.cli.common import (JSON_OPT, LOCALE_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors,
+                             locale_of, open_obra)
 from obra.money import format_money
-
-JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
-TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
+from obra.royalties.pipeline import DistributionRequest, SplitRequest
 ENGINE_OPT = typer.Option("duckdb", "--engine", help="duckdb (default) or spark")
 MASTER_OPT = typer.Option(None, "--spark-master", envvar="OBRA_SPARK_MASTER",
                           help="spark.master for --engine spark (default local[2])")
@@ -37,6 +38,8 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 
 def _render_run(report: dict) -> None:
+    console.print(f"run [bold]{report['run']}[/]" + (f" (supersedes run {', '.join(map(str, report['supersedes']))})"
+                                                      if report.get("supersedes") else "") + f": {report['directory']}")
     console.print(f"[bold]{report['period']}[/] distributed with [bold]{report['model']['model']}[/] on "
                   f"{report['engine']}: {report['payees']:,} payee statements")
     table = Table("currency", "revenue", "distributed", "unallocated (held)")
@@ -77,108 +80,117 @@ def _render_comparison(result: dict) -> None:
         console.print(f"{c['gainers']:,} artists gain, {c['losers']:,} lose")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the distribution commands to the main ``obra`` app."""
+@handle_errors
+def distribute(period: str = typer.Option(..., "--period", help="e.g. 2024-03 or 2015-Q4"),
+               model: str = typer.Option("pro-rata", "--model", help="pro-rata, user-centric or artist-centric"),
+               preset: Optional[str] = typer.Option(None, "--preset",
+                                                    help="artist-centric preset: deezer-2023 or spotify-2024"),
+               er_rate: list[str] = typer.Option(
+                   [], "--er-rate", help="statutory equitable remuneration rate for performers in a "
+                                         "jurisdiction, e.g. UY=0.05 (repeatable; applied only where the law "
+                                         "data grants the right)"),
+               cmo_party: Optional[str] = typer.Option(None, "--cmo-party",
+                                                       help="party id of the CMO taking a commission"),
+               cmo_commission: list[str] = typer.Option(
+                   [], "--cmo-commission", help="commission per right type, e.g. performance=0.12 (repeatable)"),
+               engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
+               token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Distribute a period's pools over its usage, run the contract waterfall, write every statement.
 
-    @app.command()
-    @handle_errors
-    def distribute(period: str = typer.Option(..., "--period", help="e.g. 2024-03 or 2015-Q4"),
-                   model: str = typer.Option("pro-rata", "--model",
-                                             help="pro-rata, user-centric or artist-centric"),
-                   preset: Optional[str] = typer.Option(None, "--preset",
-                                                        help="artist-centric preset: deezer-2023 or spotify-2024"),
-                   er_rate: list[str] = typer.Option(
-                       [], "--er-rate", help="statutory equitable remuneration rate for performers in a "
-                                             "jurisdiction, e.g. UY=0.05 (repeatable; applied only where the law "
-                                             "dataset grants the right)"),
-                   cmo_party: Optional[str] = typer.Option(None, "--cmo-party",
-                                                           help="party id of the CMO taking a commission"),
-                   cmo_commission: list[str] = typer.Option(
-                       [], "--cmo-commission", help="commission per right type, e.g. performance=0.12 (repeatable)"),
+    Running a period again is a new run that supersedes the earlier one; its statements stay readable
+    with `obra statements --run N`.
+    """
+    request = DistributionRequest(period=period, model=model, preset=preset, engine=engine,
+                                  spark_master=spark_master, er_rate=_pairs(er_rate, "--er-rate"),
+                                  cmo_party=cmo_party, cmo_commission=_pairs(cmo_commission, "--cmo-commission"))
+    obra = open_obra()
+    principal = current_principal(obra, token)
+    with console.status(f"distributing {period} ({model}, {engine})", spinner="dots") if not as_json else _Null():
+        report = obra.royalties.distribute(principal, request)
+    emit(report, as_json, _render_run)
+
+
+@handle_errors
+def split_statement(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                help="an incoming statement CSV (money already per work)"),
+                    period: str = typer.Option(..., "--period", help="the period it pays, e.g. 2024-Q1"),
+                    currency: str = typer.Option(..., "--currency", help="ISO 4217 code of its amounts"),
+                    territory: str = typer.Option("2WL", "--territory",
+                                                  help="where the money was earned (TIS code; default world)"),
+                    work_id_column: str = typer.Option("Work ID", "--work-id-column"),
+                    id_kind: str = typer.Option("number", "--id-kind", "--id",
+                                                help="the work ids are Obra numbers or ISWCs: number or iswc"),
+                    amount_column: str = typer.Option("Amount", "--amount-column"),
+                    right_type_column: Optional[str] = typer.Option(
+                        "Right type", "--right-type-column", help="cells P/M/S; '' or '-' for none (see --right-type)"),
+                    right_type: str = typer.Option("performance", "--right-type",
+                                                   help="the right of every row when there is no such column"),
+                    minor_digits: int = typer.Option(2, "--minor-digits", help="the currency's decimals"),
+                    token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Split a society's or sub-publisher's statement over the catalogue; write every payee's statement."""
+    request = SplitRequest(period=period, currency=currency, territory=territory, id_kind=id_kind,
+                           work_id_column=work_id_column, amount_column=amount_column,
+                           right_type_column=right_type_column, right_type=right_type, minor_digits=minor_digits)
+    obra = open_obra()
+    principal = current_principal(obra, token)
+    with console.status(f"splitting {file.name}", spinner="dots") if not as_json else _Null():
+        report = obra.royalties.split_statement(principal, file, request)
+    emit(report, as_json, _render_split)
+
+
+@handle_errors
+def statements(payee: str = typer.Option(..., "--payee", help="the payee's party id"),
+               period: Optional[str] = typer.Option(None, "--period", help="default: the latest"),
+               model: Optional[str] = typer.Option(None, "--model"),
+               run: Optional[int] = typer.Option(None, "--run", help="a specific run, superseded ones too "
+                                                                     "(see `obra runs`)"),
+               fmt: str = typer.Option("json", "--format", help="json, csv, html or pdf"),
+               locale: str = LOCALE_OPT,
+               output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to this file"),
+               token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """A payee's statement (creators may read only their own); ``--json`` is the same as ``--format json``."""
+    obra = open_obra()
+    principal = current_principal(obra, token)
+    data, st = obra.royalties.statement(principal, payee, period=period, model=model, run=run,
+                                        fmt="json" if as_json and output is None else fmt, locale=locale_of(locale))
+    if output is not None:
+        output.write_bytes(data)
+        emit({"payee": payee, "run": st["run"], "file": str(output), "format": fmt,
+              "content_hash": st["content_hash"]}, as_json)
+    elif fmt == "pdf":
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
+@handle_errors
+def runs(period: Optional[str] = typer.Option(None, "--period"),
+         kind: Optional[str] = typer.Option(None, "--kind", help="distribution or incoming"),
+         token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Every distribution run and incoming split, superseded ones included (CMO, office staff)."""
+    obra = open_obra()
+    rows = obra.royalties.runs(current_principal(obra, token), period, kind)
+
+    def render(rs: list[dict]) -> None:
+        table = Table("run", "kind", "period", "model", "engine", "created", "by", "superseded by", "journal event")
+        for r in rs:
+            table.add_row(str(r["id"]), r["kind"], r["period"], r["model"], r["engine"], r["created_at"][:19],
+                          r["created_by"], str(r["superseded_by"] or ""), str(r["journal_id"]))
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+@handle_errors
+def compare_models(period: str = typer.Option(..., "--period"),
+                   base: str = typer.Option("pro-rata", "--base"),
+                   other: str = typer.Option("user-centric", "--other"),
                    engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
                    token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-        """Distribute a period's pools over its usage, run the contract waterfall, write every statement."""
-        from obra.royalties.pipeline import run_period
-
-        store = open_store()
-        principal = current_principal(store, token)
-        rates, commission = _pairs(er_rate, "--er-rate"), _pairs(cmo_commission, "--cmo-commission")
-        with console.status(f"distributing {period} ({model}, {engine})", spinner="dots") if not as_json \
-                else _Null():
-            report = run_period(store, principal, period, model=model, engine=engine, params=preset,
-                                spark_master=spark_master, rates=rates, cmo_party=cmo_party,
-                                cmo_commission=commission)
-        emit(report, as_json, _render_run)
-
-    @app.command("split-statement")
-    @handle_errors
-    def split_statement(file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                                    help="an incoming statement CSV (money already per work)"),
-                        period: str = typer.Option(..., "--period", help="the period it pays, e.g. 2024-Q1"),
-                        currency: str = typer.Option(..., "--currency", help="ISO 4217 code of its amounts"),
-                        territory: str = typer.Option("2WL", "--territory",
-                                                      help="where the money was earned (TIS code; default world)"),
-                        work_id_column: str = typer.Option("Work ID", "--work-id-column"),
-                        id_kind: str = typer.Option("number", "--id", help="the work ids are Obra numbers or ISWCs: "
-                                                                            "number or iswc"),
-                        amount_column: str = typer.Option("Amount", "--amount-column"),
-                        right_type_column: Optional[str] = typer.Option(
-                            "Right type", "--right-type-column", help="cells P/M/S; '' for none (see --right-type)"),
-                        right_type: str = typer.Option("performance", "--right-type",
-                                                       help="the right of every row when there is no such column"),
-                        minor_digits: int = typer.Option(2, "--minor-digits", help="the currency's decimals"),
-                        token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-        """Split a society's or sub-publisher's statement over the catalogue; write every payee's statement."""
-        from obra.royalties.incoming import StatementLayout
-        from obra.royalties.pipeline import split_for_store
-
-        store = open_store()
-        principal = current_principal(store, token)
-        layout = StatementLayout(period=period, currency=currency.upper(), territory=territory,
-                                 work_id_column=work_id_column, amount_column=amount_column,
-                                 right_type_column=right_type_column or None, right_type=right_type,
-                                 minor_digits=minor_digits)
-        with console.status(f"splitting {file.name}", spinner="dots") if not as_json else _Null():
-            report = split_for_store(store, principal, file, layout, id_kind=id_kind)
-        emit(report, as_json, _render_split)
-
-    @app.command()
-    @handle_errors
-    def statements(payee: str = typer.Option(..., "--payee", help="the payee's party id"),
-                   period: Optional[str] = typer.Option(None, "--period", help="default: the latest"),
-                   model: Optional[str] = typer.Option(None, "--model"),
-                   fmt: str = typer.Option("json", "--format", help="json, csv, html or pdf"),
-                   output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to this file"),
-                   token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-        """A payee's statement (creators may read only their own); ``--json`` is the same as ``--format json``."""
-        from obra.royalties.pipeline import payee_statement
-
-        store = open_store()
-        principal = current_principal(store, token)
-        data, st = payee_statement(store, principal, payee, period=period, model=model,
-                                   fmt="json" if as_json and output is None else fmt)
-        if output is not None:
-            output.write_bytes(data)
-            emit({"payee": payee, "file": str(output), "format": fmt, "content_hash": st["content_hash"]}, as_json)
-        elif fmt == "pdf":
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data.decode("utf-8"))
-
-    @app.command("compare-models")
-    @handle_errors
-    def compare_models(period: str = typer.Option(..., "--period"),
-                       base: str = typer.Option("pro-rata", "--base"),
-                       other: str = typer.Option("user-centric", "--other"),
-                       engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
-                       token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-        """Who gains and who loses moving from one model to another, by decile and genre."""
-        from obra.royalties.pipeline import compare_period
-
-        store = open_store()
-        principal = current_principal(store, token)
-        emit(compare_period(store, principal, period, base, other, engine, spark_master), as_json,
-             _render_comparison)
+    """Who gains and who loses moving from one model to another, by decile and genre."""
+    obra = open_obra()
+    emit(obra.royalties.compare_models(current_principal(obra, token), period, base, other, engine, spark_master),
+         as_json, _render_comparison)
 
 
 class _Null:
@@ -187,3 +199,12 @@ class _Null:
 
     def __exit__(self, *exc):
         return False
+
+
+def register(app: typer.Typer) -> None:
+    """Add the distribution commands to the ``obra`` application."""
+    app.command("distribute")(distribute)
+    app.command("split-statement")(split_statement)
+    app.command("statements")(statements)
+    app.command("runs")(runs)
+    app.command("compare-models")(compare_models)

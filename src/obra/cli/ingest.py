@@ -1,6 +1,7 @@
 """``obra ingest``, ``obra match`` and ``obra claims``: usage in, matched to the registry, claimed.
 
-Thin shells over :mod:`obra.royalties`; every write needs an authenticated principal.
+Thin shells over ``Obra.royalties`` (:class:`obra.royalties.pipeline.RoyaltiesService`); every
+write needs an authenticated principal, checked in the service.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from obra.cli.common import console, current_principal, emit, handle_errors, open_store
-from obra.royalties import pipeline
-from obra.royalties.matching import claims, metadata
-
-JSON_OPT = typer.Option(False, "--json", help="print one JSON document (for scripts)")
-TOKEN_OPT = typer.Option(None, "--token", envvar="OBRA_TOKEN", help="bearer token of the principal")
+from obra.cli.common import JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra
+from obra.royalties.matching import metadata
 
 ingest_app = typer.Typer(help="Ingest usage reports (DDEX DSR, CSV) and repertoire (CISAC CWR).",
                          no_args_is_help=True)
@@ -33,15 +30,15 @@ def _progress(as_json: bool):
                     disable=as_json, transient=True)
 
 
-def _ingest_files(files: list[Path], token: Optional[str], as_json: bool,
-                  fn: Callable[..., dict], label: str) -> None:
-    store = open_store()
-    principal = current_principal(store, token)
+def _ingest_files(files: list[Path], token: Optional[str], as_json: bool, job: str, label: str) -> None:
+    obra = open_obra()
+    principal = current_principal(obra, token)
+    fn: Callable[..., dict] = getattr(obra.royalties, job)
     results = []
     with _progress(as_json) as bar:
         for f in files:
             task = bar.add_task(f"{label} {f.name}", total=None)
-            results.append(fn(store, f, principal, progress=lambda n, t=task: bar.update(t, completed=n)))
+            results.append(fn(principal, f, progress=lambda n, t=task: bar.update(t, completed=n)))
             bar.update(task, visible=False)
     emit(results, as_json, _render_ingest)
 
@@ -61,7 +58,7 @@ def _render_ingest(results: list[dict]) -> None:
 def ingest_dsr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
                token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """DDEX DSR flat files (.tsv or .tsv.gz); each is validated whole against its FOOT counts."""
-    _ingest_files(files, token, as_json, pipeline.ingest_dsr, "DSR")
+    _ingest_files(files, token, as_json, "ingest_dsr", "DSR")
 
 
 @ingest_app.command("usage")
@@ -69,7 +66,7 @@ def ingest_dsr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=Fal
 def ingest_usage(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
                  token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Usage or pools CSV files in Obra's format (docs/usage-formats.md)."""
-    _ingest_files(files, token, as_json, pipeline.ingest_usage_csv, "CSV")
+    _ingest_files(files, token, as_json, "ingest_usage", "CSV")
 
 
 @ingest_app.command("cwr")
@@ -77,9 +74,9 @@ def ingest_usage(files: list[Path] = typer.Argument(..., exists=True, dir_okay=F
 def ingest_cwr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
                token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """CISAC CWR 2.1/2.2 files: their works and parties are registered, each file all or nothing."""
-    store = open_store()
-    principal = current_principal(store, token)
-    emit([pipeline.ingest_cwr(store, f, principal) for f in files], as_json, _render_ingest)
+    obra = open_obra()
+    principal = current_principal(obra, token)
+    emit([obra.royalties.ingest_cwr(principal, f) for f in files], as_json, _render_ingest)
 
 
 @match_app.callback()
@@ -87,15 +84,16 @@ def ingest_cwr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=Fal
 def match(ctx: typer.Context, period: Optional[str] = typer.Option(None, help="only this period, e.g. 2026-03"),
           no_fuzzy: bool = typer.Option(False, "--no-fuzzy", help="identifiers only"),
           engine: str = typer.Option("duckdb", help="duckdb or spark (spark.master from OBRA_SPARK_MASTER)"),
-          as_json: bool = JSON_OPT) -> None:
-    """Match ingested usage (identifiers first, then metadata) and apply claims."""
+          token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Match ingested usage (identifiers first, then metadata) and apply claims (CMO, office staff)."""
     if ctx.invoked_subcommand is not None:
         return
-    store = open_store()
+    obra = open_obra()
+    principal = current_principal(obra, token)
     with _progress(as_json) as bar:
         task = bar.add_task("matching", total=None)
-        result = pipeline.run_matching(store, period, fuzzy=not no_fuzzy, engine=engine,
-                                          progress=lambda n: bar.update(task, completed=n))
+        result = obra.royalties.match(principal, period, fuzzy=not no_fuzzy, engine=engine,
+                                      progress=lambda n: bar.update(task, completed=n))
 
     def render(r: dict) -> None:
         table = Table(title=f"Matches{' for ' + period if period else ''}: {r['lines']:,} lines")
@@ -136,8 +134,7 @@ def match_score(pairs_csv: Path = typer.Argument(..., exists=True, dir_okay=Fals
 def claims_list(period: Optional[str] = typer.Option(None), limit: int = typer.Option(50),
                 as_json: bool = JSON_OPT) -> None:
     """Unmatched usage grouped by title and artist, most played first."""
-    store = open_store()
-    groups = claims.queue(store, period, limit)
+    groups = open_obra().royalties.claims_queue(period, limit)
 
     def render(gs: list[dict]) -> None:
         table = Table(title="Claims queue")
@@ -159,9 +156,8 @@ def claims_claim(group: str = typer.Argument(..., help="group id from 'obra clai
                  work: Optional[str] = typer.Option(None, help="registration number of the work"),
                  token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Claim an unmatched group as your registered recording or work (then re-run match and distribute)."""
-    store = open_store()
-    emit(claims.claim(store, current_principal(store, token), group, recording_number=recording,
-                      work_number=work), as_json)
+    obra = open_obra()
+    emit(obra.royalties.claim(current_principal(obra, token), group, recording=recording, work=work), as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from obra import money
 from obra.access import Principal, require
 from obra.errors import InvalidInput, Problem
+from obra.journal import Journal
 from obra.royalties.datasets import partition
 from obra.royalties.formats import cwr, usage_csv
 from obra.royalties.records import MATCHES_SCHEMA, POOLS_SCHEMA, REVENUE_TYPE, USAGE_SCHEMA, PoolRow, UsageLine
@@ -200,6 +201,10 @@ def _ingest_locked(store, path: str | Path, principal: Principal, kind: str,
     entry = {"file": path.name, "sha256": digest, "source": source, "kind": kind, "periods": periods,
              "counts": dict(staging.counts), "by": principal.name,
              "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **summary}
+    with store.begin() as conn:  # the data is published; the event says what, when and by whom
+        event = Journal(store).record(conn, "usage.ingested", f"source/{source}",
+                                      {k: v for k, v in entry.items() if k not in ("by", "at")}, principal.name)
+    entry["journal_event"] = event.id
     manifest = read_manifest(store)
     manifest[digest] = entry
     _write_manifest(store, manifest)
@@ -302,6 +307,7 @@ def _ingest_cwr_locked(store, path: Path, principal: Principal) -> dict:
              "parties": len(created.get("parties", [])),
              "known_parties": len(created.get("known_parties", [])),
              "by": principal.name, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    # the registrations and the batch are journal events already (registration.*, repertoire.imported)
     manifest = read_manifest(store)
     manifest[digest] = entry
     _write_manifest(store, manifest)

@@ -24,33 +24,151 @@ importing this module (and the command line) stays quick.
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from obra.access import require
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import insert, select, update
+
+from obra.access import Principal, require
+from obra.canonical import sha256_hex
 from obra.errors import InvalidInput, NotFound, Problem
+from obra.journal import Journal
 from obra.royalties.datasets import matches_dataset, pools_dataset, usage_dataset
 from obra.royalties.ingest import ingest_cwr, ingest_dsr, ingest_usage_csv
+from obra.store.schema import distribution_runs
 
 if TYPE_CHECKING:
     from obra.royalties.incoming import StatementLayout
 
 
-def run_matching(store, period: str | None = None, *, fuzzy: bool = True,
+def run_matching(store, principal: Principal | None, period: str | None = None, *, fuzzy: bool = True,
                  progress: Callable[[int], None] | None = None, engine: str = "duckdb", session=None) -> dict:
     """Match every usage partition (of ``period``, or all) and write the matches dataset.
 
+    Needs a principal allowed to ``match``: it rewrites the matches every distribution reads.
     ``engine`` runs the identifier stage on DuckDB (default) or Spark (``session``: an
     existing SparkSession to reuse); see :func:`obra.royalties.matching.run.match_store`.
+    The run is a ``usage.matched`` journal event.
     """
     from obra.royalties.matching.run import match_store
 
-    return match_store(store, period=period, fuzzy=fuzzy, progress=progress, engine=engine, session=session)
+    require(principal, "match")
+    result = match_store(store, period=period, fuzzy=fuzzy, progress=progress, engine=engine, session=session)
+    with store.begin() as conn:
+        event = Journal(store).record(conn, "usage.matched", f"period/{period or '*'}",
+                                      {"period": period, "fuzzy": fuzzy, "engine": engine,
+                                       **{k: v for k, v in result.items() if k in ("lines", "by_method")}},
+                                      principal.name)
+    return {**result, "journal_event": event.id}
 
 
 def runs_dir(store: Any) -> Path:
-    """Where runs write their statements, balances and reports (``royalties/`` in the store's home)."""
-    return Path(store.home) / "royalties"
+    """Where runs keep their statements, balances and reports (``royalties/`` in the store's home)."""
+    return store.paths.royalties
+
+
+# --------------------------------------------------------------------------- runs: kept, never overwritten
+def current_run(store: Any, kind: str, *, period: str | None = None, model: str | None = None,
+                before: str | None = None) -> dict | None:
+    """The newest run not superseded (of ``period``/``model``, or the latest period before ``before``)."""
+    r = distribution_runs
+    stmt = select(r).where(r.c.kind == kind, r.c.superseded_by.is_(None))
+    if period is not None:
+        stmt = stmt.where(r.c.period == period)
+    if model is not None:
+        stmt = stmt.where(r.c.model == model)
+    if before is not None:
+        stmt = stmt.where(r.c.period < before)
+    with store.connect() as conn:
+        row = conn.execute(stmt.order_by(r.c.period.desc(), r.c.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def runs(store: Any, kind: str | None = None, period: str | None = None) -> list[dict]:
+    """Every run, superseded ones included, oldest first."""
+    r = distribution_runs
+    stmt = select(r)
+    if kind:
+        stmt = stmt.where(r.c.kind == kind)
+    if period:
+        stmt = stmt.where(r.c.period == period)
+    with store.connect() as conn:
+        return [{**dict(row), "created_at": row["created_at"].isoformat()}
+                for row in conn.execute(stmt.order_by(r.c.id)).mappings()]
+
+
+def _run_row(store: Any, run_id: int) -> dict:
+    with store.connect() as conn:
+        row = conn.execute(select(distribution_runs).where(distribution_runs.c.id == run_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no distribution run {run_id}", hint="`obra runs` lists them")
+    return dict(row)
+
+
+def _staging_dir(store: Any) -> Path:
+    path = runs_dir(store) / "runs" / f".staging-{uuid.uuid4().hex}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _publish_run(store: Any, principal: Principal, staging: Path, *, kind: str, period: str, model: str,
+                 engine: str, report: dict, statement_hashes: dict[str, str], law: Any = None) -> dict:
+    """Keep a finished run: number it, move its files into place, supersede the previous run of the
+    same period and model (its statements stay readable), and journal it, in one transaction."""
+    statements_hash = sha256_hex(statement_hashes)
+    now = datetime.now(timezone.utc)
+    journal = Journal(store)
+    r = distribution_runs
+    with store.begin() as conn:
+        run_id = conn.execute(insert(r).values(
+            kind=kind, period=period, model=model, engine=engine, directory="", created_at=now,
+            created_by=principal.name, law_version=getattr(law, "version", None) or None,
+            totals_hash=report.get("totals_hash"), statements_hash=statements_hash)).inserted_primary_key[0]
+        final = store.paths.run(run_id)
+        if final.exists():  # left by a run whose transaction never committed: not a kept run
+            shutil.rmtree(final)
+        staging.rename(final)
+        previous = conn.execute(select(r.c.id).where(r.c.kind == kind, r.c.period == period, r.c.model == model,
+                                                     r.c.superseded_by.is_(None), r.c.id != run_id)).scalars().all()
+        if previous:
+            conn.execute(update(r).where(r.c.id.in_(previous)).values(superseded_by=run_id))
+            for old in previous:
+                journal.record(conn, "distribution.superseded", f"run/{old}",
+                               {"run": old, "superseded_by": run_id, "period": period, "model": model},
+                               principal.name)
+        if law is not None:
+            journal.record(conn, "law.rule_pack_used", f"run/{run_id}",
+                           {"run": run_id, "law_version": law.version,
+                            "relied_on": [list(x) for x in law.relied_on]}, principal.name)
+        event = journal.record(conn, "distribution.run" if kind == "distribution" else "incoming.split",
+                               f"run/{run_id}", {
+                                   "run": run_id, "period": period, "model": model, "engine": engine,
+                                   "conservation": report.get("conservation") or report.get("rights"),
+                                   "law_version": getattr(law, "version", None), "payees": len(statement_hashes),
+                                   "totals_hash": report.get("totals_hash"), "statements_hash": statements_hash,
+                                   "supersedes": previous}, principal.name)
+        conn.execute(update(r).where(r.c.id == run_id).values(directory=str(final), journal_id=event.id))
+        report.update(run=run_id, directory=str(final), supersedes=previous, journal_event=event.id,
+                      statements_hash=statements_hash)
+        report_text = json.dumps(_relocated(report, staging, final), sort_keys=True, indent=1, default=str)
+        (final / "run.json").write_text(report_text)
+    return json.loads(report_text)
+
+
+def _relocated(value: Any, old: Path, new: Path) -> Any:
+    """The report with paths under the staging directory pointing at the kept run's directory."""
+    if isinstance(value, dict):
+        return {k: _relocated(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocated(v, old, new) for v in value]
+    if isinstance(value, str) and value.startswith(str(old)):
+        return str(new) + value[len(str(old)):]
+    return value
 
 
 def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata", engine: str = "duckdb",
@@ -61,48 +179,59 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
 
     Needs a principal allowed to ``distribute``. Reads ``usage``, ``pools`` and ``matches``
     for ``period`` from the store's home (matching by identifier on the fly when the period
-    has not been matched yet), takes the advance
-    balances left by the previous period's run of the same model, and writes statements
-    and the new balances under ``royalties/period=P/model=M/``. Returns the run report.
+    has not been matched yet), takes the advance balances left by the current run of the
+    previous period of the same model, and keeps the run under ``royalties/runs/run-N/``.
+    Running a period again is a **new run** that supersedes the earlier one; the earlier
+    run's statements stay readable (``--run``) and verifiable. Returns the run report.
     """
+    from obra.law import RulePack
     from obra.royalties import engine as engines
     from obra.royalties.distribution import distribute
     from obra.royalties.statements import build_statements, export_statements, money_summary, write_statements
-    from obra.royalties.waterfall import Deductions, RulePack, rights_from_repertoire, run_waterfall
+    from obra.royalties.waterfall import Deductions, rights_from_repertoire, run_waterfall
 
     require(principal, "distribute")
+    rules = RulePack.load(rates=rates or {})
     con = engines.connect(engine, spark_master)
     repertoire = store.repertoire()
     usage, pools, matches = load_period(store, con, period, repertoire)
     dist = distribute(usage, pools, matches, model=model, params=params, target=target)
-    base = runs_dir(store)
-    previous_period = _previous_period(base, period, model)
+    prior = current_run(store, "distribution", model=model, before=period)
     balances = {}
     previous = {}
-    if previous_period:
-        prev_dir = base / f"period={previous_period}" / f"model={model}"
+    if prior:
+        prev_dir = Path(prior["directory"])
         balances = json.loads((prev_dir / "balances.json").read_text())
         for f in sorted((prev_dir / "statements").glob("*.json")):
             st = json.loads(f.read_text())
             previous[st["payee"]] = st
     rights = rights_from_repertoire(repertoire, target)
-    wf = run_waterfall(dist, rights, repertoire.agreements, rules=RulePack.load(rates=rates or {}),
+    wf = run_waterfall(dist, rights, repertoire.agreements, rules=rules,
                        deductions=Deductions(cmo_party, cmo_commission or {}), balances=balances, con=con)
     built = build_statements(wf, previous=previous, titles={r.item: r.title for r in rights})
-    out = base / f"period={period}" / f"model={model}"
-    written = write_statements(built, out / "statements", formats)
-    exported = export_statements(wf, out)
-    report = {
-        "period": period, "model": dist.describe(), "engine": engine, **money_summary(wf),
-        "payees": len(built), "previous_period": previous_period,
-        "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
-        "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
-                       for p, s in sorted(built.items())},
-        "notes": wf.notes,
-    }
-    (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
-    (out / "run.json").write_text(json.dumps(report, sort_keys=True, indent=1))
-    return report
+    out = _staging_dir(store)
+    try:
+        written = write_statements(built, out / "statements", formats)
+        exported = export_statements(wf, out)
+        notes = list(wf.notes) + [f"relies on {r.jurisdiction} {r.topic}.{r.key}, reported with {r.confidence} "
+                                  "confidence only: verify before relying on it" for r in rules.uncertain()]
+        report = {
+            "period": period, "model": dist.describe(), "engine": engine, **money_summary(wf),
+            "payees": len(built), "previous_period": prior["period"] if prior else None,
+            "previous_run": prior["id"] if prior else None,
+            "law_version": rules.version,
+            "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
+            "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
+                           for p, s in sorted(built.items())},
+            "notes": notes,
+        }
+        (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
+        return _publish_run(store, principal, out, kind="distribution", period=period, model=model, engine=engine,
+                            report=report, statement_hashes={p: s["content_hash"] for p, s in built.items()},
+                            law=rules)
+    finally:
+        if out.exists():
+            shutil.rmtree(out, ignore_errors=True)
 
 
 def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tuple:
@@ -123,38 +252,43 @@ def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tu
     return usage, pools, matches
 
 
-def _previous_period(base: Path, period: str, model: str) -> str | None:
-    done = sorted(p.name.removeprefix("period=") for p in base.glob("period=*")
-                  if (p / f"model={model}" / "balances.json").exists())
-    earlier = [p for p in done if p < period]
-    return earlier[-1] if earlier else None
-
-
 def payee_statement(store: Any, principal: Any, payee: str, period: str | None = None,
-                    model: str | None = None, fmt: str = "json") -> tuple[bytes, dict]:
-    """A payee's statement from the latest run (or ``period``/``model``), after the access check."""
-    from obra.royalties.statements import check_access, render, safe_name
+                    model: str | None = None, fmt: str = "json", run: int | None = None,
+                    locale: str = "en") -> tuple[bytes, dict]:
+    """A payee's statement from the current run (or ``period``/``model``, or exactly ``run``).
 
-    check_access(principal, payee)
-    base = runs_dir(store)
-    pattern = f"period={period or '*'}/model={model or '*'}/statements/statement-{safe_name(str(payee))}-*.json"
-    candidates = [f for f in sorted(base.glob(pattern))
-                  if json.loads(f.read_text()).get("payee") == str(payee)]
-    if not candidates:
+    A creator reads only their own party's statements (the ``read_statement`` rule of the
+    permission table); a superseded run's statement is still readable by its ``run`` number.
+    """
+    from obra.royalties.statements import render, safe_name
+
+    require(principal, "read_statement", party=payee)
+    if run is not None:
+        chosen = _run_row(store, run)
+    else:
+        chosen = current_run(store, "distribution", period=period, model=model)
+    found = None
+    if chosen is not None:
+        for f in sorted(Path(chosen["directory"]).glob(f"statements/statement-{safe_name(str(payee))}-*.json")):
+            st = json.loads(f.read_text())
+            if st.get("payee") == str(payee):
+                found = st
+    if found is None:
         raise NotFound(f"no statement for payee {payee}" + (f" in {period}" if period else "")
-                       + "; run `obra distribute` for the period first")
-    latest = max(candidates, key=lambda f: (f.parent.parent.parent.name, f.stat().st_mtime))
-    st = json.loads(latest.read_text())
-    return render(st, fmt), st
+                       + (f" in run {run}" if run is not None else ""),
+                       hint="run `obra distribute` for the period first; `obra runs` lists the runs")
+    names = {str(pid): p.name for pid, p in store.repertoire().parties.items()} if fmt in ("html", "pdf") else None
+    return render(found, fmt, locale, names), {**found, "run": chosen["id"]}
 
 
 def split_for_store(store: Any, principal: Any, path: str | Path, layout: "StatementLayout",
                     id_kind: str = "number", formats: Iterable[str] = ("json", "csv")) -> dict:
     """Split a statement over the store's catalogue and write every payee's statement.
 
-    Needs a principal allowed to ``distribute``. Statements go under
-    ``royalties/statements-in/<file>/<right type>/`` in the store's home; returns the run
-    report (conservation per right type and currency, payees, where the files are).
+    Needs a principal allowed to ``distribute``. The split is a kept run (``incoming``, named
+    after the file) whose statements go under ``royalties/runs/run-N/<right type>/``;
+    splitting the same file again supersedes it. Returns the run report (conservation per
+    right type and currency, payees, where the files are).
     """
     from obra.royalties import engine as engines
     from obra.royalties.incoming import ID_KINDS, split_statement
@@ -177,19 +311,26 @@ def split_for_store(store: Any, principal: Any, path: str | Path, layout: "State
     rights = rights_from_repertoire(repertoire, "work")
     con = engines.connect("duckdb")
     runs = split_statement(path, layout, rights, repertoire.agreements, con=con, work_ids=work_ids)
-    out = runs_dir(store) / "statements-in" / path.name
-    report: dict[str, Any] = {"file": str(path), "period": layout.period, "rows": None, "rights": {}}
-    for right, wf in sorted(runs.items()):
-        built = build_statements(wf, titles={r.item: r.title for r in rights})
-        written = write_statements(built, out / right / "statements", formats)
-        exported = export_statements(wf, out / right)
-        report["rights"][right] = {
-            **money_summary(wf), "payees": len(built), "statement_lines": exported["lines"],
-            "totals_hash": exported["content_hash"], "statements": {p: written.get(p, {}) for p in sorted(built)}}
-        report["rows"] = int(wf.distribution.summed.usage_lines.sum().to_pyarrow().as_py() or 0) + (
-            report["rows"] or 0)
-    report["directory"] = str(out)
-    return report
+    out = _staging_dir(store)
+    hashes: dict[str, str] = {}
+    try:
+        report: dict[str, Any] = {"file": str(path), "period": layout.period, "rows": None, "rights": {}}
+        for right, wf in sorted(runs.items()):
+            built = build_statements(wf, titles={r.item: r.title for r in rights})
+            written = write_statements(built, out / right / "statements", formats)
+            exported = export_statements(wf, out / right)
+            hashes.update({f"{right}/{p}": s["content_hash"] for p, s in built.items()})
+            report["rights"][right] = {
+                **money_summary(wf), "payees": len(built), "statement_lines": exported["lines"],
+                "totals_hash": exported["content_hash"], "statements": {p: written.get(p, {}) for p in sorted(built)}}
+            report["rows"] = int(wf.distribution.summed.usage_lines.sum().to_pyarrow().as_py() or 0) + (
+                report["rows"] or 0)
+        report = _publish_run(store, principal, out, kind="incoming", period=layout.period, model=path.name[:40],
+                              engine="duckdb", report=report, statement_hashes=hashes)
+        return report
+    finally:
+        if out.exists():
+            shutil.rmtree(out, ignore_errors=True)
 
 
 def compare_period(store: Any, principal: Any, period: str, base: str = "pro-rata",
@@ -210,5 +351,104 @@ def compare_period(store: Any, principal: Any, period: str, base: str = "pro-rat
     return result
 
 
-__all__ = ["compare_period", "ingest_cwr", "ingest_dsr", "ingest_usage_csv", "load_period", "payee_statement",
-           "run_matching", "run_period", "runs_dir", "split_for_store"]
+# --------------------------------------------------------------------------- the service the interfaces call
+class DistributionRequest(BaseModel):
+    """What ``obra distribute`` and ``POST /distributions`` both send: one shape, two surfaces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(description="the period, e.g. 2024-03 or 2015-Q4")
+    model: str = Field("pro-rata", description="pro-rata, user-centric or artist-centric")
+    preset: str | None = Field(None, description="artist-centric preset: deezer-2023 or spotify-2024")
+    engine: str = Field("duckdb", description="duckdb or spark")
+    spark_master: str | None = Field(None, description="spark.master for engine spark (default local[2])")
+    er_rate: dict[str, str] = Field(default_factory=dict, description=(
+        "statutory equitable remuneration rate for performers per jurisdiction, e.g. {\"UY\": \"0.05\"} "
+        "(applied only where the law data grants the right)"))
+    cmo_party: str | None = Field(None, description="party id of the CMO taking a commission")
+    cmo_commission: dict[str, str] = Field(default_factory=dict, description=(
+        "commission per right type, e.g. {\"performance\": \"0.12\"}"))
+
+
+class SplitRequest(BaseModel):
+    """What ``obra split-statement`` and ``POST /statements-in`` both send (besides the file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(description="the period the statement pays, e.g. 2024-Q1")
+    currency: str = Field(description="ISO 4217 code of its amounts")
+    territory: str = Field("2WL", description="where the money was earned (TIS code; default world)")
+    id_kind: str = Field("number", description="the work ids are Obra numbers or ISWCs: number or iswc")
+    work_id_column: str = "Work ID"
+    amount_column: str = "Amount"
+    right_type_column: str | None = Field("Right type", description="cells P/M/S; '' or '-' for none "
+                                                                    "(then every row has right_type)")
+    right_type: str = Field("performance", description="the right of every row when there is no such column")
+    minor_digits: int = Field(2, description="the currency's decimals")
+
+    def layout(self) -> "StatementLayout":
+        from obra.royalties.incoming import StatementLayout
+
+        column = self.right_type_column
+        return StatementLayout(period=self.period, currency=self.currency.upper(), territory=self.territory,
+                               work_id_column=self.work_id_column, amount_column=self.amount_column,
+                               right_type_column=None if column is None or column.strip() in ("", "-") else column,
+                               right_type=self.right_type, minor_digits=self.minor_digits)
+
+
+@dataclass
+class RoyaltiesService:
+    """The royalty jobs as one service: what ``Obra.royalties`` is. Access is checked in each job."""
+
+    store: Any
+    journal: Journal = field(repr=False)
+
+    def ingest_dsr(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None) -> dict:
+        return ingest_dsr(self.store, path, principal, progress=progress)
+
+    def ingest_usage(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None) -> dict:
+        return ingest_usage_csv(self.store, path, principal, progress=progress)
+
+    def ingest_cwr(self, principal: Principal, path: Path) -> dict:
+        return ingest_cwr(self.store, path, principal)
+
+    def match(self, principal: Principal, period: str | None = None, fuzzy: bool = True, engine: str = "duckdb",
+              progress: Callable[[int], None] | None = None) -> dict:
+        return run_matching(self.store, principal, period, fuzzy=fuzzy, engine=engine, progress=progress)
+
+    def claims_queue(self, period: str | None = None, limit: int | None = 50) -> list[dict]:
+        from obra.royalties.matching import claims
+
+        return claims.queue(self.store, period, limit)
+
+    def claim(self, principal: Principal, group: str, recording: str | None = None,
+              work: str | None = None) -> dict:
+        from obra.royalties.matching import claims
+
+        return claims.claim(self.store, principal, group, recording_number=recording, work_number=work)
+
+    def distribute(self, principal: Principal, request: DistributionRequest) -> dict:
+        return run_period(self.store, principal, request.period, model=request.model, engine=request.engine,
+                          params=request.preset, spark_master=request.spark_master, rates=request.er_rate,
+                          cmo_party=request.cmo_party, cmo_commission=request.cmo_commission)
+
+    def split_statement(self, principal: Principal, path: Path, request: SplitRequest) -> dict:
+        return split_for_store(self.store, principal, path, request.layout(), id_kind=request.id_kind)
+
+    def compare_models(self, principal: Principal, period: str, base: str = "pro-rata",
+                       other: str = "user-centric", engine: str = "duckdb",
+                       spark_master: str | None = None) -> dict:
+        return compare_period(self.store, principal, period, base, other, engine, spark_master)
+
+    def statement(self, principal: Principal, payee: str, period: str | None = None, model: str | None = None,
+                  run: int | None = None, fmt: str = "json", locale: str = "en") -> tuple[bytes, dict]:
+        return payee_statement(self.store, principal, payee, period, model, fmt, run, locale)
+
+    def runs(self, principal: Principal, period: str | None = None, kind: str | None = None) -> list[dict]:
+        """Every run, superseded ones included (who may distribute or read every statement)."""
+        require(principal, "read_statement")
+        return runs(self.store, kind, period)
+
+
+__all__ = ["RoyaltiesService", "compare_period", "current_run", "ingest_cwr", "ingest_dsr", "ingest_usage_csv",
+           "load_period", "payee_statement", "run_matching", "run_period", "runs", "runs_dir", "split_for_store"]

@@ -12,8 +12,8 @@ Statements are deterministic: the same inputs give byte-identical JSON, CSV, HTM
 PDF files, and ``content_hash`` (SHA-256 of the canonical JSON without the hash itself)
 identifies the content whatever the format.
 
-Access: a creator may read only statements addressed to their own party;
-:func:`check_access` is what the CLI and the API call.
+Access (a creator reads only statements addressed to their own party) is checked by the
+pipeline, from the one permission table (:mod:`obra.access`).
 """
 
 from __future__ import annotations
@@ -27,34 +27,16 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import ibis
-from jinja2 import Environment, select_autoescape
 
-from obra.errors import AuthenticationRequired, NotFound, PermissionDenied
-from obra.money import format_money, from_minor
+from obra.canonical import canonical
+from obra.canonical import content_hash as obra_content_hash
+from obra.errors import NotFound
+from obra.money import from_minor
 from obra.royalties.records import POOL_KEYS
 from obra.royalties.waterfall import Waterfall
 
 FORMATS = ("json", "csv", "html", "pdf")
 STATEMENT_VERSION = 1
-
-
-# --------------------------------------------------------------------------- access
-def check_access(principal: Any, payee: str | int) -> None:
-    """Raise unless ``principal`` may read ``payee``'s statement.
-
-    Admins and the roles allowed ``read_statement`` for anyone (CMO, office staff) read every
-    statement; a creator (or any other role with a party) reads only their own party's.
-    """
-    if principal is None or getattr(principal.role, "value", principal.role) == "public":
-        raise AuthenticationRequired("reading a statement needs an authenticated principal (a token)")
-    can = getattr(principal, "can", None)
-    if can is not None and can("read_statement"):
-        return
-    party = getattr(principal, "party_id", None)
-    if party is not None and str(party) == str(payee):
-        return
-    raise PermissionDenied(f"principal '{principal.name}' may read only its own statements "
-                           f"(party {party if party is not None else 'none'}), not those of payee {payee}")
 
 
 # --------------------------------------------------------------------------- build
@@ -209,13 +191,11 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
 
 
 def content_hash(statement: dict) -> str:
-    """SHA-256 of the canonical JSON of a statement without its ``content_hash``."""
-    body = {k: v for k, v in statement.items() if k != "content_hash"}
-    return hashlib.sha256(canonical(body)).hexdigest()
+    """SHA-256 of the RFC 8785 canonical JSON of a statement without its ``content_hash``.
 
-
-def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    Any RFC 8785 implementation recomputes it (see docs/royalties.md, "Checking a statement").
+    """
+    return obra_content_hash(statement)
 
 
 # --------------------------------------------------------------------------- render
@@ -224,7 +204,7 @@ CSV_COLUMNS = ("payee", "period", "territory", "service", "commercial_model", "c
 
 
 def to_json(statement: dict) -> bytes:
-    """Canonical JSON (sorted keys, no insignificant whitespace), one document per file."""
+    """RFC 8785 canonical JSON, one document per file."""
     return canonical(statement) + b"\n"
 
 
@@ -245,82 +225,27 @@ def to_csv(statement: dict) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Royalty statement {{ s.payee }}</title>
-<meta name="generator" content="Obra">
-<style>
-body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; color: #222; margin: 1.5em; }
-h1 { font-size: 15pt; margin-bottom: 0.2em; } h2 { font-size: 12pt; margin-top: 1.4em; }
-table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #ddd; padding: 3px 5px;
- text-align: left; vertical-align: top; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-.muted { color: #666; font-size: 8.5pt; } .total td { font-weight: bold; border-top: 2px solid #444; }
-@page { size: A4 landscape; margin: 1.2cm; }
-</style></head><body>
-<h1>Royalty statement — payee {{ s.payee }}</h1>
-<p>Period{{ 's' if s.periods|length > 1 }} {{ s.periods|join(', ') }} · model <b>{{ s.model.name }}</b>
- (distributed to each {{ s.model.target }}){% if s.model.params %} · parameters
- {% for k, v in s.model.params|dictsort %}{{ k }}={{ v }}{{ ', ' if not loop.last }}{% endfor %}{% endif %}</p>
-<h2>Totals</h2>
-<table><tr><th>Currency</th><th class="n">Earned</th><th class="n">Adjustments</th><th class="n">Net</th>
-<th class="n">Previous period</th><th class="n">Change</th></tr>
-{% for cur, t in s.totals|dictsort %}<tr><td>{{ cur }}</td><td class="n">{{ money(t.gross_minor, cur) }}</td>
-<td class="n">{{ money(t.adjustments_minor, cur) }}</td><td class="n"><b>{{ money(t.net_minor, cur) }}</b></td>
-<td class="n">{{ money(t.previous_net_minor, cur) if t.previous_net_minor is not none else '—' }}</td>
-<td class="n">{{ money(t.change_minor, cur) if t.change_minor is not none else '—' }}</td></tr>{% endfor %}
-</table>
-<h2>How each amount was earned</h2>
-<p class="muted">Each line: the pool (period, territory, service, commercial model), the {{ s.model.target }},
-your role, the chain of agreements the money flowed through, your exact share of the item's money, and the
-usage lines (source file: line numbers) behind it.</p>
-<table><tr><th>Pool</th><th>Item</th><th>Role</th><th>Agreement path</th><th class="n">Share</th>
-<th class="n">Plays</th><th class="n">Amount</th><th>Usage lines</th></tr>
-{% for l in s.lines %}<tr><td>{{ l.period }} {{ l.territory }} {{ l.service }} {{ l.commercial_model }}</td>
-<td>{{ l.item }}{% if l.title %}<br><span class="muted">{{ l.title }}</span>{% endif %}</td>
-<td>{{ l.role|replace('_', ' ') }}</td><td>{{ l.agreement_path|join(' → ') or 'direct' }}</td>
-<td class="n">{{ l.share }}</td><td class="n">{{ l.plays }}</td><td class="n">{{ money(l.amount_minor, l.currency) }}</td>
-<td class="muted">{% for u in l.usage %}{{ u.source }}: {{ u.lines }} ({{ u.line_count }} lines){{ '; ' if not loop.last }}{% endfor %}</td></tr>
-{% endfor %}</table>
-{% if s.adjustments %}<h2>Adjustments</h2><table><tr><th>Kind</th><th>Agreement</th><th>Counterparty</th>
-<th class="n">Amount</th><th>Note</th></tr>{% for a in s.adjustments %}<tr><td>{{ a.kind|replace('_', ' ') }}</td>
-<td>{{ a.agreement }}</td><td>{{ a.counterparty }}</td><td class="n">{{ money(a.amount_minor, a.currency) }}</td>
-<td class="muted">{{ a.note }}</td></tr>{% endfor %}</table>{% endif %}
-{% if s.advance_balances %}<h2>Advances</h2><table><tr><th>Agreement</th><th class="n">Unrecouped at start</th>
-<th class="n">Unrecouped carried forward</th></tr>{% for b in s.advance_balances %}<tr><td>{{ b.agreement }}</td>
-<td class="n">{{ money(b.unrecouped_opening_minor, b.currency) }}</td>
-<td class="n">{{ money(b.unrecouped_closing_minor, b.currency) }}</td></tr>{% endfor %}</table>{% endif %}
-{% if s.guarantee_shortfalls %}<h2>Minimum-guarantee shortfalls</h2><ul>{% for g in s.guarantee_shortfalls %}
-<li>agreement {{ g.agreement }}: {{ money(g.amount_minor, g.currency) }} owed by {{ g.owed_by }} to {{ g.owed_to }}</li>
-{% endfor %}</ul>{% endif %}
-<h2>Rules</h2><p class="muted">Rounding: {{ s.rounding }}.</p>
-{% for n in s.notes %}<p class="muted">{{ n }}</p>{% endfor %}
-<p class="muted">Content hash (SHA-256): {{ s.content_hash }}</p>
-</body></html>
-"""
+def to_html(statement: dict, locale: str = "en", names: dict | None = None) -> bytes:
+    """The statement as a page, in ``locale``, naming the payee and counterparties (:mod:`obra.render`)."""
+    from obra.render import statement_html
 
-_env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_env.globals["money"] = format_money
-_template = _env.from_string(_TEMPLATE)
+    return statement_html(statement, locale, names).encode("utf-8")
 
 
-def to_html(statement: dict) -> bytes:
-    return _template.render(s=statement).encode("utf-8")
+def to_pdf(statement: dict, locale: str = "en", names: dict | None = None) -> bytes:
+    """The statement as PDF (:mod:`obra.render`: local fonts for every script, reproducible bytes)."""
+    from obra.render import statement_pdf
 
-
-def to_pdf(statement: dict) -> bytes:
-    """PDF via WeasyPrint, with no dates or random ids so the bytes depend on content only."""
-    from weasyprint import HTML
-
-    html = to_html(statement).decode("utf-8")
-    pdf = HTML(string=html).write_pdf(identifier=statement["content_hash"][:32].encode("ascii"),
-                                      full_fonts=True)
-    return pdf
+    return statement_pdf(statement, locale, names)
 
 
 RENDERERS = {"json": to_json, "csv": to_csv, "html": to_html, "pdf": to_pdf}
 
 
-def render(statement: dict, fmt: str) -> bytes:
+def render(statement: dict, fmt: str, locale: str = "en", names: dict | None = None) -> bytes:
+    """The statement in ``fmt`` (json, csv: the data; html, pdf: documents in ``locale``)."""
+    if fmt in ("html", "pdf"):
+        return RENDERERS[fmt](statement, locale, names)
     if fmt not in RENDERERS:
         from obra.errors import InvalidInput, Problem
         raise InvalidInput(Problem(f"unknown statement format '{fmt}'; use one of {', '.join(FORMATS)}",

@@ -7,7 +7,7 @@ the exact fractions of the money are worked out first, in this order:
    per right type) comes off the top and goes to the society.
 2. **Statutory equitable remuneration** for performers, where the territory's law grants
    performers an unwaivable streaming remuneration (the :class:`RulePack`, built from
-   ``rules/jurisdictions.json``) *and* an operator has configured its rate. The share
+   the law data of :mod:`obra.law`) *and* an operator has configured its rate. The share
    goes to the recording's performers in equal parts.
 3. **Shares and agreement chains**: the rest follows the registered shares for the
    right type and territory through the registry's agreement chains
@@ -38,20 +38,20 @@ unallocated = revenue to the minor unit.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import ibis
 import pyarrow as pa
 
 from obra.errors import InvalidInput, Problem
+from obra.law import RulePack
+from obra.law.remuneration import EquitableRemunerationRule
 from obra.model import Agreement, RightType, Share
 from obra.money import Conservation, ConservationError, assert_conserved
 from obra.registry.chains import resolve_payees
@@ -59,85 +59,8 @@ from obra.royalties import engine as engines
 from obra.royalties.distribution.common import Distribution, allocate_expr
 from obra.royalties.records import ALLOCATION_KEYS
 
-RULES_DIR = Path(__file__).with_name("rules")
-_CONFIDENCE = {"low": 0, "medium": 1, "high": 2}
-
 #: Roles of waterfall lines, in the order recipients are listed for tie-breaking.
 ROLES = ("cmo_commission", "equitable_remuneration", "share", "unregistered")
-
-
-# --------------------------------------------------------------------------- rule pack
-@dataclass(frozen=True)
-class EquitableRemunerationRule:
-    """Performers' unwaivable streaming remuneration in one jurisdiction, with its source."""
-
-    jurisdiction: str
-    granted: bool
-    confidence: str
-    citation: str
-    collected_by: str | None
-    rate: Decimal | None  # configured by the operator; the law facts carry no rate
-    summary: str
-
-
-@dataclass(frozen=True)
-class RulePack:
-    """Statutory remuneration rules per jurisdiction, from ``rules/jurisdictions.json``.
-
-    The law file says *whether* performers keep an unwaivable right to remuneration for
-    streaming (``remuneration.performers_unwaivable_streaming``) and who collects it, each
-    fact with a confidence (high, medium, low). It gives no rates: rates are set per
-    jurisdiction by the operator (CMO tariffs, sector agreements) and a rule applies only
-    where both the right is granted and a rate is configured. Facts below
-    ``min_confidence`` (default ``medium``) are not relied on; :meth:`notes` lists them.
-    """
-
-    rules: Mapping[str, EquitableRemunerationRule]
-    min_confidence: str = "medium"
-
-    @classmethod
-    def load(cls, rates: Mapping[str, Decimal | str] | None = None, path: Path | None = None,
-             min_confidence: str = "medium") -> "RulePack":
-        data = json.loads((path or RULES_DIR / "jurisdictions.json").read_text(encoding="utf-8"))
-        rates = {k.upper(): Decimal(str(v)) for k, v in (rates or {}).items()}
-        for code, rate in rates.items():
-            if not Decimal(0) <= rate < Decimal(1):
-                raise InvalidInput(Problem(f"equitable remuneration rate {rate} for {code} must be "
-                                           "at least 0 and below 1", field="rates"))
-        facts = {(f["jurisdiction"], f["key"]): f for f in data["facts"] if f["topic"] == "remuneration"}
-        rules = {}
-        for code in data["jurisdictions"]:
-            fact = facts.get((code, "performers_unwaivable_streaming"))
-            if fact is None:
-                continue
-            collector = facts.get((code, "collected_by"), {}).get("value")
-            rules[code] = EquitableRemunerationRule(
-                code, bool(fact["value"]), fact["confidence"], fact["citation"], collector,
-                rates.get(code), fact["summary"])
-        return cls(rules, min_confidence)
-
-    def rule_for(self, country: str) -> EquitableRemunerationRule | None:
-        """The rule that applies in ``country``, or None (not granted, unsure, or no rate)."""
-        rule = self.rules.get(country)
-        if rule is None or not rule.granted or rule.rate is None or rule.rate == 0:
-            return None
-        if _CONFIDENCE[rule.confidence] < _CONFIDENCE[self.min_confidence]:
-            return None
-        return rule
-
-    def notes(self) -> list[str]:
-        """What the pack does not apply and why (shown on statements and in run reports)."""
-        out = []
-        for code, rule in sorted(self.rules.items()):
-            if not rule.granted:
-                continue
-            if _CONFIDENCE[rule.confidence] < _CONFIDENCE[self.min_confidence]:
-                out.append(f"{code}: performers' streaming remuneration is reported with {rule.confidence} "
-                           f"confidence only ({rule.citation}); not applied")
-            elif rule.rate is None:
-                out.append(f"{code}: performers keep an unwaivable streaming remuneration "
-                           f"({rule.citation}); no rate configured, not applied")
-        return out
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def test_matching_by_identifier_fuzzy_and_claim(sqlite_store, cmo, tmp_path, cat
             base | {"title": "Unknown Song", "artist": "Nobody"},                  # line 6: none
             base | {"title": "Unknown Song", "artist": "NOBODY", "plays": 5}]      # line 7: same group
     ingest_usage_csv(sqlite_store, write_csv(tmp_path / "m.csv", rows), cmo)
-    summary = run_matching(sqlite_store, "2026-02")
+    summary = run_matching(sqlite_store, cmo, "2026-02")
     assert summary["by_method"]["none"] == 2
     m = pq.read_table(next(matches_dataset(sqlite_store).rglob("part-0.parquet")))
     assert m.schema.equals(MATCHES_SCHEMA)
@@ -56,7 +56,7 @@ def test_matching_by_identifier_fuzzy_and_claim(sqlite_store, cmo, tmp_path, cat
     (group,) = claims.queue(sqlite_store, "2026-02")
     assert group["lines"] == 2 and group["plays"] == 15
     claims.claim(sqlite_store, catalogue["admin"], group["id"], recording_number=catalogue["r2"])
-    run_matching(sqlite_store, "2026-02")
+    run_matching(sqlite_store, cmo, "2026-02")
     m = pq.read_table(next(matches_dataset(sqlite_store).rglob("part-0.parquet"))).to_pylist()
     assert {r["line"]: r["method"] for r in m}[6] == "claim"
     assert {r["line"]: r["work_number"] for r in m}[7] == catalogue["w2"]
@@ -70,10 +70,10 @@ def test_run_matching_gives_the_same_matches_on_spark(sqlite_store, cmo, tmp_pat
             base | {"proprietary_id": catalogue["w2"]},
             base | {"title": "Noche Azul (Remastered)", "artist": "Los Tigres"}, base | {"title": "Nada"}]
     ingest_usage_csv(sqlite_store, write_csv(tmp_path / "m.csv", rows), cmo)
-    run_matching(sqlite_store, "2026-02")
+    run_matching(sqlite_store, cmo, "2026-02")
     part = next(matches_dataset(sqlite_store).rglob("part-0.parquet"))
     on_duckdb = pq.read_table(part).to_pylist()
-    summary = run_matching(sqlite_store, "2026-02", engine="spark", session=spark)
+    summary = run_matching(sqlite_store, cmo, "2026-02", engine="spark", session=spark)
     assert summary["engine"] == "spark"
     assert pq.read_table(part).to_pylist() == on_duckdb
     assert [r["method"] for r in on_duckdb] == ["isrc", "iswc", "proprietary", "fuzzy", "none"]

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel
 
 from obra.access import Principal
-from obra.api.auth import get_store, require_action
-from obra.royalties.matching import claims, metadata
-from obra.store import Store
+from obra.api.auth import caller, get_obra
+from obra.app import Obra
+from obra.royalties.matching import metadata
 
 router = APIRouter(tags=["matching"])
 
@@ -35,14 +35,14 @@ def score(body: list[Pair] = Body(...)) -> list[dict]:
 
 @router.get("/claims")
 def claims_queue(period: str | None = None, limit: int = Query(100, le=1000),
-                 store: Store = Depends(get_store)) -> list[dict]:
+                 obra: Obra = Depends(get_obra)) -> list[dict]:
     """Unmatched usage grouped by title and artist, most played first."""
-    return claims.queue(store, period, limit)
+    return obra.royalties.claims_queue(period, limit)
 
 
 @router.post("/claims/{group}", status_code=201)
-def claim(group: str, recording_number: str | None = Body(None, embed=True),
-          work_number: str | None = Body(None, embed=True),
-          principal: Principal = Depends(require_action("claim")), store: Store = Depends(get_store)) -> dict:
+def claim(group: str, recording: str | None = Body(None, embed=True, description="registration number of the recording"),
+          work: str | None = Body(None, embed=True, description="registration number of the work"),
+          principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Claim an unmatched group as a registered recording or work; the next matching run applies it."""
-    return claims.claim(store, principal, group, recording_number=recording_number, work_number=work_number)
+    return obra.royalties.claim(principal, group, recording=recording, work=work)

@@ -7,8 +7,9 @@ lines and a dozen reports is one group, with its plays, its line count and the b
 candidate score seen. A group's id is a stable hash of that key.
 
 A rightholder **claims** a group by naming the registered recording or work it is: the
-claim is appended (never edited) to ``claims/claims.jsonl`` under ``store.home`` with who
-made it and when. The next matching run turns every line of that group, in every period,
+claim is a row of the store's ``claims`` table (never edited; a later claim on the same
+group wins) and a ``claim.filed`` journal event, written in one transaction, with who made
+it and when. The next matching run turns every line of that group, in every period,
 into a ``claim`` match (score 1.0); re-running distribution then pays it. Claims apply only
 to lines no identifier or confident fuzzy match already explains.
 """
@@ -16,14 +17,17 @@ to lines no identifier or confident fuzzy match already explains.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from sqlalchemy import insert, select
+
 from obra.access import Principal, require
+from obra.journal import Journal
+from obra.store.schema import claims as claims_table
 from obra.errors import InvalidInput, NotFound, Problem
 from obra.royalties.datasets import matches_dataset, usage_dataset
 from obra.royalties.matching.metadata import normalise_artist, normalise_title, replace_matches, unmatched_metadata
@@ -37,20 +41,13 @@ def group_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def claims_path(store) -> Path:
-    return Path(store.home) / "claims" / "claims.jsonl"
-
-
-def _claims(store) -> list[dict]:
-    path = claims_path(store)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def claim_rules(store) -> dict[str, dict]:
     """Group key → the latest claim on it."""
-    return {c["key"]: c for c in _claims(store)}
+    with store.connect() as conn:
+        rows = conn.execute(select(claims_table).order_by(claims_table.c.id)).all()
+    return {r.group_key: {"id": r.group_id, "key": r.group_key, "title": r.title, "artist": r.artist,
+                          "recording_number": r.recording_number, "work_number": r.work_number,
+                          "by": r.claimant, "party_id": r.party_id} for r in rows}
 
 
 def queue(store, period: str | None = None, limit: int | None = 100) -> list[dict]:
@@ -103,14 +100,18 @@ def claim(store, principal: Principal, group: str, *, recording_number: str | No
     if recording_number and not work_number:
         works = rep.recordings[recording_number].works
         work_number = works[0] if works else None
+    now = datetime.now(timezone.utc)
     entry = {"id": group, "key": group_key(found["title"], found["artist"]), "title": found["title"],
              "artist": found["artist"], "recording_number": recording_number, "work_number": work_number,
-             "by": principal.name, "party_id": principal.party_id,
-             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    path = claims_path(store)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+             "by": principal.name, "party_id": principal.party_id, "at": now.isoformat(timespec="seconds")}
+    with store.begin() as conn:
+        event = Journal(store).record(conn, "claim.filed", f"claims/{group}",
+                                      {k: v for k, v in entry.items() if k not in ("by", "at")}, principal.name)
+        conn.execute(insert(claims_table).values(
+            group_id=group, group_key=entry["key"], title=found["title"], artist=found["artist"],
+            recording_number=recording_number, work_number=work_number, claimant=principal.name,
+            party_id=principal.party_id, created_at=now, journal_id=event.id))
+    entry["journal_event"] = event.id
     return entry | {"next": "re-run 'obra match' and then 'obra distribute' to pay the claimed usage"}
 
 
