@@ -16,7 +16,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from obra import ids
-from obra.errors import Problem
+from obra.errors import InvalidInput, Problem
 from obra.model.vocab import RightType, Role
 
 HUNDRED = Decimal("100")
@@ -37,6 +37,19 @@ class Share(BaseModel):
     @classmethod
     def _territory(cls, v: str) -> str:
         return ids.parse_territory(v)
+
+
+SHARE_NOTATION = "party:right_type:territory:percent"
+
+
+def parse_share_notation(text: str, field: str = "shares") -> dict:
+    """``"10:performance:UY:50"`` → the share's fields, the one short notation the CLI and CSV batches use."""
+    parts = text.split(":")
+    if len(parts) != 4:
+        raise InvalidInput(Problem(f"share '{text}' must be {SHARE_NOTATION}, e.g. 10:performance:2WL:50",
+                                   field=field))
+    party, right, territory, pct = (p.strip() for p in parts)
+    return {"party": party, "right_type": right, "territory": territory, "share": pct}
 
 
 def share_problems(shares: list[Share], field: str = "shares") -> list[Problem]:

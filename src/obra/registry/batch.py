@@ -24,6 +24,7 @@ from obra.access import Principal, require
 from obra.journal import Journal
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, WorkIdentifier, parse
+from obra.model.shares import parse_share_notation
 from obra.registry.parties import find_or_insert_party
 from obra.registry.service import BatchKeys, Registry
 
@@ -163,14 +164,7 @@ def _split(cell: str | None) -> list[str]:
 
 
 def _shares(cell: str | None) -> list[dict]:
-    out = []
-    for item in _split(cell):
-        parts = item.split(":")
-        if len(parts) != 4:
-            raise InvalidInput(Problem(f"share '{item}' must be party:right_type:territory:percent", field="shares"))
-        party, right, territory, pct = parts
-        out.append({"party": party, "right_type": right, "territory": territory, "share": pct})
-    return out
+    return [parse_share_notation(item) for item in _split(cell)]
 
 
 def _people(cell: str | None, kind: str) -> list[dict]:
