@@ -91,6 +91,10 @@ class InvalidInput(ObraError, ValueError):
     def problems_list(self) -> list[dict]:
         return [p.to_dict() for p in self.problems]
 
+    def __reduce__(self):
+        # copy and pickle rebuild the error from its problems, not from its rendered message
+        return (self.__class__, (self.problems,), self.__dict__)
+
     def located(self, source: str | None = None, line: int | None = None) -> "InvalidInput":
         """The same problems, with a file and line filled in where they had none."""
         return InvalidInput(

@@ -83,3 +83,15 @@ def test_federation_export_and_import_between_two_homes(cli_home, number, tmp_pa
     assert imported["office"] == "UYMVD" and imported["added"] >= 2
     assert json.loads(_ok(["verify", str(cert), "--json"]).stdout)["office"] == "UYMVD"
     assert json.loads(_ok(["log", "--number", number, "--json"]).stdout)["office"] == "UYMVD"
+
+
+def test_certificate_renders_in_spanish_and_portuguese(cli_home, number):
+    _ok(["certificate", number, "--out", str(cli_home / "c.json"), "--html", str(cli_home / "es.html"),
+         "--locale", "es-UY"])
+    _ok(["certificate", number, "--out", str(cli_home / "c.json"), "--html", str(cli_home / "pt.html"),
+         "--locale", "pt"])
+    es, pt = (cli_home / "es.html").read_text(), (cli_home / "pt.html").read_text()
+    assert 'lang="es"' in es and 'lang="pt"' in pt and number in es and number in pt
+    assert "Certificado de registro" in es and "Certificado de registro" in pt
+    assert "Certificado emitido el" in es and "Certificado emitido em" in pt
+    assert "Registration certificate" not in es + pt
