@@ -19,17 +19,17 @@ import pyarrow.parquet as pq
 
 def usage_dataset(store) -> Path:
     """The directory of the usage dataset (``usage/period=*/source=*/part-0.parquet``)."""
-    return Path(store.home) / "usage"
+    return store.paths.usage
 
 
 def pools_dataset(store) -> Path:
     """The directory of the pools dataset (the money per slice)."""
-    return Path(store.home) / "pools"
+    return store.paths.pools
 
 
 def matches_dataset(store) -> Path:
     """The directory of the matches dataset (one row per usage line, rewritten by each matching run)."""
-    return Path(store.home) / "matches"
+    return store.paths.matches
 
 
 def partition(root: Path, period: str, source: str) -> Path:

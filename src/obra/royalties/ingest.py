@@ -48,7 +48,7 @@ _REVENUE_QUANTUM = Decimal(1).scaleb(-REVENUE_TYPE.scale)
 
 def manifest_path(store) -> Path:
     """The file listing every ingested file by sha256 (what makes ingest idempotent)."""
-    return Path(store.home) / "ingest-manifest.json"
+    return store.paths.ingest_manifest
 
 
 def file_digest(path: Path) -> str:
@@ -79,7 +79,7 @@ class _Staging:
     def __init__(self, store, source: str):
         self.store = store
         self.source = source
-        self.root = Path(store.home) / ".staging" / uuid.uuid4().hex
+        self.root = store.paths.staging / uuid.uuid4().hex
         self.root.mkdir(parents=True)
         self.buffers: dict[tuple[str, str], dict[str, list]] = {}
         self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
@@ -130,7 +130,7 @@ class _Staging:
         periods = set()
         for (dataset, period) in self.writers:
             staged = partition(self.root / dataset, period, self.source)
-            live = partition(Path(self.store.home) / dataset, period, self.source)
+            live = partition(getattr(self.store.paths, dataset), period, self.source)
             live.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, live)
             periods.add(period)
@@ -166,7 +166,7 @@ def ingest_lock(store) -> Iterator[None]:
     """One ingest at a time per store: the manifest check, the publish and the manifest update
     happen under an exclusive lock, so two processes ingesting at once cannot lose an entry."""
     Path(store.home).mkdir(parents=True, exist_ok=True)
-    with open(Path(store.home) / "ingest.lock", "w") as handle:
+    with open(store.paths.ingest_lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

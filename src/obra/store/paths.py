@@ -48,9 +48,19 @@ class StorePaths:
         return self.home / "matches"
 
     @property
-    def ingest(self) -> Path:
-        """Ingest bookkeeping: the manifest of accepted sources and the staging area."""
-        return self.home / "ingest"
+    def ingest_manifest(self) -> Path:
+        """The accepted usage sources, by file digest (what makes re-ingest change nothing)."""
+        return self.home / "ingest-manifest.json"
+
+    @property
+    def ingest_lock(self) -> Path:
+        """One ingest at a time per store."""
+        return self.home / "ingest.lock"
+
+    @property
+    def staging(self) -> Path:
+        """Where an ingest writes before it publishes, all or nothing."""
+        return self.home / ".staging"
 
     @property
     def royalties(self) -> Path:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obra.errors import InvalidInput, Problem
+from obra.store.paths import StorePaths
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Settings:
     def from_env(cls, home: str | Path | None = None, database_url: str | None = None,
                  office: str | None = None) -> "Settings":
         root = Path(home or os.environ.get("OBRA_HOME") or "obra-data").resolve()
-        url = database_url or os.environ.get("OBRA_DATABASE_URL") or f"sqlite:///{root / 'obra.db'}"
+        url = database_url or os.environ.get("OBRA_DATABASE_URL") or f"sqlite:///{StorePaths(root).database}"
         code = (office or os.environ.get("OBRA_OFFICE") or "OBRA").upper()
         if not re.fullmatch(r"[A-Z0-9]{2,8}", code):
             raise InvalidInput(Problem(f"office code '{code}' must be 2-8 letters or digits",
