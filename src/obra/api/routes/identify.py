@@ -44,10 +44,11 @@ def similar_code(code: str = Query(..., description="an ISCC-CODE or unit"),
 
 @router.post("/similar")
 async def similar_file(file: UploadFile = File(...), radius: int = Form(DEFAULT_RADIUS, ge=0, le=MAX_RADIUS),
+                       unit: Optional[List[str]] = Form(None, description="unit kinds to compare"),
                        obra: Obra = Depends(get_obra)) -> dict:
     """Registered works within ``radius`` bits of an uploaded file's codes."""
     codes = await _identify_upload(file, None)
-    matches = obra.identify.similar(codes, radius)
+    matches = obra.identify.similar(codes, radius, units=unit)
     return {"query": codes.to_dict(), "radius": radius, "matches": [m.to_dict() for m in matches]}
 
 
@@ -57,9 +58,29 @@ async def register_with_content(record: str = Form(..., description="the work or
                                 principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Register with the work's file: its ISCC codes go into the record; registered near-duplicates
     come back in ``warnings`` as possible prior work (never a refusal)."""
-    try:
-        data = json.loads(record)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(Problem(f"not valid JSON: {exc.msg}", field="record")) from None
+    data = _record(record)
     codes = await _identify_upload(file, None)
     return obra.identify.register_with_codes(principal, entity, data, codes).to_dict()
+
+
+@router.post("/registrations/{number}/corrections/with-content", status_code=201, tags=["registry"])
+async def correct_with_content(number: str, record: str = Form(..., description="the corrected record as JSON"),
+                               reason: str = Form(..., description="why the record changes"),
+                               file: UploadFile = File(..., description="the replacement file (new content codes)"),
+                               principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
+    """Correct a registration and replace its file, as ``obra correct --content`` does: a new version
+    with the new file's codes; registered near-duplicates come back in ``warnings``."""
+    data = _record(record)
+    async with saved_upload(file, "obra-identify-") as path:
+        return obra.identify.correct_with_file(principal, number, data, reason, path).to_dict()
+
+
+def _record(text: str) -> dict:
+    """The ``record`` form field: a JSON object, refused by name when it is not one."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(Problem(f"not valid JSON: {exc.msg}", field="record")) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(Problem("the record must be a JSON object", field="record"))
+    return data

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
 
 from obra.access import Principal
 from obra.api.auth import caller, get_obra
+from obra.api.uploads import saved_upload
 from obra.app import Obra
 
 router = APIRouter(tags=["registry"])
@@ -73,6 +74,17 @@ def import_batch(body: dict[str, list[dict[str, Any]]] = Body(...), principal: P
                  obra: Obra = Depends(get_obra)) -> dict:
     """Import parties, works, recordings and agreements all or nothing."""
     return obra.import_records(principal, body, source="api")
+
+
+@router.post("/batches/upload", status_code=201)
+async def import_batch_file(file: UploadFile = File(..., description="a .json batch or a .csv file of one entity"),
+                            entity: str | None = Form(None, description="for CSV: parties, works or recordings"),
+                            principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
+    """Import a batch file as ``obra import FILE`` does (JSON sections, or CSV rows of ``entity``), all or
+    nothing; problems name the uploaded file and its lines."""
+    async with saved_upload(file, "obra-batch-") as path:  # keeps the name: .csv or .json decides the reader
+        result = obra.import_file(principal, path, entity)
+    return {**result, "source": file.filename or path.name}  # not the temporary copy's path
 
 
 @router.post("/principals", status_code=201, tags=["access"])

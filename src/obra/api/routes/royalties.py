@@ -81,9 +81,11 @@ async def split_incoming_statement(
 
 @router.get("/distributions/compare")
 def compare_models(period: str, base: str = "pro-rata", other: str = "user-centric", engine: str = "duckdb",
+                   spark_master: str | None = Query(None, description="spark.master for engine spark "
+                                                                       "(default local[2])"),
                    principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Who gains and who loses between two models on the same period, by decile and genre."""
-    return obra.royalties.compare_models(principal, period, base, other, engine)
+    return obra.royalties.compare_models(principal, period, base, other, engine, spark_master)
 
 
 @router.get("/statements/{payee}")

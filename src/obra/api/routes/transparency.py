@@ -1,23 +1,25 @@
 """Transparency routes: the signed log, proofs, keys, certificates and their verification.
 
 Everything here is public (a third party needs no account to check a registration), except
-importing another office's log, which needs the ``federation`` permission.
+importing another office's log (``federation``) and rotating the office's key (``manage_keys``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from obra.access import Principal
 from obra.api.auth import caller, get_obra, get_store, locale
+from obra.api.uploads import saved_upload
 from obra.app import Obra
-from obra.errors import NotFound
+from obra.errors import InvalidInput, NotFound, Problem
 from obra.registry import federation
 from obra.registry.certificates import certificate_bytes, render_html, render_pdf
 from obra.transparency.checkpoint import checkpoint_vkeys, origin_for, signed_checkpoint
+from obra.transparency.signing import KeyHistory, KeyHistoryError
 from obra.transparency.translog import TransparencyLog
 from obra.store import Store
 
@@ -121,6 +123,25 @@ def federation_export(since: int = Query(0, ge=0), store: Store = Depends(get_st
 def federation_import(body: dict[str, Any] = Body(...), principal: Principal = Depends(caller),
                       obra: Obra = Depends(get_obra)) -> dict:
     return obra.log.import_log(principal, body).to_dict()
+
+
+@router.post("/federation/import/upload", status_code=201)
+async def federation_import_upload(
+        file: UploadFile = File(..., description="a log export from another office (`obra federation export`)"),
+        keys: UploadFile | None = File(None, description="that office's key history, obtained out of band: "
+                                                        "pins its keys (recommended for the first import)"),
+        principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
+    """Verify another office's signed log and keep it, as ``obra federation import FILE --keys KEYS`` does."""
+    trusted = None
+    if keys is not None:
+        async with saved_upload(keys, "obra-keys-") as path:
+            try:
+                trusted = KeyHistory.parse(path.read_bytes())
+            except KeyHistoryError as exc:
+                raise InvalidInput(Problem(str(exc), field="keys", source=keys.filename)) from None
+    async with saved_upload(file, "obra-federation-") as path:  # refused with 413 beyond the upload limit
+        export = path.read_bytes()
+    return obra.log.import_log(principal, export, trusted).to_dict()
 
 
 @router.post("/keys/rotate", status_code=201)
