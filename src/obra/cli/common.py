@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from obra.access import Principal, authenticate
+from obra.access import ANONYMOUS, Principal, authenticate
 from obra.errors import ObraError
 from obra.app import Obra
 from obra.store import Settings, Store
@@ -64,12 +64,19 @@ def locale_of(tag: str | None) -> str:
 
 
 def current_principal(store: Store | Obra, token: str | None = None) -> Principal:
-    """The caller: ``--token``, else ``OBRA_TOKEN``, else the local admin token written by ``obra init``."""
+    """The caller: ``--token``, else ``OBRA_TOKEN``, else the local admin token written by ``obra init``.
+
+    With no token at all the caller is the anonymous public reader, as on the API (``obra.api.auth.caller``):
+    the service then refuses the write with a 401 that names the action ("'match' needs an authenticated
+    principal"), the same message on both surfaces. A token that is given but unknown is refused here.
+    """
     token = token or os.environ.get("OBRA_TOKEN")
     if not token:
         path = credentials_path()
         if path.exists():
             token = json.loads(path.read_text()).get("token")
+    if not token:
+        return ANONYMOUS
     return authenticate(store.store if isinstance(store, Obra) else store, token)
 
 
