@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from obra.errors import AuthenticationRequired, InvalidInput, PermissionDenied, Problem
 from obra.model.vocab import AccessRole as R
 from obra.store import Store
-from obra.store.schema import principals
+from obra.store.schema import parties, principals
 
 # action -> roles allowed to do it for anyone. Admin may do everything.
 PERMISSIONS: dict[str, frozenset[R]] = {
@@ -115,12 +115,15 @@ def create_principal(store: Store, name: str, role: R | str, party_id: int | Non
             require(by, "manage_principals")
         if conn.execute(select(principals.c.id).where(principals.c.name == name)).first():
             raise InvalidInput(Problem(f"a principal named '{name}' already exists", field="name"))
+        if party_id is not None and conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() is None:
+            raise InvalidInput(Problem(f"no party with id {party_id}", field="party"),
+                               hint="add the party first (`obra party add`), then give its id")
         pid = conn.execute(insert(principals).values(
             name=name, role=role.value, party_id=party_id, token_hash=_hash(token), active=True,
             created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
         Journal(store).record(conn, "principal.created", f"principal/{pid}",
                               {"name": name, "role": role.value, "party_id": party_id},
-                              by.name if by is not None else "bootstrap")
+                              by.name if existing is not None else "bootstrap")
     return Principal(name, role, party_id, pid), token
 
 

@@ -141,8 +141,7 @@ class IdentifyService:
 
         return register_with_codes(self.obra.registry, principal, entity, data, codes)
 
-    def register_with_file(self, principal: Principal, entity: str, data: dict, path: Path,
-                           filename: str | None = None):
+    def register_with_file(self, principal: Principal, entity: str, data: dict, path: Path):
         from obra.identify.registration import register_with_file
 
         return register_with_file(self.obra.registry, principal, entity, data, path)
@@ -242,7 +241,12 @@ class PrincipalService:
     obra: Obra
 
     def create(self, by: Principal | None, name: str, role: str, party_id: int | None = None) -> dict:
-        """A new principal and its token, shown once (admins only, except the first, bootstrap one)."""
+        """A new principal and its token, shown once (admins only).
+
+        The first admin of a store is made by ``obra init`` on the machine itself, never through an
+        interface: an empty server must not hand an admin token to whoever asks first.
+        """
+        require(by, "manage_principals")
         if not name or not name.strip():
             raise InvalidInput(Problem("a principal needs a name", field="name"))
         principal, token = access.create_principal(self.obra.store, name.strip(), role, party_id, by=by)

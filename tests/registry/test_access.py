@@ -50,3 +50,28 @@ def test_require_names_the_allowed_roles():
     from obra.access import Principal
     with pytest.raises(PermissionDenied, match="allowed roles: admin, cmo"):
         require(Principal("x", AccessRole.CREATOR), "distribute")
+
+
+def test_a_principal_for_a_party_that_does_not_exist_is_refused_by_field(store, principals):
+    from obra.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as err:
+        create_principal(store, "ghost", AccessRole.CREATOR, party_id=4242, by=principals["admin"][0])
+    assert err.value.problems[0].field == "party" and "4242" in str(err.value)
+
+
+def test_an_empty_server_hands_no_admin_token_over_the_api(store):
+    """The first admin is made on the machine (`obra init`); POST /principals always needs an admin."""
+    from fastapi.testclient import TestClient
+
+    from obra.api.app import create_app
+    from obra.journal import Journal
+
+    client = TestClient(create_app(store))
+    refused = client.post("/principals", json={"name": "first-come", "role": "admin"})
+    assert refused.status_code == 401
+    root, token = create_principal(store, "root", AccessRole.ADMIN)  # the bootstrap, as `obra init` does
+    made = client.post("/principals", json={"name": "cmo", "role": "cmo"}, headers={"Authorization": f"Bearer {token}"})
+    assert made.status_code == 201 and made.json()["token"].startswith("obra_")
+    actors = [(e.payload["name"], e.actor) for e in Journal(store).events("principal.created")]
+    assert actors == [("root", "bootstrap"), ("cmo", "root")]

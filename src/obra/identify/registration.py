@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from obra.access import Principal
+from obra.access import Principal, require
 from obra.identify.iscc import ContentCodes, identify_file
 from obra.identify.similar import DEFAULT_RADIUS, ContentIndex
 from obra.registry.records import RegistrationRecord
@@ -40,7 +40,11 @@ def _warnings(matches) -> tuple[dict, ...]:
 
 def register_with_file(registry: Registry, principal: Principal, entity: str, data, path: str | Path,
                        radius: int = DEFAULT_RADIUS) -> RegistrationRecord:
-    """Register ``data`` with the content codes of ``path``; near duplicates come back as warnings."""
+    """Register ``data`` with the content codes of ``path``; near duplicates come back as warnings.
+
+    The access check comes first: a caller who may not register costs no content-code computation.
+    """
+    require(principal, "register")
     return register_with_codes(registry, principal, entity, data, identify_file(path), radius)
 
 
@@ -57,6 +61,7 @@ def register_with_codes(registry: Registry, principal: Principal, entity: str, d
 def correct_with_file(registry: Registry, principal: Principal, number: str, data, reason: str,
                       path: str | Path, radius: int = DEFAULT_RADIUS) -> RegistrationRecord:
     """A correction that replaces the registration's file (a new version with new codes)."""
+    require(principal, "correct")
     codes = identify_file(path)
     index = ContentIndex(registry.store)
     with registry.store.begin() as conn:

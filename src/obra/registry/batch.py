@@ -228,7 +228,8 @@ def load_csv_batch(path: Path, entity: str) -> tuple[dict[str, list], dict[tuple
 
 
 def import_file(store, principal: Principal, path: Path, entity: str | None = None) -> dict:
-    """Import a ``.json`` batch or a ``.csv`` file of ``entity`` records."""
+    """Import a ``.json`` batch or a ``.csv`` file of ``entity`` records (access checked before reading)."""
+    require(principal, "import")
     path = Path(path)
     if path.suffix.lower() == ".csv":
         sections, locations = load_csv_batch(path, entity or "works")
