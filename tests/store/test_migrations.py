@@ -53,3 +53,37 @@ def test_a_store_at_an_older_revision_says_to_migrate(tmp_path):
     with pytest.raises(SchemaOutOfDate, match="needs 0007_journal") as err:
         Store.open(f"sqlite:///{tmp_path / 'old.db'}", tmp_path / "home")
     assert "obra migrate" in err.value.hint
+
+
+def test_reads_do_not_wait_for_a_long_write_on_sqlite(sqlite_store):
+    """Issue #13, finding 2: a read during a long write used to queue behind the write lock
+    (every transaction began IMMEDIATE) and failed with "database is locked" after 30 s."""
+    import threading
+    import time
+
+    from sqlalchemy import insert, select
+
+    from obra.store.schema import sequences
+
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write():
+        with sqlite_store.begin() as conn:
+            conn.execute(insert(sequences).values(office="SLOW", year=2026, next_value=1))
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        started = time.perf_counter()
+        with sqlite_store.connect() as conn:
+            seen = conn.execute(select(sequences.c.office)).scalars().all()
+        waited = time.perf_counter() - started
+    finally:
+        release.set()
+        writer.join()
+    assert waited < 1.0 and "SLOW" not in seen  # the read answered at once, with the last committed state
+    with sqlite_store.connect() as conn:
+        assert "SLOW" in conn.execute(select(sequences.c.office)).scalars().all()

@@ -29,6 +29,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("obra_write") else "BEGIN")
+
+
 class Store:
     """A database (SQLite file or PostgreSQL) plus a home directory for files."""
 
@@ -48,8 +52,9 @@ class Store:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            # SQLite: take the write lock at BEGIN so concurrent writers queue instead of failing.
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            # SQLite: a write transaction takes the write lock at BEGIN, so concurrent writers queue
+            # instead of failing; a read begins deferred and, in WAL mode, never waits for a writer.
+            event.listen(self.engine, "begin", _sqlite_begin)
 
             @event.listens_for(self.engine, "connect")
             def _no_pysqlite_begin(dbapi_conn, _record):
@@ -113,14 +118,22 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction: everything inside commits together or not at all."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A write transaction: everything inside commits together or not at all.
+
+        On SQLite it takes the database's write lock at once (``BEGIN IMMEDIATE``): writers
+        queue for up to the busy timeout; readers (:meth:`connect`) are not blocked.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(obra_write=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
+        """A read: on SQLite a deferred transaction that sees the last commit and never waits for writers."""
         with self.engine.connect() as conn:
             yield conn
+
 
     def dispose(self) -> None:
         self.engine.dispose()
