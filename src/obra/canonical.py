@@ -31,24 +31,21 @@ def _plain(value: Any) -> bool:
     """
     t = type(value)
     if t is dict:
-        for key, v in value.items():
-            if type(key) is not str or not (key.isascii() or not key or max(key) < "\ud800"):
+        for key in value:
+            if type(key) is not str or not (key.isascii() or max(key) < "\ud800"):
                 return False
-            tv = type(v)
-            if tv is str or v is None or tv is bool or (tv is int and -_SAFE_INT <= v <= _SAFE_INT):
-                continue
-            if tv is int or not _plain(v):
-                return False
-        return True
-    if t is list:
-        for v in value:
-            tv = type(v)
-            if tv is str or v is None or tv is bool or (tv is int and -_SAFE_INT <= v <= _SAFE_INT):
-                continue
-            if tv is int or not _plain(v):
-                return False
-        return True
-    return t is str or value is None or t is bool or (t is int and -_SAFE_INT <= value <= _SAFE_INT)
+        members = value.values()
+    elif t is list:
+        members = value
+    else:
+        return t is str or value is None or t is bool or (t is int and -_SAFE_INT <= value <= _SAFE_INT)
+    for v in members:  # scalars inline: this loop runs once per value of a large statement
+        tv = type(v)
+        if tv is str or v is None or tv is bool or (tv is int and -_SAFE_INT <= v <= _SAFE_INT):
+            continue
+        if tv is int or not _plain(v):
+            return False
+    return True
 
 
 def canonical(obj: Any) -> bytes:

@@ -252,6 +252,14 @@ def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tu
     return usage, pools, matches
 
 
+def _party_names(store: Any) -> dict[str, str]:
+    """Party id → name, for documents that name the payee and counterparties."""
+    from obra.store.schema import parties
+
+    with store.connect() as conn:
+        return {str(pid): name for pid, name in conn.execute(select(parties.c.id, parties.c.name))}
+
+
 def payee_statement(store: Any, principal: Any, payee: str, period: str | None = None,
                     model: str | None = None, fmt: str = "json", run: int | None = None,
                     locale: str = "en") -> tuple[bytes, dict]:
@@ -277,7 +285,7 @@ def payee_statement(store: Any, principal: Any, payee: str, period: str | None =
         raise NotFound(f"no statement for payee {payee}" + (f" in {period}" if period else "")
                        + (f" in run {run}" if run is not None else ""),
                        hint="run `obra distribute` for the period first; `obra runs` lists the runs")
-    names = {str(pid): p.name for pid, p in store.repertoire().parties.items()} if fmt in ("html", "pdf") else None
+    names = _party_names(store) if fmt in ("html", "pdf") else None
     return render(found, fmt, locale, names), {**found, "run": chosen["id"]}
 
 
