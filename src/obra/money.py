@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, Sequence
 
-from obra.errors import InternalInvariantError, InvalidInput, ObraError, Problem
+from obra.errors import InternalInvariantError, InvalidInput, Problem
 
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENTS = {

@@ -34,7 +34,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import (BigInteger, Column, Connection, Index, Integer, SmallInteger, String, Table,
-                        and_, delete, func, or_, select)
+                        and_, func, or_, select)
 
 from obra.errors import InvalidInput, Problem
 from obra.identify.iscc import ContentCodes, Unit, parse_code

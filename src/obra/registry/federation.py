@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from obra import ids
-from obra.errors import InvalidInput, NotFound, ObraError, Unverifiable
+from obra.errors import InvalidInput, NotFound, Unverifiable
 from obra.transparency import merkle
 from obra.registry.certificates import VerifiedCertificate, parse_certificate, verify_certificate
 from obra.transparency.signing import KeyHistory, KeyHistoryError, SignatureError, canonical, parse_time

@@ -9,17 +9,17 @@ commits, so a failure anywhere leaves nothing behind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable, Protocol
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from obra import ids
 from obra.access import Principal, require
 from obra.journal import Journal
 from obra.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from obra.model import Agreement, Party, Recording, Work, parse, share_problems
-from obra.model.vocab import AccessRole, CreationMode, RegistrationStatus
+from obra.model.vocab import CreationMode, RegistrationStatus
 from obra.registry.parties import get_party, insert_party, resolve_party, row_to_party
 from obra.registry.records import RegistrationRecord, record_hash
 from obra.store import Store

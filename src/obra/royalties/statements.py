@@ -24,7 +24,7 @@ import io
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import ibis
 

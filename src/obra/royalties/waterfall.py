@@ -51,7 +51,6 @@ import pyarrow as pa
 
 from obra.errors import InvalidInput, Problem
 from obra.law import RulePack
-from obra.law.remuneration import EquitableRemunerationRule
 from obra.model import Agreement, RightType, Share
 from obra.money import Conservation, ConservationError, assert_conserved
 from obra.registry.chains import resolve_payees
