@@ -145,6 +145,14 @@ def test_cli_split_statement_pays_a_registered_work_by_iswc_and_holds_the_unknow
     assert statements[str(writer.id)]["totals"]["EUR"]["net_minor"] == 1000  # 80 % of 12.50
     assert statements[str(pub.id)]["totals"]["EUR"]["net_minor"] == 250
     assert statements[str(writer.id)]["lines"][0]["usage"][0]["lines"] == "2..3"
+    # the split is a kept run and an `incoming.split` journal event carrying its conservation per right
+    from obra.journal import Journal
+
+    (event,) = Journal(sqlite_store).events("incoming.split")
+    assert event.payload["run"] == report["run"] and event.payload["supersedes"] == []
+    assert event.payload["conservation"] == {"performance": perf["conservation"]} | {
+        r: v["conservation"] for r, v in report["rights"].items() if r != "performance"}
+    assert str(sqlite_store.home) not in json.dumps(event.payload)  # no server paths in the journal
 
 
 def test_api_splits_an_uploaded_statement_and_refuses_bad_or_unauthorised_uploads(sqlite_store, monkeypatch):

@@ -148,7 +148,8 @@ def _publish_run(store: Any, principal: Principal, staging: Path, *, kind: str, 
         event = journal.record(conn, "distribution.run" if kind == "distribution" else "incoming.split",
                                f"run/{run_id}", {
                                    "run": run_id, "period": period, "model": model, "engine": engine,
-                                   "conservation": report.get("conservation") or report.get("rights"),
+                                   "conservation": report["conservation"] if "conservation" in report else
+                                   {right: r["conservation"] for right, r in report.get("rights", {}).items()},
                                    "law_version": getattr(law, "version", None), "payees": len(statement_hashes),
                                    "totals_hash": report.get("totals_hash"), "statements_hash": statements_hash,
                                    "supersedes": previous}, principal.name)
