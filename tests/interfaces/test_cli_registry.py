@@ -68,3 +68,25 @@ def test_demo_runs_end_to_end_and_is_repeatable(cli_home):
     again = _json(["demo", "--works", "40"])
     assert again["catalogue"] == summary["catalogue"]
     assert again["money_conserved"] == summary["money_conserved"]
+
+
+def test_titles_are_never_read_as_markup_or_terminal_escapes(cli_home, monkeypatch):
+    """Issue #13, finding 8: a title `[/]` used to crash `obra search` for everyone (rich MarkupError),
+    `[link=…]` became a hidden link, and ANSI escape codes reached the terminal."""
+    for title in ("Broken [/] markup", "[link=https://evil.example]click[/link]", "Red \x1b[31malert"):
+        _json(["register", "--title", title])
+    monkeypatch.setenv("COLUMNS", "250")  # one table row per registration
+    listed = runner.invoke(app, ["search"])
+    assert listed.exit_code == 0, listed.output
+    assert "Broken [/] markup" in listed.stdout and "[link=https://evil.example]" in listed.stdout
+    assert "\x1b[31m" not in listed.stdout and "\\x1b" in listed.stdout
+    number = _json(["search", "red"])[0]["number"]
+    shown = runner.invoke(app, ["show", number])
+    assert shown.exit_code == 0 and "\x1b" not in shown.stdout and "Red \\x1b[31malert" in shown.stdout
+
+
+def test_the_admin_token_file_is_owner_only(cli_home):
+    import stat
+
+    mode = stat.S_IMODE((cli_home / "credentials.json").stat().st_mode)
+    assert mode == 0o600

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from typing import Any, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from obra.access import ANONYMOUS, Principal, authenticate
@@ -50,6 +52,16 @@ def open_store(migrate: bool = False) -> Store:
 def open_obra(migrate: bool = False) -> Obra:
     """The application object every command calls."""
     return Obra(open_store(migrate))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def user_text(value: object) -> str:
+    """Text someone else typed (a title, a name), safe to print: never read as rich markup, and with
+    control characters (ANSI escape sequences included) shown as \\xNN instead of reaching the terminal."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", "" if value is None else str(value))
+    return escape(text)
 
 
 def credentials_path() -> Path:

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from obra.cli.common import JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra
+from obra.cli.common import JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra, user_text
 from obra.royalties.matching import metadata
 
 ingest_app = typer.Typer(help="Ingest usage reports (DDEX DSR, CSV) and repertoire (CISAC CWR).",
@@ -49,7 +49,7 @@ def _render_ingest(results: list[dict]) -> None:
         extra = ", ".join(f"{v:,} {k}" for k, v in counts.items()) or \
             (f"{len(r.get('works', []))} works, {r.get('parties', 0)} parties "
              f"({r.get('known_parties', 0)} already on file)" if r.get("kind") == "cwr" else "")
-        console.print(f"[bold]{r['file']}[/]: {r['status']} (source {r['source']}"
+        console.print(f"[bold]{user_text(r['file'])}[/]: {r['status']} (source {r['source']}"
                       f"{', period ' + ', '.join(r['periods']) if r.get('periods') else ''}) {extra}")
 
 
@@ -142,7 +142,7 @@ def claims_list(period: Optional[str] = typer.Option(None), limit: int = typer.O
         for c in ("title", "artist", "plays", "lines", "best score", "periods"):
             table.add_column(c)
         for g in gs:
-            table.add_row(g["id"], g["title"] or "", g["artist"] or "", f"{g['plays']:,}", f"{g['lines']:,}",
+            table.add_row(g["id"], user_text(g["title"]), user_text(g["artist"]), f"{g['plays']:,}", f"{g['lines']:,}",
                           f"{g['best_score']:.2f}", ", ".join(g["periods"]))
         console.print(table)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 
 import typer
 
@@ -35,8 +36,10 @@ def _ensure_local_admin(store) -> bool:
         principal, token = create_principal(store, "local-admin", AccessRole.ADMIN)
     except (AuthenticationRequired, PermissionDenied, InvalidInput):  # a shared store already has admins
         return False
-    path.write_text(json.dumps({"name": principal.name, "token": token}))
-    path.chmod(0o600)
+    # owner-only from the first byte: the admin token is never readable by others, not even briefly
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps({"name": principal.name, "token": token}))
     return True
 
 

@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from obra.cli.common import JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra
+from obra.cli.common import (JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra,
+                             user_text)
 from obra.errors import InvalidInput, Problem
 from obra.model.shares import parse_share_notation
 from obra.model.vocab import AccessRole
@@ -83,29 +84,29 @@ def _render_record(record) -> None:
     rec = d["record"]
     body = rec.get(d["entity"], {})
     console.print(f"[bold]{d['number']}[/] v{d['version']} · {d['entity']} · [bold]{d['status']}[/]")
-    console.print(f"  title: {body.get('title')}")
+    console.print(f"  title: {user_text(body.get('title'))}")
     for key in ("iswc", "isrc"):
         if body.get(key):
-            console.print(f"  {key.upper()}: {body[key]}")
+            console.print(f"  {key.upper()}: {user_text(body[key])}")
     mode = rec.get("creation_mode", "human")
     style = "yellow" if mode != "human" else "green"
     console.print(f"  creation mode: [{style}]{mode.replace('_', '-')}[/]")
     if rec.get("disclosure"):
         disc = rec["disclosure"]
         systems = ", ".join(" ".join(filter(None, [s["name"], s.get("version")])) for s in disc["systems"])
-        console.print(f"  AI systems: {systems}")
-        console.print(f"  AI produced: {disc['ai_contribution']}")
-        console.print(f"  humans contributed: {disc['human_contribution'] or '(nothing claimed)'}")
-        console.print(f"  excluded from the claim: {disc['excluded_material'] or '-'}")
+        console.print(f"  AI systems: {user_text(systems)}")
+        console.print(f"  AI produced: {user_text(disc['ai_contribution'])}")
+        console.print(f"  humans contributed: {user_text(disc['human_contribution'] or '(nothing claimed)')}")
+        console.print(f"  excluded from the claim: {user_text(disc['excluded_material'] or '-')}")
     for p in rec.get("parties", []):
-        console.print(f"  party {p['id']}: {p['name']}" + (f" (IPI {p['ipi']})" if p.get("ipi") else ""))
+        console.print(f"  party {p['id']}: {user_text(p['name'])}" + (f" (IPI {p['ipi']})" if p.get("ipi") else ""))
     if rec.get("content"):
-        console.print(f"  ISCC: {rec['content']['iscc']} ({rec['content']['filename']})")
+        console.print(f"  ISCC: {rec['content']['iscc']} ({user_text(rec['content']['filename'])})")
     console.print(f"  record hash: {d['record_hash']}")
     if d.get("log_index") is not None:
         console.print(f"  transparency log index: {d['log_index']}")
     for w in d.get("warnings") or []:
-        console.print(f"  [yellow]warning:[/] {w.get('message', w)}")
+        console.print(f"  [yellow]warning:[/] {user_text(w.get('message', w))}")
 
 
 @handle_errors
@@ -133,7 +134,8 @@ def search(text: Optional[str] = typer.Argument(None, help="title words (accents
     def render(rows):
         table = Table("number", "entity", "title", "ISWC/ISRC", "mode", "status")
         for r in rows:
-            table.add_row(r["number"], r["entity"], r["title"], r["iswc"] or r["isrc"] or "", r["creation_mode"],
+            table.add_row(r["number"], r["entity"], user_text(r["title"]), r["iswc"] or r["isrc"] or "",
+                          r["creation_mode"],
                           r["status"])
         console.print(table)
     emit(rows, as_json, render)
