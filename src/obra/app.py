@@ -73,7 +73,7 @@ class Obra:
     def royalties(self):
         from obra.royalties.pipeline import RoyaltiesService
 
-        return RoyaltiesService(self.store, self.journal)
+        return RoyaltiesService(self.store)
 
     @cached_property
     def log(self) -> "LogService":

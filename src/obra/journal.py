@@ -92,8 +92,8 @@ class Journal:
     def record(self, conn: Connection, kind: str, subject: str, payload: dict, actor: str) -> Event:
         """Write one event and its log leaf in ``conn``'s transaction; both commit or neither."""
         if kind not in EVENT_KINDS:
-            raise InvalidInput(Problem(f"unknown journal event kind '{kind}'", field="kind",
-                                       ), hint="add it to obra.journal.EVENT_KINDS with what it means")
+            raise InvalidInput(Problem(f"unknown journal event kind '{kind}'", field="kind"),
+                               hint="add it to obra.journal.EVENT_KINDS with what it means")
         at = format_time(utc_now())
         row = {"office": self.log.office, "kind": kind, "subject": str(subject)[:200], "actor": actor, "at": at,
                "payload": payload, "record_hash": "0" * 64}

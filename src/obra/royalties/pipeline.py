@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -410,7 +410,6 @@ class RoyaltiesService:
     """The royalty jobs as one service: what ``Obra.royalties`` is. Access is checked in each job."""
 
     store: Any
-    journal: Journal = field(repr=False)
 
     def ingest_dsr(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None) -> dict:
         return ingest_dsr(self.store, path, principal, progress=progress)
