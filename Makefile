@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export OBRA_HOME ?= $(CURDIR)/obra-data
 
-.PHONY: demo test bench system-deps serve clean
+.PHONY: demo test test-long bench system-deps serve clean
 
 $(STAMP): pyproject.toml deps/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ demo: $(STAMP) system-deps
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
+
+# The fuzzers and fault tests with many more examples and kills than CI's bounded run
+# (see docs/reliability.md); takes tens of minutes.
+test-long: $(STAMP) system-deps
+	OBRA_LONG_TESTS=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
