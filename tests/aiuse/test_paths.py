@@ -62,6 +62,7 @@ def test_match_length_is_the_normalised_pattern_in_octets(pattern, path, length)
     ("https://example.com/a/b?x=1#frag", "/a/b?x=1"),
     ("https://example.com/a?", "/a?"),
     ("/only/a/path#x", "/only/a/path"),
+    ("//double/slash", "//double/slash"),                      # a path, not an authority
     ("http://[::1", "/"),                                      # an invalid URL is not a crash
 ])
 def test_path_of_keeps_path_and_query(url, path):

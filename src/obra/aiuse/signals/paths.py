@@ -133,7 +133,7 @@ def path_of(url: str) -> str:
     Accepts a full URL or a path; the scheme, authority and fragment are dropped, since no
     robots.txt-style rule matches against them.
     """
-    if url.startswith("/") and not url.startswith("//"):
+    if url.startswith("/"):  # a path (even "//a": callers pass paths or absolute URLs)
         path, _, _fragment = url.partition("#")
         return path
     try:
