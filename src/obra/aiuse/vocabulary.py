@@ -86,6 +86,10 @@ TOKENS: dict[str, dict[str, tuple[Use, ...]]] = {
     # every training (its parent), all is every use; inheritance is the protocol's, see its reader.
     "tdmai": {"all": ALL_USES, "train-ai": TRAINING, "train-genai": (Use.AI_TRAIN_GENERATIVE,),
               "ai-use": (Use.AI_INPUT,), "search": (Use.SEARCH,)},
+    # noai / noimageai (X-Robots-Tag, meta robots): a DeviantArt convention (2022), not a standard,
+    # made to keep works out of AI training datasets; so both cover every kind of training
+    # (noimageai only for images), and nothing else.
+    "noai": {"noai": TRAINING, "noimageai": TRAINING},
 }
 
 # Older AIPREF vocabulary drafts, read through this table (never as current labels): the label,
