@@ -95,19 +95,21 @@ class Obra:
 
     def import_records(self, principal: Principal, sections: dict[str, list], source: str = "<batch>") -> dict:
         """Import parties, works, recordings and agreements all or nothing (``repertoire.imported``)."""
-        from obra.registry.batch import import_records
+        from obra.registry.batch import check_sections, import_records
 
-        unknown = set(sections) - {"parties", "works", "recordings", "agreements"}
-        if unknown:
-            raise InvalidInput([Problem("unknown section; use parties, works, recordings or agreements", field=u)
-                                for u in sorted(unknown)])
-        return import_records(self.store, principal, source=source, **sections)
+        require(principal, "import")
+        return import_records(self.store, principal, source=source, **check_sections(sections, source))
 
     def import_file(self, principal: Principal, path: Path, entity: str | None = None) -> dict:
         """Import a JSON or CSV batch file (a CWR file goes through ``royalties.ingest_cwr``)."""
-        from obra.registry.batch import import_file
+        return self.import_files(principal, [path], entity)[0]
 
-        return import_file(self.store, principal, path, entity)
+    def import_files(self, principal: Principal, paths: list[Path], entity: str | None = None) -> list[dict]:
+        """Import several JSON or CSV batch files all or nothing: all are read and checked, then written in
+        one transaction; a problem in any file leaves the store as it was (``repertoire.imported`` per file)."""
+        from obra.registry.batch import import_files
+
+        return import_files(self.store, principal, paths, entity)
 
     def read_journal(self, principal: Principal, kind: str | None = None, subject: str | None = None,
                      limit: int = 100, after: int = 0) -> list[dict]:

@@ -44,7 +44,7 @@ def iswc_check_digit(nine_digits: str) -> int:
 def parse_iswc(value: str, field: str = "iswc") -> str:
     """Validate an ISWC and return it as ``T1234567890``."""
     raw = re.sub(r"[\s.\-]", "", str(value or "")).upper()
-    if not re.fullmatch(r"T\d{10}", raw):
+    if not re.fullmatch(r"T[0-9]{10}", raw):
         raise _fail(field, f"'{value}' is not an ISWC: expected T-123.456.789-C (T, 9 digits, check digit)")
     expected = iswc_check_digit(raw[1:10])
     if int(raw[10]) != expected:
@@ -66,7 +66,7 @@ _ISRC_SPECIAL_PREFIXES = {"QM", "QN", "QO", "QP", "QT", "QZ", "ZZ", "CP", "DG", 
 def parse_isrc(value: str, field: str = "isrc") -> str:
     """Validate an ISRC and return it as ``CCXXXYYNNNNN`` (12 characters, upper case)."""
     raw = re.sub(r"[\s\-]", "", str(value or "")).upper()
-    if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{3}\d{7}", raw):
+    if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}", raw):
         raise _fail(field, f"'{value}' is not an ISRC: expected CC-XXX-YY-NNNNN (12 characters)")
     prefix = raw[:2]
     if prefix not in _ISRC_SPECIAL_PREFIXES and prefix not in iso_countries():
@@ -91,7 +91,7 @@ def ipi_name_check(nine_digits: str) -> str:
 def parse_ipi_name(value: str | int, field: str = "ipi") -> str:
     """Validate an IPI name number and return it zero-padded to 11 digits."""
     raw = re.sub(r"\s", "", str(value if value is not None else ""))
-    if not raw.isdigit() or not 1 <= len(raw) <= 11:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= len(raw) <= 11:
         raise _fail(field, f"'{value}' is not an IPI name number: expected 11 digits")
     raw = raw.zfill(11)
     expected = ipi_name_check(raw[:9])
@@ -103,7 +103,7 @@ def parse_ipi_name(value: str | int, field: str = "ipi") -> str:
 def parse_ipi_base(value: str, field: str = "ipi_base") -> str:
     """Validate an IPI base number ``I-NNNNNNNNN-C``."""
     raw = re.sub(r"[\s\-]", "", str(value or "")).upper()
-    if not re.fullmatch(r"I\d{10}", raw):
+    if not re.fullmatch(r"I[0-9]{10}", raw):
         raise _fail(field, f"'{value}' is not an IPI base number: expected I-NNNNNNNNN-C")
     total = 2 + sum((i + 1) * int(d) for i, d in enumerate(raw[1:10]))
     expected = (10 - total % 10) % 10
@@ -126,7 +126,7 @@ def isni_check_char(fifteen_digits: str) -> str:
 def parse_isni(value: str, field: str = "isni") -> str:
     """Validate an ISNI and return its 16 characters without spaces."""
     raw = re.sub(r"[\s\-]", "", str(value or "")).upper()
-    if not re.fullmatch(r"\d{15}[\dX]", raw):
+    if not re.fullmatch(r"[0-9]{15}[0-9X]", raw):
         raise _fail(field, f"'{value}' is not an ISNI: expected 16 characters, e.g. 0000 0001 2103 2683")
     expected = isni_check_char(raw[:15])
     if raw[15] != expected:
@@ -209,7 +209,7 @@ def format_registration_number(office: str, year: int, sequence: int) -> str:
 def parse_registration_number(value: str, field: str = "number") -> str:
     """Validate an Obra registration number and its check character."""
     raw = str(value or "").strip().upper()
-    m = re.fullmatch(r"([A-Z0-9]{2,8})-(\d{4})-(\d{7})-([0-9A-Z])", raw)
+    m = re.fullmatch(r"([A-Z0-9]{2,8})-([0-9]{4})-([0-9]{7})-([0-9A-Z])", raw)
     if not m:
         raise _fail(field, f"'{value}' is not a registration number: expected OFFICE-YEAR-SEQUENCE-C, "
                            "e.g. OBRA-2026-0000001-7")

@@ -73,8 +73,13 @@ def test_demo_runs_end_to_end_and_is_repeatable(cli_home):
 def test_titles_are_never_read_as_markup_or_terminal_escapes(cli_home, monkeypatch):
     """Issue #13, finding 8: a title `[/]` used to crash `obra search` for everyone (rich MarkupError),
     `[link=…]` became a hidden link, and ANSI escape codes reached the terminal."""
-    for title in ("Broken [/] markup", "[link=https://evil.example]click[/link]", "Red \x1b[31malert"):
+    for title in ("Broken [/] markup", "[link=https://evil.example]click[/link]", "Red alert"):
         _json(["register", "--title", title])
+    # control characters are refused at registration now (finding 7); one stored before that rule is
+    # still shown escaped, never sent to the terminal
+    refused = runner.invoke(app, ["register", "--title", "Red \x1b[31malert"])
+    assert refused.exit_code == 2 and "control character" in refused.output
+    _stored_before_the_rule("Red alert", "Red \x1b[31malert")
     monkeypatch.setenv("COLUMNS", "250")  # one table row per registration
     listed = runner.invoke(app, ["search"])
     assert listed.exit_code == 0, listed.output
@@ -83,6 +88,21 @@ def test_titles_are_never_read_as_markup_or_terminal_escapes(cli_home, monkeypat
     number = _json(["search", "red"])[0]["number"]
     shown = runner.invoke(app, ["show", number])
     assert shown.exit_code == 0 and "\x1b" not in shown.stdout and "Red \\x1b[31malert" in shown.stdout
+
+
+def _stored_before_the_rule(title: str, raw: str) -> None:
+    """Put ``raw`` back into a registration's title, as a store written before the text rule could hold it."""
+    from sqlalchemy import select, update
+
+    from obra.store import Store
+    from obra.store.schema import registrations
+
+    store = Store.open()
+    with store.begin() as conn:
+        row = conn.execute(select(registrations).where(registrations.c.title == title)).one()
+        record = {**row.record, "work": {**row.record["work"], "title": raw}}
+        conn.execute(update(registrations).where(registrations.c.id == row.id).values(title=raw, record=record))
+    store.dispose()
 
 
 def test_the_admin_token_file_is_owner_only(cli_home):

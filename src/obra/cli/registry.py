@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +15,7 @@ from obra.cli.common import (JSON_OPT, TOKEN_OPT, console, current_principal, em
 from obra.errors import InvalidInput, Problem
 from obra.model.shares import parse_share_notation
 from obra.model.vocab import AccessRole
+from obra.registry.service import SEARCH_LIMIT_MAX
 
 party_app = typer.Typer(help="Parties: people and organisations.", no_args_is_help=True)
 agreement_app = typer.Typer(help="Agreements between parties.", no_args_is_help=True)
@@ -23,10 +23,10 @@ principal_app = typer.Typer(help="Principals (who may write) and their tokens.",
 
 
 def _load_record_file(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(Problem(f"not valid JSON: {exc.msg}", line=exc.lineno, source=str(path))) from None
+    """A JSON record file, read as strictly as a batch (UTF-8, no duplicate keys, exact numbers)."""
+    from obra.registry.batch import load_json_document
+
+    return load_json_document(path)
 
 
 @handle_errors
@@ -125,8 +125,10 @@ def show(number: str, version: Optional[int] = None, history: bool = typer.Optio
 def search(text: Optional[str] = typer.Argument(None, help="title words (accents and case ignored)"),
            iswc: Optional[str] = None, isrc: Optional[str] = None,
            party: Optional[str] = typer.Option(None, help="party id, IPI name number or name"),
-           entity: Optional[str] = None, mode: Optional[str] = typer.Option(None, "--mode"),
-           limit: int = 50, as_json: bool = JSON_OPT) -> None:
+           entity: Optional[str] = typer.Option(None, help="work or recording"),
+           mode: Optional[str] = typer.Option(None, "--mode", help="human, ai_assisted or ai_generated"),
+           limit: int = typer.Option(50, help=f"at most this many results (1 to {SEARCH_LIMIT_MAX})"),
+           as_json: bool = JSON_OPT) -> None:
     """Search current registrations by title, identifier or party."""
     rows = open_obra().registry.search(text, iswc=iswc, isrc=isrc, party=party, entity=entity,
                                         creation_mode=mode, limit=limit)
@@ -169,10 +171,11 @@ def withdraw(number: str, reason: str = typer.Option(...), token: Optional[str] 
 def import_(files: list[Path] = typer.Argument(..., exists=True),
             entity: Optional[str] = typer.Option(None, help="for CSV: parties, works or recordings"),
             token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-    """Import JSON or CSV batches; a batch with one bad row is rejected whole, with every problem listed."""
+    """Import JSON or CSV batches, all files in one transaction: one bad row in any file rejects them all,
+    with every problem listed. A party key of one file may be used by the files after it."""
     obra = open_obra()
     principal = current_principal(obra, token)
-    results = [obra.import_file(principal, f, entity) for f in files]
+    results = obra.import_files(principal, files, entity)
     emit([{k: (len(v) if isinstance(v, list) else v) for k, v in r.items()} for r in results], as_json)
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from obra import ids
+from obra.model.text import CodeText, MinorUnits, PartyRef
 from obra.model.vocab import AgreementKind, RightType
 
 
@@ -30,17 +31,18 @@ class Agreement(BaseModel):
 
     id: int | None = None
     kind: AgreementKind
-    assignor: int | str = Field(description="the party giving the rights (author, artist, publisher)")
-    assignee: int | str = Field(description="the party receiving them (publisher, label, administrator)")
-    rights: tuple[RightType, ...] = Field(min_length=1)
-    territories: tuple[str, ...] = ("2WL",)
+    assignor: PartyRef = Field(description="the party giving the rights (author, artist, publisher)")
+    assignee: PartyRef = Field(description="the party receiving them (publisher, label, administrator)")
+    rights: tuple[RightType, ...] = Field(min_length=1, max_length=len(RightType))
+    territories: tuple[CodeText, ...] = Field(default=("2WL",), max_length=300)
     start: date
     end: date | None = None
-    works: tuple[str, ...] = Field(default=(), description="registration numbers covered; empty = the assignor's whole catalogue")
-    retained: Decimal = Field(ge=0, le=1, description="fraction the assignee keeps")
-    currency: str = "EUR"
-    advance: int = Field(default=0, ge=0, description="advance in minor units, recoupable from the assignor's part")
-    minimum_guarantee: int = Field(default=0, ge=0, description="per-use floor in minor units for the assignor")
+    works: tuple[CodeText, ...] = Field(default=(), max_length=10_000,
+                                        description="registration numbers covered; empty = the assignor's whole catalogue")
+    retained: Decimal = Field(ge=0, le=1, decimal_places=10, description="fraction the assignee keeps")
+    currency: CodeText = "EUR"
+    advance: MinorUnits = Field(default=0, description="advance in minor units, recoupable from the assignor's part")
+    minimum_guarantee: MinorUnits = Field(default=0, description="per-use floor in minor units for the assignor")
     reversion: date | None = Field(default=None, description="date the rights revert to the assignor")
 
     @field_validator("territories")

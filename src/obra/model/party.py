@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from obra import ids
+from obra.model.text import IdentifierText, NameText, OptionalCodeText
 from obra.model.vocab import PartyKind, Role
 
 
@@ -19,8 +20,8 @@ class PartyIdentifier(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scheme: str = Field(min_length=1, max_length=60)
-    value: str = Field(min_length=1, max_length=60)
+    scheme: IdentifierText
+    value: IdentifierText
 
 
 class Party(BaseModel):
@@ -29,23 +30,16 @@ class Party(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: int | None = Field(default=None, description="Obra's id, assigned on registration")
-    key: str | None = Field(default=None, description="the submitter's own reference, used inside a batch")
+    key: OptionalCodeText | None = Field(default=None, description="the submitter's own reference, used inside a batch")
     kind: PartyKind = PartyKind.PERSON
-    name: str = Field(min_length=1, max_length=300)
-    roles: tuple[Role, ...] = ()
-    ipi: str | None = Field(default=None, description="IPI name number (11 digits)")
-    ipi_base: str | None = None
-    isni: str | None = None
-    country: str | None = Field(default=None, description="ISO 3166 country of residence/seat")
+    name: NameText
+    roles: tuple[Role, ...] = Field(default=(), max_length=len(Role))
+    ipi: OptionalCodeText | None = Field(default=None, description="IPI name number (11 digits)")
+    ipi_base: OptionalCodeText | None = None
+    isni: OptionalCodeText | None = None
+    country: OptionalCodeText | None = Field(default=None, description="ISO 3166 country of residence/seat")
     identifiers: tuple[PartyIdentifier, ...] = Field(
-        default=(), description="submitters' own numbers for the party, e.g. {cwr:<sender>, <IP #>}")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("a party needs a name")
-        return v.strip()
+        default=(), max_length=100, description="submitters' own numbers for the party, e.g. {cwr:<sender>, <IP #>}")
 
     @field_validator("ipi")
     @classmethod

@@ -6,15 +6,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from obra import ids
 from obra.model.shares import Share
+from obra.model.text import CodeText, OptionalCodeText, OptionalTitleText, PartyRef, TitleText
 from obra.model.vocab import CreationMode, Role
 
 
 class Performer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    party: int | str
+    party: PartyRef
     role: Role = Role.FEATURED_PERFORMER
-    instrument: str | None = None
+    instrument: OptionalCodeText | None = None
 
 
 class Recording(BaseModel):
@@ -22,16 +23,17 @@ class Recording(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    title: str = Field(min_length=1, max_length=500)
-    isrc: str | None = None
+    title: TitleText
+    isrc: OptionalCodeText | None = None
     duration_seconds: int | None = Field(default=None, ge=0, le=86_400)
-    artist: str | None = Field(default=None, description="display artist as printed on releases")
-    album: str | None = None
-    performers: tuple[Performer, ...] = ()
-    works: tuple[str, ...] = Field(default=(), description="registration numbers or ISWCs of embodied works")
-    label: int | str | None = None
+    artist: OptionalTitleText | None = Field(default=None, description="display artist as printed on releases")
+    album: OptionalTitleText | None = None
+    performers: tuple[Performer, ...] = Field(default=(), max_length=1000)
+    works: tuple[CodeText, ...] = Field(default=(), max_length=1000,
+                                        description="registration numbers or ISWCs of embodied works")
+    label: PartyRef | None = None
     creation_mode: CreationMode = CreationMode.HUMAN
-    shares: tuple[Share, ...] = ()
+    shares: tuple[Share, ...] = Field(default=(), max_length=1000)
 
     @field_validator("isrc")
     @classmethod

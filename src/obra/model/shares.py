@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from obra import ids
 from obra.errors import InvalidInput, Problem
+from obra.model.text import CodeText, PartyRef
 from obra.model.vocab import RightType, Role
 
 HUNDRED = Decimal("100")
+SHARE_DECIMAL_PLACES = 4  # the ``shares.share`` column is NUMERIC(7, 4)
 
 
 class Share(BaseModel):
@@ -27,11 +29,11 @@ class Share(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    party: int | str = Field(description="party id, or a batch key / IPI name number to resolve")
+    party: PartyRef = Field(description="party id, or a batch key / IPI name number to resolve")
     role: Role | None = None
     right_type: RightType
-    territory: str = "2WL"
-    share: Decimal = Field(ge=0, le=100, decimal_places=4)
+    territory: CodeText = "2WL"
+    share: Decimal = Field(ge=0, le=100, decimal_places=SHARE_DECIMAL_PLACES)
 
     @field_validator("territory")
     @classmethod

@@ -8,23 +8,25 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from obra import ids
 from obra.model.shares import Share
+from obra.model.text import (CodeText, IdentifierText, OptionalCodeText, OptionalProseText, PartyRef,
+                              ProseText, TitleText)
 from obra.model.vocab import CreationMode, Role, WorkKind
 
 
 class Title(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    title: str = Field(min_length=1, max_length=500)
-    kind: str = Field(default="alternate", description="alternate, translated, original-language, ...")
-    language: str | None = None
+    title: TitleText
+    kind: CodeText = Field(default="alternate", description="alternate, translated, original-language, ...")
+    language: OptionalCodeText | None = None
 
 
 class AISystem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
-    version: str | None = None
-    provider: str | None = None
+    name: CodeText
+    version: OptionalCodeText | None = None
+    provider: OptionalCodeText | None = None
 
 
 class AIDisclosure(BaseModel):
@@ -37,11 +39,13 @@ class AIDisclosure(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    systems: tuple[AISystem, ...] = Field(min_length=1)
-    ai_contribution: str = Field(min_length=1, description="what the AI system produced")
-    human_contribution: str = Field(default="", description="what the humans contributed (selection, arrangement, lyrics...)")
-    excluded_material: str = Field(default="", description="material excluded from the claim")
-    training_data_disclosure: str | None = Field(default=None, description="link or summary of the system's training data, if known")
+    systems: tuple[AISystem, ...] = Field(min_length=1, max_length=50)
+    ai_contribution: ProseText = Field(description="what the AI system produced")
+    human_contribution: OptionalProseText = Field(
+        default="", description="what the humans contributed (selection, arrangement, lyrics...)")
+    excluded_material: OptionalProseText = Field(default="", description="material excluded from the claim")
+    training_data_disclosure: OptionalProseText | None = Field(
+        default=None, description="link or summary of the system's training data, if known")
 
 
 class WorkIdentifier(BaseModel):
@@ -53,14 +57,14 @@ class WorkIdentifier(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scheme: str = Field(min_length=1, max_length=60)
-    value: str = Field(min_length=1, max_length=60)
+    scheme: IdentifierText
+    value: IdentifierText
 
 
 class Contributor(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    party: int | str
+    party: PartyRef
     role: Role
 
 
@@ -70,24 +74,17 @@ class Work(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: WorkKind = WorkKind.MUSICAL
-    title: str = Field(min_length=1, max_length=500)
-    alternate_titles: tuple[Title, ...] = ()
-    iswc: str | None = None
+    title: TitleText
+    alternate_titles: tuple[Title, ...] = Field(default=(), max_length=100)
+    iswc: OptionalCodeText | None = None
     creation_date: date | None = None
-    language: str | None = Field(default=None, description="ISO 639 language code")
-    genre: str | None = None
+    language: OptionalCodeText | None = Field(default=None, description="ISO 639 language code")
+    genre: OptionalCodeText | None = None
     creation_mode: CreationMode = CreationMode.HUMAN
     disclosure: AIDisclosure | None = None
-    contributors: tuple[Contributor, ...] = ()
-    shares: tuple[Share, ...] = ()
-    identifiers: tuple[WorkIdentifier, ...] = ()
-
-    @field_validator("title")
-    @classmethod
-    def _title(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("a work needs a title")
-        return v.strip()
+    contributors: tuple[Contributor, ...] = Field(default=(), max_length=1000)
+    shares: tuple[Share, ...] = Field(default=(), max_length=1000)
+    identifiers: tuple[WorkIdentifier, ...] = Field(default=(), max_length=100)
 
     @field_validator("iswc")
     @classmethod

@@ -17,6 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
@@ -25,6 +28,7 @@ from obra.journal import Journal
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, WorkIdentifier, parse
 from obra.model.shares import parse_share_notation
+from obra.model.text import text_problem
 from obra.registry.parties import find_or_insert_party
 from obra.registry.service import BatchKeys, Registry
 
@@ -37,10 +41,21 @@ CSV_COLUMNS = {
                    "creation_mode", "shares"},
 }
 _LIST = "|"
+SECTIONS = ("parties", "works", "recordings", "agreements")
 
 
 class _Rollback(Exception):
     pass
+
+
+@dataclass
+class Batch:
+    """One file's (or one request's) records to import, with where they came from."""
+
+    sections: dict[str, list]
+    source: str = "<batch>"
+    locations: dict[tuple[str, int], int] = field(default_factory=dict)
+    revisions: Collection[int] = ()
 
 
 def import_records(store, principal: Principal, *, parties: Iterable[dict | Party] = (),
@@ -60,60 +75,78 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
     work among them whose identifier is already registered becomes a correction of that
     registration (listed under ``revised``); one not found is registered as new.
     """
+    sections = {"parties": parties, "works": works, "recordings": recordings, "agreements": agreements}
+    return import_batches(store, principal, [Batch(sections, source, locations or {}, revisions)])[0]
+
+
+def import_batches(store, principal: Principal, batches: list[Batch]) -> list[dict]:
+    """Import several batches (the files of one ``obra import``) in one transaction: all or nothing.
+
+    Every batch is validated and written inside the same transaction; a problem in any of
+    them rolls all of them back, and one :class:`InvalidInput` lists every problem of every
+    file. A party ``key`` introduced by one batch may be used by the batches after it (a
+    parties file, then a works file). Each batch that created something is one
+    ``repertoire.imported`` journal event, as when it is imported alone.
+    """
     require(principal, "import")
     registry = Registry(store)
     keys = BatchKeys()
     problems: list[Problem] = []
+    results: list[dict] = []
+    try:
+        with store.begin() as conn:
+            for batch in batches:
+                results.append(_import_batch(conn, registry, principal, keys, batch, problems))
+            if problems:
+                raise _Rollback
+            for batch, created in zip(batches, results):
+                if any(created.values()):
+                    Journal(store).record(conn, "repertoire.imported", Path(str(batch.source)).name or "batch",
+                                          {"source": str(batch.source), **{k: len(v) for k, v in created.items()}},
+                                          principal.name)
+    except _Rollback:
+        raise InvalidInput(problems) from None
+    return [created | {"source": batch.source} for batch, created in zip(batches, results)]
+
+
+def _import_batch(conn, registry: Registry, principal: Principal, keys: BatchKeys, batch: Batch,
+                  problems: list[Problem]) -> dict[str, list]:
+    """Write one batch's records in the caller's transaction, adding every problem to ``problems``."""
     created: dict[str, list] = {"parties": [], "known_parties": [], "works": [], "revised": [], "recordings": [],
                                 "agreements": []}
-    locations = locations or {}
-
-    def where(section: str, i: int) -> tuple[str | None, int | None]:
-        line = locations.get((section, i))
-        return (source, line) if line is not None else (source, None)
+    source, locations, revisions = batch.source, batch.locations, batch.revisions
 
     def label(section: str, i: int, field: str | None) -> str:
         head = f"{section}[{i}]" if (section, i) not in locations else None
         return ".".join(p for p in (head, field) if p) or section
 
-    try:
-        with store.begin() as conn:
-            for section, items in (("parties", parties), ("works", works), ("recordings", recordings),
-                                   ("agreements", agreements)):
-                for i, item in enumerate(items):
-                    src, line = where(section, i)
-                    try:
-                        if section == "parties":
-                            party = item if isinstance(item, Party) else parse(Party, item)
-                            stored, new = find_or_insert_party(conn, party, principal.name)
-                            if party.key:
-                                keys.keys[party.key] = stored.id
-                            created["parties"].append(stored.id)
-                            if not new:
-                                created["known_parties"].append(stored.id)
-                        elif section == "agreements":
-                            created["agreements"].append(registry.add_agreement(principal, item, conn, keys).id)
-                        elif section == "works" and i in revisions and (
-                                target := _revised(registry, conn, item)) is not None:
-                            created["revised"].append(registry.correct(
-                                principal, target, item, f"revised by {Path(source).name}", conn, keys=keys).number)
-                        else:
-                            if section == "recordings":
-                                item = _link_batch_works(item, created["works"])
-                            created[section].append(registry.register(principal, section[:-1], item, conn,
-                                                                      keys).number)
-                    except InvalidInput as exc:
-                        problems.extend(Problem(p.message, label(section, i, p.field), line, src)
-                                        for p in exc.problems)
-            if problems:
-                raise _Rollback
-            if any(created.values()):
-                Journal(store).record(conn, "repertoire.imported", Path(str(source)).name or "batch",
-                                      {"source": str(source), **{k: len(v) for k, v in created.items()}},
-                                      principal.name)
-    except _Rollback:
-        raise InvalidInput(problems) from None
-    return {k: v for k, v in created.items()} | {"source": source}
+    for section in SECTIONS:
+        for i, item in enumerate(batch.sections.get(section) or ()):
+            line = locations.get((section, i))
+            try:
+                if section == "parties":
+                    party = item if isinstance(item, Party) else parse(Party, item)
+                    stored, new = find_or_insert_party(conn, party, principal.name)
+                    if party.key:
+                        keys.keys[party.key] = stored.id
+                    created["parties"].append(stored.id)
+                    if not new:
+                        created["known_parties"].append(stored.id)
+                elif section == "agreements":
+                    created["agreements"].append(registry.add_agreement(principal, item, conn, keys).id)
+                elif section == "works" and i in revisions and (
+                        target := _revised(registry, conn, item)) is not None:
+                    created["revised"].append(registry.correct(
+                        principal, target, item, f"revised by {Path(source).name}", conn, keys=keys).number)
+                else:
+                    if section == "recordings":
+                        item = _link_batch_works(item, created["works"])
+                    created[section].append(registry.register(principal, section[:-1], item, conn,
+                                                              keys).number)
+            except InvalidInput as exc:
+                problems.extend(Problem(p.message, label(section, i, p.field), line, source)
+                                for p in exc.problems)
+    return created
 
 
 def _revised(registry: Registry, conn, work: dict | Work) -> str | None:
@@ -144,19 +177,195 @@ def _link_batch_works(recording: dict, numbers: list[str]) -> dict:
     return {**recording, "works": linked}
 
 
-def load_json_batch(path: Path) -> dict[str, list]:
-    """Read a JSON batch, refusing unknown sections."""
+# --- reading JSON -------------------------------------------------------------------------
+
+JSON_MAX_DEPTH = 64
+"""The deepest nesting of objects and arrays a JSON batch may have (a work is 5 levels deep)."""
+JSON_INT_MAX = 2**63 - 1
+"""Whole numbers in a JSON batch must fit in a signed 64-bit integer (and the model bounds them further)."""
+_DECIMAL_EXPONENT = (-30, 18)  # numbers with a fraction or exponent: 1e-30 .. 1e18
+
+
+class _Refused(Exception):
+    """A hook of the JSON reader refused a value; ``needle`` helps find its line."""
+
+    def __init__(self, message: str, field: str | None = None, needle: str | None = None, nth: int = 1):
+        super().__init__(message)
+        self.message, self.field, self.needle, self.nth = message, field, needle, nth
+
+
+def shown_key(key: str) -> str:
+    """A JSON key as it can be shown in a message: escaped when it holds control characters or surrogates,
+    cut when long."""
+    shown = json.dumps(key)[1:-1] if text_problem(key) or not key.isprintable() else key
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    obj: dict = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _Refused(f"the key '{shown_key(key)}' appears twice in one object: keep one (JSON readers "
+                           "disagree on which one counts)", field=shown_key(key), needle=json.dumps(key), nth=2)
+        obj[key] = value
+    return obj
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or not -JSON_INT_MAX - 1 <= (value := int(text)) <= JSON_INT_MAX:
+        shown = text if len(text) <= 30 else f"{text[:20]}… ({len(text)} digits)"
+        raise _Refused(f"the number {shown} is out of range: whole numbers go up to {JSON_INT_MAX:,}",
+                       needle=text)
+    return value
+
+
+def _decimal(text: str) -> Decimal:
+    """Numbers with a fraction are read exactly from their text (a share of 33.3333 stays 33.3333)."""
+    value = Decimal(text)
+    low, high = _DECIMAL_EXPONENT
+    if len(text) > 64 or (value and not low <= value.adjusted() <= high):
+        shown = text if len(text) <= 30 else f"{text[:20]}…"
+        raise _Refused(f"the number {shown} is out of range: numbers with a fraction or an exponent go from "
+                       f"1e{low} to 1e{high}, with at most 64 characters", needle=text)
+    return value
+
+
+def _constant(name: str):
+    raise _Refused(f"{name} is not a number JSON allows", needle=name)
+
+
+def _line_of(text: str, needle: str | None, nth: int = 1) -> int | None:
+    """The line of the ``nth`` occurrence of ``needle`` (where a refused value most likely is)."""
+    if not needle:
+        return None
+    at = -1
+    for _ in range(nth):
+        at = text.find(needle, at + 1)
+        if at < 0:
+            return None
+    return text.count("\n", 0, at) + 1
+
+
+def _depth_problem(text: str, source: str) -> Problem:
+    """Where the nesting first goes deeper than :data:`JSON_MAX_DEPTH` (strings skipped)."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > JSON_MAX_DEPTH:
+                return Problem(f"objects and arrays are nested more than {JSON_MAX_DEPTH} levels deep",
+                               line=text.count("\n", 0, m.start()) + 1, source=source)
+        elif token in "]}":
+            depth -= 1
+    return Problem(f"objects and arrays are nested more than {JSON_MAX_DEPTH} levels deep", source=source)
+
+
+def _too_deep(doc: Any) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > JSON_MAX_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def decode_text(data: bytes, source: str, kind: str, how_to_save: str) -> str:
+    """``data`` as UTF-8 text (a byte-order mark is dropped), or :class:`InvalidInput` saying how to re-save."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidInput(Problem(f"the {kind} is UTF-16 text, not UTF-8", line=1, source=source),
+                           hint=how_to_save)
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput(Problem(
+            f"the {kind} is not UTF-8 text: byte 0x{data[exc.start]:02X} at line {line} is not UTF-8 "
+            "(the file was probably saved as Latin-1 or Windows-1252)", line=line, source=source),
+            hint=how_to_save) from None
+
+
+def read_bytes(path: Path, kind: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise InvalidInput(Problem(f"is a folder, not a {kind}", source=str(path))) from None
+    except OSError as exc:
+        raise InvalidInput(Problem(f"cannot be read: {exc.strerror or exc}", source=str(path))) from None
+
+
+JSON_SAVE_HINT = "save the file as UTF-8 (any editor's 'Save with encoding' → UTF-8) and check it with a JSON validator"
+
+
+def parse_json(data: bytes | str, source: str) -> Any:
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, bounded numbers and nesting.
+
+    Numbers with a fraction or an exponent become :class:`~decimal.Decimal` read from their
+    text, never floats, so a share is exactly what was written (and a share with more
+    decimal places than the model allows is refused, not rounded). Every refusal is an
+    :class:`InvalidInput` naming ``source`` and, where it can be found, the line.
+    """
+    text = data if isinstance(data, str) else decode_text(data, source, "file", JSON_SAVE_HINT)
+    try:
+        doc = json.loads(text, object_pairs_hook=_object, parse_int=_int, parse_float=_decimal,
+                         parse_constant=_constant)
+    except _Refused as exc:
+        raise InvalidInput(Problem(exc.message, field=exc.field, line=_line_of(text, exc.needle, exc.nth),
+                                   source=source)) from None
     except json.JSONDecodeError as exc:
-        raise InvalidInput(Problem(f"not valid JSON: {exc.msg}", line=exc.lineno, source=str(path))) from None
-    if isinstance(doc, list):
-        doc = {"works": doc}
-    unknown = set(doc) - {"parties", "works", "recordings", "agreements"}
-    if unknown:
-        raise InvalidInput([Problem("unknown section (expected parties, works, recordings, agreements)",
-                                    field=u, source=str(path)) for u in sorted(unknown)])
+        raise InvalidInput(Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno,
+                                   source=source), hint=JSON_SAVE_HINT) from None
+    except RecursionError:
+        raise InvalidInput(_depth_problem(text, source)) from None
+    if _too_deep(doc):
+        raise InvalidInput(_depth_problem(text, source))
     return doc
+
+
+def load_json_document(path: Path, what: str = "record") -> dict:
+    """A JSON file holding one object (a work, a recording, an agreement), read strictly (see :func:`parse_json`)."""
+    doc = parse_json(read_bytes(path, "JSON file"), str(path))
+    if not isinstance(doc, dict):
+        raise InvalidInput(Problem(f"a {what} file holds one JSON object {{...}}, not {_json_kind(doc)}",
+                                   line=1, source=str(path)))
+    return doc
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def check_sections(doc: Any, source: str) -> dict[str, list]:
+    """A batch document's sections, each a list of JSON objects, or every problem with it."""
+    if not isinstance(doc, dict):
+        hint = ('wrap the list in an object: {"works": [...]}' if isinstance(doc, list) else None)
+        raise InvalidInput(Problem(f"a batch is one JSON object {{\"parties\": [...], \"works\": [...], "
+                                   f"\"recordings\": [...], \"agreements\": [...]}}, not {_json_kind(doc)}",
+                                   line=1, source=source), hint=hint)
+    problems = [Problem("unknown section (expected parties, works, recordings, agreements)", field=shown_key(u),
+                        source=source) for u in sorted(set(doc) - set(SECTIONS), key=str)]
+    for section in SECTIONS:
+        items = doc.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, (list, tuple)):
+            problems.append(Problem(f"must be an array of objects, not {_json_kind(items)}", field=section,
+                                    source=source))
+            continue
+        problems.extend(Problem(f"must be an object {{...}}, not {_json_kind(item)}", field=f"{section}[{i}]",
+                                source=source)
+                        for i, item in enumerate(items) if not isinstance(item, (dict, Party)))
+    if problems:
+        raise InvalidInput(problems)
+    return {section: list(doc[section]) for section in SECTIONS if doc.get(section) is not None}
+
+
+def load_json_batch(path: Path) -> dict[str, list]:
+    """Read a JSON batch strictly (:func:`parse_json`), refusing unknown sections and non-object records."""
+    return check_sections(parse_json(read_bytes(path, "JSON batch"), str(path)), str(path))
 
 
 def _split(cell: str | None) -> list[str]:
@@ -200,39 +409,106 @@ def csv_row_to_record(entity: str, row: dict[str, str]) -> dict[str, Any]:
     return rec
 
 
+# --- reading CSV --------------------------------------------------------------------------
+
+CSV_CELL_MAX = 131_072
+"""The longest cell a CSV batch may hold (the csv module's field size limit); the model bounds each field further."""
+CSV_SAVE_HINT = ("save the file as 'CSV UTF-8' (Excel: File › Save As › CSV UTF-8 (Comma delimited); "
+                 "LibreOffice: Save As › Text CSV, character set Unicode (UTF-8))")
+
+
+def _column_at(text: str, line: int, header: list[str]) -> str | None:
+    """The column of the over-long cell on ``line``, when the line is plain enough to tell (no quotes)."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines) or '"' in lines[line - 1]:
+        return None
+    for name, cell in zip(header, lines[line - 1].split(",")):
+        if len(cell) > CSV_CELL_MAX:
+            return name
+    return None
+
+
 def load_csv_batch(path: Path, entity: str) -> tuple[dict[str, list], dict[tuple[str, int], int]]:
-    """Read a CSV batch of one entity; returns the sections and (section, index) → line numbers."""
+    """Read a CSV batch of one entity; returns the sections and (section, index) → line numbers.
+
+    The file must be UTF-8 (a byte-order mark is fine), hold no NUL bytes and no cell over
+    :data:`CSV_CELL_MAX` characters; every refusal names the file, the line and, where it
+    can, the column.
+    """
+    source = str(path)
     if entity not in CSV_COLUMNS:
         raise InvalidInput(Problem(f"unknown entity '{entity}' (use parties, works or recordings)", field="entity"))
-    text = Path(path).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    unknown = [c for c in header if c not in CSV_COLUMNS[entity]]
-    if unknown:
-        raise InvalidInput([Problem(f"unknown column; {entity} columns are: {', '.join(sorted(CSV_COLUMNS[entity]))}",
-                                    field=c, line=1, source=str(path)) for c in unknown])
+    text = decode_text(read_bytes(path, "CSV file"), source, "file", CSV_SAVE_HINT)
+    if "\x00" in text:
+        raise InvalidInput([Problem("holds a NUL byte (character 0), which no CSV cell may hold: the file is "
+                                    "damaged or not a text file", line=n, source=source)
+                            for n, line in enumerate(text.splitlines(), 1) if "\x00" in line],
+                           hint=CSV_SAVE_HINT)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     records, locations, problems = [], {}, []
-    for i, row in enumerate(reader):
-        line = reader.line_num
-        if None in row:
-            problems.append(Problem("more cells than columns", line=line, source=str(path)))
-            continue
-        try:
-            records.append(csv_row_to_record(entity, row))
-            locations[(entity, len(records) - 1)] = line
-        except InvalidInput as exc:
-            problems.extend(Problem(p.message, p.field, line, str(path)) for p in exc.problems)
+    try:
+        header = reader.fieldnames or []
+        unknown = [c for c in header if c not in CSV_COLUMNS[entity]]
+        if unknown:
+            raise InvalidInput([Problem(f"unknown column; {entity} columns are: "
+                                        f"{', '.join(sorted(CSV_COLUMNS[entity]))}", field=c, line=1, source=source)
+                                for c in unknown])
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise InvalidInput([Problem("the column appears twice in the header", field=c, line=1, source=source)
+                                for c in twice])
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                problems.append(Problem("more cells than columns", line=line, source=source))
+                continue
+            try:
+                records.append(csv_row_to_record(entity, row))
+                locations[(entity, len(records) - 1)] = line
+            except InvalidInput as exc:
+                problems.extend(Problem(p.message, p.field, line, source) for p in exc.problems)
+    except csv.Error as exc:
+        line = reader.line_num + 1  # the reader counts a line once it is parsed: this one was not
+        if "field larger than field limit" in str(exc):
+            problems.append(Problem(f"a cell is longer than {CSV_CELL_MAX:,} characters, the most a CSV cell may "
+                                    "hold (and far more than any field allows)",
+                                    field=_column_at(text, line, list(reader.fieldnames or [])), line=line,
+                                    source=source))
+        else:
+            problems.append(Problem(f"is not readable CSV here: {exc}", line=line, source=source))
+        raise InvalidInput(problems, hint=CSV_SAVE_HINT) from None
     if problems:
         raise InvalidInput(problems)
     return {entity: records}, locations
 
 
-def import_file(store, principal: Principal, path: Path, entity: str | None = None) -> dict:
-    """Import a ``.json`` batch or a ``.csv`` file of ``entity`` records (access checked before reading)."""
-    require(principal, "import")
+def load_batch_file(path: Path, entity: str | None = None) -> Batch:
+    """A ``.csv`` file of ``entity`` records (works by default) or a ``.json`` batch, read and checked."""
     path = Path(path)
     if path.suffix.lower() == ".csv":
         sections, locations = load_csv_batch(path, entity or "works")
     else:
         sections, locations = load_json_batch(path), {}
-    return import_records(store, principal, source=str(path), locations=locations, **sections)
+    return Batch(sections, str(path), locations)
+
+
+def import_files(store, principal: Principal, paths: Iterable[Path], entity: str | None = None) -> list[dict]:
+    """Import several batch files all or nothing: every file is read and checked, then all are written in
+    one transaction (access checked before reading). One :class:`InvalidInput` lists the problems of every
+    file; when there is one, nothing of any file was written."""
+    require(principal, "import")
+    batches, problems, hints = [], [], []
+    for path in paths:
+        try:
+            batches.append(load_batch_file(path, entity))
+        except InvalidInput as exc:
+            problems.extend(exc.located(source=str(path)).problems)
+            hints += [exc.hint] if exc.hint and exc.hint not in hints else []
+    if problems:
+        raise InvalidInput(problems, hint="; ".join(hints) or None)
+    return import_batches(store, principal, batches)
+
+
+def import_file(store, principal: Principal, path: Path, entity: str | None = None) -> dict:
+    """Import a ``.json`` batch or a ``.csv`` file of ``entity`` records (access checked before reading)."""
+    return import_files(store, principal, [path], entity)[0]

@@ -11,6 +11,7 @@ from obra import ids
 from obra.errors import InvalidInput, Problem
 from obra.model import Party
 from obra.model.party import PartyIdentifier
+from obra.model.text import DB_ID_MAX
 from obra.store.schema import parties, party_identifiers
 from obra.textnorm import normalize_text
 
@@ -130,14 +131,18 @@ def get_party(conn: Connection, party_id: int) -> Party | None:
 
 def resolve_party(conn: Connection, ref: int | str, keys: dict[str, int], field: str) -> int:
     """A party id for ``ref``: an existing id, an IPI name number on file, or a key from the same batch."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) <= 8):
+    digits = isinstance(ref, str) and ref.isascii() and ref.isdigit()
+    if isinstance(ref, int) or (digits and len(ref) <= 8):
         pid = int(ref)
+        if not 1 <= pid <= DB_ID_MAX:
+            raise InvalidInput(Problem(f"party id {pid} is out of range: party ids go from 1 to {DB_ID_MAX:,}",
+                                       field=field))
         if conn.execute(select(parties.c.id).where(parties.c.id == pid)).first() is None:
             raise InvalidInput(Problem(f"no party with id {pid}", field=field))
         return pid
     if ref in keys:
         return keys[ref]
-    if isinstance(ref, str) and ref.isdigit():
+    if digits:
         ipi = ids.parse_ipi_name(ref, field=field)
         row = conn.execute(select(parties.c.id).where(parties.c.ipi == ipi)).first()
         if row is None:

@@ -13,12 +13,15 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Protocol
 
 from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from obra import ids
 from obra.access import Principal, require
 from obra.journal import Journal
 from obra.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from obra.model import Agreement, Party, Recording, Work, parse, share_problems
+from obra.model.text import DB_ID_MAX, NAME_MAX, QUERY_MAX, REASON_MAX, bounded_int, clean_text
 from obra.model.vocab import CreationMode, RegistrationStatus
 from obra.registry.parties import get_party, insert_party, resolve_party, row_to_party
 from obra.registry.records import RegistrationRecord, record_hash
@@ -26,6 +29,11 @@ from obra.store import Store
 from obra.store.schema import (agreements, contributors, parties, recording_works, registrations,
                                sequences, shares, titles, work_identifiers)
 from obra.textnorm import normalize_text
+
+
+ENTITIES = ("work", "recording")
+SEARCH_LIMIT_MAX = 500
+"""The most results one search returns (``limit`` goes from 1 to this)."""
 
 
 class EventSink(Protocol):
@@ -46,17 +54,22 @@ def _now() -> datetime:
 
 
 def _next_sequence(conn: Connection, office: str, year: int) -> int:
-    """Gapless per office and year; the row lock (PostgreSQL) or write lock (SQLite) serialises it."""
-    stmt = select(sequences.c.next_value).where(sequences.c.office == office, sequences.c.year == year)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).first()
-    if row is None:
-        conn.execute(insert(sequences).values(office=office, year=year, next_value=2))
-        return 1
-    conn.execute(update(sequences).where(sequences.c.office == office, sequences.c.year == year)
-                 .values(next_value=row.next_value + 1))
-    return row.next_value
+    """The next number of ``office`` in ``year``: gapless, and race-free on both stores.
+
+    One statement, ``INSERT … ON CONFLICT (office, year) DO UPDATE SET next_value = next_value + 1
+    RETURNING next_value``: the first registration of a year creates the row, every later one
+    increments it. On PostgreSQL two transactions starting a year at once do not both insert
+    (the second waits for the first's row and then increments it: a plain SELECT … FOR UPDATE
+    has no row to lock yet, so both used to insert and one crashed on the duplicate key); on
+    SQLite writes are serialised by ``BEGIN IMMEDIATE``. The increment is part of the caller's
+    transaction, so a registration that rolls back gives its number back: no gaps.
+    """
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = (upsert(sequences).values(office=office, year=year, next_value=2)
+            .on_conflict_do_update(index_elements=[sequences.c.office, sequences.c.year],
+                                   set_={"next_value": sequences.c.next_value + 1})
+            .returning(sequences.c.next_value))
+    return conn.execute(stmt).scalar_one() - 1
 
 
 class Registry:
@@ -78,6 +91,7 @@ class Registry:
             return stored
 
     def party(self, party_id: int) -> Party:
+        party_id = bounded_int(party_id, field="party_id", high=DB_ID_MAX, what="a party id")
         with self.store.connect() as conn:
             found = get_party(conn, party_id)
         if found is None:
@@ -140,6 +154,7 @@ class Registry:
         Without new ``content`` the previous version's content codes carry over.
         """
         require(principal, "correct")
+        reason = clean_text(reason, field="reason", max_length=REASON_MAX, multiline=True)
         if conn is None:
             with self.store.begin() as own:
                 return self.correct(principal, number, data, reason, own, content, keys)
@@ -157,8 +172,9 @@ class Registry:
     def withdraw(self, principal: Principal, number: str, reason: str) -> RegistrationRecord:
         """Withdraw a registration: a new version with status 'withdrawn', keeping the data visible."""
         require(principal, "withdraw")
-        if not reason or not reason.strip():
+        if reason is None or (isinstance(reason, str) and not reason.strip()):
             raise InvalidInput(Problem("a withdrawal needs a reason", field="reason"))
+        reason = clean_text(reason, field="reason", max_length=REASON_MAX, multiline=True)
         with self.store.begin() as conn:
             current = self._current_row(conn, number)
             self._check_owner(principal, current)
@@ -172,13 +188,27 @@ class Registry:
     # --- reading ----------------------------------------------------------------------------
 
     def show(self, number: str, version: int | None = None) -> RegistrationRecord:
+        """One version of a registration: the current one, or ``version`` (1 is the first).
+
+        A version below 1 (or not a whole number) is :class:`InvalidInput`; one past the
+        current version is :class:`NotFound` naming the versions there are.
+        """
         number = ids.parse_registration_number(number)
+        if version is not None:
+            version = bounded_int(version, field="version", low=1, high=None, what="a version")
         with self.store.connect() as conn:
-            stmt = select(registrations).where(registrations.c.number == number)
-            stmt = stmt.where(registrations.c.version == version) if version else stmt.where(registrations.c.is_current)
-            row = conn.execute(stmt).first()
+            current = conn.execute(select(registrations).where(registrations.c.number == number,
+                                                               registrations.c.is_current)).first()
+            if current is None:
+                raise NotFound(f"no registration {number}")
+            if version is None or version == current.version:
+                return _to_record(current)
+            if version > current.version:
+                raise NotFound(f"{number} has no version {version}: its versions go from 1 to {current.version}")
+            row = conn.execute(select(registrations).where(registrations.c.number == number,
+                                                           registrations.c.version == version)).first()
         if row is None:
-            raise NotFound(f"no registration {number}" + (f" version {version}" if version else ""))
+            raise NotFound(f"no registration {number} version {version}")
         return _to_record(row)
 
     def history(self, number: str) -> list[RegistrationRecord]:
@@ -195,12 +225,20 @@ class Registry:
                creation_mode: str | None = None, limit: int = 50) -> list[dict]:
         """Current registrations by title (accent/case-insensitive, any script), identifier or party."""
         r = registrations
+        limit = bounded_int(limit, field="limit", low=1, high=SEARCH_LIMIT_MAX, what="the number of results")
+        if entity is not None and entity not in ENTITIES:
+            raise InvalidInput(Problem(f"unknown entity {_shown(entity)}: use one of {', '.join(ENTITIES)}",
+                                       field="entity"))
+        modes = [m.value for m in CreationMode]
+        if creation_mode is not None and creation_mode not in modes:
+            raise InvalidInput(Problem(f"unknown creation mode {_shown(creation_mode)}: use one of "
+                                       f"{', '.join(modes)}", field="mode"))
         stmt = select(r.c.id, r.c.number, r.c.version, r.c.entity, r.c.status, r.c.title, r.c.iswc, r.c.isrc,
                       r.c.creation_mode, r.c.kind).where(r.c.is_current)
-        if text:
-            needle = f"%{normalize_text(text)}%"
-            alt = select(titles.c.registration_id).where(titles.c.title_norm.like(needle))
-            stmt = stmt.where(or_(r.c.title_norm.like(needle), r.c.id.in_(alt)))
+        if text is not None:
+            needle = f"%{_searchable(text, 'text', QUERY_MAX)}%"
+            alt = select(titles.c.registration_id).where(titles.c.title_norm.like(needle, escape="\\"))
+            stmt = stmt.where(or_(r.c.title_norm.like(needle, escape="\\"), r.c.id.in_(alt)))
         if iswc:
             stmt = stmt.where(r.c.iswc == ids.parse_iswc(iswc))
         if isrc:
@@ -208,7 +246,7 @@ class Registry:
         if entity:
             stmt = stmt.where(r.c.entity == entity)
         if creation_mode:
-            stmt = stmt.where(r.c.creation_mode == CreationMode(creation_mode).value)
+            stmt = stmt.where(r.c.creation_mode == creation_mode)
         if party is not None:
             stmt = stmt.where(r.c.id.in_(self._party_registrations(party)))
         stmt = stmt.order_by(r.c.title_norm, r.c.number).limit(limit)
@@ -216,12 +254,15 @@ class Registry:
             return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
 
     def _party_registrations(self, party: str | int):
-        if isinstance(party, int) or str(party).isdigit() and len(str(party)) <= 8:
-            pids = select(parties.c.id).where(parties.c.id == int(party))
-        elif str(party).isdigit():
-            pids = select(parties.c.id).where(parties.c.ipi == ids.parse_ipi_name(str(party), field="party"))
+        if not isinstance(party, str):
+            pids = select(parties.c.id).where(parties.c.id == bounded_int(party, field="party", what="a party id"))
+        elif (digits := party.strip()).isascii() and digits.isdigit() and len(digits) <= 8:
+            pids = select(parties.c.id).where(parties.c.id == int(digits))
+        elif digits.isascii() and digits.isdigit():
+            pids = select(parties.c.id).where(parties.c.ipi == ids.parse_ipi_name(digits, field="party"))
         else:
-            pids = select(parties.c.id).where(parties.c.name_norm.like(f"%{normalize_text(str(party))}%"))
+            needle = f"%{_searchable(party, 'party', NAME_MAX)}%"
+            pids = select(parties.c.id).where(parties.c.name_norm.like(needle, escape="\\"))
         return (select(shares.c.registration_id).where(shares.c.party_id.in_(pids))
                 .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(pids))))
 
@@ -388,6 +429,27 @@ class Registry:
             conn.execute(insert(recording_works), [{"registration_id": rid, "work_number": w} for w in model.works])
         return RegistrationRecord(number, version, entity, status.value, record, digest, principal.name, now,
                                   reason, (), log_index)
+
+
+def _shown(value: Any) -> str:
+    """A caller's value quoted for a message: escaped (no control characters) and cut when long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _searchable(text: Any, field: str, max_length: int) -> str:
+    """The normalised form of search text, refused when it is not clean text or leaves nothing to look for.
+
+    An empty pattern would match every row: a query of spaces, punctuation or zero-width
+    characters is refused, never answered with everything.
+    """
+    text = clean_text(text, field=field, max_length=max_length, required=False)
+    needle = normalize_text(text)
+    if not needle:
+        raise InvalidInput(Problem("has no letters or digits to search for (spaces, punctuation and invisible "
+                                   "characters are ignored): write part of a title or name, or leave it out",
+                                   field=field))
+    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _to_record(row) -> RegistrationRecord:
