@@ -237,15 +237,18 @@ class RslDocument:
 
 
 def _text(element: etree._Element) -> str:
-    return "".join(element.xpath("text()"))
+    """The element's own text (not its children's), as XPath ``text()`` would give it."""
+    return "".join([element.text or ""] + [child.tail or "" for child in element])
 
 
 def _local(element: etree._Element) -> tuple[str | None, str]:
     tag = element.tag
     if not isinstance(tag, str):          # comments, PIs, unresolved entities
         return None, ""
-    qname = etree.QName(tag)
-    return qname.namespace, qname.localname
+    if tag[:1] == "{":
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return None, tag
 
 
 def _is_absolute(url: str) -> bool:

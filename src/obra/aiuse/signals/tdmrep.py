@@ -583,13 +583,8 @@ def read_pdf(data: bytes | None, source: str = SOURCE_PDF) -> TdmStep:
     if len(data) > _MAX_PDF:
         return TdmStep(SOURCE_PDF, None, None, None, None, "PDF not read",
                        (Problem(f"PDF larger than {_MAX_PDF} bytes; not read", source=source),))
-    import logging
+    from pypdf import PdfReader   # imported here: reading PDFs is the rare case
 
-    from pypdf import PdfReader
-
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)   # pypdf logs every repair it makes on junk; the problem says it once
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         root = reader.trailer.get("/Root")
@@ -599,8 +594,6 @@ def read_pdf(data: bytes | None, source: str = SOURCE_PDF) -> TdmStep:
     except Exception as exc:  # pypdf raises many kinds of error on damaged files; every one means "not read"
         return TdmStep(SOURCE_PDF, None, None, None, None, "PDF not readable",
                        (Problem(f"PDF not readable: {type(exc).__name__}: {exc}"[:300], source=source),))
-    finally:
-        logger.setLevel(level)
     if not packet:
         return TdmStep(SOURCE_PDF, None, None, None, None, "the PDF has no XMP metadata stream")
     return read_xmp(packet, source)
