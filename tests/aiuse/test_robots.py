@@ -318,3 +318,18 @@ def test_one_parse_serves_many_queries():
     elapsed = time.perf_counter() - start
     assert robots.parse.cache_info().hits >= 20_000
     assert elapsed < 5, f"{20_000 / elapsed:.0f} decisions/s"
+
+
+def test_the_writers_take_the_terms_model_and_write_only_the_unscoped_answer():
+    from obra.aiuse.signals import aipref, content_signals, noai
+    from obra.aiuse.terms import AITerms, UseTerm
+    terms = AITerms(subject_kind="location", subject="https://example.org/music/*", uses=(
+        UseTerm(use=Use.AI_TRAIN_GENERATIVE, permission=Permission.NOT_ALLOWED),
+        UseTerm(use=Use.AI_TRAIN_OTHER, permission=Permission.ALLOWED, purposes=("research",)),
+        UseTerm(use=Use.SEARCH, permission=Permission.ALLOWED)))
+    assert robots.permissions(terms) == {Use.AI_TRAIN_GENERATIVE: Permission.NOT_ALLOWED,
+                                         Use.SEARCH: Permission.ALLOWED}   # research-only: unsaid
+    assert aipref.write_header(terms) == "train-ai=n, search=y"
+    assert content_signals.write_robots_rules(terms) == ["Content-Signal: search=yes, ai-train=no"]
+    assert noai.write_x_robots_tag(terms) == "noai, noimageai"
+    assert crawl_rule(write_robots_txt(terms), "GPTBot", "/music/x").allowed is False

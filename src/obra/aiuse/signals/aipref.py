@@ -26,15 +26,15 @@ module therefore does:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
 import http_sf
 
 from obra.aiuse.signals.paths import match_length, normalize, path_of
-from obra.aiuse.signals.robots import crawl_rule, parse, reading_for
-from obra.aiuse.vocabulary import AIPREF_LEGACY, TOKENS, Permission, Reading, Signal, Use
+from obra.aiuse.signals.robots import Record, Terms, crawl_rule, parse, reading_for
+from obra.aiuse.vocabulary import AIPREF_LEGACY, TOKENS, Reading, Signal, Use
 from obra.errors import InvalidInput, Problem
 
 __all__ = ["STANDARD", "HEADER", "ROBOTS", "read_statement", "read_header", "read_robots", "read",
@@ -152,7 +152,7 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
     if not crawl.allowed:
         return _unknown(ROBOTS, f"{path} may not be crawled by {agent} ({crawl.rule}): no preferences "
                         f"apply to it ({_ATTACH}, Content-Usage Rule Semantics)", None)
-    best: list[tuple[object, str | None, str]] = []
+    best: list[tuple[Record, str | None, str]] = []
     best_length = -1
     for record in rules:
         rule_path, statement = _split_rule(record.value)
@@ -162,16 +162,21 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
         if n > best_length:
             best, best_length = [], n
         best.append((record, rule_path, statement))
-    if not best:
-        return []
+    return list(_robots_statement(tuple(record for record, _p, _s in best))) if best else []
+
+
+@lru_cache(maxsize=16384)
+def _robots_statement(records: tuple[Record, ...]) -> tuple[Signal, ...]:
+    """The statement(s) of the longest-matching rules (cached: every path they decide shares it)."""
     statements = []
-    for record, rule_path, statement in best:
+    for record in records:
+        rule_path, statement = _split_rule(record.value)
         where = f"line {record.line}" + (f", path {rule_path}" if rule_path else ", no path (every path)")
         longest = "the longest matching Content-Usage path, its whole statement applies"
         statements.append([replace(s, scope=rule_path, raw=record.value,
                                    rule=f"{where}: {longest}; {s.rule}")
                            for s in read_statement(statement, source=ROBOTS)])
-    return combine(*statements) if len(statements) > 1 else statements[0]
+    return tuple(combine(*statements) if len(statements) > 1 else statements[0])
 
 
 def combine(*statements: Iterable[Signal]) -> list[Signal]:
@@ -210,7 +215,7 @@ def read(*, header: str | Sequence[str] | None = None, robots_txt: str | None = 
 # -- writer -----------------------------------------------------------------------------------------
 
 
-def write_header(terms: Mapping[Use, Permission]) -> str | None:
+def write_header(terms: Terms) -> str | None:
     """The ``Content-Usage`` value stating ``terms`` (None when AIPREF can say nothing of them).
 
     A label is written ``n`` when the terms reserve any use it covers (not allowed, or only under
@@ -225,7 +230,7 @@ def write_header(terms: Mapping[Use, Permission]) -> str | None:
     return http_sf.ser(members) if members else None
 
 
-def write_robots_rules(terms: Mapping[Use, Permission], path: str | None = None) -> list[str]:
+def write_robots_rules(terms: Terms, path: str | None = None) -> list[str]:
     """The robots.txt ``Content-Usage`` line stating ``terms`` for ``path`` (every path when None),
     to be placed in a group (see :func:`obra.aiuse.signals.robots.write_robots_txt`)."""
     value = write_header(terms)

@@ -26,13 +26,12 @@ it is read here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
 
 from obra.aiuse.signals.paths import match_length, normalize, path_of
-from obra.aiuse.signals.robots import Record, parse, reading_for
-from obra.aiuse.vocabulary import TOKENS, Permission, Reading, Signal, Use
+from obra.aiuse.signals.robots import Record, Terms, parse, reading_for
+from obra.aiuse.vocabulary import TOKENS, Reading, Signal, Use
 from obra.errors import InvalidInput, Problem
 
 __all__ = ["STANDARD", "SOURCE", "read_line", "read_robots", "write_robots_rules"]
@@ -89,7 +88,9 @@ def read_line(value: str) -> list[Signal]:
     return [replace(s, raw=value, scope=path) for s in _read_pairs(pairs)]
 
 
-def _combine(lines: list[Record]) -> list[Signal]:
+@lru_cache(maxsize=16384)
+def _combine(lines: tuple[Record, ...]) -> tuple[Signal, ...]:
+    """The lines that apply, read and combined (cached: every path they decide shares the result)."""
     by_use: dict[Use, list[Signal]] = {}
     for record in lines:
         for s in read_line(record.value):
@@ -102,7 +103,7 @@ def _combine(lines: list[Record]) -> list[Signal]:
         if len(signals) > 1:
             deciding = replace(deciding, rule=deciding.rule + f"; {len(signals)} lines apply equally: any no wins")
         out.append(deciding)
-    return out
+    return tuple(out)
 
 
 def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | None = 200) -> list[Signal]:
@@ -125,10 +126,10 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
         if n > best_length:
             best, best_length = [], n
         best.append(record)
-    return _combine(best) if best else []
+    return list(_combine(tuple(best))) if best else []
 
 
-def write_robots_rules(terms: Mapping[Use, Permission], path: str | None = None) -> list[str]:
+def write_robots_rules(terms: Terms, path: str | None = None) -> list[str]:
     """The ``Content-Signal`` line stating ``terms`` (for ``path``, or every path), to be placed in
     the ``*`` group; no line when Content Signals can say nothing of the terms.
 

@@ -18,11 +18,11 @@ directives the same way, ``<meta name="robots">`` speaks to every crawler.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html.parser import HTMLParser
 
-from obra.aiuse.signals.robots import product_token, reading_for
-from obra.aiuse.vocabulary import TOKENS, TRAINING, Permission, Reading, Signal, Use
+from obra.aiuse.signals.robots import Terms, product_token, reading_for
+from obra.aiuse.vocabulary import TOKENS, TRAINING, Reading, Signal
 
 __all__ = ["STANDARD", "HEADER", "META", "read_x_robots_tag", "read_meta", "write_x_robots_tag",
            "write_meta"]
@@ -116,19 +116,19 @@ def read_meta(html: str | None, agent: str | None = None) -> list[Signal]:
     return out
 
 
-def _directives(terms: Mapping[Use, Permission]) -> str | None:
+def _directives(terms: Terms) -> str | None:
     if reading_for(TRAINING, terms) is not Reading.NOT_ALLOWED:
         return None
     return "noai, noimageai"
 
 
-def write_x_robots_tag(terms: Mapping[Use, Permission]) -> str | None:
+def write_x_robots_tag(terms: Terms) -> str | None:
     """The ``X-Robots-Tag`` value reserving training under ``terms`` (None when they do not
     reserve it: the convention cannot say "allowed")."""
     return _directives(terms)
 
 
-def write_meta(terms: Mapping[Use, Permission]) -> str | None:
+def write_meta(terms: Terms) -> str | None:
     """The ``<meta name="robots">`` element reserving training under ``terms`` (or None)."""
     directives = _directives(terms)
     return None if directives is None else f'<meta name="robots" content="{directives}">'

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from typing import Any, Protocol
 
 from protego import Protego
 
@@ -56,6 +57,7 @@ from obra.aiuse.vocabulary import AI_USES, TRAINING, Permission, Reading, Use
 __all__ = [
     "CrawlRule", "Record", "Group", "RobotsTxt", "Crawler", "parse", "product_token", "crawl_rule",
     "ai_crawl_rules", "ai_crawlers", "crawler_uses", "crawlers_to_block", "reading_for", "write_robots_txt",
+    "StatedTerms", "Terms", "permissions",
     "PARSE_LIMIT",
 ]
 
@@ -121,6 +123,7 @@ class Group:
         return ", ".join(self.agents)
 
 
+@lru_cache(maxsize=4096)
 def product_token(value: str) -> str:
     """The product token of a user-agent value or crawler name, lower-cased (``*`` stays ``*``).
 
@@ -189,19 +192,29 @@ class RobotsTxt:
         self.groups: tuple[Group, ...] = tuple(groups)
         self.global_records: tuple[Record, ...] = tuple(global_records)
         self._matchers: dict[str, tuple[tuple[Group, ...], Protego]] = {}
+        self._groups: dict[str, tuple[Group, ...]] = {}
+        self._records: dict[tuple[str, str], tuple[Record, ...]] = {}
 
     def groups_for(self, agent: str) -> tuple[Group, ...]:
         """The groups that apply to ``agent``: those naming its product token, else the ``*``
         groups, else none (RFC 9309 §2.2.1; groups for the same agent are merged)."""
         token = product_token(agent)
-        named = tuple(g for g in self.groups if token and token != "*" and token in g.tokens)
-        if named:
-            return named
-        return tuple(g for g in self.groups if "*" in g.tokens)
+        found = self._groups.get(token)
+        if found is None:
+            found = tuple(g for g in self.groups if token and token != "*" and token in g.tokens)
+            if not found:
+                found = tuple(g for g in self.groups if "*" in g.tokens)
+            self._groups[token] = found
+        return found
 
     def records_for(self, agent: str, name: str) -> tuple[Record, ...]:
         """The ``name`` records (lower-case field name) of the groups that apply to ``agent``."""
-        return tuple(r for g in self.groups_for(agent) for r in g.records if r.field == name)
+        key = (product_token(agent), name)
+        found = self._records.get(key)
+        if found is None:
+            found = tuple(r for g in self.groups_for(agent) for r in g.records if r.field == name)
+            self._records[key] = found
+        return found
 
     def global_records_named(self, name: str) -> tuple[Record, ...]:
         """The ``name`` records that precede every group (file-wide records)."""
@@ -387,11 +400,39 @@ def ai_crawl_rules(robots_txt: str | None, path: str, *, status: int | None = 20
 # -- writer -----------------------------------------------------------------------------------------
 
 
+class StatedTerms(Protocol):
+    """What the writers need of :class:`obra.aiuse.terms.AITerms`: the term deciding a use when
+    nothing narrows the question (kept structural, so signal writers do not depend on the model)."""
+
+    def permission(self, use: Use) -> Any: ...
+
+
+Terms = Mapping[Use, Permission] | StatedTerms
+"""A rightholder's terms as the writers take them: a plain use → permission map, or ``AITerms``."""
+
+
+def permissions(terms: Terms) -> dict[Use, Permission]:
+    """Use → permission for the unscoped question.
+
+    Yes/no signals cannot say "for research only" or "not in the US": the term that decides a use
+    with no territory, purpose, user type or date is what they write, and a use whose terms are
+    all scoped is left unsaid here (its conditions are published in the RSL and TDMRep documents).
+    """
+    if isinstance(terms, Mapping):
+        return dict(terms)
+    out = {}
+    for use in Use:
+        term = terms.permission(use)
+        if term is not None:
+            out[use] = term.permission
+    return out
+
+
 def _reserved(permission: Permission | None) -> bool:
     return permission is not None and permission is not Permission.ALLOWED
 
 
-def reading_for(uses: Iterable[Use], terms: Mapping[Use, Permission]) -> Reading:
+def reading_for(uses: Iterable[Use], terms: Terms) -> Reading:
     """What a token covering ``uses`` must say under ``terms``, for every writer of a yes/no signal.
 
     Not allowed when the terms reserve any covered use (not allowed, or only under licence: a
@@ -400,22 +441,24 @@ def reading_for(uses: Iterable[Use], terms: Mapping[Use, Permission]) -> Reading
     more than the terms, and a coarse token (Content Signals' ``ai-train`` covers both kinds of
     training) reserves both when the terms reserve either.
     """
-    permissions = [terms.get(use) for use in uses]
-    if any(_reserved(p) for p in permissions):
+    stated = permissions(terms)
+    said = [stated.get(use) for use in uses]
+    if any(_reserved(p) for p in said):
         return Reading.NOT_ALLOWED
-    if permissions and all(p is Permission.ALLOWED for p in permissions):
+    if said and all(p is Permission.ALLOWED for p in said):
         return Reading.ALLOWED
     return Reading.UNKNOWN
 
 
-def crawlers_to_block(terms: Mapping[Use, Permission]) -> list[Crawler]:
+def crawlers_to_block(terms: Terms) -> list[Crawler]:
     """The listed crawlers a robots.txt should turn away under ``terms``: those serving any use
     the terms reserve (not allowed, or allowed only under licence), in list order."""
-    reserved = {use for use in AI_USES if _reserved(terms.get(use))}
+    stated = permissions(terms)
+    reserved = {use for use in AI_USES if _reserved(stated.get(use))}
     return [c for c in ai_crawlers().values() if c.uses & reserved]
 
 
-def write_robots_txt(terms: Mapping[Use, Permission], *, rules: Sequence[str] = (),
+def write_robots_txt(terms: Terms, *, rules: Sequence[str] = (),
                      crawlers: Sequence[Crawler] | None = None) -> str:
     """A robots.txt from a rightholder's terms: one group turning away every listed AI crawler
     whose function serves a reserved use, and a ``*`` group allowing the rest, carrying
