@@ -1,4 +1,4 @@
-"""IETF AIPREF: the Content-Usage header and robots.txt rule, read as draft-ietf-aipref-vocab-07 and
+"""IETF AIPREF: the Content-Usage header and robots.txt rule, read as draft-ietf-aipref-vocab-08 and
 -attach-05 say (their own examples first), the RFC 9651 Dictionary cases of the HTTP WG's suite,
 and the writer read back by the reader."""
 
@@ -23,7 +23,7 @@ from obra.errors import InvalidInput
 
 DATA = Path(__file__).parent / "data"
 ATTACH_EXAMPLE = (DATA / "aipref" / "attach-05-example.robots.txt").read_text()
-GEN, OTHER, SEARCH = Use.AI_TRAIN_GENERATIVE, Use.AI_TRAIN_OTHER, Use.SEARCH
+GEN, OTHER, INPUT, SEARCH = Use.AI_TRAIN_GENERATIVE, Use.AI_TRAIN_OTHER, Use.AI_INPUT, Use.SEARCH
 Y, N, U = Reading.ALLOWED, Reading.NOT_ALLOWED, Reading.UNKNOWN
 
 
@@ -35,28 +35,28 @@ def readings(signals) -> dict[Use, Reading]:
 # -- the vocabulary draft's own examples ------------------------------------------------------------
 
 def test_vocab_example_allows_training_and_disallows_search():
-    assert readings(read_header("train-ai=y, search=n")) == {GEN: Y, SEARCH: N}
+    assert readings(read_header("train-ai=y, search=n")) == {GEN: Y, INPUT: U, SEARCH: N}
 
 
 def test_vocab_example_duplicate_keys_leave_every_category_unknown():
     signals = read_header('train-ai=y, train-ai, search=n, search="n"')
-    assert readings(signals) == {GEN: U, SEARCH: U}
+    assert readings(signals) == {GEN: U, INPUT: U, SEARCH: U}
     rules = {s.use: s.rule for s in signals}
     assert "Boolean true" in rules[GEN] and 'String "n"' in rules[SEARCH]
 
 
 def test_vocab_example_only_the_selected_values_parameters_apply():
-    assert readings(read_header("train-ai;allow=n, train-ai=y")) == {GEN: Y, SEARCH: U}
+    assert readings(read_header("train-ai;allow=n, train-ai=y")) == {GEN: Y, INPUT: U, SEARCH: U}
 
 
 def test_vocab_example_parameters_on_an_unknown_preference():
     # 'train-ai;has;parameters="?";' — the trailing ";" does not parse (RFC 9651 §4.2.3.2): unknown
-    assert readings(read_header('train-ai;has;parameters="?";')) == {GEN: U, SEARCH: U}
+    assert readings(read_header('train-ai;has;parameters="?";')) == {GEN: U, INPUT: U, SEARCH: U}
 
 
 def test_an_uppercase_key_voids_the_whole_field():
     signals = read_header("train-ai=n, Search=y")
-    assert readings(signals) == {GEN: U, SEARCH: U}
+    assert readings(signals) == {GEN: U, INPUT: U, SEARCH: U}
     assert all("does not parse as an RFC 9651 Dictionary" in s.rule for s in signals)
 
 
@@ -73,12 +73,12 @@ def test_unknown_labels_are_ignored_and_the_last_duplicate_wins():
 
 def test_train_ai_is_generative_training_only():
     signals = read_header("train-ai=n")
-    assert {s.use for s in signals} == {GEN, SEARCH}      # nothing about non-generative training
+    assert {s.use for s in signals} == {GEN, INPUT, SEARCH}   # nothing about non-generative training
     assert all(s.token in TOKENS["aipref"] and s.standard == "aipref" for s in signals)
 
 
 def test_field_lines_are_joined_as_rfc_9651_says():
-    assert readings(read_header(["train-ai=y", "search=n"])) == {GEN: Y, SEARCH: N}
+    assert readings(read_header(["train-ai=y", "search=n"])) == {GEN: Y, INPUT: U, SEARCH: N}
     assert read_header(None) == [] and read_header([]) == []
 
 
@@ -89,7 +89,7 @@ def test_field_lines_are_joined_as_rfc_9651_says():
     ("genai=n", "vocab-01", {GEN}),
     ("train-genai=n", "vocab-02/-03", {GEN}),
     ("tdm=n", "vocab-01", {Use.TDM, GEN, OTHER}),
-    ("ai-use=n", "vocab-02", {Use.AI_INPUT}),
+    ("inference=n", "vocab-01", {Use.AI_INPUT}),
 ])
 def test_legacy_labels_are_read_through_the_mapping_and_marked(value, draft, uses):
     legacy = [s for s in read_header(value) if s.extra.get("legacy")]
@@ -98,9 +98,15 @@ def test_legacy_labels_are_read_through_the_mapping_and_marked(value, draft, use
 
 
 def test_a_current_label_is_never_marked_legacy_and_the_writer_writes_none():
-    assert not any(s.extra.get("legacy") for s in read_header("train-ai=n, search=y"))
+    assert not any(s.extra.get("legacy") for s in read_header("train-ai=n, ai-use=n, search=y"))
     value = write_header({u: Permission.NOT_ALLOWED for u in Use})
-    assert value == "train-ai=n, search=n"
+    assert value == "train-ai=n, ai-use=n, search=n"
+
+
+def test_ai_use_is_a_current_label_since_vocab_08():
+    # vocab-02 had an "ai-use" too; vocab-08 brings it back as input to a generative model
+    signals = [s for s in read_header("ai-use=n") if s.use is INPUT]
+    assert signals[0].reading is N and "legacy" not in signals[0].rule and not signals[0].extra
 
 
 # -- RFC 9651 Dictionary cases (httpwg/structured-field-tests, dictionary.json) ----------------------
@@ -164,14 +170,14 @@ def test_attach_05_introduction_example_with_a_path():
 
 def test_the_longest_path_supplies_the_whole_statement_no_merging_per_label():
     text = "User-agent: *\nContent-Usage: train-ai=n, search=y\nContent-Usage: /docs/ search=n\n"
-    assert readings(read_robots(text, "bot", "/docs/a")) == {GEN: U, SEARCH: N}   # not train-ai=n
-    assert readings(read_robots(text, "bot", "/blog/a")) == {GEN: N, SEARCH: Y}
+    assert readings(read_robots(text, "bot", "/docs/a")) == {GEN: U, INPUT: U, SEARCH: N}   # not train-ai=n
+    assert readings(read_robots(text, "bot", "/blog/a")) == {GEN: N, INPUT: U, SEARCH: Y}
 
 
 def test_identical_paths_with_conflicting_values_take_the_most_restrictive():
     text = "User-agent: *\nContent-Usage: /a/ train-ai=y, search=y\nContent-Usage: /a/ train-ai=n\n"
     signals = read_robots(text, "bot", "/a/x")
-    assert readings(signals) == {GEN: N, SEARCH: Y}
+    assert readings(signals) == {GEN: N, INPUT: U, SEARCH: Y}
     decided = next(s for s in signals if s.use is GEN)
     assert "any disallow wins" in decided.rule and decided.extra["overruled"][0]["reading"] == "allowed"
 
@@ -184,6 +190,12 @@ def test_the_rule_value_ends_at_a_hash_and_path_encoding_is_normalised():
 def test_a_path_without_a_statement_and_rules_outside_groups_say_nothing():
     assert readings(read_robots("User-agent: *\nContent-Usage: /only-a-path\n", "bot", "/only-a-path"))[GEN] is U
     assert read_robots("Content-Usage: train-ai=n\nUser-agent: *\nAllow: /\n", "bot", "/x") == []
+
+
+def test_a_content_usage_rule_ends_a_run_of_user_agent_lines_as_allow_and_disallow_do():
+    text = "User-agent: a\nContent-Usage: train-ai=n\nUser-agent: b\nContent-Usage: train-ai=y\n"
+    assert readings(read_robots(text, "a", "/x"))[GEN] is N
+    assert readings(read_robots(text, "b", "/x"))[GEN] is Y
 
 
 def test_no_robots_file_means_no_statement():
@@ -246,7 +258,7 @@ def test_robots_round_trip_through_a_written_robots_txt(terms, path):
 @given(st.text(max_size=80))
 def test_junk_headers_never_raise(value):
     signals = read_header(value)
-    assert {s.use for s in signals} >= {GEN, SEARCH}
+    assert {s.use for s in signals} >= {GEN, INPUT, SEARCH}
 
 
 @settings(max_examples=100, deadline=None)

@@ -67,7 +67,10 @@ class Permission(str, Enum):
 TOKENS: dict[str, dict[str, tuple[Use, ...]]] = {
     # IETF AIPREF, draft-ietf-aipref-vocab-07: train-ai is generative training only (read literally);
     # there is no AIPREF token for non-generative training, input or mining.
-    "aipref": {"train-ai": (Use.AI_TRAIN_GENERATIVE,), "search": (Use.SEARCH,)},
+    # vocab-08 (13 Sep 2026; the WG's editor's copy at github.com/ietf-wg-aipref/drafts) adds ai-use:
+    # "use of an asset as input to a generative AI model, where the asset is not directly provided
+    # by the user", training excluded.
+    "aipref": {"train-ai": (Use.AI_TRAIN_GENERATIVE,), "ai-use": (Use.AI_INPUT,), "search": (Use.SEARCH,)},
     # Cloudflare Content Signals (draft-romm-aipref-contentsignals-00): ai-train is "training or
     # fine-tuning AI models", every kind.
     "content-signals": {"search": (Use.SEARCH,), "ai-input": (Use.AI_INPUT,), "ai-train": TRAINING},

@@ -1,6 +1,6 @@
 """IETF AIPREF: the ``Content-Usage`` HTTP header and robots.txt rule, read and written.
 
-What the drafts say (draft-ietf-aipref-vocab-07, draft-ietf-aipref-attach-05), and what this
+What the drafts say (draft-ietf-aipref-vocab-08, draft-ietf-aipref-attach-05), and what this
 module therefore does:
 
 * A statement of preference is an RFC 9651 **Dictionary** (parsed here with ``http-sf``, never by
@@ -9,9 +9,10 @@ module therefore does:
   ``"n"``, ``yes`` — leaves the category *unknown*, which is not an error. Duplicate keys: the
   last one wins (RFC 9651 does that). Parameters and unknown labels are ignored. If the field
   does not parse (an upper-case key, a stray byte), **every category is unknown**.
-* The current labels are ``train-ai`` (training of *generative* models only, read literally) and
-  ``search``, mapped through :data:`obra.aiuse.vocabulary.TOKENS`. Labels of older drafts
-  (``ai``, ``genai``, ``train-genai``, ``ai-use``…) are read through
+* The current labels are ``train-ai`` (training of *generative* models only, read literally),
+  ``ai-use`` (input to a generative model, added by vocab-08) and ``search``, mapped through
+  :data:`obra.aiuse.vocabulary.TOKENS`. Labels of older drafts (``ai``, ``genai``,
+  ``train-genai``, ``tdm``…) are read through
   :data:`obra.aiuse.vocabulary.AIPREF_LEGACY` only, and every such reading says so in its
   ``rule``; the writer never writes them.
 * The robots.txt rule ``Content-Usage: [path SP] statement`` belongs to a group (attach-05): the
@@ -43,7 +44,7 @@ __all__ = ["STANDARD", "HEADER", "ROBOTS", "read_statement", "read_header", "rea
 STANDARD = "aipref"
 HEADER = "Content-Usage header"
 ROBOTS = "robots.txt Content-Usage"
-_VOCAB = "aipref-vocab-07"
+_VOCAB = "aipref-vocab-08"
 _ATTACH = "aipref-attach-05"
 
 
@@ -220,7 +221,7 @@ def write_header(terms: Terms) -> str | None:
 
     A label is written ``n`` when the terms reserve any use it covers (not allowed, or only under
     licence), ``y`` when they allow every use it covers, and left out otherwise: AIPREF has no
-    label for non-generative training, input or mining, so those terms are not written here.
+    label for non-generative training, AI indexing or mining, so those terms are not written here.
     """
     members = {}
     for label, uses in TOKENS[STANDARD].items():
