@@ -5,6 +5,7 @@ and the writer read back by the reader."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from obra.aiuse.signals.aipref import (
 from obra.aiuse.signals.robots import reading_for, write_robots_txt
 from obra.aiuse.vocabulary import TOKENS, Permission, Reading, Use
 from obra.errors import InvalidInput
+
+FUZZ = 20 if os.environ.get("OBRA_LONG_TESTS") == "1" else 1
+"""``make test-long`` runs the property and junk-input tests with twenty times the examples."""
 
 DATA = Path(__file__).parent / "data"
 ATTACH_EXAMPLE = (DATA / "aipref" / "attach-05-example.robots.txt").read_text()
@@ -234,7 +238,7 @@ def test_the_writer_writes_the_spec_syntax():
 _TERMS = st.dictionaries(st.sampled_from(list(Use)), st.sampled_from(list(Permission)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150 * FUZZ, deadline=None)
 @given(_TERMS)
 def test_header_round_trip_gives_the_terms_for_every_label(terms):
     got = readings(read_header(write_header(terms)))
@@ -243,7 +247,7 @@ def test_header_round_trip_gives_the_terms_for_every_label(terms):
             assert got.get(use, U) is reading_for(uses, terms), (label, terms)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60 * FUZZ, deadline=None)
 @given(_TERMS, st.sampled_from([None, "/", "/works/", "/a b/ü"]))
 def test_robots_round_trip_through_a_written_robots_txt(terms, path):
     text = write_robots_txt(terms, rules=write_robots_rules(terms, path))
@@ -254,14 +258,14 @@ def test_robots_round_trip_through_a_written_robots_txt(terms, path):
             assert got.get(use, U) is reading_for(uses, terms)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * FUZZ, deadline=None)
 @given(st.text(max_size=80))
 def test_junk_headers_never_raise(value):
     signals = read_header(value)
     assert {s.use for s in signals} >= {GEN, INPUT, SEARCH}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100 * FUZZ, deadline=None)
 @given(st.lists(st.sampled_from(list("Content-Usage:/ \t\n#=yn,;\"ai*$%UA\r\x00é")
                                 + ["User-agent: *\n", "Content-Usage: ", "train-ai", "Disallow: "]),
                 max_size=60).map("".join), st.text(max_size=20))

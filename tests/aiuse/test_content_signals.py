@@ -3,6 +3,7 @@ restricts), kept apart from AIPREF, placed per group or file-wide, and written s
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from obra.aiuse.signals.content_signals import read_line, read_robots, write_rob
 from obra.aiuse.signals.robots import crawl_rule, reading_for, write_robots_txt
 from obra.aiuse.vocabulary import TOKENS, Permission, Reading, Use
 from obra.errors import InvalidInput
+
+FUZZ = 20 if os.environ.get("OBRA_LONG_TESTS") == "1" else 1
+"""``make test-long`` runs the property and junk-input tests with twenty times the examples."""
 
 MANAGED = (Path(__file__).parent / "data" / "robots" / "cloudflare-managed.robots.txt").read_text()
 GEN, OTHER, INPUT, SEARCH = Use.AI_TRAIN_GENERATIVE, Use.AI_TRAIN_OTHER, Use.AI_INPUT, Use.SEARCH
@@ -98,7 +102,7 @@ def test_the_writer_writes_yes_and_no_and_never_more_than_the_terms():
 _TERMS = st.dictionaries(st.sampled_from(list(Use)), st.sampled_from(list(Permission)))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100 * FUZZ, deadline=None)
 @given(_TERMS, st.sampled_from([None, "/", "/works/"]))
 def test_round_trip_through_a_written_robots_txt(terms, path):
     text = write_robots_txt(terms, rules=aipref.write_robots_rules(terms) + write_robots_rules(terms, path))
@@ -108,7 +112,7 @@ def test_round_trip_through_a_written_robots_txt(terms, path):
             assert got.get(use, U) is reading_for(uses, terms), (token, terms)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * FUZZ, deadline=None)
 @given(st.text(max_size=100), st.text(max_size=20))
 def test_junk_never_raises(text, path):
     read_line(text)

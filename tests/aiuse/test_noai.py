@@ -3,12 +3,17 @@ agent syntax and in meta robots; junk HTML never raises; the writer reserves and
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from obra.aiuse.signals.noai import read_meta, read_x_robots_tag, write_meta, write_x_robots_tag
 from obra.aiuse.vocabulary import TRAINING, Permission, Reading, Use
+
+FUZZ = 20 if os.environ.get("OBRA_LONG_TESTS") == "1" else 1
+"""``make test-long`` runs the property and junk-input tests with twenty times the examples."""
 
 
 def uses(signals) -> set[Use]:
@@ -62,7 +67,7 @@ def test_meta_robots_and_crawler_named_metas():
     assert all(s.source == "HTML meta robots" for s in signals)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * FUZZ, deadline=None)
 @given(st.text(max_size=200))
 def test_junk_html_and_headers_never_raise(text):
     read_meta(text)
@@ -76,7 +81,7 @@ def test_malformed_html_is_read_as_far_as_it_goes(html):
     read_meta(html)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60 * FUZZ, deadline=None)
 @given(st.dictionaries(st.sampled_from(list(Use)), st.sampled_from(list(Permission))))
 def test_writer_round_trip(terms):
     reserved = any(terms.get(u) in (Permission.NOT_ALLOWED, Permission.LICENCE) for u in TRAINING)

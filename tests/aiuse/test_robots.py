@@ -4,6 +4,7 @@ status rules, the maintained crawler list, and the writer read back by the reade
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from obra.aiuse.signals.robots import (
     product_token, reading_for, write_robots_txt,
 )
 from obra.aiuse.vocabulary import AI_USES, TRAINING, Permission, Reading, Use
+
+FUZZ = 20 if os.environ.get("OBRA_LONG_TESTS") == "1" else 1
+"""``make test-long`` runs the property and junk-input tests with twenty times the examples."""
 
 DATA = Path(__file__).parent / "data" / "robots"
 RFC_5_1 = (DATA / "rfc9309-5.1.robots.txt").read_text()
@@ -184,7 +188,7 @@ def test_only_the_first_500_kib_are_parsed():
     assert crawl_rule(text, "a", "/late/x").allowed is True
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * FUZZ, deadline=None)
 @given(st.text(max_size=300), st.text(max_size=30), st.text(max_size=40))
 def test_junk_never_raises(text, agent, path):
     rule = crawl_rule(text, agent, path)
@@ -200,7 +204,7 @@ _PIECES = ["/", "a", "b", ".", "*", "$", "%2F", "%61", "é"]
 _PATTERN = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=5).map(lambda s: "/" + "".join(s))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * FUZZ, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), _PATTERN), max_size=6),
        st.lists(st.sampled_from([p for p in _PIECES if p != "$"]), max_size=6).map("".join))
 def test_protego_and_the_shared_matcher_agree_on_longest_match(rules, tail):
@@ -285,7 +289,7 @@ def test_an_input_reservation_blocks_assistants_and_nothing_reserved_blocks_nobo
     assert "Disallow" not in write_robots_txt(_terms(ai_input=Permission.ALLOWED))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40 * FUZZ, deadline=None)
 @given(st.dictionaries(st.sampled_from(list(Use)), st.sampled_from(list(Permission))))
 def test_every_listed_crawler_is_blocked_exactly_when_it_serves_a_reserved_use(terms):
     text = write_robots_txt(terms)
