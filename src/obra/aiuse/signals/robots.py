@@ -279,9 +279,13 @@ class RobotsTxt:
         return CrawlRule(agent, path, allowed, why, group=label, line=r.line, status=200)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=256)
 def parse(text: str) -> RobotsTxt:
-    """The parsed robots.txt (cached per distinct text: many items share one site's file)."""
+    """The parsed robots.txt (cached per distinct text: many items share one site's file).
+
+    The cache is small on purpose (a file may be 500 KiB): a caller checking many sites keeps
+    each site's :class:`RobotsTxt` itself, or takes the items site by site.
+    """
     return RobotsTxt(text)
 
 
