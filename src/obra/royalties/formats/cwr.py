@@ -59,7 +59,7 @@ from typing import Any
 from obra import ids
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, parse
-from obra.royalties.formats.text import open_text
+from obra.royalties.formats.text import UTF8_BOM, Lines, describe_control, open_binary
 
 # Field layouts: (name, first column, last column, kind, mandatory), columns 1-based inclusive.
 # kinds: A text, N digits, D date YYYYMMDD, T time HHMMSS, F flag (Y/N/U/blank), P share 3v2 (%).
@@ -188,6 +188,59 @@ class CwrFile:
                 | {("parties", i): line for i, line in enumerate(self.party_lines)})
 
 
+#: Problems collected before the reader stops reading a file it will refuse anyway.
+MAX_PROBLEMS = 10_000
+#: The longest line read: the longest CWR 2.2 record is under 600 characters.
+MAX_RECORD_BYTES = 64 << 10
+# HDR Character Set (columns 87-101; blank means ASCII) → the codec that reads the file.
+CHARACTER_SETS = {"": "ascii", "ASCII": "ascii", "UTF-8": "utf-8", "UTF8": "utf-8", "UNICODE": "utf-8",
+                  "TRADITIONAL BIG5": "big5", "BIG5": "big5", "SIMPLIFIED GB": "gb18030", "GB": "gb18030"}
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def _codec(declared: str | None, line: int, problem) -> str:
+    """The codec for the HDR's Character Set. Blank (ASCII, the CWR default) is read as UTF-8,
+    of which ASCII is a part, so that a sender who writes UTF-8 without declaring it is read right."""
+    text = " ".join((declared or "").split()).upper()
+    # the code list's "Traditional Big5" is one character longer than the 15-column field
+    codec = CHARACTER_SETS.get(text) or ("big5" if text.startswith("TRADITIONAL BIG") else None)
+    if codec is None:
+        problem(f"unknown character set '{declared}': use ASCII (blank), UTF-8, Traditional Big5 or "
+                "Simplified GB", line, "Character Set")
+        return "utf-8"
+    return "utf-8" if codec == "ascii" else codec
+
+
+def _field_at(text: str, column: int) -> str | None:
+    """The name of the field at ``column`` (1-based) of a record, as its layout says."""
+    rtype = text[:3]
+    if column <= 3:
+        return "Record Type"
+    for fname, start, end, _kind, _m in LAYOUTS.get(rtype, ()):
+        if start <= column <= end:
+            return fname
+    return f"column {column}"
+
+
+def _decode(raw: bytes, codec: str, line: int, problem) -> str:
+    """One record as text: a byte the character set does not have, or a control character, is a
+    problem at its field (the record is then read with the byte replaced, so the rest is checked)."""
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        text = raw.decode(codec, "replace")
+        before = raw[:exc.start].decode(codec, "replace")
+        declared = "ASCII or UTF-8" if codec == "utf-8" else codec
+        problem(f"byte {exc.start + 1} of the record is not {declared} text: CWR files are ASCII unless the HDR "
+                "record's Character Set (columns 87-101) says otherwise; save the file as UTF-8 (or ASCII) "
+                "and send it again", line, _field_at(text, len(before) + 1))
+    control = _CONTROL.search(text)
+    if control is not None:
+        problem(f"{describe_control(control.group())}: CWR records are printable text", line,
+                _field_at(text, control.start() + 1))
+    return text
+
+
 def _cut(text: str, start: int, end: int) -> str:
     return text[start - 1:end]
 
@@ -271,8 +324,11 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
     problems: list[Problem] = []
 
     def problem(message: str, line: int, fld: str | None = None) -> None:
-        if len(problems) < 10_000:
-            problems.append(Problem(message, field=fld, line=line, source=name))
+        problems.append(Problem(message, field=fld, line=line, source=name))
+        if len(problems) >= MAX_PROBLEMS:   # refused anyway: reading on would only cost time
+            problems.append(Problem(f"stopped reading after {MAX_PROBLEMS:,} problems; fix these and send the "
+                                    "file again", line=line, source=name))
+            raise InvalidInput(problems)
 
     result = CwrFile(source=name, version="2.1", sender={})
     transactions: list[_Transaction] = []
@@ -282,113 +338,127 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
     total_tx = 0
     line = 0
     seen_hdr = seen_trl = False
-    try:
-        with open_text(path) as fh:
-            for raw in fh:
-                line += 1
-                text = raw.rstrip("\r\n")
+    codec = "utf-8"
+    blank_run: tuple[int, int] | None = None        # (first line, index of its problem)
+    with open_binary(path) as fh:
+        lines = Lines(fh, name, MAX_RECORD_BYTES)
+        for raw in lines:
+            line = lines.line
+            if line == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
+            raw = raw[:-1] if raw.endswith(b"\n") else raw
+            raw = raw[:-1] if raw.endswith(b"\r") else raw
+            if not raw.strip():
                 if seen_trl:
-                    if text.strip():
-                        problem("content after the TRL record (TRL must be last)", line)
                     continue
-                if not text.strip():
-                    problem("empty line (CWR has one record per line)", line)
-                    continue
-                rtype = text[:3]
-                result.records += 1
-                if line == 1 and rtype != "HDR":
-                    problem(f"the first record must be HDR, found '{rtype}'", line, "Record Type")
-                if rtype == "HDR":
-                    if seen_hdr:
-                        problem("a second HDR record", line, "Record Type")
-                    seen_hdr = True
-                    hdr = _read("HDR", text, line, "2.2", problem)
-                    result.version = "2.2" if (hdr.get("CWR Version") or "").startswith("2.2") else "2.1"
-                    if result.version == "2.1" and len(text) > 101 and text[101:].strip():
-                        problem(f"HDR is {len(text)} characters; a CWR 2.1 HDR has 101 (2.2 adds the "
-                                "CWR version in columns 102-104)", line, "Record Length")
-                    result.sender = {k: v for k, v in hdr.items() if v}
-                elif rtype == "GRH":
-                    grh = _read("GRH", text, line, result.version, problem)
-                    if group is not None:
-                        problem("GRH before the previous group's GRT", line, "Record Type")
-                    version = grh.get("Version Number") or ""
-                    if version and version not in ("02.10", "02.20"):
-                        problem(f"version '{version}' is not CWR 2.1 (02.10) or 2.2 (02.20)", line,
-                                "Version Number")
-                    group = {"type": grh.get("Transaction Type"), "id": grh.get("Group ID"),
-                             "records": 1, "transactions": 0, "line": line}
-                    result.groups += 1
-                    tx, tx_seq = None, -1
-                elif rtype == "GRT":
-                    grt = _read("GRT", text, line, result.version, problem)
-                    if group is None:
-                        problem("GRT without a GRH", line, "Record Type")
-                        continue
-                    group["records"] += 1
-                    if grt.get("Group ID") and grt["Group ID"] != group["id"]:
-                        problem(f"GRT closes group {grt['Group ID']} but the open group is {group['id']}",
-                                line, "Group ID")
-                    for fld, actual in (("Transaction Count", group["transactions"]),
-                                        ("Record Count", group["records"])):
-                        if (grt.get(fld) or "").isdigit() and int(grt[fld]) != actual:
-                            problem(f"GRT says {int(grt[fld])}, the group holds {actual}"
-                                    f" ({'GRH and GRT included' if fld == 'Record Count' else 'transactions'})",
-                                    line, fld)
-                    group, tx = None, None
-                elif rtype == "TRL":
-                    trl = _read("TRL", text, line, result.version, problem)
-                    seen_trl = True
-                    if group is not None:
-                        problem("TRL inside an open group (missing GRT)", line, "Record Type")
-                    for fld, actual in (("Group Count", result.groups), ("Transaction Count", total_tx),
-                                        ("Record Count", result.records)):
-                        if (trl.get(fld) or "").isdigit() and int(trl[fld]) != actual:
-                            problem(f"TRL says {int(trl[fld])}, the file holds {actual}", line, fld)
+                if blank_run is None:       # a run of empty lines is one problem, however long
+                    first = line - max(lines.blanks, 1) + 1
+                    problem("empty line (CWR has one record per line)" if first == line else
+                            f"empty lines (CWR has one record per line): {line - first + 1:,} lines, "
+                            f"{first}-{line}", first)
+                    blank_run = (first, len(problems) - 1)
                 else:
-                    if group is None:
-                        problem(f"{rtype} record outside a group (GRH … GRT)", line, "Record Type")
-                        continue
-                    group["records"] += 1
-                    if rtype not in TRANSACTION_TYPES and rtype not in DETAIL_TYPES:
-                        problem(f"unknown record type '{rtype}'", line, "Record Type")
-                        continue
-                    seq_t, seq_r = text[3:11], text[11:19]
-                    if not (seq_t.isdigit() and seq_r.isdigit()):
-                        problem("transaction and record sequence numbers must be 8 digits each "
-                                "(columns 4-11 and 12-19)", line, "Transaction Sequence #")
-                        continue
-                    if rtype in TRANSACTION_TYPES:
-                        tx_seq += 1
-                        total_tx += 1
-                        group["transactions"] += 1
-                        rec_seq = 0
-                        if rtype != group["type"] and not (group["type"] in ("NWR", "REV") and rtype in ("NWR", "REV")):
-                            problem(f"a {rtype} transaction in a {group['type']} group", line, "Record Type")
-                        if int(seq_t) != tx_seq or int(seq_r) != 0:
-                            problem(f"transaction sequence should be {tx_seq:08d} and record sequence "
-                                    f"00000000, found {seq_t} / {seq_r}", line, "Transaction Sequence #")
-                            tx_seq = int(seq_t)  # follow the file, so one slip is reported once
-                        if rtype in ("NWR", "REV"):
-                            tx = _Transaction(rtype, line, _read(rtype, text, line, result.version, problem))
-                            transactions.append(tx)
-                        else:
-                            tx = _Transaction(rtype, line, {})
-                        continue
-                    if tx is None:
-                        problem(f"{rtype} detail record before any transaction header", line, "Record Type")
-                        continue
-                    rec_seq += 1
-                    if int(seq_t) != tx_seq or int(seq_r) != rec_seq:
-                        problem(f"sequence numbers should be {tx_seq:08d} / {rec_seq:08d}, found {seq_t} / {seq_r}",
-                                line, "Record Sequence #")
-                        rec_seq = int(seq_r)
-                    if rtype in LAYOUTS and tx.kind in ("NWR", "REV"):
-                        _detail(tx, rtype, _read(rtype, text, line, result.version, problem), line, problem)
-    except UnicodeDecodeError as exc:
-        problem(f"not UTF-8/ASCII text ({exc.reason}); CWR files are ASCII", line + 1)
-    except OSError as exc:
-        problem(f"cannot read the file: {exc}", line or 1)
+                    problems[blank_run[1]] = Problem(
+                        f"empty lines (CWR has one record per line): {line - blank_run[0] + 1:,} lines, "
+                        f"{blank_run[0]}-{line}", line=blank_run[0], source=name)
+                continue
+            blank_run = None
+            text = _decode(raw, codec, line, problem)
+            if seen_trl:
+                problem("content after the TRL record (TRL must be last)", line)
+                continue
+            rtype = text[:3]
+            result.records += 1
+            if line == 1 and rtype != "HDR":
+                problem(f"the first record must be HDR, found '{rtype}'", line, "Record Type")
+            if rtype == "HDR":
+                if seen_hdr:
+                    problem("a second HDR record", line, "Record Type")
+                seen_hdr = True
+                hdr = _read("HDR", text, line, "2.2", problem)
+                result.version = "2.2" if (hdr.get("CWR Version") or "").startswith("2.2") else "2.1"
+                if result.version == "2.1" and len(text) > 101 and text[101:].strip():
+                    problem(f"HDR is {len(text)} characters; a CWR 2.1 HDR has 101 (2.2 adds the "
+                            "CWR version in columns 102-104)", line, "Record Length")
+                result.sender = {k: v for k, v in hdr.items() if v}
+                codec = _codec(hdr.get("Character Set"), line, problem)
+            elif rtype == "GRH":
+                grh = _read("GRH", text, line, result.version, problem)
+                if group is not None:
+                    problem("GRH before the previous group's GRT", line, "Record Type")
+                version = grh.get("Version Number") or ""
+                if version and version not in ("02.10", "02.20"):
+                    problem(f"version '{version}' is not CWR 2.1 (02.10) or 2.2 (02.20)", line,
+                            "Version Number")
+                group = {"type": grh.get("Transaction Type"), "id": grh.get("Group ID"),
+                         "records": 1, "transactions": 0, "line": line}
+                result.groups += 1
+                tx, tx_seq = None, -1
+            elif rtype == "GRT":
+                grt = _read("GRT", text, line, result.version, problem)
+                if group is None:
+                    problem("GRT without a GRH", line, "Record Type")
+                    continue
+                group["records"] += 1
+                if grt.get("Group ID") and grt["Group ID"] != group["id"]:
+                    problem(f"GRT closes group {grt['Group ID']} but the open group is {group['id']}",
+                            line, "Group ID")
+                for fld, actual in (("Transaction Count", group["transactions"]),
+                                    ("Record Count", group["records"])):
+                    if (grt.get(fld) or "").isdigit() and int(grt[fld]) != actual:
+                        problem(f"GRT says {int(grt[fld])}, the group holds {actual}"
+                                f" ({'GRH and GRT included' if fld == 'Record Count' else 'transactions'})",
+                                line, fld)
+                group, tx = None, None
+            elif rtype == "TRL":
+                trl = _read("TRL", text, line, result.version, problem)
+                seen_trl = True
+                if group is not None:
+                    problem("TRL inside an open group (missing GRT)", line, "Record Type")
+                for fld, actual in (("Group Count", result.groups), ("Transaction Count", total_tx),
+                                    ("Record Count", result.records)):
+                    if (trl.get(fld) or "").isdigit() and int(trl[fld]) != actual:
+                        problem(f"TRL says {int(trl[fld])}, the file holds {actual}", line, fld)
+            else:
+                if group is None:
+                    problem(f"{rtype} record outside a group (GRH … GRT)", line, "Record Type")
+                    continue
+                group["records"] += 1
+                if rtype not in TRANSACTION_TYPES and rtype not in DETAIL_TYPES:
+                    problem(f"unknown record type '{rtype}'", line, "Record Type")
+                    continue
+                seq_t, seq_r = text[3:11], text[11:19]
+                if not (seq_t.isdigit() and seq_r.isdigit()):
+                    problem("transaction and record sequence numbers must be 8 digits each "
+                            "(columns 4-11 and 12-19)", line, "Transaction Sequence #")
+                    continue
+                if rtype in TRANSACTION_TYPES:
+                    tx_seq += 1
+                    total_tx += 1
+                    group["transactions"] += 1
+                    rec_seq = 0
+                    if rtype != group["type"] and not (group["type"] in ("NWR", "REV") and rtype in ("NWR", "REV")):
+                        problem(f"a {rtype} transaction in a {group['type']} group", line, "Record Type")
+                    if int(seq_t) != tx_seq or int(seq_r) != 0:
+                        problem(f"transaction sequence should be {tx_seq:08d} and record sequence "
+                                f"00000000, found {seq_t} / {seq_r}", line, "Transaction Sequence #")
+                        tx_seq = int(seq_t)  # follow the file, so one slip is reported once
+                    if rtype in ("NWR", "REV"):
+                        tx = _Transaction(rtype, line, _read(rtype, text, line, result.version, problem))
+                        transactions.append(tx)
+                    else:
+                        tx = _Transaction(rtype, line, {})
+                    continue
+                if tx is None:
+                    problem(f"{rtype} detail record before any transaction header", line, "Record Type")
+                    continue
+                rec_seq += 1
+                if int(seq_t) != tx_seq or int(seq_r) != rec_seq:
+                    problem(f"sequence numbers should be {tx_seq:08d} / {rec_seq:08d}, found {seq_t} / {seq_r}",
+                            line, "Record Sequence #")
+                    rec_seq = int(seq_r)
+                if rtype in LAYOUTS and tx.kind in ("NWR", "REV"):
+                    _detail(tx, rtype, _read(rtype, text, line, result.version, problem), line, problem)
     if not seen_hdr:
         problem("no HDR record", 1, "Record Type")
     if not seen_trl:

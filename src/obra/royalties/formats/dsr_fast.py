@@ -37,6 +37,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +48,8 @@ from obra.royalties.formats.dsr_reference import Block, ReferenceParser, Report,
 from obra.royalties.formats.dsr_spec import (BOOLEAN_CELLS, DATE_CELLS, DECIMAL_CELLS, DURATION_CELLS, INTEGER_CELLS,
                                              MULTI_VALUE_CELLS, RECORDS, UGC_USAGE_RECORD_TYPES, USAGE_RECORD_TYPES,
                                              cell_checker, duration_seconds)
-from obra.royalties.formats.text import open_binary
+from obra.royalties.formats.text import (CONTROL_CHARACTERS, UTF8_BOM, first_long_line, has_control_bytes, limits,
+                                         line_too_long, open_binary)
 from obra.royalties.records import USAGE_LINES_SCHEMA, UsageLine
 
 CHUNK_BYTES = 32 << 20
@@ -88,7 +91,7 @@ class _Window:
     delimiter positions; :meth:`take` fetches cells and drops that last character.
     """
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, max_field: int):
         if b"\r" in data:
             clean = data.replace(b"\r\n", b"\n")
             if b"\r" in clean:
@@ -113,6 +116,17 @@ class _Window:
         offsets[1:] = dpos
         offsets[1:] += 1
         self.lengths = np.diff(offsets) - 1                              # cell lengths in bytes
+        # Rows only the reference may judge: a control character (NUL, ESC …) or a cell past the
+        # field limit. The fast path hands them over as it does any line that is not a plain record.
+        self.odd = np.zeros(self.n, bool)
+        if has_control_bytes(clean):
+            at = np.flatnonzero(_CONTROL_TABLE[raw])
+            self.odd[np.searchsorted(dpos[nl], at)] = True
+        if len(self.lengths) and int(self.lengths.max()) > max_field:
+            cells = np.flatnonzero(self.lengths > max_field)
+            self.odd[np.searchsorted(nl, cells)] = True
+        # Rows that are empty (a line break alone): read in runs, whatever their number.
+        self.blank = (self.n_values == 0) & (self.lengths[self.first_cell] == 0) if self.n else np.zeros(0, bool)
         kind = pa.LargeStringArray if large else pa.StringArray
         self.cells = kind.from_buffers(len(dpos), pa.py_buffer(offsets), pa.py_buffer(clean))
         if not clean.isascii():
@@ -138,6 +152,7 @@ class _Window:
         v.start = int(self.line_end[r0 - 1]) + 1
         v.n = self.n - r0
         v.first_cell, v.n_values, v.line_end = self.first_cell[r0:], self.n_values[r0:], self.line_end[r0:]
+        v.odd, v.blank = self.odd[r0:], self.blank[r0:]
         return v
 
     def row_at(self, offset: int) -> int | None:
@@ -170,6 +185,7 @@ class _Reader:
         self.path, self.name, self.on_table, self.on_line, self.progress = path, name, on_table, on_line, progress
         self.wants_usage = on_table is not None or on_line is not None
         self.chunk_bytes = chunk_bytes
+        self.max_field = limits().max_field_bytes
         self.emitted_upto = 0                  # last line handed over (tables or pending)
         self.pending_lines: list[UsageLine] = []     # from the reference parser
         self.pending: list[pa.Table | list[UsageLine]] = []
@@ -252,39 +268,66 @@ class _Reader:
     def _read(self) -> None:
         try:
             raw = open_binary(self.path)
-        except OSError as exc:           # the reference words it ("cannot read the file: ...")
+        except (OSError, InvalidInput) as exc:   # the reference words it
             raise _Restart() from exc
-        carry = b""
+        max_line = limits().max_line_bytes
         with raw:
+            try:
+                carry = raw.read(len(UTF8_BOM))
+                if carry == UTF8_BOM:                 # a byte-order mark is not part of the first record
+                    carry = b""
+            except (OSError, EOFError, InvalidInput) as exc:
+                raise _Restart() from exc
             while True:
                 try:
                     chunk = raw.read(self.chunk_bytes)
-                except (OSError, EOFError) as exc:
-                    raise _Restart() from exc
+                except (OSError, EOFError, InvalidInput) as exc:    # a corrupt gzip stream: the reference
+                    raise _Restart() from exc                       # reports it where it reads it
                 if not chunk:
                     break
                 buf = carry + chunk if carry else chunk
                 cut = buf.rfind(b"\n") + 1
+                self._check_lines(buf, cut, max_line)
                 carry = self._consume(buf[:cut], final=False) + buf[cut:] if cut else buf
         if carry:
+            self._check_lines(carry, len(carry), max_line)
             if not carry.endswith(b"\n"):
                 carry += b"\n"
             rest = self._consume(carry, final=True)
             assert not rest
+
+    def _check_lines(self, buf: bytes, cut: int, max_line: int) -> None:
+        """Refuse a line past the line limit, at its line number (complete lines before it read first)."""
+        if len(buf) - cut > max_line:          # the open line at the end is already too long
+            k = buf.count(b"\n", 0, cut)
+        else:
+            k = first_long_line(buf[:cut - 1] if cut else b"", max_line)
+            if k is None:
+                return
+        start = 0
+        for _ in range(k):
+            start = buf.index(b"\n", start) + 1
+        rest = self._consume(buf[:start], final=False) if start else b""
+        raise line_too_long(self.name, self.ref.line_no + rest.count(b"\n") + 1, max_line)
 
     def _consume(self, buf: bytes, final: bool) -> bytes:
         """Take complete lines; return those that need the next chunk to be judged."""
         pos = 0
         while pos < len(buf):
             if self.mode == "ref":
+                blanks = _BLANK_RUN.match(buf, pos)
+                if blanks is not None:        # empty lines, any number of them, in one step
+                    self._guarded(self.ref.feed_blank_run, blanks.group().count(b"\n"))
+                    pos = blanks.end()
+                    continue
                 end = buf.index(b"\n", pos) + 1
                 line = buf[pos:end]
-                if b"\r" in (line[:-2] if line.endswith(b"\r\n") else line):
-                    raise _Restart()          # a bare CR is a line break to the text stream
                 try:
                     text = line.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise _Restart() from exc
+                except UnicodeDecodeError:    # the reference says where
+                    self._guarded(self.ref.feed_bytes, line)
+                    pos = end
+                    continue
                 if self.ref.line_no >= self.ref_until and self._can_hand_back(text):
                     self.mode = "fast"
                     continue
@@ -353,11 +396,12 @@ class _Reader:
         # declaration) ends the pass.
         s = w.n
         codes = codes[:s].copy()
-        for r in np.flatnonzero(codes < 0):
-            if not _inert(w.text(r)):
+        other = codes < 0
+        for r in np.flatnonzero((other | w.odd) & ~w.blank):
+            if w.odd[r] or not _inert(w.text(r)):
                 s = int(r)
                 break
-            codes[r] = len(type_names)
+        codes[other] = len(type_names)                  # rows from s on are not read in this pass
         base = ref.line_no + 1                          # line number of row 0
         if s == 0:
             self._to_reference(base)
@@ -396,7 +440,7 @@ class _Reader:
         else:
             r0 = None
         if r0 is None:
-            start, whole, key, codes = pos, _Window(buf[pos:] if pos else buf), None, None
+            start, whole, key, codes = pos, _Window(buf[pos:] if pos else buf, self.max_field), None, None
             r0 = 0
         if key != self._types_key:
             codes = pc.fill_null(pc.index_in(whole.take(whole.first_cell),
@@ -426,8 +470,7 @@ class _Reader:
             row = int(starts[b])
             while True:                 # the reference reads blocks until one closes cleanly
                 nxt = int(block_end[np.searchsorted(starts, row, side="right") - 1])
-                for r in range(row, nxt):
-                    self._guarded(ref.feed, rows.w.text(r))
+                self._feed_rows(rows.w, row, nxt)
                 row = nxt
                 if row >= u or self._can_hand_back(rows.w.text(row)):
                     break
@@ -436,6 +479,17 @@ class _Reader:
         self._fast_span(rows, out, row, u, starts, base)
         if self.progress is not None:
             self.progress(ref.line_no)
+
+    def _feed_rows(self, w: _Window, r0: int, r1: int) -> None:
+        """Rows [r0, r1) of the window to the reference, runs of empty lines in one step each."""
+        ref, prev = self.ref, r0
+        for r in np.flatnonzero(~w.blank[r0:r1]) + r0:
+            if r > prev:
+                self._guarded(ref.feed_blank_run, int(r - prev))
+            self._guarded(ref.feed, w.text(int(r)))
+            prev = int(r) + 1
+        if r1 > prev:
+            self._guarded(ref.feed_blank_run, r1 - prev)
 
     def _fast_span(self, rows: "_Rows", out: pa.Table | None, r0: int, r1: int, starts: np.ndarray,
                    base: int) -> None:
@@ -455,6 +509,7 @@ class _Reader:
         ref.report.usage_lines += n_usage
         ref.report.blocks += int(np.searchsorted(starts, r1) - np.searchsorted(starts, r0))
         ref.line_no = hi
+        ref.blank_run = None
         closed = Block(rows.block_id(r1 - 1))
         closed.usage_seen = True
         ref.block = closed
@@ -742,6 +797,9 @@ class _Rows:
 
 
 _NO_PLAYS = np.iinfo(np.int64).min
+_BLANK_RUN = re.compile(rb"(?:\r?\n)+")
+_CONTROL_TABLE = np.zeros(256, bool)
+_CONTROL_TABLE[sorted(CONTROL_CHARACTERS)] = True
 _OTHER, _RE, _AS, _MW, _RU, _SU = range(6)
 
 

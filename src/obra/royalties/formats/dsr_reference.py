@@ -33,7 +33,7 @@ usage lines, pools and problems (``tests/royalties/formats/test_dsr_fast.py`` ho
 
 from __future__ import annotations
 
-import gzip
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -43,8 +43,14 @@ from obra.errors import InvalidInput, Problem
 from obra.royalties.formats.dsr_spec import (COMMERCIAL_MODELS, INTEGER_RE, RECORDS, UGC_USAGE_RECORD_TYPES,
                                              USAGE_RECORD_TYPES, USE_TYPES, cell_checker, duration_seconds,
                                              period_from_dates, period_from_name)
-from obra.royalties.formats.text import open_text
+from obra.royalties.formats.text import UTF8_BOM, Lines, decode_line, describe_control, limits, not_utf8, open_binary
 from obra.royalties.records import Pool, UsageLine
+
+
+#: Problems collected before a reader stops reading a file it will refuse anyway.
+MAX_PROBLEMS = 10_000
+# Control characters a DSR cell may not hold: C0 except TAB, and DEL (CR only ends a line).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass
@@ -88,17 +94,17 @@ def parse_dsr_reference(path: str | Path, *, display_name: str | None = None,
     """
     path = Path(path)
     p = parser or ReferenceParser(path, display_name or path.name, on_line)
-    try:
-        with open_text(path) as fh:
-            for raw in fh:
-                p.feed(raw)
-                if progress is not None and p.line_no % 100_000 == 0:
-                    progress(p.line_no)
-    except UnicodeDecodeError as exc:
-        p.problem(f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line); DSR files are UTF-8",
-                  p.line_no + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        p.problem(f"cannot read the file: {exc}", p.line_no or 1)
+    with open_binary(path) as fh:
+        lines = Lines(fh, p.name)
+        for raw in lines:
+            if lines.blanks:
+                p.feed_blank_run(lines.blanks)
+                continue
+            if p.line_no == 0 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
+            p.feed_bytes(raw)
+            if progress is not None and p.line_no % 100_000 == 0:
+                progress(p.line_no)
     return p.finish()
 
 
@@ -126,10 +132,59 @@ class ReferenceParser:
         self.file_period = period_from_name(path.name) or period_from_name(name)
         self.line_no = 0
         self.last_kind = ""
+        self.blank_run: tuple[int, int] | None = None      # (first line, index of its problem)
+        self.max_field = limits().max_field_bytes
 
     def problem(self, message: str, line: int, fld: str | None = None) -> None:
-        if len(self.problems) < 10_000:
-            self.problems.append(Problem(message, field=fld, line=line, source=self.name))
+        """Note a problem; at :data:`MAX_PROBLEMS` stop reading (raise): the file is refused anyway,
+        and reading on would only cost time (a file of millions of bad lines)."""
+        self.problems.append(Problem(message, field=fld, line=line, source=self.name))
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.problems.append(Problem(f"stopped reading after {MAX_PROBLEMS:,} problems; fix these and send "
+                                         "the file again", line=line, source=self.name))
+            raise InvalidInput(self.problems)
+
+    def cell_name(self, text: str, position: int) -> str | None:
+        """The name of the cell holding character ``position`` of a line (None on a comment)."""
+        if text.startswith("#"):
+            return None
+        k = text.count("\t", 0, position)
+        if k == 0:
+            return "RecordType"
+        rtype = text.split("\t", 1)[0]
+        names = self.layout(rtype)[0] if rtype in RECORDS else ()
+        return names[k - 1] if k - 1 < len(names) else f"cell {k + 1}"
+
+    def feed_bytes(self, raw: bytes) -> None:
+        """:meth:`feed` a line as read from the file: not UTF-8 is a problem at its cell (the line is
+        then read with the bad bytes replaced, so the structure of the file is still checked)."""
+        text, bad = decode_line(raw)
+        if text is None:
+            text = raw.decode("utf-8", "replace")
+            cell = self.cell_name(raw[:bad].decode("utf-8", "replace"), len(raw[:bad].decode("utf-8", "replace")))
+            self.problem(not_utf8(f"byte {bad + 1} of the line", "DSR files"), self.line_no + 1, cell)
+        self.feed(text)
+
+    def feed_blank_run(self, n: int) -> None:
+        """``n`` blank lines in a row: what ``n`` calls of ``feed("\\n")`` do, at the cost of one. A run
+        of blank lines is one problem, however long."""
+        first = self.line_no + 1
+        self.line_no += n
+        if self.blank_run is not None:
+            start, index = self.blank_run
+            self.problems[index] = self._blank_problem(start, self.line_no)
+            return
+        self.problem(self._blank_problem(first, self.line_no).message, first)
+        self.blank_run = (first, len(self.problems) - 1)
+
+    def _blank_problem(self, first: int, last: int) -> Problem:
+        if self.seen_foot:
+            what = "content after the FOOT record (FOOT must be the last line)"
+        else:
+            what = "empty line (a DSR file has one record per line, no blank lines)"
+        if last > first:
+            what = f"{what}: {last - first + 1:,} lines, {first}-{last}"
+        return Problem(what, line=first, source=self.name)
 
     def layout(self, rtype: str) -> tuple[tuple[str, ...], list[bool], list]:
         """(cell names, mandatory flags, checkers) of a record type as this file declares it."""
@@ -190,15 +245,31 @@ class ReferenceParser:
 
     def feed(self, raw: str) -> None:
         """Check one line (with or without its line break) and take what it says."""
+        text = raw.rstrip("\n")
+        text = text[:-1] if text.endswith("\r") else text
+        if not text.strip():
+            self.feed_blank_run(1)
+            return
+        self.blank_run = None
         self.line_no += 1
         line_no, problem, report = self.line_no, self.problem, self.report
-        text = raw.rstrip("\r\n")
         if self.seen_foot:
             problem("content after the FOOT record (FOOT must be the last line)", line_no)
             return
-        if not text.strip():
-            problem("empty line (a DSR file has one record per line, no blank lines)", line_no)
-            return
+        control = _CONTROL.search(text)
+        if control is not None:
+            ch = control.group()
+            what = ("a carriage return (CR) inside the line: DSR lines end with LF or CR LF" if ch == "\r"
+                    else f"{describe_control(ch)}: DSR cells are text and may not hold control characters")
+            problem(what, line_no, self.cell_name(text, control.start()))
+        if len(text) > self.max_field:
+            start = 0
+            for cell in text.split("\t"):
+                if len(cell.encode()) > self.max_field:
+                    problem(f"a cell of {len(cell.encode()):,} bytes; at most {self.max_field:,} "
+                            "(OBRA_MAX_FIELD_BYTES)", line_no, self.cell_name(text, start))
+                    return
+                start += len(cell) + 1
         if text.startswith("#"):
             cells = text[1:].split("\t")
             rtype = cells[0]

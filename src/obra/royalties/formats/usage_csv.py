@@ -45,7 +45,8 @@ import pyarrow.compute as pc
 
 from obra import ids, money
 from obra.errors import InvalidInput, Problem
-from obra.royalties.formats.text import open_binary, open_text
+from obra.royalties.formats.text import (UTF8_BOM, Lines, decode_line, describe_control, first_long_line,
+                                         has_control_bytes, limits, not_utf8, open_binary, read_lines)
 from obra.royalties.records import POOL_ROWS_SCHEMA, REVENUE_TYPE, USAGE_ROWS_SCHEMA, PoolRow, UsageLine
 
 USAGE_REQUIRED = ("period", "territory", "service", "commercial_model", "use_type", "plays")
@@ -56,11 +57,35 @@ POOL_OPTIONAL = ("user_id",)
 _PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row's column names (stripped), read within the line and cell limits."""
+    with open_binary(path) as fh:
+        first = next(read_lines(fh, path.name), b"")
+    if first.startswith(UTF8_BOM):
+        first = first[len(UTF8_BOM):]
+    text, bad = decode_line(first)
+    if text is None:
+        raise InvalidInput(Problem(not_utf8(f"byte {bad + 1} of the header", "Obra CSV files"),
+                                   field="header", line=1, source=path.name))
+    try:
+        header = next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise InvalidInput(Problem(f"malformed CSV header: {exc}", field="header", line=1, source=path.name)) from None
+    for name in header:
+        if len(name) > 100 or _CONTROL.search(name):
+            raise InvalidInput(Problem(f"'{name[:40]}…' is not a column name; see docs/usage-formats.md"
+                                       if len(name) > 40 else f"{name!r} is not a column name; see docs/usage-formats.md",
+                                       field="header", line=1, source=path.name))
+    return [h.strip() for h in header]
+
+
 def sniff_kind(path: Path) -> str:
     """``"usage"`` or ``"pools"``, from the header row."""
-    with open_text(path) as fh:
-        header = next(csv.reader([fh.readline()]), [])
-    names = {h.strip() for h in header}
+    path = Path(path)
+    names = set(read_header(path))
     if "plays" in names:
         return "usage"
     if "amount" in names:
@@ -86,8 +111,11 @@ def read_csv(path: str | Path, *, display_name: str | None = None,
 
     callback = on_usage if kind == "usage" else on_pool
     rows = 0
-    with open_text(path) as fh:
-        reader = csv.DictReader(fh)
+    max_field = limits().max_field_bytes
+    csv.field_size_limit(max_field)
+    with open_binary(path) as fh:
+        lines = Lines(fh, name)
+        reader = csv.DictReader(_text_lines(lines, problem))
         header = [h.strip() for h in (reader.fieldnames or [])]
         reader.fieldnames = header
         missing = [c for c in required if c not in header]
@@ -101,7 +129,7 @@ def read_csv(path: str | Path, *, display_name: str | None = None,
         try:
             for row in reader:
                 rows += 1
-                line = reader.line_num
+                line = lines.line
                 if progress is not None and rows % 100_000 == 0:
                     progress(rows)
                 if None in row:
@@ -113,15 +141,53 @@ def read_csv(path: str | Path, *, display_name: str | None = None,
                 parsed = _usage(row, line, problem) if kind == "usage" else _pool(row, line, problem)
                 if parsed is not None and not problems and callback is not None:
                     callback(parsed)
-        except UnicodeDecodeError as exc:
-            problem(f"not UTF-8 text ({exc.reason}); save the CSV as UTF-8", rows + 2)
         except csv.Error as exc:
-            problem(f"malformed CSV: {exc}", reader.line_num)
+            if "field larger than field limit" in str(exc):
+                problem(f"a cell longer than {max_field:,} characters (OBRA_MAX_FIELD_BYTES)", lines.line)
+            else:
+                problem(f"malformed CSV: {exc}", lines.line)
     if rows == 0 and not problems:
         problem("the file has a header but no rows", 1)
     if problems:
         raise InvalidInput(problems)
     return {"kind": kind, "rows": rows}
+
+
+def _text_lines(lines: Lines, problem):
+    """The file's lines as text for the csv module: bounded (:func:`read_lines`), a leading byte-order
+    mark skipped, every line that is not UTF-8 or holds a control character named at its column."""
+    header: list[str] = []
+    for raw in lines:
+        n = lines.line
+        if lines.blanks:          # a run of empty lines, however long, is one empty line to csv
+            yield "\n"
+            continue
+        if n == 1 and raw.startswith(UTF8_BOM):
+            raw = raw[len(UTF8_BOM):]
+        text, bad = decode_line(raw)
+        if text is None:
+            text = raw.decode("utf-8", "replace")
+            problem(not_utf8(f"byte {bad + 1} of the line", "Obra CSV files"), n,
+                    _column_at(raw[:bad].decode("utf-8", "replace"), header))
+        control = _CONTROL.search(text)
+        if control is not None:
+            problem(f"{describe_control(control.group())}: CSV cells are text and may not hold control characters",
+                    n, _column_at(text[:control.start()], header))
+        if n == 1:
+            try:
+                header = [h.strip() for h in next(csv.reader([text]), [])]
+            except csv.Error:
+                pass
+        yield text
+
+
+def _column_at(prefix: str, header: list[str]) -> str:
+    """The column (its header name, else 'column N') of the cell a line's ``prefix`` ends in."""
+    try:
+        k = max(len(next(csv.reader([prefix]), [""])), 1)
+    except csv.Error:
+        k = prefix.count(",") + 1
+    return header[k - 1] if k - 1 < len(header) else f"column {k}"
 
 
 def _common(row: dict[str, str], line: int, problem) -> tuple[str, str, str, str] | None:
@@ -374,6 +440,41 @@ def _fast_common(col: Callable[[str], pa.Array], n: int) -> tuple[pa.Array, pa.A
     return period, territory, texts, ok
 
 
+class _StepAside(Exception):
+    """The fast path cannot vouch for these bytes: the row-by-row reader reads the file."""
+
+
+class _Checked:
+    """The file's bytes for Arrow's CSV reader, stopping it (:class:`_StepAside`) at what only the
+    row-by-row reader words: a control character, an empty line, a line past the line limit."""
+
+    def __init__(self, raw, max_line: int):
+        self.raw, self.max_line, self.closed = raw, max_line, False
+        self.tail = b""            # the last bytes read (an empty line may straddle two reads)
+        self.open_line = 0         # bytes of the line still open at the end of the last read
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        if not data:
+            return data
+        seam = self.tail + data[:2]
+        if (has_control_bytes(data) or b"\n\n" in data or b"\n\r\n" in data or b"\n\n" in seam
+                or b"\n\r\n" in seam or (not self.tail and data[:1] in (b"\n", b"\r"))):
+            raise _StepAside()
+        first = data.find(b"\n")
+        if self.open_line + (len(data) if first < 0 else first) > self.max_line or \
+                (first >= 0 and first_long_line(data[first + 1:], self.max_line) is not None):
+            raise _StepAside()
+        last = data.rfind(b"\n")
+        self.open_line = self.open_line + len(data) if last < 0 else len(data) - last - 1
+        self.tail = (self.tail + data)[-2:]
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+        self.raw.close()
+
+
 def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
                block_fn: Callable[[pa.RecordBatch, int], pa.Table | None],
                on_table: Callable[[pa.Table], None], progress: Callable[[int], None] | None,
@@ -381,14 +482,14 @@ def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
     import pyarrow.csv as pacsv
 
     path = Path(path)
-    with open_text(path) as fh:
-        header = next(csv.reader([fh.readline()]), [])
-    header = [h.strip() for h in header]
+    header = read_header(path)
     if sniff_kind(path) != kind or any(c not in header for c in required) or \
             any(c not in required + optional for c in header) or len(set(header)) != len(header):
         return None
-    source = open_binary(path)
+    bounds = limits()
+    source = _Checked(open_binary(path), bounds.max_line_bytes)
     rows = 0
+    max_field = bounds.max_field_bytes
     try:
         reader = pacsv.open_csv(
             source,
@@ -397,6 +498,8 @@ def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         for batch in reader:
+            if any((pc.max(pc.binary_length(c)).as_py() or 0) > max_field for c in batch.columns):
+                return None         # the row-by-row reader names the line and cell
             table = block_fn(batch, rows + 2)
             if table is None:
                 return None
@@ -404,7 +507,7 @@ def _read_fast(path: str | Path, kind: str, required: tuple, optional: tuple,
             rows += batch.num_rows
             if progress is not None:
                 progress(rows)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except (pa.ArrowInvalid, UnicodeDecodeError, _StepAside):
         return None
     finally:
         source.close()
