@@ -25,6 +25,7 @@ Export format (``obra.log_export/1``)::
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,8 @@ from sqlalchemy import select, update
 from obra import ids
 from obra.errors import InvalidInput, NotFound, Unverifiable
 from obra.transparency import merkle
-from obra.registry.certificates import VerifiedCertificate, parse_certificate, verify_certificate
+from obra.registry.certificates import (MalformedCertificate, VerifiedCertificate, parse_certificate,
+                                        verify_certificate)
 from obra.transparency.signing import KeyHistory, KeyHistoryError, SignatureError, canonical, parse_time
 from obra.transparency.translog import (LogInconsistent, TransparencyLog, TreeHeadError, log_state, make_leaf,
                                     verify_tree_head)
@@ -43,6 +45,18 @@ EXPORT_FORMAT = "obra.log_export/1"
 
 class FederationError(Unverifiable):
     """Another office's log does not verify; nothing of it was imported."""
+
+
+_OFFICE = re.compile(r"[A-Z0-9]{2,8}")
+
+
+def _office_code(value: Any, error: type[Unverifiable], what: str) -> str:
+    """An office code as registration numbers carry it (2 to 8 letters or digits), checked before any query:
+    a NUL or an overlong string must be refused by name, not reach the database (PostgreSQL rejects NUL)."""
+    if not isinstance(value, str) or not _OFFICE.fullmatch(value.upper()):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise error(f"the {what}'s office {shown} is not an office code (2 to 8 letters or digits, e.g. UYMVD)")
+    return value.upper()
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,7 @@ def import_log(store, data: bytes | str | dict, trusted_history: KeyHistory | No
     first import); later imports accept a history only if it extends the one stored.
     """
     data = _parse_export(data)
-    office = data["office"].upper()
+    office = _office_code(data["office"], FederationError, "log export")
     if office == store.office.upper():
         raise FederationError(f"office {office} is this store's own office; its log is not imported")
     try:
@@ -240,8 +254,8 @@ def verify_certificate_here(store, cert_bytes: bytes, key_history: KeyHistory | 
     otherwise the office showed different logs to different people (a fork).
     """
     cert = parse_certificate(cert_bytes)
-    office = cert.get("office") if isinstance(cert.get("office"), str) else ""
-    log = TransparencyLog(store, office or store.office)
+    office = _office_code(cert.get("office"), MalformedCertificate, "certificate")
+    log = TransparencyLog(store, office)
     if key_history is None:
         try:
             key_history = log.key_history()
