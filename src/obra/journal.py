@@ -40,7 +40,10 @@ EVENT_KINDS: dict[str, str] = {
     "party.added": "a party (person or organisation) was added",
     "agreement.added": "an agreement between parties was added",
     "repertoire.imported": "a batch of registrations was imported (JSON, CSV or CWR)",
-    "usage.ingested": "a usage report (DSR or CSV) or pools file was accepted",
+    "usage.ingested": "a usage report (DSR or CSV) or pools file was accepted and published to the engines",
+    "usage.superseded": "an accepted usage report was superseded by a corrected re-delivery (or one that "
+                        "names it with --replaces): its usage is no longer read",
+    "repertoire.ingested": "a CWR file was accepted: what it registered, what it found already registered",
     "usage.matched": "usage lines of a period were matched to recordings and works",
     "claim.filed": "a rightholder claimed an unmatched usage group as their recording or work",
     "distribution.run": "a period's money was distributed and its statements issued",

@@ -5,6 +5,14 @@ directory under the store's home holding one Parquet file per period and source 
 ``<dataset>/period=<P>/source=<S>/part-0.parquet``. Ingest
 (:mod:`obra.royalties.ingest`) adds partitions; matching replaces the ``matches`` ones;
 the engines read a period's files (:func:`obra.royalties.engine.read_dataset`).
+
+**A partition is read only when its source is published**: the store's ``usage_sources`` table
+lists each accepted file, and only a ``published`` row makes its partitions visible
+(:func:`published_sources`). Ingest writes a row in the same transaction as the file's
+``usage.ingested`` journal event, after its partitions are in place, so a killed ingest leaves
+files no engine reads (and the next ingest removes them); a superseded report's partitions stay
+on disk, for the record, and are never read again. Every reader of the datasets (matching, the
+claims queue, distribution on DuckDB or Spark) passes the published sources in.
 """
 
 from __future__ import annotations
@@ -12,9 +20,13 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Collection
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from obra.store.schema import usage_sources
 
 
 def usage_dataset(store) -> Path:
@@ -37,20 +49,38 @@ def partition(root: Path, period: str, source: str) -> Path:
     return root / f"period={period}" / f"source={source}" / "part-0.parquet"
 
 
+def published_sources(store) -> frozenset[str]:
+    """The sources whose partitions the engines read: every accepted usage file not superseded."""
+    t = usage_sources
+    with store.connect() as conn:
+        return frozenset(conn.execute(select(t.c.source).where(t.c.status == "published",
+                                                               t.c.kind != "cwr")).scalars())
+
+
+def known_sources(store) -> frozenset[str]:
+    """Every source the store has a row for, published or superseded (what cleaning keeps)."""
+    with store.connect() as conn:
+        return frozenset(conn.execute(select(usage_sources.c.source)).scalars())
+
+
 def periods(store) -> list[str]:
-    """Periods that have usage."""
-    root = usage_dataset(store)
-    if not root.exists():
-        return []
-    return sorted(p.name.removeprefix("period=") for p in root.glob("period=*") if p.is_dir())
+    """Periods that have published usage."""
+    return sorted({p for p, _, _ in partitions(usage_dataset(store), sources=published_sources(store))})
 
 
-def partitions(root: Path, period: str | None = None) -> list[tuple[str, str, Path]]:
-    """(period, source, file) of every partition in a dataset, optionally for one period."""
+def partitions(root: Path, period: str | None = None, *,
+               sources: Collection[str] | None) -> list[tuple[str, str, Path]]:
+    """(period, source, file) of the partitions of ``sources`` in a dataset, optionally for one period.
+
+    ``sources`` is required: pass :func:`published_sources` (what the engines may read), or None
+    only for a dataset that is not a store's (a benchmark's files, say).
+    """
     pattern = f"period={period}/source=*/part-0.parquet" if period else "period=*/source=*/part-0.parquet"
     out = []
-    for f in sorted(root.glob(pattern)):
-        out.append((f.parent.parent.name.removeprefix("period="), f.parent.name.removeprefix("source="), f))
+    for f in sorted(Path(root).glob(pattern)):
+        source = f.parent.name.removeprefix("source=")
+        if sources is None or source in sources:
+            out.append((f.parent.parent.name.removeprefix("period="), source, f))
     return out
 
 

@@ -104,15 +104,19 @@ def read_parquet(con: Any, paths: list[str] | str, name: str | None = None) -> i
     return con.read_parquet(paths, table_name=name)
 
 
-def read_dataset(con: Any, root: Any, period: str, name: str | None = None) -> ibis.Table | None:
+def read_dataset(con: Any, root: Any, period: str, name: str | None = None, *,
+                 sources: Any = None) -> ibis.Table | None:
     """One period of a contract dataset (``usage``, ``pools`` or ``matches`` directory), or None.
 
-    Files are globbed explicitly (``period=P/source=*/part-0.parquet``) so neither engine
-    adds partition columns of its own: ``period`` and ``source`` are inside the files.
+    Only the partitions of ``sources`` are read: in a store, always pass
+    :func:`obra.royalties.datasets.published_sources` (a partition of a killed or superseded
+    ingest is never read); None reads every partition, for datasets outside a store (benchmarks).
+    Files are listed explicitly (``period=P/source=S/part-0.parquet``) so neither engine adds
+    partition columns of its own: ``period`` and ``source`` are inside the files.
     """
-    from pathlib import Path
+    from obra.royalties.datasets import partitions
 
-    files = sorted(str(f) for f in Path(root).glob(f"period={period}/source=*/part-0.parquet"))
+    files = [str(f) for _, _, f in partitions(root, period, sources=sources)]
     if not files:
         return None
     if con.name == "duckdb":

@@ -38,7 +38,7 @@ from obra.access import Principal, require
 from obra.canonical import sha256_hex
 from obra.errors import InvalidInput, NotFound, Problem
 from obra.journal import Journal
-from obra.royalties.datasets import matches_dataset, pools_dataset, usage_dataset
+from obra.royalties.datasets import matches_dataset, pools_dataset, published_sources, usage_dataset
 from obra.royalties.ingest import ingest_cwr, ingest_dsr, ingest_usage_csv
 from obra.store.schema import distribution_runs
 
@@ -239,12 +239,13 @@ def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tu
     """(usage, pools, matches) of ``period`` on ``con``; matches by identifier when not matched yet."""
     from obra.royalties import engine as engines
 
-    usage = engines.read_dataset(con, usage_dataset(store), period)
-    pools = engines.read_dataset(con, pools_dataset(store), period)
+    published = published_sources(store)     # a killed or superseded ingest's partitions are never read
+    usage = engines.read_dataset(con, usage_dataset(store), period, sources=published)
+    pools = engines.read_dataset(con, pools_dataset(store), period, sources=published)
     if usage is None or pools is None:
         raise InvalidInput(Problem(f"no {'usage' if usage is None else 'pools'} for period {period}; ingest "
                                    "a usage report for it first (obra ingest)", field="period"))
-    matches = engines.read_dataset(con, matches_dataset(store), period)
+    matches = engines.read_dataset(con, matches_dataset(store), period, sources=published)
     if matches is None:
         from obra.royalties.matching.identifiers import match_by_id, repertoire_tables
 

@@ -183,3 +183,35 @@ claims = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("journal_id", Integer, ForeignKey("journal_events.id")),
 )
+
+# --------------------------------------------------------------------------------------
+# Ingested files (migration 0008): what makes ingest idempotent and publication atomic
+# --------------------------------------------------------------------------------------
+
+usage_sources = Table(
+    # One row per file accepted by ingest: a usage report (DSR, CSV: its partitions are in the
+    # usage/pools datasets under ``source``) or a CWR repertoire file. ``identity`` is what the file
+    # *is* (DSR: sender, recipient, MessageId, file number; CSV: its records; CWR: sender and
+    # creation time), so the same report re-sent gzipped, with other line ends or under another
+    # name finds its row. The engines read only the partitions of ``published`` sources; a row is
+    # written in the same transaction as its ``usage.ingested`` journal event, which is what
+    # publishes it. A corrected re-delivery sets the earlier row ``superseded``.
+    "usage_sources", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # dsr | csv | cwr
+    Column("identity_hash", String(64), nullable=False, unique=True),
+    Column("identity", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),  # the bytes of the file first accepted
+    Column("file", String(255), nullable=False),
+    Column("scope", JSON, nullable=False),  # DSR: sender, recipient, period, slices; what supersession compares
+    Column("periods", JSON, nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("status", String(12), nullable=False, index=True),  # published | superseded
+    Column("superseded_by", Integer),
+    Column("journal_id", Integer, ForeignKey("journal_events.id")),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

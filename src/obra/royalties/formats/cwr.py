@@ -577,10 +577,13 @@ def _shares(tx: _Transaction) -> list[dict]:
             for (p, role, right, t), v in sorted(totals.items()) if v]
 
 
-def _sender(result: CwrFile) -> str:
+def sender_of(result: CwrFile) -> str:
     """Whose numbering this file uses: the HDR Sender ID (name if absent), the scope of every
     Submitter Work # and Interested Party # in it (``cwr:<sender>``)."""
     return result.sender.get("Sender ID") or result.sender.get("Sender Name") or "unknown"
+
+
+_sender = sender_of
 
 
 def _build(result: CwrFile, transactions: list[_Transaction], problem) -> None:

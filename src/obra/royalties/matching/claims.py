@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -29,7 +28,7 @@ from obra.access import Principal, require
 from obra.journal import Journal
 from obra.store.schema import claims as claims_table
 from obra.errors import InvalidInput, NotFound, Problem
-from obra.royalties.datasets import matches_dataset, usage_dataset
+from obra.royalties.datasets import matches_dataset, partitions, published_sources, usage_dataset
 from obra.royalties.matching.metadata import normalise_artist, normalise_title, replace_matches, unmatched_metadata
 
 
@@ -52,20 +51,21 @@ def claim_rules(store) -> dict[str, dict]:
 
 def queue(store, period: str | None = None, limit: int | None = 100) -> list[dict]:
     """Unmatched usage grouped by normalised metadata, most played first."""
-    usage_glob = usage_dataset(store) / (f"period={period}" if period else "period=*") / "source=*" / "part-0.parquet"
-    match_glob = matches_dataset(store) / (f"period={period}" if period else "period=*") / "source=*" / "part-0.parquet"
-    if not list(Path(store.home).glob(str(match_glob.relative_to(store.home)))):
+    published = published_sources(store)
+    usage_files = [str(f) for _, _, f in partitions(usage_dataset(store), period, sources=published)]
+    match_files = [str(f) for _, _, f in partitions(matches_dataset(store), period, sources=published)]
+    if not usage_files or not match_files:
         return []
     con = duckdb.connect()
-    rows = con.execute(f"""
+    rows = con.execute("""
         SELECT u.title, u.artist, any_value(u.album) AS album, any_value(u.isrc) AS isrc,
                count(*) AS lines, sum(u.plays) AS plays, max(m.score) AS best_score,
                list(DISTINCT u.period) AS periods
-        FROM read_parquet('{usage_glob}', hive_partitioning=false) u
-        JOIN read_parquet('{match_glob}', hive_partitioning=false) m USING (source, line)
+        FROM read_parquet(?, hive_partitioning=false) u
+        JOIN read_parquet(?, hive_partitioning=false) m USING (source, line)
         WHERE m.method = 'none'
         GROUP BY u.title, u.artist
-    """).fetchall()
+    """, [usage_files, match_files]).fetchall()
     con.close()
     groups: dict[str, dict] = {}
     for title, artist, album, isrc, lines, plays, best, periods in rows:

@@ -1,4 +1,4 @@
-"""A matching run over the datasets: every usage partition matched, the matches dataset written.
+"""A matching run over the datasets: every published usage partition matched, the matches dataset written.
 
 Per partition: identifiers first (:mod:`.identifiers`, on DuckDB or Spark), then the scored
 metadata model for the lines still unmatched (:mod:`.metadata`), then the claims
@@ -12,7 +12,7 @@ from typing import Callable
 import pyarrow as pa
 
 from obra.royalties import engine as engines
-from obra.royalties.datasets import matches_dataset, partitions, usage_dataset, write_partition
+from obra.royalties.datasets import matches_dataset, partitions, published_sources, usage_dataset, write_partition
 from obra.royalties.matching import claims
 from obra.royalties.matching.identifiers import match_by_id, repertoire_tables
 from obra.royalties.matching.metadata import FuzzyIndex, fuzzy_match
@@ -36,7 +36,7 @@ def match_store(store, period: str | None = None, *, fuzzy: bool = True,
     claimed = claims.claim_rules(store)
     totals: dict[str, int] = {m: 0 for m in MATCH_METHODS}
     done = 0
-    parts = partitions(usage_dataset(store), period)
+    parts = partitions(usage_dataset(store), period, sources=published_sources(store))
     for p, source, path in parts:
         usage_arrow = _read_usage(path)
         if con.name == "duckdb":
