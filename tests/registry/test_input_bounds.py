@@ -157,6 +157,14 @@ def test_a_csv_cell_over_the_field_limit_is_named_not_a_traceback(store, admin, 
     assert state(store) == before
 
 
+def test_an_overlong_header_cell_is_named_too(store, admin, tmp_path):
+    """Found by the fuzzer: the error path read the header again and raised the csv module's error."""
+    path = write(tmp_path, "works.csv", "title," + "x" * (CSV_CELL_MAX + 1) + "\nA,B\n")
+    with pytest.raises(InvalidInput) as exc:
+        import_file(store, admin, path, "works")
+    assert problem(exc)[:2] == (str(path), 1)
+
+
 def test_a_csv_file_not_in_utf8_says_how_to_resave_it(store, admin, tmp_path):
     path = write(tmp_path, "works.csv", "title\nMilonga\nCanción\n".encode("cp1252"))
     with pytest.raises(InvalidInput) as exc:
@@ -215,8 +223,8 @@ def test_every_text_field_follows_the_same_rule():
         (Work, {"title": "T", "creation_mode": "ai_generated",
                 "disclosure": {**disclosure, "human_contribution": "x" * (PROSE_MAX + 1)}},
          "disclosure.human_contribution"),
-        (Work, {"title": "T", "creation_mode": "ai_generated", "disclosure": {**disclosure, "ai_contribution": "\u200b"}},
-         "disclosure.ai_contribution"),
+        (Work, {"title": "T", "creation_mode": "ai_generated",
+                "disclosure": {**disclosure, "ai_contribution": "\u200b"}}, "disclosure.ai_contribution"),
         (Work, {"title": "T", "creation_mode": "ai_generated",
                 "disclosure": {**disclosure, "systems": [{"name": "S\ud83d"}]}}, "disclosure.systems.0.name"),
         (Work, {"title": "T", "identifiers": [{"scheme": "cwr:X", "value": "1\x00"}]}, "identifiers.0.value"),

@@ -37,8 +37,8 @@ class Agreement(BaseModel):
     territories: tuple[CodeText, ...] = Field(default=("2WL",), max_length=300)
     start: date
     end: date | None = None
-    works: tuple[CodeText, ...] = Field(default=(), max_length=10_000,
-                                        description="registration numbers covered; empty = the assignor's whole catalogue")
+    works: tuple[CodeText, ...] = Field(default=(), max_length=10_000, description=(
+        "registration numbers covered; empty = the assignor's whole catalogue"))
     retained: Decimal = Field(ge=0, le=1, decimal_places=10, description="fraction the assignee keeps")
     currency: CodeText = "EUR"
     advance: MinorUnits = Field(default=0, description="advance in minor units, recoupable from the assignor's part")

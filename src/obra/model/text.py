@@ -2,8 +2,8 @@
 
 Every text field of the model is one of the types below (a pydantic ``Annotated`` string),
 and the services check free text they take outside a model (a correction's reason, a
-search query) with :func:`clean_text` / :func:`search_text`, so the CLI, the API and a
-Python caller meet the same rule:
+search query) with :func:`clean_text`, so the CLI, the API and a Python caller meet the
+same rule:
 
 * **no control characters**: C0 (U+0000–U+001F), DEL and C1 (U+007F–U+009F) are refused,
   except tab, line feed and carriage return in multi-line text (disclosures, reasons);
@@ -12,22 +12,26 @@ Python caller meet the same rule:
 * **no lone surrogates** (U+D800–U+DFFF alone is not Unicode text; no store or file keeps it);
 * **not blank**: a required text that is empty once whitespace, format characters
   (zero-width space, joiners, BOM, direction marks), combining marks and invisible fillers
-  are removed is refused (a title made of one zero-width space matched every search);
+  are removed is refused (a title of one zero-width space was registered with nothing to
+  find it by; a query of one matched every title);
 * **bounded**, in characters, after leading and trailing whitespace is removed:
 
   ==========================================  ==========
   what                                        at most
   ==========================================  ==========
   titles (work, recording, alternate)          500
-  party names, artist, album                   300 / 500
-  codes, keys, identifiers, AI system names    100
+  artist, album                                500
+  party names                                  300
+  codes, keys, AI system names                 100
+  submitters' identifiers (scheme, value)       60
   disclosures (AI and human contribution)    10,000
   reasons (corrections, withdrawals)          2,000
   a search query                               500
   ==========================================  ==========
 
-Numbers that end up in a database column are bounded the same way: :data:`DB_ID_MAX` for ids
-and versions (PostgreSQL ``integer``), :data:`INT64_MAX` for amounts in minor units.
+Numbers that end up in a database column are bounded the same way: :data:`DB_ID_MAX` for party
+ids (PostgreSQL ``integer``), :data:`INT64_MAX` for amounts in minor units (:func:`bounded_int`
+for numbers a service takes outside a model).
 """
 
 from __future__ import annotations

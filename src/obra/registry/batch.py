@@ -7,9 +7,17 @@ the same batch use as a party reference. A CSV batch holds one kind of record pe
 ``docs/data-model.md``; list-valued cells use ``|`` between items, and shares are written
 ``party:right_type:territory:percent``.
 
-The whole batch runs in one transaction. A bad row does not stop validation: every
-problem is collected with file, row and field, then the transaction is rolled back and
-one :class:`~obra.errors.InvalidInput` lists them all.
+The whole batch runs in one transaction, and so do the several files of one ``obra import``
+(:func:`import_files`). A bad row does not stop validation: every problem is collected with
+file, row and field, then the transaction is rolled back and one
+:class:`~obra.errors.InvalidInput` lists them all.
+
+Files are read strictly, before anything is written: UTF-8 only (a byte-order mark is
+fine; anything else is refused with the line and how to re-save it); JSON with no key twice
+in one object, no ``NaN``, whole numbers within 64 bits, fractions read exactly as
+:class:`~decimal.Decimal` (a share is never rounded through a float) and at most
+:data:`JSON_MAX_DEPTH` levels of nesting; CSV with no NUL byte and no cell over
+:data:`CSV_CELL_MAX` characters. The limits are listed in ``docs/data-model.md``.
 """
 
 from __future__ import annotations
@@ -445,9 +453,9 @@ def load_csv_batch(path: Path, entity: str) -> tuple[dict[str, list], dict[tuple
                             for n, line in enumerate(text.splitlines(), 1) if "\x00" in line],
                            hint=CSV_SAVE_HINT)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    records, locations, problems = [], {}, []
+    records, locations, problems, header = [], {}, [], []
     try:
-        header = reader.fieldnames or []
+        header = list(reader.fieldnames or [])
         unknown = [c for c in header if c not in CSV_COLUMNS[entity]]
         if unknown:
             raise InvalidInput([Problem(f"unknown column; {entity} columns are: "
@@ -472,7 +480,7 @@ def load_csv_batch(path: Path, entity: str) -> tuple[dict[str, list], dict[tuple
         if "field larger than field limit" in str(exc):
             problems.append(Problem(f"a cell is longer than {CSV_CELL_MAX:,} characters, the most a CSV cell may "
                                     "hold (and far more than any field allows)",
-                                    field=_column_at(text, line, list(reader.fieldnames or [])), line=line,
+                                    field=_column_at(text, line, header), line=line,
                                     source=source))
         else:
             problems.append(Problem(f"is not readable CSV here: {exc}", line=line, source=source))
