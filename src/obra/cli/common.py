@@ -40,6 +40,12 @@ LOCALE_OPT = typer.Option("en", "--locale", envvar="OBRA_LOCALE",
                           help="language of documents: en, es, fr or pt (or a tag like es-UY)")
 
 
+def owner_only_files() -> None:
+    """Every file and folder this process creates is owner-only (umask 077): the database, its WAL,
+    keys, credentials, usage data and statements under OBRA_HOME are never readable by others."""
+    os.umask(0o077)
+
+
 def open_store(migrate: bool = False) -> Store:
     """The store configured by ``OBRA_HOME`` / ``OBRA_DATABASE_URL`` / ``OBRA_OFFICE``.
 

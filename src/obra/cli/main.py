@@ -13,9 +13,11 @@ import json
 import os
 
 import typer
+from sqlalchemy.exc import IntegrityError
 
 from obra.access import create_principal
-from obra.cli.common import JSON_OPT, console, credentials_path, current_principal, emit, handle_errors, open_store
+from obra.cli.common import (JSON_OPT, console, credentials_path, current_principal, emit, handle_errors, open_store,
+                             owner_only_files)
 from obra.errors import AuthenticationRequired, InvalidInput, PermissionDenied
 from obra.model.vocab import AccessRole
 
@@ -35,6 +37,8 @@ def _ensure_local_admin(store) -> bool:
     try:
         principal, token = create_principal(store, "local-admin", AccessRole.ADMIN)
     except (AuthenticationRequired, PermissionDenied, InvalidInput):  # a shared store already has admins
+        return False
+    except IntegrityError:  # another host's `obra init` made the first admin at the same moment
         return False
     # owner-only from the first byte: the admin token is never readable by others, not even briefly
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -91,6 +95,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     from obra.api.app import create_app
 
+    owner_only_files()  # the server writes statements, usage data and keys under OBRA_HOME
     uvicorn.run(create_app(open_store()), host=host, port=port)
 
 
@@ -99,4 +104,5 @@ for _module in COMMAND_MODULES:
 
 
 def run() -> None:
+    owner_only_files()
     app()

@@ -29,7 +29,8 @@ class StorePaths:
         return self.home / "credentials.json"
 
     def keys(self, office: str) -> Path:
-        """An office's Ed25519 signing keys and their published history."""
+        """An office's Ed25519 signing keys and their published history (unless ``OBRA_KEYS_DIR`` puts
+        them elsewhere: ask ``Store.keys_directory``)."""
         return self.home / "keys" / office
 
     @property

@@ -16,9 +16,14 @@ Formats (documented in ``docs/verify-a-certificate.md`` for third parties):
   signature) members; the signed bytes are the RFC 8785 (JCS) canonical form of the object
   with the ``signature`` member removed.
 
-Private keys live in ``<store.home>/keys/<OFFICE>/<key id>.pem`` (PKCS#8, mode 0600); the
-published history is ``<store.home>/keys/<OFFICE>/history.json``. A retired key's private
-half is deleted: it can never sign again, yet what it signed still verifies.
+Private keys live in ``<keys>/<OFFICE>/<key id>.pem`` (PKCS#8, mode 0600); the published
+history is ``<keys>/<OFFICE>/history.json``, where ``<keys>`` is ``$OBRA_HOME/keys`` or, in
+server mode with several hosts, the shared ``OBRA_KEYS_DIR`` (``docs/key-management.md``). A
+retired key's private half is deleted: it can never sign again, yet what it signed still verifies.
+
+An office has **one** key history. A host whose key directory does not hold the keys that
+signed the tree heads already in the database refuses to create a key or to sign
+(:class:`ForeignKeyHistory`), instead of starting a second history nobody can verify against.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -69,6 +74,19 @@ class KeyNotValid(SignatureError):
 
 class BadSignature(SignatureError):
     """The signature does not match the signed bytes: the document was altered."""
+
+
+class ForeignKeyHistory(ObraError):
+    """This host's key directory lacks keys that signed the office's log in the shared database.
+
+    Signing here would start a second key history for the same office, whose certificates
+    verify against neither; so nothing is created or signed until the host points
+    ``OBRA_KEYS_DIR`` at the office's shared keys.
+    """
+
+    status, exit_code, code = 503, 78, "foreign_key_history"
+    hint = ("point OBRA_KEYS_DIR at the directory that holds the office's shared keys (the same on every "
+            "host; see docs/key-management.md), then try again")
 
 
 # --- time and canonical bytes --------------------------------------------------------
@@ -279,21 +297,46 @@ class KeyHistory:
 
 # --- the office's private side -------------------------------------------------------
 
-class OfficeKeys:
-    """The signing keys of one office on disk: create, rotate, sign, publish the history."""
+def _owner_only_dirs(directory: Path) -> None:
+    """Create ``directory`` and missing parents mode 0700 (whatever the umask)."""
+    missing = []
+    for folder in (directory, *directory.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
 
-    def __init__(self, home: Path | str, office: str):
+
+class OfficeKeys:
+    """The signing keys of one office on disk: create, rotate, sign, publish the history.
+
+    ``directory`` is where the keys live (default ``<home>/keys/<OFFICE>``; a shared
+    ``OBRA_KEYS_DIR/<OFFICE>`` in server mode). ``published`` returns the ids of the keys that
+    signed what the office's database already holds (its tree heads): before creating a first
+    key or signing anything, every one of them must be in this directory's history, else
+    :class:`ForeignKeyHistory`.
+    """
+
+    def __init__(self, home: Path | str, office: str, *, directory: Path | str | None = None,
+                 published: Callable[[], Iterable[str]] | None = None):
         office = str(office).upper()
         if not _OFFICE_RE.fullmatch(office):
             raise ValueError(f"office {office!r} is not an office code like UYMVD")
         self.office = office
-        self.directory = StorePaths(Path(home)).keys(office)
+        self.directory = Path(directory) if directory is not None else StorePaths(Path(home)).keys(office)
         self.history_path = self.directory / "history.json"
+        self._published = published
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(self.directory / ".lock", "a") as lock:
+        _owner_only_dirs(self.directory)
+        fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -301,17 +344,34 @@ class OfficeKeys:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def history(self) -> KeyHistory:
-        """The published history, creating the office's first key if there is none."""
+        """The published history, creating the office's first key if there is none (and the
+        database holds nothing signed by another history)."""
         if not self.history_path.exists():
+            self.refuse_foreign(None)  # before anything is created on disk
             with self._locked():
                 if not self.history_path.exists():
+                    self.refuse_foreign(None)
                     self._write_new_key(None, utc_now())
         return KeyHistory.parse(self.history_path.read_bytes())
+
+    def refuse_foreign(self, history: KeyHistory | None) -> None:
+        """Raise :class:`ForeignKeyHistory` if the database holds signatures by keys ``history`` lacks."""
+        if self._published is None:
+            return
+        held = {k.key_id for k in history.keys} if history is not None else set()
+        foreign = sorted(set(self._published()) - held)
+        if foreign:
+            where = "holds no key history" if history is None else "does not hold them"
+            raise ForeignKeyHistory(
+                f"this database's log of office {self.office} is signed by keys this host does not hold "
+                f"({', '.join(k[:12] for k in foreign)}): its key directory {self.directory} {where}. "
+                "Point OBRA_KEYS_DIR at the office's shared keys")
 
     def rotate(self, at: datetime | None = None) -> KeyRecord:
         """Make a new active key, endorsed by and retiring the current one."""
         with self._locked():
             if not self.history_path.exists():
+                self.refuse_foreign(None)
                 return self._write_new_key(None, at or utc_now())
             history = KeyHistory.parse(self.history_path.read_bytes())
             at = at or utc_now()
@@ -341,13 +401,18 @@ class OfficeKeys:
         new_history = KeyHistory(self.office, tuple(keys + [record]))
         new_history.check()
         tmp = self.history_path.with_suffix(".json.tmp")
-        tmp.write_text(new_history.to_json())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_history.to_json())
         os.replace(tmp, self.history_path)
         if history is not None:  # the retired key can never sign again
             (self.directory / f"{history.active.key_id}.pem").unlink(missing_ok=True)
         return record
 
     def _private(self, key_id: str) -> Ed25519PrivateKey:
+        """The private half of ``key_id``, for signing: refused if the database's log has another history."""
+        if self._published is not None and self.history_path.exists():
+            self.refuse_foreign(KeyHistory.parse(self.history_path.read_bytes()))
         path = self.directory / f"{key_id}.pem"
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -20,6 +20,11 @@ included; a failure aborts the registering transaction.
 
 Appends are serialised so indexes are gapless: SQLite's store begins write transactions
 with ``BEGIN IMMEDIATE``; on PostgreSQL the office's state row is locked ``FOR UPDATE``.
+
+Signing a tree head is serialised per office too (PostgreSQL: an advisory lock), and each
+host checks, before it signs, that the keys which signed the heads already stored are in its
+own key history (:class:`obra.transparency.signing.ForeignKeyHistory` otherwise): several
+hosts sharing one database share one key history (``OBRA_KEYS_DIR``), never one each.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (BigInteger, Column, Connection, Index, LargeBinary, String, Table, Text,
-                        bindparam, insert, select, update)
+                        bindparam, insert, select, text, update)
 
 from obra import ids
 from obra.errors import InternalInvariantError, InvalidInput, NotFound, ObraError, Problem
@@ -101,6 +106,9 @@ _UPDATE_STATE = (update(log_state).where(log_state.c.office == bindparam("o"))
                          last_timestamp=bindparam("ts")))
 _SELECT_STATE = select(log_state).where(log_state.c.office == bindparam("o"))
 _LOCK_STATE = _SELECT_STATE.with_for_update()
+#: The first key of the PostgreSQL advisory lock held while a tree head is signed (second: schema and office).
+SIGNING_LOCK = 0x0B7B
+_LOCK_SIGNING = text("SELECT pg_advisory_xact_lock(:lock, hashtext(current_schema() || '/' || :office))")
 _SELECT_NODES = select(log_nodes.c.node, log_nodes.c.hash).where(
     log_nodes.c.office == bindparam("o"), log_nodes.c.node.in_(bindparam("nodes", expanding=True)))
 
@@ -261,7 +269,28 @@ class TransparencyLog:
         self.store = store
         self.office = (office or store.office).upper()
         self.local = self.office == store.office.upper()
-        self.keys = keys or (OfficeKeys(store.home, self.office) if self.local else None)
+        if keys is None and self.local:
+            directory = store.keys_directory(self.office) if hasattr(store, "keys_directory") else None
+            keys = OfficeKeys(store.home, self.office, directory=directory, published=self._published_key_ids)
+        self.keys = keys
+
+    def _published_key_ids(self) -> set[str]:
+        """The keys that signed the oldest and the newest tree head stored for this office.
+
+        Two indexed reads, run before every signature: a host with another key history than
+        the one the shared database's log is signed with finds it here and refuses to sign.
+        """
+        found: set[str] = set()
+        with self.store.connect() as conn:
+            for order in (log_heads.c.tree_size.asc(), log_heads.c.tree_size.desc()):
+                head = conn.execute(select(log_heads.c.tree_head).where(log_heads.c.office == self.office)
+                                    .order_by(order).limit(1)).scalar()
+                if head is None:
+                    return found
+                key_id = json.loads(head).get("key_id")
+                if isinstance(key_id, str):
+                    found.add(key_id)
+        return found
 
     # --- writing ---------------------------------------------------------------------
 
@@ -446,6 +475,8 @@ class TransparencyLog:
                 return json.loads(existing)
             if not self.local:
                 raise NotFound(f"no signed tree head of office {self.office} for size {size} was imported")
+            if conn.dialect.name == "postgresql":  # hosts sign one at a time, each seeing the heads before it
+                conn.execute(_LOCK_SIGNING, {"lock": SIGNING_LOCK, "office": self.office})
             root = merkle.tree_root(size, self._fetcher(conn))
             moment = utc_now()
             sth = self.keys.sign_object({
