@@ -46,13 +46,14 @@ def test_invalid_input_lists_problems_with_fields(client, principals):
     assert fields == {"iswc", "colour"}
 
 
-def test_oversized_upload_gets_413(client, principals, monkeypatch):
-    import obra.api.app as app_module
-    monkeypatch.setattr(app_module, "MAX_BODY", 1000)
-    small_app = TestClient(app_module.create_app(client.app.state.store))
+def test_oversized_upload_gets_413(client, principals):
+    from obra.api.limits import BodyLimits
+
+    small_app = TestClient(create_app(client.app.state.store, limits=BodyLimits(json=100, upload=1000)))
     response = small_app.post("/batches", content=b"{" + b" " * 5000 + b"}",
                               headers=_auth(principals, "registrant") | {"content-type": "application/json"})
     assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large" and "upload limit of 1000" in response.json()["message"]
 
 
 def test_batch_is_all_or_nothing_over_http(client, principals):

@@ -1,68 +1,50 @@
-"""The FastAPI application: routers per capability and one mapping of errors to HTTP statuses.
+"""The FastAPI application: routers per capability, one error body, and the edge that keeps the server up.
 
-Request bodies are limited in size (``OBRA_MAX_UPLOAD_BYTES``, default 50 MiB); a bigger
-upload gets 413 before it is read into memory.
+What :func:`create_app` puts in front of the routes (outermost first):
+
+* :class:`~obra.api.errors.UnexpectedErrors` — an unforeseen exception is logged and answered
+  500 with the one body; the connection stays usable.
+* :class:`~obra.api.limits.BodyLimit` — request bodies counted while they arrive, per route
+  (``OBRA_MAX_JSON_BYTES``, default 1 MiB; ``OBRA_MAX_UPLOAD_BYTES``, default 50 MiB); 413 as
+  soon as a limit is passed.
+* :func:`~obra.api.params.refuse_unusable_text` on every route and strict JSON bodies
+  (:class:`~obra.api.params.StrictJSONRoute`); typed, range-checked parameters in each route.
+* The access log's secrets redacted (:mod:`obra.api.access_log`).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import os
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 
 from obra import __version__
-from obra.errors import InvalidInput, ObraError, PayloadTooLarge, Problem
+from obra.api import access_log
+from obra.api.errors import UnexpectedErrors, error_response, install_error_handlers
+from obra.api.limits import BodyLimit, BodyLimits
+from obra.api.params import StrictJSONRoute, refuse_unusable_text
 from obra.app import Obra
 from obra.store import Store
 
 ROUTER_MODULES = ("obra.api.routes.registry", "obra.api.routes.transparency", "obra.api.routes.identify",
                   "obra.api.routes.matching", "obra.api.routes.royalties")
-MAX_BODY = int(os.environ.get("OBRA_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
-
 
 log = logging.getLogger("obra.api")
 
 
-def error_response(exc: ObraError) -> JSONResponse:
-    """The one JSON error body (:meth:`ObraError.body`) with the error's own status.
-
-    Our own faults (``internal``) are logged with their traceback: they are bugs or a damaged
-    store, never the caller's input.
-    """
-    if exc.internal:
-        log.error("internal invariant failed: %s", exc, exc_info=exc)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
-
-
-def create_app(store: Store | None = None) -> FastAPI:
-    app = FastAPI(title="Obra", version=__version__,
+def create_app(store: Store | None = None, *, limits: BodyLimits | None = None) -> FastAPI:
+    """The API over ``store`` (default: the configured one); ``limits`` default to the environment's."""
+    app = FastAPI(title="Obra", version=__version__, dependencies=[Depends(refuse_unusable_text)],
                   description="Registry, content identification, AI-use terms and royalties for authors and performers.")
+    app.router.route_class = StrictJSONRoute
     app.state.obra = Obra(store or Store.open())
     app.state.store = app.state.obra.store
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return error_response(PayloadTooLarge(f"the request body is {length} bytes; the upload limit is "
-                                                  f"{MAX_BODY}", hint="split the file, or raise "
-                                                  "OBRA_MAX_UPLOAD_BYTES on the server"))
-        return await call_next(request)
-
-    @app.exception_handler(ObraError)
-    async def obra_error(_request: Request, exc: ObraError):
-        return error_response(exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def request_invalid(_request: Request, exc: RequestValidationError):
-        return error_response(InvalidInput([Problem(e.get("msg", "invalid"), field=".".join(
-            str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")) or None)
-            for e in exc.errors()]))
+    app.state.limits = limits or BodyLimits.from_env()
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limits=app.state.limits)
+    app.add_middleware(UnexpectedErrors)
+    access_log.install()
 
     @app.get("/health", tags=["meta"])
     def health() -> dict:
@@ -77,3 +59,6 @@ def create_app(store: Store | None = None) -> FastAPI:
             continue
         app.include_router(module.router)
     return app
+
+
+__all__ = ["ROUTER_MODULES", "create_app", "error_response"]

@@ -7,18 +7,20 @@ Each route translates the request into one call of ``Obra.royalties``
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from obra.access import Principal
+from obra.api.answers import without_server_paths
 from obra.api.auth import caller, get_obra, locale
+from obra.api.params import FormText, RowId, ShortText, StrictJSONRoute
 from obra.api.uploads import saved_upload
 from obra.app import Obra
 from obra.royalties.pipeline import DistributionRequest, SplitRequest
 
-router = APIRouter(tags=["royalties"])
+router = APIRouter(tags=["royalties"], route_class=StrictJSONRoute)
 
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
          "pdf": "application/pdf"}
@@ -34,40 +36,45 @@ async def ingest(kind: Literal["dsr", "usage", "cwr"], file: UploadFile = File(.
     """
     async with saved_upload(upload=file, prefix="obra-ingest-") as path:  # keeps the name: .tsv.gz stays gzip
         result = getattr(obra.royalties, INGEST_JOBS[kind])(principal, path)
-    return {**result, "file": file.filename or result.get("file")}
+    return without_server_paths({**result, "file": path.name}, obra.store.paths.home)
 
 
 @router.post("/match", status_code=201)
-def match(period: str | None = Body(None, embed=True), fuzzy: bool = Body(True, embed=True),
-          engine: str = Body("duckdb", embed=True), principal: Principal = Depends(caller),
+def match(period: Annotated[ShortText | None, Body(embed=True)] = None, fuzzy: bool = Body(True, embed=True),
+          engine: Annotated[ShortText, Body(embed=True)] = "duckdb", principal: Principal = Depends(caller),
           obra: Obra = Depends(get_obra)) -> dict:
     """Match ingested usage to recordings and works (identifiers, then metadata) and apply claims."""
-    return obra.royalties.match(principal, period, fuzzy=fuzzy, engine=engine)
+    return without_server_paths(obra.royalties.match(principal, period, fuzzy=fuzzy, engine=engine),
+                                obra.store.paths.home)
 
 
 @router.post("/distributions", status_code=201)
 def run_distribution(request: DistributionRequest, principal: Principal = Depends(caller),
                      obra: Obra = Depends(get_obra)) -> dict:
     """Distribute a period under a model; keeps the run (superseding an earlier one) and returns its report."""
-    return obra.royalties.distribute(principal, request)
+    return without_server_paths(obra.royalties.distribute(principal, request), obra.store.paths.home)
 
 
 @router.get("/distributions")
-def list_runs(period: str | None = None, kind: str | None = None, principal: Principal = Depends(caller),
+def list_runs(period: ShortText | None = None, kind: ShortText | None = None, principal: Principal = Depends(caller),
               obra: Obra = Depends(get_obra)) -> list[dict]:
     """Every run, superseded ones included."""
-    return obra.royalties.runs(principal, period, kind)
+    return without_server_paths(obra.royalties.runs(principal, period, kind), obra.store.paths.home)
 
 
 @router.post("/statements-in", status_code=201)
 async def split_incoming_statement(
-        file: UploadFile = File(..., description="a statement CSV with money already per work"),
-        period: str = Form(...), currency: str = Form(...), territory: str = Form("2WL"),
-        id_kind: str = Form("number", description="number (Obra registration numbers) or iswc"),
-        work_id_column: str = Form("Work ID"), amount_column: str = Form("Amount"),
-        right_type_column: str = Form("Right type", description="'-' when the file has none: every row "
-                                                                 "then has right_type"),
-        right_type: str = Form("performance"), minor_digits: int = Form(2),
+        file: Annotated[UploadFile, File(description="a statement CSV with money already per work")],
+        period: Annotated[ShortText, Form()], currency: Annotated[ShortText, Form()],
+        territory: Annotated[ShortText, Form()] = "2WL",
+        id_kind: Annotated[Literal["number", "iswc"], Form(description="number (Obra registration numbers) "
+                                                                        "or iswc")] = "number",
+        work_id_column: Annotated[ShortText, Form()] = "Work ID",
+        amount_column: Annotated[ShortText, Form()] = "Amount",
+        right_type_column: Annotated[ShortText, Form(description="'-' when the file has none: every row then has "
+                                                                 "right_type")] = "Right type",
+        right_type: Annotated[ShortText, Form()] = "performance",
+        minor_digits: Annotated[int, Form(ge=0, le=4, description="the currency's decimals")] = 2,
         principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Split a society's or sub-publisher's statement over the catalogue; returns the run report."""
     request = SplitRequest(period=period, currency=currency, territory=territory, id_kind=id_kind,
@@ -75,21 +82,24 @@ async def split_incoming_statement(
                            right_type_column=right_type_column, right_type=right_type, minor_digits=minor_digits)
     async with saved_upload(upload=file, prefix="obra-statement-") as path:
         report = obra.royalties.split_statement(principal, path, request)
-    report["file"] = file.filename or path.name  # not the temporary copy's path
-    return report
+    report["file"] = path.name  # the upload's safe name, not the temporary copy's path
+    return without_server_paths(report, obra.store.paths.home)
 
 
 @router.get("/distributions/compare")
-def compare_models(period: str, base: str = "pro-rata", other: str = "user-centric", engine: str = "duckdb",
-                   spark_master: str | None = Query(None, description="spark.master for engine spark "
-                                                                       "(default local[2])"),
+def compare_models(period: ShortText, base: ShortText = "pro-rata", other: ShortText = "user-centric",
+                   engine: ShortText = "duckdb",
+                   spark_master: Annotated[ShortText | None, Query(description="spark.master for engine spark "
+                                                                               "(default local[2])")] = None,
                    principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Who gains and who loses between two models on the same period, by decile and genre."""
-    return obra.royalties.compare_models(principal, period, base, other, engine, spark_master)
+    return without_server_paths(obra.royalties.compare_models(principal, period, base, other, engine, spark_master),
+                                obra.store.paths.home)
 
 
 @router.get("/statements/{payee}")
-def statement(payee: str, period: str | None = None, model: str | None = None, run: int | None = None,
+def statement(payee: ShortText, period: ShortText | None = None, model: ShortText | None = None,
+              run: RowId | None = None,
               format: str = Query("json", pattern="^(json|csv|html|pdf)$"), lang: str = Depends(locale),
               principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> Response:
     """A payee's statement (HTML and PDF in the ``Accept-Language``); a creator may read only their own."""

@@ -6,13 +6,14 @@ importing another office's log (``federation``) and rotating the office's key (`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from obra.access import Principal
 from obra.api.auth import caller, get_obra, get_store, locale
+from obra.api.params import INT8_MAX, LogIndex, LogSize, RowId, ShortText, StrictJSONRoute
 from obra.api.uploads import saved_upload
 from obra.app import Obra
 from obra.errors import InvalidInput, NotFound, Problem
@@ -23,7 +24,9 @@ from obra.transparency.signing import KeyHistory, KeyHistoryError
 from obra.transparency.translog import TransparencyLog
 from obra.store import Store
 
-router = APIRouter(tags=["transparency"])
+router = APIRouter(tags=["transparency"], route_class=StrictJSONRoute)
+MAX_ENTRIES = 1000
+"""The most log entries one request returns."""
 
 
 def _log(store: Store, office: str | None) -> TransparencyLog:
@@ -31,7 +34,7 @@ def _log(store: Store, office: str | None) -> TransparencyLog:
 
 
 @router.get("/log/sth")
-def signed_tree_head(office: str | None = None, size: int | None = Query(None, ge=0),
+def signed_tree_head(office: ShortText | None = None, size: LogIndex | None = None,
                      store: Store = Depends(get_store)) -> dict:
     """The office's signed tree head (for an imported office: the newest one imported)."""
     log = _log(store, office)
@@ -44,7 +47,7 @@ def signed_tree_head(office: str | None = None, size: int | None = Query(None, g
 
 
 @router.get("/log/checkpoint", response_class=PlainTextResponse)
-def checkpoint(size: int | None = Query(None, ge=0), store: Store = Depends(get_store)) -> PlainTextResponse:
+def checkpoint(size: LogIndex | None = None, store: Store = Depends(get_store)) -> PlainTextResponse:
     """The office's C2SP checkpoint (a signed note) at ``size`` (default: now), for witnesses."""
     return PlainTextResponse(signed_checkpoint(TransparencyLog(store), size),
                              media_type="text/plain; charset=utf-8")
@@ -59,39 +62,40 @@ def checkpoint_verifier_keys(store: Store = Depends(get_store)) -> dict:
 
 
 @router.get("/log/entries")
-def entries(start: int = Query(0, ge=0), end: int | None = Query(None, ge=0), office: str | None = None,
+def entries(start: LogIndex = 0, end: LogIndex | None = None, office: ShortText | None = None,
             store: Store = Depends(get_store)) -> list[dict]:
     """Log entries ``start <= index < end`` (at most 1000 per request)."""
-    end = min(end if end is not None else start + 1000, start + 1000)
+    end = min(end if end is not None else INT8_MAX, start + MAX_ENTRIES, INT8_MAX)
     return [e.to_dict() for e in _log(store, office).entries(start, end)]
 
 
 @router.get("/log/proof/inclusion")
-def inclusion_proof(index: int = Query(..., ge=0), size: int | None = Query(None, ge=1),
-                    office: str | None = None, store: Store = Depends(get_store)) -> dict:
+def inclusion_proof(index: Annotated[LogIndex, Query()], size: LogSize | None = None,
+                    office: ShortText | None = None, store: Store = Depends(get_store)) -> dict:
     return _log(store, office).inclusion_proof(index, size)
 
 
 @router.get("/log/proof/consistency")
-def consistency_proof(old: int = Query(..., ge=0), new: int | None = Query(None, ge=0),
-                      office: str | None = None, store: Store = Depends(get_store)) -> dict:
+def consistency_proof(old: Annotated[LogIndex, Query()], new: LogIndex | None = None,
+                      office: ShortText | None = None, store: Store = Depends(get_store)) -> dict:
     return _log(store, office).consistency_proof(old, new)
 
 
 @router.get("/log/numbers/{number}")
-def prove_number(number: str, store: Store = Depends(get_store)) -> dict:
+def prove_number(number: ShortText, store: Store = Depends(get_store)) -> dict:
     """Every log entry of a registration number with its inclusion proof (own or imported office)."""
     return federation.verify_number(store, number)
 
 
 @router.get("/keys")
-def keys(office: str | None = None, store: Store = Depends(get_store)) -> dict:
+def keys(office: ShortText | None = None, store: Store = Depends(get_store)) -> dict:
     """The published key history third parties verify certificates with."""
     return _log(store, office).key_history().to_dict()
 
 
 @router.get("/registrations/{number}/certificate")
-def certificate(number: str, version: int | None = None, format: str = Query("json", pattern="^(json|html|pdf)$"),
+def certificate(number: ShortText, version: RowId | None = None,
+                format: str = Query("json", pattern="^(json|html|pdf)$"),
                 lang: str = Depends(locale), obra: Obra = Depends(get_obra)) -> Response:
     """The signed certificate of a registration, or its HTML/PDF rendering in the ``Accept-Language``."""
     cert = obra.log.certificate(number, version)
@@ -115,7 +119,7 @@ async def verify(request: Request, store: Store = Depends(get_store)) -> dict:
 
 
 @router.get("/federation/export")
-def federation_export(since: int = Query(0, ge=0), store: Store = Depends(get_store)) -> dict:
+def federation_export(since: LogIndex = 0, store: Store = Depends(get_store)) -> dict:
     return federation.export_log(TransparencyLog(store), since)
 
 
