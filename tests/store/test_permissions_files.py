@@ -63,7 +63,7 @@ def test_init_register_certificate_and_ingest_leave_nothing_readable_by_others(t
     _obra(env, "certificate", number, "--out", str(tmp_path / "certificate.json"))  # makes the office's keys
     _obra(env, "ingest", "dsr", str(DSR), "--json")
     made = {p.relative_to(home).parts[0] for p in home.rglob("*")}
-    assert {"obra.db", "credentials.json", "keys", "usage", "ingest-manifest.json"} <= made, made
+    assert {"obra.db", "credentials.json", "keys", "usage"} <= made, made
     assert _open_to_others(home) == []
 
 
