@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "read_journal": frozenset({R.CMO, R.OFFICE_STAFF}),
     "claim": frozenset({R.REGISTRANT, R.CREATOR, R.CMO}),
     "ai_terms": frozenset({R.REGISTRANT, R.CREATOR, R.CMO, R.OFFICE_STAFF}),
+    "ai_terms_any": frozenset({R.CMO, R.OFFICE_STAFF}),
     "ai_check": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF, R.REGISTRANT}),
     "manage_keys": frozenset({R.OFFICE_STAFF}),
     "federation": frozenset({R.OFFICE_STAFF}),

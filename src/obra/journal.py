@@ -52,6 +52,7 @@ EVENT_KINDS: dict[str, str] = {
     "law.rule_pack_used": "a run relied on this version of the law data (obra.law)",
     "principal.created": "a principal (who may write) was created",
     "key.rotated": "the office's signing key was rotated",
+    "aiuse.terms.set": "a rightholder stated (new version of) AI-use terms for a work, recording, catalogue or location",
 }
 
 

@@ -51,6 +51,8 @@ ALLOWED_EXIT = {0, 2, 3, 6, 8}
 # Actions in the table that no interface performs yet, and why.
 NO_SURFACE = {
     "ai_terms": "AI-use terms (TDMRep/opt-out declarations) have no CLI command or API route yet",
+    "ai_terms_any": "a data rule inside `ai_terms`: CMO and office staff may state terms for any subject "
+                    "(tests/aiuse/test_terms_service.py::test_denials proves it)",
     "ai_check": "checking a training set against AI-use terms has no CLI command or API route yet",
     "correct_any": "a data rule inside `correct`: office staff may correct a registration someone else made "
                    "(test_correct_any_is_the_rule_inside_correct proves it on both surfaces)",

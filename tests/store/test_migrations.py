@@ -36,7 +36,7 @@ def test_migrations_produce_exactly_the_declared_schema(store):
 
 
 def test_one_head_and_the_store_is_at_it(store):
-    assert store.revision() == store.expected_revision() == "0008_usage_sources"
+    assert store.revision() == store.expected_revision() == "0009_ai_terms"
 
 
 def test_a_store_without_schema_is_refused_with_a_hint(tmp_path):
@@ -50,7 +50,8 @@ def test_a_store_at_an_older_revision_says_to_migrate(tmp_path):
 
     store = Store.open(f"sqlite:///{tmp_path / 'old.db'}", tmp_path / "home", migrate=True)
     command.downgrade(store.alembic_config(), "0006_party_identifiers")
-    with pytest.raises(SchemaOutOfDate, match="needs 0008_usage_sources") as err:
+    with pytest.raises(SchemaOutOfDate, match=f"0006_party_identifiers; this version of Obra needs "
+                                              f"{store.expected_revision()}") as err:
         Store.open(f"sqlite:///{tmp_path / 'old.db'}", tmp_path / "home")
     assert "obra migrate" in err.value.hint
 

@@ -170,7 +170,7 @@ class AITerms(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     subject_kind: SubjectKind
-    subject: Annotated[str, Field(min_length=1, max_length=2048)]
+    subject: Annotated[str, Field(min_length=1, max_length=180)]
     uses: tuple[UseTerm, ...] = ()
     contact: Annotated[str, Field(max_length=320)] | None = None
     policy_url: Annotated[str, Field(max_length=2048)] | None = None

@@ -215,3 +215,25 @@ usage_sources = Table(
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# --------------------------------------------------------------------------------------
+# AI-use terms (migration 0009): every version stated, never edited (obra.aiuse.service)
+# --------------------------------------------------------------------------------------
+
+ai_terms = Table(
+    # subject_kind: work | recording (subject = registration number), party (subject = party id),
+    # location (subject = origin + RFC 9309 path pattern). ``terms`` is the AITerms JSON whose RFC
+    # 8785 hash is ``terms_hash``; ``journal_event_id`` is the aiuse.terms.set event proving when.
+    "ai_terms", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_kind", String(10), nullable=False),
+    Column("subject", String(180), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("terms_hash", String(64), nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id"), index=True),
+    Column("set_by", String(100), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
+    UniqueConstraint("subject_kind", "subject", "version", name="uq_ai_terms_subject_version"),
+)
