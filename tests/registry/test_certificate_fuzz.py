@@ -158,12 +158,11 @@ def test_duplicate_members_and_huge_numbers_fail_by_name(issued):
         assert _check(store, original, data, history, False) != "valid"
 
 
-@pytest.mark.parametrize("office", ["XX\x00", "UY\x00MVD", "A" * 5000, "ÄÖ", 5, None, "", "\u200b"])
-def test_an_office_that_is_no_office_code_is_refused_before_any_query(issued, office):
+def test_an_office_that_is_no_office_code_is_refused_before_any_query(issued):
     """An office with a NUL reached PostgreSQL ("text fields cannot contain NUL"): a 500 on POST /verify."""
     store, cert, log = issued
-    data = canonical({**cert, "office": office})
     before = state(store)
-    with pytest.raises(MalformedCertificate, match="office"):
-        federation.verify_certificate_here(store, data)
+    for office in ["XX\x00", "UY\x00MVD", "A" * 5000, "ÄÖ", 5, None, "", "\u200b"]:
+        with pytest.raises(MalformedCertificate, match="office"):
+            federation.verify_certificate_here(store, canonical({**cert, "office": office}))
     assert state(store) == before

@@ -197,20 +197,25 @@ def test_a_csv_column_named_twice_is_refused(store, admin, tmp_path):
 
 # --- 3. text fields ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("title, says", [
+BAD_TITLES = [
     ("\u200b", "is empty"), ("\x00", "control character (NUL"), (" \u2060\ufeff\u00ad ", "is empty"),
     ("\u3164", "is empty"), ("A\x00B", "NUL at character 2"), ("Red \x1b[31m", "U+001B"),
     ("two\nlines", "one line"), ("tab\there", "U+0009"), ("C1 \x9b31m", "U+009B"),
     ("ok \ud800", "lone surrogate"), ("x" * (TITLE_MAX + 1), f"the most allowed is {TITLE_MAX}"),
     ("x" * 5_000_000, "the most allowed is"),
-])
-def test_titles_refuse_control_characters_surrogates_blank_and_overlong_text(store, admin, title, says):
+]
+
+
+def test_titles_refuse_control_characters_surrogates_blank_and_overlong_text(store, admin):
+    """A NUL was stored silently by SQLite and a 500 on PostgreSQL; a zero-width title was registered."""
     registry = Registry(store)
-    with pytest.raises(InvalidInput) as exc:
-        registry.register(admin, "work", {"title": title})
-    [p] = exc.value.problems
-    assert p.field == "title" and says in p.message
-    assert registry.counts().get("works", 0) == 0
+    before = state(store)
+    for title, says in BAD_TITLES:
+        with pytest.raises(InvalidInput) as exc:
+            registry.register(admin, "work", {"title": title})
+        [p] = exc.value.problems
+        assert p.field == "title" and says in p.message, title
+    assert state(store) == before
 
 
 def test_every_text_field_follows_the_same_rule():
@@ -324,7 +329,9 @@ def test_shares_sum_to_exactly_100_or_are_refused(sqlite_store, sqlite_admin, tm
         [number] = import_file(sqlite_store, admin, path)["works"]
     except InvalidInput as exc:
         assert not valid, exc
-        assert all(p.field and p.field.startswith("works[0]") for p in exc.problems)
+        # the share or the sum is named; a whole number beyond 64 bits is refused by the reader, with its line
+        assert all((p.field or "").startswith("works[0]") or (p.line and "out of range" in p.message)
+                   for p in exc.problems), exc
         return
     assert valid
     event("registered")
@@ -370,26 +377,25 @@ def test_search_refuses_unknown_modes_entities_and_unbounded_limits(store, admin
     assert len(registry.search(limit=SEARCH_LIMIT_MAX)) == 1
 
 
-@pytest.mark.parametrize("query", ["", "   ", "\u200b", "\u200b\u2060", "%", "[/]", "!!!", "\ufeff"])
-def test_a_blank_query_never_returns_every_row(store, admin, query):
+def test_a_blank_query_never_returns_every_row(store, admin):
     """A query of a zero-width space used to match every title (LIKE '%%')."""
     registry = Registry(store)
     registry.register(admin, "work", {"title": "Milonga"})
-    with pytest.raises(InvalidInput) as exc:
-        registry.search(query)
-    assert exc.value.problems[0].field == "text" and "no letters or digits" in exc.value.problems[0].message
+    for query in ["", "   ", "\u200b", "\u200b\u2060", "%", "[/]", "!!!", "\ufeff"]:
+        with pytest.raises(InvalidInput) as exc:
+            registry.search(query)
+        assert exc.value.problems[0].field == "text" and "no letters or digits" in exc.value.problems[0].message
     assert len(registry.search()) == 1  # no text at all: the other filters list everything, as before
 
 
-@pytest.mark.parametrize("query, says", [("mil\x00", "NUL"), ("mil\ud800", "lone surrogate"),
-                                         ("x" * 501, "the most allowed is")])
-def test_search_text_with_nul_or_surrogates_is_refused_on_both_stores(store, admin, query, says):
+def test_search_text_with_nul_or_surrogates_is_refused_on_both_stores(store, admin):
     registry = Registry(store)
     registry.register(admin, "work", {"title": "Milonga"})
-    with pytest.raises(InvalidInput, match=says):
-        registry.search(query)
-    with pytest.raises(InvalidInput, match=says):
-        registry.search(party=query)
+    for query, says in [("mil\x00", "NUL"), ("mil\ud800", "lone surrogate"), ("x" * 501, "the most allowed is")]:
+        with pytest.raises(InvalidInput, match=says):
+            registry.search(query)
+        with pytest.raises(InvalidInput, match=says):
+            registry.search(party=query)
 
 
 def test_search_by_party_id_is_bounded(store, admin):
