@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st, target
 
 from obra.errors import InvalidInput
-from obra.royalties.datasets import partitions, usage_dataset
+from obra.royalties.datasets import partitions, published_sources, usage_dataset
 from obra.royalties.formats import dsr_fast
 from obra.royalties.formats.dsr_fast import parse_dsr
 from obra.royalties.formats.dsr_reference import parse_dsr_reference
@@ -423,7 +423,7 @@ def test_ingest_writes_what_row_by_row_ingest_wrote(sqlite_store, cmo, big_repor
     expected = []
     parse_dsr_reference(big_report, on_line=expected.append)
     result = ingest_dsr(sqlite_store, big_report, cmo)
-    [(_, source, part)] = partitions(usage_dataset(sqlite_store))
+    [(_, source, part)] = partitions(usage_dataset(sqlite_store), sources=published_sources(sqlite_store))
     table = pq.read_table(part)
     assert table.schema.equals(USAGE_SCHEMA)
     assert table.to_pylist() == [_usage_row(source, u) for u in expected]

@@ -133,6 +133,7 @@ class ReferenceParser:
         self.line_no = 0
         self.last_kind = ""
         self.blank_run: tuple[int, int] | None = None      # (first line, index of its problem)
+        self.incomplete: set[str] = set()       # record types declared without a mandatory cell
         self.max_field = limits().max_field_bytes
 
     def problem(self, message: str, line: int, fld: str | None = None) -> None:
@@ -195,6 +196,10 @@ class ReferenceParser:
             mandatory = {n for n, m in spec if m}
             layout = self.layouts[rtype] = (names, [n in mandatory for n in names],
                                             [cell_checker(n) for n in names])
+            if mandatory <= set(names):
+                self.incomplete.discard(rtype)
+            else:
+                self.incomplete.add(rtype)
         return layout
 
     def emit_block(self, b: Block | None) -> None:
@@ -297,7 +302,9 @@ class ReferenceParser:
                     f"({', '.join(names)})", line_no)
             return
         rec = dict(zip(names, values))
-        bad = False
+        # a declared header without a mandatory cell was reported where it was declared; its
+        # records are checked but never used (they lack what the rest of the reader relies on)
+        bad = rtype in self.incomplete
         for i, n in enumerate(names):
             v = values[i] if i < len(values) else ""
             if not v:
