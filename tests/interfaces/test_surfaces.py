@@ -134,7 +134,10 @@ PARITY: dict[str, tuple[Route, ...]] = {
     ),
     "journal list": (Route("GET", "/journal"),),
     **{f"ingest {kind}": (Route("POST", "/ingest/{kind}", renames={"files": "file"},
-                                fixed={"kind": f"`obra ingest {kind}` is kind {kind}"},
+                                fixed={"kind": f"`obra ingest {kind}` is kind {kind}",
+                                       **({"replaces": "a CWR file replaces nothing (a revised work is a REV "
+                                                       "transaction); the route refuses it for kind cwr"}
+                                          if kind == "cwr" else {})},
                                 why="the CLI takes several files; the API one upload per request"),)
        for kind in ("dsr", "usage", "cwr")},
     "match": (Route("POST", "/match", renames={"no_fuzzy": "fuzzy"},

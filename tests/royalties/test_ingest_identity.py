@@ -274,3 +274,60 @@ def test_a_work_sent_again_in_another_file_is_not_registered_twice(store, tmp_pa
     assert second["status"] == "ingested" and second["works"] == []
     assert len(second["already_registered"]) == len(first["works"])
     assert _registrations(store) == count
+
+
+# --- both surfaces ---------------------------------------------------------------------------
+
+def test_the_command_line_says_what_a_copy_matched_and_what_a_correction_supersedes(cli_home, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from obra.cli.main import app
+
+    runner = CliRunner()
+    first = json.loads(runner.invoke(app, ["ingest", "dsr", str(YOUTUBE), "--json"]).stdout)[0]
+    gz = dsr_variant(tmp_path, "youtube.tsv.gz", gz=True)
+    shown = runner.invoke(app, ["ingest", "dsr", str(gz)])
+    assert shown.exit_code == 0 and "already ingested" in shown.output
+    assert f"source {first['source']}, published" in shown.output and "nothing changed" in shown.output
+    pools = ["period", "territory", "service", "commercial_model", "currency", "amount"]
+    row = {"period": "2026-03", "territory": "UY", "service": "Tambor", "commercial_model": "Subscription",
+           "currency": "USD"}
+    a = json.loads(runner.invoke(app, ["ingest", "usage", str(write_csv(tmp_path / "a.csv", [{**row, "amount": "1"}],
+                                                                         pools)), "--json"]).stdout)[0]
+    fixed = write_csv(tmp_path / "b.csv", [{**row, "amount": "2"}], pools)
+    replaced = runner.invoke(app, ["ingest", "usage", str(fixed), "--replaces", a["source"]])
+    assert replaced.exit_code == 0 and f"supersedes source {a['source']}" in replaced.output
+    two = runner.invoke(app, ["ingest", "usage", str(fixed), str(gz), "--replaces", a["source"]])
+    assert two.exit_code == 2 and "exactly one file" in two.output
+
+
+def test_the_api_ingests_a_correction_with_replaces_and_refuses_it_for_cwr(store, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from obra.api.app import create_app
+
+    root, _ = create_principal(store, "root", AccessRole.ADMIN)
+    _, token = create_principal(store, "cmo-api", AccessRole.CMO, by=root)
+    auth = {"Authorization": f"Bearer {token}"}
+    client = TestClient(create_app(store))
+    pools = ["period", "territory", "service", "commercial_model", "currency", "amount"]
+    row = {"period": "2026-03", "territory": "UY", "service": "Tambor", "commercial_model": "Subscription",
+           "currency": "USD"}
+
+    def upload(kind, path, **form):
+        with open(path, "rb") as fh:
+            return client.post(f"/ingest/{kind}", files={"file": (path.name, fh)}, data=form, headers=auth)
+
+    first = upload("usage", write_csv(tmp_path / "a.csv", [{**row, "amount": "1"}], pools))
+    assert first.status_code == 201, first.text
+    again = upload("usage", write_csv(tmp_path / "a-again.csv", [{**row, "amount": "1"}], pools))
+    assert again.json()["status"] == "already ingested"
+    assert again.json()["matched"]["source"] == first.json()["source"]
+    fixed = upload("usage", write_csv(tmp_path / "b.csv", [{**row, "amount": "2"}], pools),
+                   replaces=first.json()["source"])
+    assert fixed.status_code == 201 and fixed.json()["supersedes"] == [first.json()["source"]]
+    assert pool_total(store, "2026-03") == 200
+    refused = upload("cwr", NWR, replaces=first.json()["source"])
+    assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "replaces"

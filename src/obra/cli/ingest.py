@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from obra.cli.common import JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra, user_text
+from obra.errors import InvalidInput, Problem
 from obra.royalties.matching import metadata
 
 ingest_app = typer.Typer(help="Ingest usage reports (DDEX DSR, CSV) and repertoire (CISAC CWR).",
@@ -30,7 +31,15 @@ def _progress(as_json: bool):
                     disable=as_json, transient=True)
 
 
-def _ingest_files(files: list[Path], token: Optional[str], as_json: bool, job: str, label: str) -> None:
+REPLACES_OPT = typer.Option(None, "--replaces", metavar="SOURCE",
+                            help="a source this file corrects (repeatable; one file only): superseded when it is "
+                                 "published; `obra journal list` shows the usage.superseded events")
+
+
+def _ingest_files(files: list[Path], token: Optional[str], as_json: bool, job: str, label: str,
+                  replaces: Optional[list[str]] = None) -> None:
+    if replaces and len(files) != 1:
+        raise InvalidInput(Problem("--replaces names what one file corrects: give exactly one file", field="replaces"))
     obra = open_obra()
     principal = current_principal(obra, token)
     fn: Callable[..., dict] = getattr(obra.royalties, job)
@@ -38,7 +47,8 @@ def _ingest_files(files: list[Path], token: Optional[str], as_json: bool, job: s
     with _progress(as_json) as bar:
         for f in files:
             task = bar.add_task(f"{label} {f.name}", total=None)
-            results.append(fn(principal, f, progress=lambda n, t=task: bar.update(t, completed=n)))
+            results.append(fn(principal, f, progress=lambda n, t=task: bar.update(t, completed=n),
+                              replaces=replaces or ()))
             bar.update(task, visible=False)
     emit(results, as_json, _render_ingest)
 
@@ -51,22 +61,34 @@ def _render_ingest(results: list[dict]) -> None:
              f"({r.get('known_parties', 0)} already on file)" if r.get("kind") == "cwr" else "")
         console.print(f"[bold]{user_text(r['file'])}[/]: {r['status']} (source {r['source']}"
                       f"{', period ' + ', '.join(r['periods']) if r.get('periods') else ''}) {extra}")
+        if r.get("matched"):
+            m = r["matched"]
+            console.print(f"  the same as {user_text(m['file'])} (source {m['source']}, {m['status']}): "
+                          f"{m['because']}; nothing changed")
+        for old in r.get("supersedes") or []:
+            console.print(f"  supersedes source {old}: its usage is no longer read")
 
 
 @ingest_app.command("dsr")
 @handle_errors
 def ingest_dsr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
+               replaces: Optional[list[str]] = REPLACES_OPT,
                token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-    """DDEX DSR flat files (.tsv or .tsv.gz); each is validated whole against its FOOT counts."""
-    _ingest_files(files, token, as_json, "ingest_dsr", "DSR")
+    """DDEX DSR flat files (.tsv or .tsv.gz); each is validated whole against its FOOT counts.
+
+    A report already in (by sender, recipient, MessageId; gzipped or not) changes nothing; a
+    corrected re-delivery (new MessageId, same period and slices) supersedes the earlier one."""
+    _ingest_files(files, token, as_json, "ingest_dsr", "DSR", replaces)
 
 
 @ingest_app.command("usage")
 @handle_errors
 def ingest_usage(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
+                 replaces: Optional[list[str]] = REPLACES_OPT,
                  token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-    """Usage or pools CSV files in Obra's format (docs/usage-formats.md)."""
-    _ingest_files(files, token, as_json, "ingest_usage", "CSV")
+    """Usage or pools CSV files in Obra's format (docs/usage-formats.md); the same records again change
+    nothing; a corrected file names the source it corrects with --replaces."""
+    _ingest_files(files, token, as_json, "ingest_usage", "CSV", replaces)
 
 
 @ingest_app.command("cwr")

@@ -412,11 +412,16 @@ class RoyaltiesService:
 
     store: Any
 
-    def ingest_dsr(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None) -> dict:
-        return ingest_dsr(self.store, path, principal, progress=progress)
+    def ingest_dsr(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None,
+                   replaces: Iterable[str] = ()) -> dict:
+        """A DSR file; ``replaces``: earlier sources it corrects (a corrected re-delivery under a new
+        MessageId supersedes its predecessor by itself; see :mod:`obra.royalties.ingest`)."""
+        return ingest_dsr(self.store, path, principal, progress=progress, replaces=replaces)
 
-    def ingest_usage(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None) -> dict:
-        return ingest_usage_csv(self.store, path, principal, progress=progress)
+    def ingest_usage(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None,
+                     replaces: Iterable[str] = ()) -> dict:
+        """A usage or pools CSV; ``replaces``: earlier sources it corrects, superseded when it is published."""
+        return ingest_usage_csv(self.store, path, principal, progress=progress, replaces=replaces)
 
     def ingest_cwr(self, principal: Principal, path: Path) -> dict:
         return ingest_cwr(self.store, path, principal)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from obra.access import Principal
+from obra.errors import InvalidInput, Problem
 from obra.api.answers import without_server_paths
 from obra.api.auth import caller, get_obra, locale
 from obra.api.params import FormText, RowId, ShortText, StrictJSONRoute
@@ -29,13 +30,21 @@ INGEST_JOBS = {"dsr": "ingest_dsr", "usage": "ingest_usage", "cwr": "ingest_cwr"
 
 @router.post("/ingest/{kind}", status_code=201)
 async def ingest(kind: Literal["dsr", "usage", "cwr"], file: UploadFile = File(...),
+                 replaces: Annotated[list[ShortText] | None, Form(
+                     description="sources this usage report corrects (dsr, usage): they are superseded")] = None,
                  principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Ingest a DDEX DSR file, a usage/pools CSV, or a CISAC CWR file; each all or nothing.
 
-    The same file again changes nothing (``status: already ingested``).
+    The same report again — gzipped, with other line ends, under another name — changes nothing
+    (``status: already ingested``, ``matched``: the source it is); a corrected DSR re-delivery
+    supersedes the report it corrects.
     """
+    if replaces and kind == "cwr":
+        raise InvalidInput(Problem("a CWR file replaces nothing: a revised work comes as a REV transaction",
+                                   field="replaces"))
     async with saved_upload(upload=file, prefix="obra-ingest-") as path:  # keeps the name: .tsv.gz stays gzip
-        result = getattr(obra.royalties, INGEST_JOBS[kind])(principal, path)
+        job = getattr(obra.royalties, INGEST_JOBS[kind])
+        result = job(principal, path, replaces=replaces or ()) if kind != "cwr" else job(principal, path)
     return without_server_paths({**result, "file": path.name}, obra.store.paths.home)
 
 
