@@ -15,9 +15,9 @@ batch import (:func:`obra.registry.batch.import_records`).
 * a CSV: its records (every value of every row, in order, without the line numbers), so the
   same rows gzipped, with other line ends, a byte-order mark, other quoting or columns in
   another order are the same file;
-* a CWR file: its sender and the creation date and time of its HDR; and each work by its
-  sender and Submitter Work # (a work already registered from that number is not registered
-  again, whatever file brings it).
+* a CWR file: its sender, the creation date and time of its HDR and its transactions; and each
+  work by its sender and Submitter Work # (a work already registered from that number is not
+  registered again, whatever file brings it).
 
 The same report again (gzipped, CRLF, renamed) changes nothing and says which source it matched.
 The same identity with other content is refused (a sender never reuses a MessageId). A
@@ -602,21 +602,19 @@ def _ingest_cwr_locked(store, path: Path, principal: Principal) -> dict:
         return _already(same_bytes, path, "the same bytes")
     parsed = cwr.parse_cwr(path)
     sender = parsed.sender
-    identity = {"kind": "cwr", "sender_type": sender.get("Sender Type") or "", "sender": cwr.sender_of(parsed),
-                "created": (sender.get("Creation Date") or "") + "T" + (sender.get("Creation Time") or ""),
-                "transmitted": sender.get("Transmission Date") or ""}
     content_hash = sha256_hex({"parties": [p.model_dump(mode="json") for p in parsed.parties],
                                "works": [w.model_dump(mode="json") for w in parsed.works],
                                "kinds": parsed.work_kinds})
+    # the HDR names the file; its transactions are what it says (a sender may correct a file
+    # without a new HDR stamp: then it is another file, and each of its works is checked below)
+    identity = {"kind": "cwr", "sender_type": sender.get("Sender Type") or "", "sender": cwr.sender_of(parsed),
+                "created": (sender.get("Creation Date") or "") + "T" + (sender.get("Creation Time") or ""),
+                "transmitted": sender.get("Transmission Date") or "", "content": content_hash}
     identity_hash = _identity_hash(identity)
     with store.connect() as conn:
         existing = _find(conn, identity_hash=identity_hash)
     if existing is not None:
-        if existing.content_hash != content_hash:
-            raise Conflict(f"{path.name}: a CWR file from sender {identity['sender']} created {identity['created']} "
-                           f"was already ingested from {existing.file} (source {existing.source}) with other content",
-                           hint="a corrected file needs its own HDR creation date and time")
-        return _already(existing, path, "the same sender and creation date and time, with the same content")
+        return _already(existing, path, "the same sender, HDR creation date and time, and transactions")
     # each work once: an NWR whose Submitter Work # this sender already registered is not registered again
     scheme = f"cwr:{cwr.sender_of(parsed)}"
     numbers = {i: next((x.value for x in w.identifiers if x.scheme == scheme), None)
