@@ -88,6 +88,12 @@ class Obra:
         return PrincipalService(self)
 
     @cached_property
+    def ai_terms(self):
+        from obra.aiuse.service import AITermsService
+
+        return AITermsService(self.store)
+
+    @cached_property
     def law(self):
         from obra.law import load
 

@@ -50,7 +50,6 @@ ALLOWED_EXIT = {0, 2, 3, 6, 8}
 
 # Actions in the table that no interface performs yet, and why.
 NO_SURFACE = {
-    "ai_terms": "AI-use terms (TDMRep/opt-out declarations) have no CLI command or API route yet",
     "ai_terms_any": "a data rule inside `ai_terms`: CMO and office staff may state terms for any subject "
                     "(tests/aiuse/test_terms_service.py::test_denials proves it)",
     "ai_check": "checking a training set against AI-use terms has no CLI command or API route yet",
@@ -82,6 +81,7 @@ class Samples:
             "export.json": json.dumps({"format": "not a log export"}),
             "keys.json": self.key_history.decode(),
             "work.txt": "Las palabras de la canción, para sus códigos de contenido.\n",
+            "terms.json": json.dumps(self.terms),
         }
         for name, text in files.items():
             (self.root / name).write_text(text, encoding="utf-8")
@@ -96,6 +96,12 @@ class Samples:
     def number(self) -> str:
         """A well-formed registration number of this office that is not registered."""
         return ids.format_registration_number(self.office, 2026, 9_999_999)
+
+    @property
+    def terms(self) -> dict:
+        """AI-use terms for the unregistered number (refused as not found, after the access check)."""
+        return {"subject_kind": "work", "subject": self.number,
+                "uses": [{"use": "ai-train-generative", "permission": "not-allowed"}]}
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}-{next(self.names)}"
@@ -199,6 +205,10 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
                 lambda s: ["federation", "import", s.path("export.json"), "--keys", s.path("keys.json")],
                 lambda s: ("POST", "/federation/import/upload",
                            {"files": {"file": s.upload("export.json"), "keys": s.upload("keys.json")}})),
+    ),
+    "ai_terms": (
+        Surface("ai terms set", lambda s: ["ai", "terms", "set", s.path("terms.json")],
+                lambda s: ("PUT", "/ai/terms", {"json": s.terms})),
     ),
     "manage_principals": (
         Surface("principal add", lambda s: ["principal", "add", s.unique("walker"), "--role", "creator"],

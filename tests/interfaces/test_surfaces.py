@@ -125,6 +125,8 @@ PARITY: dict[str, tuple[Route, ...]] = {
               why="--file holds the agreement, which is the request body"),
     ),
     "principal add": (Route("POST", "/principals"),),
+    "ai terms set": (Route("PUT", "/ai/terms", renames={"file": "body"},
+                           why="--file holds the terms, which are the request body"),),
     "keys rotate": (Route("POST", "/keys/rotate"),),
     "federation import": (
         Route("POST", "/federation/import", renames={"file": "body"},

@@ -28,7 +28,7 @@ from obra.app import Obra
 from obra.store import Store
 
 ROUTER_MODULES = ("obra.api.routes.registry", "obra.api.routes.transparency", "obra.api.routes.identify",
-                  "obra.api.routes.matching", "obra.api.routes.royalties")
+                  "obra.api.routes.matching", "obra.api.routes.royalties", "obra.api.routes.aiuse")
 
 log = logging.getLogger("obra.api")
 

@@ -1,0 +1,97 @@
+"""``obra ai …``: AI-use terms (state, show, decide).
+
+Thin shells over ``Obra.ai_terms`` (:class:`obra.aiuse.service.AITermsService`); the signal
+generator and the training check add their commands here as they land.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from obra.aiuse.terms import Purpose, UserType
+from obra.aiuse.vocabulary import Use
+from obra.cli.common import JSON_OPT, TOKEN_OPT, console, current_principal, emit, handle_errors, open_obra, user_text
+
+ai_app = typer.Typer(help="AI use: rightholders' terms for AI training, input and mining.", no_args_is_help=True)
+terms_app = typer.Typer(help="State and read AI-use terms of works, recordings, catalogues and web locations.",
+                        no_args_is_help=True)
+ai_app.add_typer(terms_app, name="terms")
+
+KINDS = "work, recording, party or location"
+
+
+def _render_terms(data: dict) -> None:
+    versions = data if isinstance(data, list) else [data]
+    for v in versions:
+        table = Table(title=f"{user_text(v['subject_kind'])} {user_text(v['subject'])} — version {v['version']}")
+        for col in ("use", "permission", "price", "scope"):
+            table.add_column(col)
+        for u in v["terms"].get("uses", []):
+            price = u.get("price") or {}
+            amount = (f"{price.get('amount_minor')} minor units {price.get('currency')}" if "amount_minor" in price
+                      else f"{price.get('share_percent')} % of revenue" if price else "")
+            scope = "; ".join(f"{k}: {', '.join(map(str, u[k]))}" for k in ("territories", "purposes", "user_types")
+                              if u.get(k))
+            table.add_row(u["use"], u["permission"], f"{price.get('model', '')} {amount}".strip(), scope)
+        console.print(table)
+        console.print(f"stated by {user_text(v.get('set_by', ''))} at {v.get('set_at', '')}; "
+                      f"journal event {v.get('journal_event')} (prove it: obra journal proof {v.get('journal_event')})")
+
+
+@terms_app.command("set")
+@handle_errors
+def terms_set(file: Path = typer.Argument(..., exists=True, help="a JSON file: {subject_kind, subject, uses: [...]}"),
+              party: Optional[int] = typer.Option(None, help="for a location: the party declaring it (default: yours)"),
+              token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """State AI-use terms (a new version; earlier versions stay, each a journal event)."""
+    from obra.registry.batch import load_json_document
+
+    obra = open_obra()
+    done = obra.ai_terms.set_terms(current_principal(obra, token), load_json_document(file), party=party)
+    emit(done, as_json, lambda d: console.print(
+        f"Terms of {user_text(d['subject_kind'])} {user_text(d['subject'])}: version {d['version']}, "
+        f"journal event {d['journal_event']}."))
+
+
+@terms_app.command("show")
+@handle_errors
+def terms_show(kind: str = typer.Argument(..., help=KINDS), subject: str = typer.Argument(...),
+               history: bool = typer.Option(False, "--history", help="every version, oldest first"),
+               as_json: bool = JSON_OPT) -> None:
+    """The terms in force for a subject (or every version with --history). Public."""
+    svc = open_obra().ai_terms
+    if history:
+        emit(svc.history(kind, subject), as_json, _render_terms)
+        return
+    current = svc.current(kind, subject)
+    if current is None:
+        from obra.errors import NotFound
+
+        raise NotFound(f"no AI-use terms were stated for {kind} {subject}")
+    emit(current, as_json, _render_terms)
+
+
+@terms_app.command("decide")
+@handle_errors
+def terms_decide(number: str = typer.Argument(..., help="a registration number"),
+                 use: Use = typer.Argument(..., help="the use asked about"),
+                 territory: Optional[str] = typer.Option(None, help="ISO 3166-1 alpha-2 country"),
+                 purpose: Optional[Purpose] = typer.Option(None), user_type: Optional[UserType] = typer.Option(None),
+                 on: Optional[str] = typer.Option(None, help="date (YYYY-MM-DD) the use happens"),
+                 as_json: bool = JSON_OPT) -> None:
+    """What a registration's terms (else its parties' catalogue terms) say about one use. Public."""
+    when = date.fromisoformat(on) if on else None
+    decided = open_obra().ai_terms.decide(number, use, territory=territory, purpose=purpose, user_type=user_type,
+                                          on=when)
+    emit(decided, as_json, lambda d: console.print(
+        f"{use.value}: {d['permission'] or 'nothing stated (no term covers it: silence is not permission)'}"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``obra ai`` to the ``obra`` application."""
+    app.add_typer(ai_app, name="ai")
