@@ -18,16 +18,20 @@ result is exactly the set of pairs within the radius, no more and no fewer.
   lookup is nine indexed equalities (the SQL works the same on SQLite and PostgreSQL).
 * In **bulk** (:func:`near_duplicates`, a million codes against a million), 7-bit blocks
   would yield too many candidates, so it uses ``m = 3`` blocks of 21-22 bits with
-  tolerance 2 each (232 or 254 flipped keys per query and block), as DuckDB equi-joins.
-  The indexed side is split by the top bits of each block so that every hash table fits
-  in the processor's cache; a pair found in one block is kept only if no earlier block
-  also finds it, so no pair is reported twice and no DISTINCT is needed.
+  tolerance 2 each (232 or 254 flipped keys per query and block). Each block's indexed
+  side is a direct-address table over the block's values (a lookup is one gather, the first
+  code inline); the queries are sorted by block value and probed a few hundred at a time
+  with every flip, so consecutive lookups land close together in memory; NumPy does the
+  work in vectorised steps, on every core. A pair found in one block is kept only if no
+  earlier block also finds it, so no pair is reported twice.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -308,76 +312,164 @@ def bulk_blocks(radius: int) -> tuple[Block, ...]:
 
 
 def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, partition_bits: int | None = None,
-                    threads: int | None = None, con=None):
+                    threads: int | None = None):
     """Every pair (query position, indexed position) whose 64-bit codes are within ``radius``.
 
     Returns a ``pyarrow.Table`` with columns ``query``, ``indexed`` (int64 positions into
     the two arrays) and ``distance`` (Hamming distance), sorted by query then indexed.
     Exact: the same pairs as comparing every query with every indexed code.
-    ``partition_bits`` splits each block's lookup into ``2**partition_bits`` cache-sized
-    joins (default from the indexed size); ``threads`` sets DuckDB's threads.
+
+    How (per block of :func:`bulk_blocks`): the indexed codes are laid out by their block
+    value in a direct-address table (for each of the ``2**width`` values: empty, one code, or
+    several, with the first code inline); the queries are sorted by their block value, and
+    ``2**partition_bits`` of them at a time (512 by default) are XORed with every flip mask,
+    so each lookup is one gather from the table, close to the previous one in memory. Every
+    candidate is verified by a popcount of the full 64-bit XOR; a pair some earlier block also
+    finds is dropped, so no pair is reported twice. ``threads`` (default: the machine's cores)
+    split the sorted queries into ranges searched at once (NumPy releases the GIL).
     """
-    import duckdb
     import pyarrow as pa
 
     check_radius(radius)
     q = _as_codes("query_codes", query_codes)
     x = _as_codes("indexed", indexed)
-    empty = pa.table({"query": pa.array([], pa.int64()), "indexed": pa.array([], pa.int64()),
-                      "distance": pa.array([], pa.int8())})
     if q.size == 0 or x.size == 0:
-        return empty
-    own = con is None
-    con = duckdb.connect() if own else con
-    try:
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
-        # Codes travel as signed BIGINT (same bits): DuckDB's bit_count has no UBIGINT overload
-        # and would widen every XOR to a 128-bit HUGEINT. Shifts then masks read the same bits.
-        con.register("obra_q", pa.table({"qid": np.arange(q.size, dtype=np.int64), "code": q.view(np.int64)}))
-        con.register("obra_x", pa.table({"xid": np.arange(x.size, dtype=np.int64), "code": x.view(np.int64)}))
-        con.execute("CREATE OR REPLACE TEMP TABLE obra_pairs (query BIGINT, indexed BIGINT, distance TINYINT)")
-        blocks = bulk_blocks(radius)
-        for i, blk in enumerate(blocks):
-            p = _partition_bits(x.size, blk.width) if partition_bits is None else min(partition_bits, blk.width)
-            low = blk.width - p  # the top p bits of the block choose the partition
-            fl = flips(blk.width, blk.tolerance)
-            con.register("obra_flips", pa.table({"f": fl.astype(np.uint32),
-                                                 "ftop": (fl >> np.uint64(low)).astype(np.uint16)}))
-            key = f"((code >> {blk.shift}) & {blk.mask})::UINTEGER"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE obra_qb AS SELECT qid, code, {key} AS v, "
-                        f"({key} >> {low})::USMALLINT AS top FROM obra_q")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE obra_xb AS SELECT xid, code, {key} AS v, "
-                        f"({key} >> {low})::USMALLINT AS top FROM obra_x ORDER BY top")
-            earlier = "".join(
-                f" AND bit_count(xor((q.code >> {e.shift}) & {e.mask}, (x.code >> {e.shift}) & {e.mask}))"
-                f" > {e.tolerance}" for e in blocks[:i])
-            for part in range(1 << p):
-                con.execute(f"""
-                    INSERT INTO obra_pairs
-                    SELECT q.qid, x.xid, bit_count(xor(q.code, x.code))
-                    FROM (SELECT qb.qid, qb.code, xor(qb.v, fl.f) AS key
-                          FROM obra_qb qb JOIN obra_flips fl ON fl.ftop = xor(qb.top, {part}::USMALLINT)) q
-                    JOIN (SELECT xid, code, v FROM obra_xb WHERE top = {part}) x ON q.key = x.v
-                    WHERE bit_count(xor(q.code, x.code)) <= {radius}{earlier}""")
-            con.unregister("obra_flips")
-        result = con.sql("SELECT query, indexed, distance FROM obra_pairs ORDER BY query, indexed").to_arrow_table()
-        for name in ("obra_qb", "obra_xb", "obra_pairs"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        con.unregister("obra_q")
-        con.unregister("obra_x")
-        return result
-    finally:
-        if own:
-            con.close()
+        return pa.table({"query": pa.array([], pa.int64()), "indexed": pa.array([], pa.int64()),
+                         "distance": pa.array([], pa.int8())})
+    chunk_bits = _CHUNK_BITS if partition_bits is None else max(0, min(int(partition_bits), 16))
+    workers = max(1, int(threads) if threads is not None else min(os.cpu_count() or 1, 8))
+    blocks = bulk_blocks(radius)
+    step = -(-q.size // workers)
+    ranges = [(lo, min(q.size, lo + step)) for lo in range(0, q.size, step)]
+
+    def prepare(i: int) -> tuple[_Search, np.ndarray]:
+        blk = blocks[i]
+        table = _BlockTable(x, blk)
+        values = ((q >> np.uint64(blk.shift)) & np.uint64(blk.mask)).astype(np.intp)
+        qorder = np.argsort(values, kind="stable")
+        return _Search(table, q[qorder], values[qorder], flips(blk.width, blk.tolerance).astype(np.intp),
+                       radius, blocks[:i], 1 << chunk_bits), qorder
+
+    found_q: list[np.ndarray] = []
+    found_x: list[np.ndarray] = []
+    found_d: list[np.ndarray] = []
+    with ThreadPoolExecutor(workers) as pool:
+        for search, qorder in pool.map(prepare, range(len(blocks))):
+            for qs, xs, ds in pool.map(lambda r: search.run(*r), ranges):
+                found_q.append(qorder[qs])
+                found_x.append(search.t.order[xs])
+                found_d.append(ds)
+            del search
+    qa = np.concatenate(found_q).astype(np.int64)
+    xa = np.concatenate(found_x).astype(np.int64)
+    da = np.concatenate(found_d).astype(np.int8)
+    order = np.lexsort((xa, qa))
+    return pa.table({"query": qa[order], "indexed": xa[order], "distance": da[order]})
 
 
-def _partition_bits(n_indexed: int, width: int) -> int:
-    """How many top bits of a block split its lookup into separate, smaller joins.
+#: 2**9 queries per lookup step: their flipped keys (F x 512) stay in the processor's cache.
+_CHUNK_BITS = 9
 
-    Smaller hash tables stay in the processor's cache, but every partition rescans the
-    queries. Measured on 2 cores: 16 partitions were best at 1M indexed codes, 32 at 4M.
+
+class _BlockTable:
+    """The indexed codes of one block as a direct-address table over the block's values.
+
+    ``state[v]`` is how many codes have block value ``v``, capped at ``LAYERS + 1``;
+    ``layers[j][v]`` is the ``j``-th of them (so nearly every lookup reads one place, and a
+    bucket of two to four codes a few more); ``start[v]:start[v + 1]`` locates every code of the bucket in
+    ``codes`` (the indexed codes sorted by block value; ``order`` holds their original
+    positions), for the rare bucket holding more than ``LAYERS``.
     """
-    if n_indexed <= 1 << 16:
-        return 0
-    return max(0, min(7, width - 8, round(2 + math.log2(n_indexed / (1 << 16)) / 2)))
+
+    LAYERS = 4
+
+    def __init__(self, x: np.ndarray, blk: Block):
+        size = 1 << blk.width
+        values = ((x >> np.uint64(blk.shift)) & np.uint64(blk.mask)).astype(np.intp)
+        self.order = np.argsort(values, kind="stable")
+        self.codes = x[self.order]
+        values = values[self.order]
+        count = np.bincount(values, minlength=size)
+        self.start = np.zeros(size + 1, np.intp)
+        np.cumsum(count, out=self.start[1:])
+        self.state = np.minimum(count, self.LAYERS + 1).astype(np.uint8)
+        rank = np.arange(x.size) - self.start.take(values)  # position of each code in its bucket
+        self.layers = []
+        for j in range(min(self.LAYERS, int(count.max()))):
+            at = np.flatnonzero(rank == j)
+            layer = np.zeros(size, np.uint64)
+            layer[values.take(at)] = self.codes.take(at)
+            self.layers.append(layer)
+
+
+class _Search:
+    """The lookups of one block for the sorted queries (one instance shared by the threads)."""
+
+    def __init__(self, table: _BlockTable, codes: np.ndarray, values: np.ndarray, flip_masks: np.ndarray,
+                 radius: int, earlier: tuple[Block, ...], chunk: int):
+        self.t, self.codes, self.values, self.flips = table, codes, values, flip_masks
+        self.radius, self.earlier, self.chunk = radius, earlier, chunk
+
+    def run(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs for sorted queries ``lo:hi``: (sorted query index, sorted indexed index, distance)."""
+        t, radius, chunk = self.t, self.radius, self.chunk
+        out_q: list[np.ndarray] = []
+        out_x: list[np.ndarray] = []
+        out_xor: list[np.ndarray] = []
+        keys = np.empty((self.flips.size, chunk), np.intp)
+        for a in range(lo, hi, chunk):
+            b = min(hi, a + chunk)
+            n = b - a
+            flat = np.bitwise_xor(self.flips[:, None], self.values[None, a:b], out=keys[:, :n]).ravel()
+            state = t.state.take(flat)
+            where = np.flatnonzero(np.not_equal(state, 0))
+            if where.size == 0:
+                continue
+            key = flat.take(where)
+            qi = (where & (n - 1)) if n & (n - 1) == 0 else where % n
+            qcode = self.codes[a:b].take(qi)
+            count = state.take(where)
+            j = 0
+            while key.size:  # layer j: the j-th code of every bucket holding more than j
+                xor = qcode ^ t.layers[j].take(key)
+                ok = np.flatnonzero(_popcount(xor) <= radius)
+                if ok.size:
+                    out_q.append(qi.take(ok) + a)
+                    out_x.append(t.start.take(key.take(ok)) + j)
+                    out_xor.append(xor.take(ok))
+                j += 1
+                more = np.flatnonzero(count > j)
+                if j == len(t.layers) and more.size:
+                    self._rest(key.take(more), qi.take(more) + a, qcode.take(more), j, out_q, out_x, out_xor)
+                    break
+                key, qi, qcode, count = key.take(more), qi.take(more), qcode.take(more), count.take(more)
+        if not out_q:
+            empty = np.zeros(0, np.intp)
+            return empty, empty, np.zeros(0, np.int8)
+        qs, xs, xors = np.concatenate(out_q), np.concatenate(out_x), np.concatenate(out_xor)
+        keep = np.ones(qs.size, bool)
+        for e in self.earlier:  # found by an earlier block: reported there
+            keep &= _popcount((xors >> np.uint64(e.shift)) & np.uint64(e.mask)) > e.tolerance
+        return qs[keep], xs[keep], _popcount(xors[keep]).astype(np.int8)
+
+    def _rest(self, key, qi, qcode, skip, out_q, out_x, out_xor) -> None:
+        """Buckets holding more codes than the layers: their codes from ``skip`` on, expanded."""
+        t = self.t
+        extra = t.start.take(key + 1) - t.start.take(key) - skip
+        owner = np.repeat(np.arange(key.size), extra)
+        before = np.cumsum(extra) - extra
+        pos = np.repeat(t.start.take(key) + skip - before, extra) + np.arange(int(extra.sum()))
+        xor = qcode.take(owner) ^ t.codes.take(pos)
+        ok = np.flatnonzero(_popcount(xor) <= self.radius)
+        if ok.size:
+            out_q.append(qi.take(owner.take(ok)))
+            out_x.append(pos.take(ok))
+            out_xor.append(xor.take(ok))
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    """Bits set in each uint64 (NumPy 2's ``bitwise_count``, else a byte table)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(values)
+    table = np.array([bin(i).count("1") for i in range(256)], np.uint8)
+    return table[values.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.uint8)
