@@ -331,3 +331,26 @@ def test_the_api_ingests_a_correction_with_replaces_and_refuses_it_for_cwr(store
     assert pool_total(store, "2026-03") == 200
     refused = upload("cwr", NWR, replaces=first.json()["source"])
     assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "replaces"
+
+
+def test_a_store_ingested_with_the_old_manifest_keeps_its_reports(store, cmo, tmp_path):
+    """Before usage_sources, ingest-manifest.json listed the files by their bytes; such a store's
+    partitions stay published (and are not cleaned away), and its reports are still known."""
+    import json
+
+    from sqlalchemy import delete
+
+    from obra.store.schema import usage_sources
+
+    first = ingest_dsr(store, YOUTUBE, cmo)
+    with store.begin() as conn:                        # the store as the earlier version left it
+        conn.execute(delete(usage_sources))
+    store.paths.ingest_manifest.write_text(json.dumps({first["sha256"]: {
+        "file": YOUTUBE.name, "sha256": first["sha256"], "source": first["source"], "kind": "dsr",
+        "periods": ["2015-Q4"], "counts": {"usage": 6, "pools": 1}, "by": "cmo-1", "at": "2026-11-20T10:00:00+00:00",
+        "period": "2015-Q4", "lines": 35, "summaries": 4, "blocks": 3, "usage_lines": 6,
+        "message_id": "1453417766009915", "journal_event": first["journal_event"]}}))
+    assert pool_total(store) == POOL_2015_Q4
+    again = ingest_dsr(store, dsr_variant(tmp_path, "copy.tsv.gz", gz=True), cmo)   # cleans, then compares
+    assert again["status"] == "already ingested" and again["matched"]["source"] == first["source"]
+    assert pool_total(store) == POOL_2015_Q4 and usage_lines(store) == 6

@@ -49,8 +49,62 @@ def partition(root: Path, period: str, source: str) -> Path:
     return root / f"period={period}" / f"source={source}" / "part-0.parquet"
 
 
+def adopt_legacy_manifest(store) -> int:
+    """Take over the ``ingest-manifest.json`` of a store ingested before ``usage_sources`` existed.
+
+    Each entry becomes a published row (its partitions stay readable, and the next ingest does not
+    clean them away) with the journal event it had; its identity is the file's bytes (the sender
+    and recipient of a DSR were not recorded), and a DSR keeps its MessageId and period, which
+    ingest compares. Idempotent; returns how many entries were taken over.
+    """
+    path = store.paths.ingest_manifest
+    if not path.exists():
+        return 0
+    import json
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from obra.canonical import sha256_hex
+
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return 0
+    with store.connect() as conn:
+        have = set(conn.execute(select(usage_sources.c.source)).scalars())
+    adopted = 0
+    for digest, e in sorted(manifest.items(), key=lambda kv: kv[1].get("at") or ""):
+        source = e.get("source") or digest[:16]
+        if source in have:
+            continue
+        kind = {"usage": "csv", "pools": "csv"}.get(e.get("kind"), e.get("kind") or "csv")
+        identity = {"kind": kind, "legacy_sha256": digest}
+        try:
+            at = datetime.fromisoformat(e["at"])
+        except (KeyError, TypeError, ValueError):
+            at = datetime.now(timezone.utc)
+        summary = {k: v for k, v in e.items() if k not in ("file", "sha256", "source", "kind", "periods", "counts",
+                                                           "by", "at", "journal_event")}
+        try:
+            with store.begin() as conn:
+                conn.execute(insert(usage_sources).values(
+                    source=source, kind=kind, identity_hash=sha256_hex(identity), identity=identity,
+                    content_hash=digest, sha256=digest, file=str(e.get("file") or source)[:255],
+                    scope={"legacy": True, "message_id": e.get("message_id"), "period": e.get("period")},
+                    periods=e.get("periods") or [], counts=e.get("counts") or {}, summary=summary,
+                    status="published", journal_id=e.get("journal_event"), created_by=str(e.get("by") or "?"),
+                    created_at=at))
+            adopted += 1
+        except IntegrityError:      # another process took it over first
+            pass
+    return adopted
+
+
 def published_sources(store) -> frozenset[str]:
     """The sources whose partitions the engines read: every accepted usage file not superseded."""
+    adopt_legacy_manifest(store)
     t = usage_sources
     with store.connect() as conn:
         return frozenset(conn.execute(select(t.c.source).where(t.c.status == "published",
@@ -59,6 +113,7 @@ def published_sources(store) -> frozenset[str]:
 
 def known_sources(store) -> frozenset[str]:
     """Every source the store has a row for, published or superseded (what cleaning keeps)."""
+    adopt_legacy_manifest(store)
     with store.connect() as conn:
         return frozenset(conn.execute(select(usage_sources.c.source)).scalars())
 

@@ -375,6 +375,11 @@ def _ingest_locked(store, path: Path, principal: Principal, kind: str,
                     raise _same_identity_other_content(path, kind, identity, existing)
                 staging.discard()
                 return _already(existing, path, _why(kind))
+            legacy = _legacy_match(conn, kind, scope)
+            if legacy is not None:
+                staging.discard()
+                return _already(legacy, path, "the same MessageId and period as a report ingested before "
+                                              "reports were known by sender and recipient")
             supersede = _to_supersede(conn, kind, scope, replaces, path)
         _kill_point("staged")
         periods = staging.publish()
@@ -408,6 +413,18 @@ def _ingest_locked(store, path: Path, principal: Principal, kind: str,
     staging.discard()
     return {**entry, "by": principal.name, "at": now.isoformat(timespec="seconds"), "status": "ingested",
             "changed": True, "journal_event": event.id}
+
+
+def _legacy_match(conn, kind: str, scope: dict) -> Any:
+    """A DSR taken over from an ``ingest-manifest.json`` with this MessageId and period, if any."""
+    if kind != "dsr":
+        return None
+    t = usage_sources
+    for row in conn.execute(select(t).where(t.c.kind == "dsr", t.c.content_hash == t.c.sha256)):
+        if row.scope.get("legacy") and row.scope.get("message_id") == scope["message_id"] \
+                and row.scope.get("period") == scope["period"]:
+            return row
+    return None
 
 
 def _why(kind: str) -> str:
