@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pyarrow as pa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -13,10 +12,9 @@ from obra.api.app import create_app
 from obra.cli.main import app
 from obra.model.vocab import AccessRole
 from obra.registry.service import Registry
-from obra.royalties.datasets import pools_dataset, usage_dataset, write_partition
-from obra.royalties.records import POOLS_SCHEMA, USAGE_SCHEMA
+from obra.royalties.pipeline import ingest_usage_csv
 
-SOURCE = "feedfacecafebeef"
+from .samples import POOL_COLUMNS, write_csv
 
 
 def seed(store) -> dict:
@@ -31,17 +29,17 @@ def seed(store) -> dict:
         "title": "Canción del Mar", "isrc": "USRH10903879", "artist": "Ana García",
         "performers": [{"party": artist.id}],
         "shares": [{"party": artist.id, "right_type": "making_available", "territory": "2WL", "share": "100"}]})
-    lines = [{"source": SOURCE, "line": n, "period": "2026-03", "territory": "FR", "service": "Tunebox",
-              "commercial_model": "Subscription", "use_type": "OnDemandStream", "user_id": u, "isrc": isrc,
-              "iswc": None, "proprietary_id": None, "title": "x", "artist": "y", "album": None,
-              "duration_s": None, "plays": p, "revenue": None, "currency": "EUR"}
-             for n, (u, isrc, p) in enumerate([("u1", "USRH10903879", 3), ("u2", None, 1)], start=1)]
-    write_partition(usage_dataset(store), "2026-03", SOURCE, pa.Table.from_pylist(lines, schema=USAGE_SCHEMA),
-                    USAGE_SCHEMA)
-    pools = [{"source": SOURCE, "period": "2026-03", "territory": "FR", "service": "Tunebox",
-              "commercial_model": "Subscription", "user_id": None, "currency": "EUR", "amount_minor": 1000}]
-    write_partition(pools_dataset(store), "2026-03", SOURCE, pa.Table.from_pylist(pools, schema=POOLS_SCHEMA),
-                    POOLS_SCHEMA)
+    # a month of usage and its pool, ingested as a service would send them (Obra's CSV formats)
+    usage = write_csv(store.home.parent / "usage-2026-03.csv",
+                      [{"period": "2026-03", "territory": "FR", "service": "Tunebox", "commercial_model": "Subscription",
+                        "use_type": "OnDemandStream", "user_id": u, "isrc": isrc, "title": "x", "artist": "y",
+                        "plays": p, "currency": "EUR"}
+                       for u, isrc, p in [("u1", "USRH10903879", 3), ("u2", None, 1)]])
+    ingest_usage_csv(store, usage, root)
+    pools = write_csv(store.home.parent / "pools-2026-03.csv",
+                      [{"period": "2026-03", "territory": "FR", "service": "Tunebox", "commercial_model": "Subscription",
+                        "currency": "EUR", "amount": "10.00"}], POOL_COLUMNS)
+    ingest_usage_csv(store, pools, root)
     tokens = {"root": root_token}
     for name, role, party in (("cmo", AccessRole.CMO, None), ("ana", AccessRole.CREATOR, artist.id),
                               ("label", AccessRole.CREATOR, label.id)):
