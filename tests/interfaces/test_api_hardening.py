@@ -361,3 +361,21 @@ def test_statement_splits_and_runs_answer_without_server_paths(sqlite_store):
     assert report["directory"] == f"royalties/runs/run-{report['run']:06d}"
     assert runs.json()[0]["directory"] == report["directory"]
     assert (store.paths.home / report["directory"] / "run.json").exists()  # relative to OBRA_HOME
+
+
+def test_uploaded_batches_leave_no_server_path_in_the_journal_or_in_errors(sqlite_store):
+    store = sqlite_store
+    token = create_principal(store, "root", AccessRole.ADMIN)[1]
+    client = TestClient(create_app(store))
+    auth = {"Authorization": f"Bearer {token}"}
+    good = ("works.json", json.dumps({"works": [{"title": "Vals"}]}).encode(), "application/json")
+    done = client.post("/batches/upload", files={"file": good}, headers=auth)
+    assert done.status_code == 201, done.text
+    events = client.get("/journal", params={"kind": "repertoire.imported"}, headers=auth).json()
+    proof = client.get(f"/journal/{events[-1]['id']}/proof")
+    bad = client.post("/batches/upload", files={"file": ("bad.json", b"{\"works\": [", "application/json")},
+                      headers=auth)
+    assert bad.status_code == 422
+    for answer in (done.text, json.dumps(events), proof.text, bad.text):
+        assert tempfile.gettempdir() + os.sep not in answer and str(store.paths.home) not in answer
+    assert events[-1]["payload"]["source"] == "works.json"

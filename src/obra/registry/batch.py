@@ -109,8 +109,9 @@ def import_batches(store, principal: Principal, batches: list[Batch]) -> list[di
                 raise _Rollback
             for batch, created in zip(batches, results):
                 if any(created.values()):
-                    Journal(store).record(conn, "repertoire.imported", Path(str(batch.source)).name or "batch",
-                                          {"source": str(batch.source), **{k: len(v) for k, v in created.items()}},
+                    name = Path(str(batch.source)).name  # the file's name, never a server path
+                    Journal(store).record(conn, "repertoire.imported", name or "batch",
+                                          {"source": name, **{k: len(v) for k, v in created.items()}},
                                           principal.name)
     except _Rollback:
         raise InvalidInput(problems) from None
