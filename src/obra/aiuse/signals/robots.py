@@ -463,7 +463,8 @@ def crawlers_to_block(terms: Terms) -> list[Crawler]:
 
 
 def write_robots_txt(terms: Terms, *, rules: Sequence[str] = (),
-                     crawlers: Sequence[Crawler] | None = None) -> str:
+                     crawlers: Sequence[Crawler] | None = None, disallow: str = "/",
+                     allow: Sequence[str] = (), preamble: Sequence[str] = ()) -> str:
     """A robots.txt from a rightholder's terms: one group turning away every listed AI crawler
     whose function serves a reserved use, and a ``*`` group allowing the rest, carrying
     ``rules`` — the ``Content-Usage`` and ``Content-Signal`` lines written by
@@ -472,18 +473,23 @@ def write_robots_txt(terms: Terms, *, rules: Sequence[str] = (),
     in its module; this one only places their lines).
 
     A crawl block is the blunt instrument (it also stops the crawler reading the usage lines):
-    it is written because many crawlers honour nothing else.
+    it is written because many crawlers honour nothing else. ``disallow`` is the path pattern
+    the turned-away crawlers may not fetch (``/``: the whole site), ``allow`` the paths they may
+    still fetch inside it (the licence and the reservation, so that they can read them), and
+    ``preamble`` records placed before every group, for every crawler (RSL's ``License`` lines).
     """
     blocked = crawlers_to_block(terms) if crawlers is None else list(crawlers)
     out = ["# robots.txt written by Obra from the rightholder's AI-use terms.",
            "# Crawl rules (RFC 9309) say who may fetch; the Content-Usage (IETF AIPREF) and",
            "# Content-Signal lines say how what is fetched may be used.", ""]
+    if preamble:
+        out += [*preamble, ""]
     if blocked:
         out.append("# AI crawlers serving a use these terms reserve (list: ai-robots-txt/ai.robots.txt, MIT)")
         for crawler in blocked:
             serves = ", ".join(sorted(u.value for u in crawler.uses))
             out.append(f"User-agent: {crawler.token}  # {serves}")
-        out += ["Disallow: /", ""]
+        out += [f"Disallow: {disallow}", *(f"Allow: {path}" for path in allow), ""]
     out += ["User-agent: *", "Allow: /"]
     out += [line for line in rules if line]
     return "\n".join(out) + "\n"
