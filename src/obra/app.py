@@ -94,6 +94,12 @@ class Obra:
         return AITermsService(self.store)
 
     @cached_property
+    def protect(self):
+        from obra.aiuse.protect_service import ProtectService
+
+        return ProtectService(self.store)
+
+    @cached_property
     def law(self):
         from obra.law import load
 

@@ -159,6 +159,7 @@ PARITY: dict[str, tuple[Route, ...]] = {
     ),
     "match score": (Route("POST", "/match/score", renames={"pairs_csv": "body"},
                           why="the CLI reads the pairs from a CSV file; the API takes them as a JSON list"),),
+    "ai protect": (Route("POST", "/ai/protect"),),
 }
 
 

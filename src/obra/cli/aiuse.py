@@ -1,4 +1,4 @@
-"""``obra ai …``: AI-use terms (state, show, decide).
+"""``obra ai …``: AI-use terms (state, show, decide) and the signal files that publish them (protect).
 
 Thin shells over ``Obra.ai_terms`` (:class:`obra.aiuse.service.AITermsService`); the signal
 generator and the training check add their commands here as they land.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from rich.table import Table
@@ -90,6 +90,63 @@ def terms_decide(number: str = typer.Argument(..., help="a registration number")
                                           on=when)
     emit(decided, as_json, lambda d: console.print(
         f"{use.value}: {d['permission'] or 'nothing stated (no term covers it: silence is not permission)'}"))
+
+
+@ai_app.command("protect")
+@handle_errors
+def protect(kind: Optional[str] = typer.Argument(None, help=KINDS + " (or --terms FILE)"),
+            subject: Optional[str] = typer.Argument(None, help="registration number, party id or location"),
+            terms: Optional[Path] = typer.Option(None, "--terms", exists=True, dir_okay=False,
+                                                 help="a terms JSON file to publish instead of stored terms"),
+            site: Optional[str] = typer.Option(None, help="the site's origin, e.g. https://example.org "
+                                                          "(a location's own by default)"),
+            licence_url: Optional[str] = typer.Option(None, help="where license.xml will be served "
+                                                                 "(default: SITE/license.xml)"),
+            policy_url: Optional[str] = typer.Option(None, help="where tdm-policy.json will be served "
+                                                                "(default: SITE/tdm-policy.json)"),
+            contact: Optional[str] = typer.Option(None, help="e-mail address licensees write to "
+                                                             "(default: the terms' contact)"),
+            media: Optional[List[Path]] = typer.Option(None, "--media", exists=True, dir_okay=False,
+                                                       help="a media file to sign with the terms (repeat the "
+                                                            "option); needs OBRA_C2PA_CERT and OBRA_C2PA_KEY"),
+            output: Path = typer.Option(Path("ai-signals"), "--out", file_okay=False,
+                                        help="directory the files are written into"),
+            as_json: bool = JSON_OPT) -> None:
+    """Write every signal file of a subject's terms: robots.txt, tdmrep.json and its policy, the RSL
+    licence, nginx/Apache/Caddy headers, an HTML head snippet, a README, signed media. Public."""
+    import os
+    import tempfile
+
+    from obra.registry.batch import load_json_document
+
+    document = load_json_document(terms, "terms") if terms is not None else None
+    files = [(path.name, path.read_bytes()) for path in media or ()]
+    done = open_obra().protect.bundle(kind, subject, terms=document, site=site, licence_url=licence_url,
+                                      policy_url=policy_url, contact=contact, media=files)
+    written = []
+    for name, content in sorted(done["files"].items()):
+        target = output / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.replace(tmp, target)
+        written.append(str(target))
+    summary = done["summary"] | {"out": str(output), "written": written}
+
+    def render(d: dict) -> None:
+        table = Table(title=f"What the files say about {user_text(d['subject_kind'])} {user_text(d['subject'])}'s "
+                            f"terms at {user_text(d['site'] + d['path'])}")
+        table.add_column("use")
+        for name in d["readings"]:
+            table.add_column(name)
+        for use in Use:
+            table.add_row(use.value, *(d["readings"][name][use.value] for name in d["readings"]))
+        console.print(table)
+        console.print(f"Wrote {len(d['written'])} files into {user_text(d['out'])}; {user_text(d['out'])}/README.txt "
+                      "says where each one goes and what it cannot say.")
+
+    emit(summary, as_json, render)
 
 
 def register(app: typer.Typer) -> None:

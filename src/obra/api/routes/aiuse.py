@@ -1,19 +1,23 @@
-"""AI-use routes: terms stated, shown and decided — each one call of ``obra.ai_terms``."""
+"""AI-use routes: terms stated, shown and decided (``obra.ai_terms``), and their signal files
+(``obra.protect``) — each one call of the application."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Response, UploadFile
 
 from obra.access import Principal
 from obra.aiuse.terms import Purpose, UserType
 from obra.aiuse.vocabulary import Use
 from obra.api.auth import caller, get_obra
-from obra.api.params import RowId, ShortText, StrictJSONRoute
+from obra.api.params import FormText, RowId, ShortText, StrictJSONRoute, parse_strict_json
+from obra.api.uploads import saved_upload
 from obra.app import Obra
-from obra.errors import NotFound
+from obra.errors import InvalidInput, NotFound, Problem
 
 router = APIRouter(prefix="/ai", tags=["ai use"], route_class=StrictJSONRoute)
 
@@ -47,3 +51,57 @@ def decide(number: ShortText, use: Use, territory: Annotated[str, Query(pattern=
            obra: Obra = Depends(get_obra)) -> dict:
     """What a registration's terms (else its parties' catalogue terms) say about one use. Public."""
     return obra.ai_terms.decide(number, use, territory=territory, purpose=purpose, user_type=user_type, on=on)
+
+
+MAX_TERMS_FIELD = 1 << 20
+"""The longest ``terms`` form field (a terms JSON document), in characters."""
+Url = Annotated[str | None, Form(max_length=2048)]
+
+
+@router.post("/protect", response_class=Response,
+             responses={200: {"content": {"application/zip": {}, "application/json": {}},
+                              "description": "the files as a zip archive, or as JSON with Accept: application/json"}})
+async def protect(request: Request,
+                  kind: Annotated[SubjectKind | None, Form(description="whose stored terms: work, recording, party "
+                                                                       "or location")] = None,
+                  subject: Annotated[FormText | None, Form(description="registration number, party id or "
+                                                                       "location")] = None,
+                  terms: Annotated[str | None, Form(max_length=MAX_TERMS_FIELD,
+                                                    description="a terms JSON document, instead of a subject")] = None,
+                  site: Url = None, licence_url: Url = None, policy_url: Url = None,
+                  contact: Annotated[FormText | None, Form()] = None,
+                  media: Annotated[list[UploadFile] | None, File(description="media files to sign with the terms "
+                                                                             "(needs the server's signing "
+                                                                             "credentials)")] = None,
+                  obra: Obra = Depends(get_obra)) -> Response:
+    """Every signal file of a subject's stored terms (or of a terms document): robots.txt,
+    tdmrep.json and its policy, the RSL licence, nginx/Apache/Caddy headers, an HTML head snippet, a
+    README, signed media. A zip archive, or JSON (``Accept: application/json``). Public."""
+    document = _terms_field(terms) if terms is not None else None
+    files = []
+    for upload in media or ():
+        async with saved_upload(upload, "obra-protect-") as path:
+            files.append((path.name, path.read_bytes()))
+    done = obra.protect.bundle(kind, subject, terms=document, site=site, licence_url=licence_url,
+                               policy_url=policy_url, contact=contact, media=files)
+    if "application/json" in request.headers.get("accept", ""):
+        text = {name: content for name, content in done["files"].items() if isinstance(content, str)}
+        signed = {name: base64.b64encode(content).decode("ascii") for name, content in done["files"].items()
+                  if isinstance(content, bytes)}
+        return Response(json.dumps(done["summary"] | {"files": text, "signed_media_base64": signed}),
+                        media_type="application/json")
+    return Response(done["zip"], media_type="application/zip",
+                    headers={"Content-Disposition": 'attachment; filename="ai-signals.zip"'})
+
+
+def _terms_field(text: str) -> dict:
+    """The ``terms`` form field: a JSON object read as strictly as a JSON body, refused by name."""
+    try:
+        data = parse_strict_json(text.encode("utf-8", "surrogatepass"))
+    except InvalidInput as exc:
+        raise InvalidInput([Problem(p.message.replace("the body", "the terms"),
+                                    "terms" if p.field in (None, "body") else f"terms.{p.field}")
+                            for p in exc.problems], hint=exc.hint) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(Problem("the terms must be a JSON object", field="terms"))
+    return data
