@@ -429,6 +429,14 @@ def test_bad_sites_urls_and_contacts_are_named_together():
             protect(CATALOGUE, site=SITE, licence_url=url)
 
 
+def test_a_bundle_publishes_at_most_a_thousand_terms():
+    many = terms(*({"use": "search", "permission": "allowed", "territories": [f"A{chr(65 + i % 26)}"]}
+                   for i in range(P.MAX_TERMS + 1)))
+    with pytest.raises(InvalidInput) as exc:
+        protect(many, site=SITE)
+    assert exc.value.problems[0].field == "uses" and str(P.MAX_TERMS) in exc.value.problems[0].message
+
+
 def test_the_licence_and_policy_may_live_elsewhere():
     files = protect_files(CATALOGUE, site=SITE, licence_url="https://licensing.example.net/catalogue/7.xml",
                           policy_url="https://licensing.example.net/catalogue/7-tdm.json")
