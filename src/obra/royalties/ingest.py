@@ -49,7 +49,8 @@ import os
 import shutil
 import signal
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -147,46 +148,80 @@ def _identity_hash(identity: dict) -> str:
 
 
 # --------------------------------------------------------------------------- staging, and what was staged
-def _column_bytes(column: pa.ChunkedArray | pa.Array) -> list[bytes | memoryview]:
-    """A column's values as bytes that depend on the values only (not on how they were chunked)."""
+def _column_bytes(column: pa.ChunkedArray | pa.Array, first_row: int) -> tuple[bytes, list[bytes | memoryview]]:
+    """A column's values as bytes that depend on the values only, not on how the rows were chunked:
+    (the row numbers of its nulls, counted from ``first_row``; its values, nulls as empty or 0)."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    out: list[bytes | memoryview] = [np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), bool).tobytes()]
+    nulls = b""
+    if arr.null_count:
+        is_null = np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), bool)
+        nulls = (np.flatnonzero(is_null) + first_row).astype(np.int64).tobytes()
     t = arr.type
+    out: list[bytes | memoryview] = []
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t):
-        filled = pc.fill_null(arr, "")
+        filled = pc.fill_null(arr, "") if arr.null_count else arr
         bufs = filled.buffers()
         width = np.int64 if pa.types.is_large_string(t) else np.int32
         offsets = np.frombuffer(bufs[1], width)[filled.offset:filled.offset + len(filled) + 1]
-        out.append(np.diff(offsets).astype(np.int64).tobytes())
+        out.append(np.diff(offsets).astype(np.int32).tobytes())
         if len(filled) and bufs[2] is not None:
             out.append(memoryview(bufs[2])[int(offsets[0]):int(offsets[-1])])
     else:
-        filled = pc.fill_null(arr, pa.scalar(0, t) if not pa.types.is_decimal(t) else pa.scalar(Decimal(0), t))
+        zero = pa.scalar(Decimal(0), t) if pa.types.is_decimal(t) else pa.scalar(0, t)
+        filled = pc.fill_null(arr, zero) if arr.null_count else arr
         width = t.bit_width // 8
         buf = filled.buffers()[1]
         out.append(memoryview(buf)[filled.offset * width:(filled.offset + len(filled)) * width])
-    return out
+    return nulls, out
 
 
 class _ContentHash:
     """The hash of what a file holds: every value of every staged row, per dataset, period and
     column, in file order, without ``source`` and ``line`` (so the same records in another
-    encoding, line ending, quoting or column order hash the same)."""
+    encoding, line ending, quoting or column order hash the same).
+
+    The hashing runs on a worker thread while the reader parses the next block (hashlib and
+    Arrow's kernels release the GIL); at most a few blocks wait for it."""
+
+    PENDING = 4
 
     def __init__(self) -> None:
         self.columns: dict[tuple[str, str, str], Any] = {}
         self.rows: dict[tuple[str, str], int] = defaultdict(int)
+        self.hashed: dict[tuple[str, str], int] = {}        # rows hashed so far (on the worker)
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: deque[Future] = deque()
 
     def add(self, dataset: str, period: str, table: pa.Table) -> None:
         self.rows[(dataset, period)] += table.num_rows
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
+        while len(self.pending) >= self.PENDING:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(self._add, dataset, period, table))
+
+    def _add(self, dataset: str, period: str, table: pa.Table) -> None:
+        first_row = self.hashed.get((dataset, period), 0)
+        self.hashed[(dataset, period)] = first_row + table.num_rows
         for name in table.column_names:
             if name in ("source", "line"):
                 continue
+            nulls, values = _column_bytes(table.column(name), first_row)
             h = self.columns.setdefault((dataset, period, name), hashlib.sha256())
-            for part in _column_bytes(table.column(name)):
+            for part in values:
                 h.update(part)
+            if nulls:
+                self.columns.setdefault((dataset, period, name + "\x1fnulls"), hashlib.sha256()).update(nulls)
+
+    def close(self) -> None:
+        while self.pending:
+            self.pending.popleft().result()
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
 
     def hexdigest(self) -> str:
+        self.close()
         top = hashlib.sha256()
         for key in sorted(self.columns):
             top.update("\x1f".join(key).encode() + b"\x1e" + self.columns[key].digest())
@@ -276,6 +311,10 @@ class _Staging:
         self.content = other.content
 
     def discard(self) -> None:
+        try:
+            self.content.close()
+        except Exception:  # noqa: BLE001 - what it was hashing is being thrown away
+            pass
         for w in self.writers.values():
             try:
                 w.close()

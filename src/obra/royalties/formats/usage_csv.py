@@ -440,6 +440,9 @@ def _fast_common(col: Callable[[str], pa.Array], n: int) -> tuple[pa.Array, pa.A
     return period, territory, texts, ok
 
 
+_EMPTY_LINE = re.compile(rb"\n\r?\n")
+
+
 class _StepAside(Exception):
     """The fast path cannot vouch for these bytes: the row-by-row reader reads the file."""
 
@@ -457,9 +460,8 @@ class _Checked:
         data = self.raw.read(n)
         if not data:
             return data
-        seam = self.tail + data[:2]
-        if (has_control_bytes(data) or b"\n\n" in data or b"\n\r\n" in data or b"\n\n" in seam
-                or b"\n\r\n" in seam or (not self.tail and data[:1] in (b"\n", b"\r"))):
+        if (has_control_bytes(data) or _EMPTY_LINE.search(data) or _EMPTY_LINE.search(self.tail + data[:2])
+                or (not self.tail and data[:1] in (b"\n", b"\r"))):
             raise _StepAside()
         first = data.find(b"\n")
         if self.open_line + (len(data) if first < 0 else first) > self.max_line or \
