@@ -53,6 +53,7 @@ EVENT_KINDS: dict[str, str] = {
     "principal.created": "a principal (who may write) was created",
     "key.rotated": "the office's signing key was rotated",
     "aiuse.terms.set": "a rightholder stated (new version of) AI-use terms for a work, recording, catalogue or location",
+    "aiuse.check": "a training check ran over a manifest: its signed receipt's hash (inputs, question, rules, summary)",
 }
 
 

@@ -1,0 +1,567 @@
+"""The check's relational steps, written once as Ibis expressions, run on DuckDB (default) or Spark.
+
+The steps (:meth:`CheckEngine.run`), none of them a Python loop over items:
+
+1. **Site classes.** Every item path is joined (SQL ``LIKE``) with the path patterns of its
+   site's documents; the sorted list of patterns it matches is its *signature*. Each distinct
+   (origin, signature) is one class, read once at a representative path
+   (:meth:`obra.aiuse.check.signals.Reader.site_class`). A site whose robots.txt holds a pattern
+   protego may read otherwise than RFC 9309 gives each path its own class.
+2. **Header classes**: each distinct set of signal-bearing header fields, read once.
+3. **Pairs**: where a standard combines two sources (AIPREF header + robots.txt, TDMRep file +
+   headers, RSL robots.txt + Link documents), each distinct pair is combined once; CAWG per
+   distinct captured manifest store.
+4. **Registry**: exact joins on SHA-256 and Instance-Code, the exact near-duplicate join on
+   Content-Codes of the same kind (:func:`obra.identify.similar.near_duplicates` on DuckDB; the same
+   multi-index hashing as Spark equi-joins on Spark), the registered-location join, then each
+   matched registration's terms (own, else its parties' catalogue terms), each distinct terms
+   document evaluated once; the most restrictive permission across an item's matches.
+5. **Decision**: each distinct combination of the values above decided once
+   (:func:`obra.aiuse.check.decide.decide`), joined back.
+
+Python only ever sees distinct values (classes, pairs, decision keys), collected from the
+engine; every per-item table stays in the engine, so the same code scales from DuckDB on one
+machine to a Spark cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from obra.aiuse.check.decide import Decision, Key, decide, key_of
+from obra.aiuse.check.manifest import Manifest
+from obra.aiuse.check.registry import PERMISSION_RANK, RegistryIndex, evaluate_terms
+from obra.aiuse.check.signals import ABSENT, Part, Reader, dumps
+from obra.aiuse.check.sites import Sites, like_pattern, normalise_origin
+from obra.aiuse.vocabulary import Use
+from obra.errors import InvalidInput, Problem
+from obra.identify.similar import bulk_blocks, flips, near_duplicates
+from obra.law.tdm import TdmRule
+from obra.royalties import engine as backends
+
+__all__ = ["ENGINES", "Question", "CheckEngine", "CheckRun"]
+
+ENGINES = ("duckdb", "spark")
+_RANK_NAME = {0: "not-allowed", 1: "licence", 2: "allowed", 3: "none"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What is asked: the use, where, for what purpose, by whom."""
+
+    use: Use
+    jurisdiction: str
+    purpose: str
+    commercial: bool
+    user_agent: str
+    rule: TdmRule
+    on: date
+    radius: int = 8
+
+    @property
+    def rsl_user(self) -> str:
+        return "commercial" if self.commercial else "non-commercial"
+
+    def to_json(self) -> dict:
+        return {"use": self.use.value, "jurisdiction": self.jurisdiction, "purpose": self.purpose,
+                "commercial": self.commercial, "user_agent": self.user_agent, "on": self.on.isoformat(),
+                "radius": self.radius}
+
+
+@dataclass
+class CheckRun:
+    """A finished run: the per-item table (in the engine), the class parts, the summary."""
+
+    items: Any
+    parts: dict[str, dict[int, dict]]
+    decisions: dict[int, dict]
+    summary: dict
+    engine: "CheckEngine"
+    timings: dict = field(default_factory=dict)
+
+
+def _esc(col):
+    """Paths escaped for ``LIKE`` (see :func:`obra.aiuse.check.sites.like_escape`)."""
+    return col.replace("\\", "\x03").replace("%", "\x01").replace("_", "\x02")
+
+
+class CheckEngine:
+    """One backend (DuckDB in-process, or Spark) and the check's steps on it."""
+
+    def __init__(self, name: str = "duckdb", *, session: Any = None, threads: int | None = None):
+        if name not in ENGINES:
+            raise InvalidInput(Problem(f"unknown engine {name!r}; use one of: {', '.join(ENGINES)}", field="engine"))
+        self.name = name
+        self.threads = threads
+        self.con = backends.connect(name, session=session)
+        if name == "duckdb" and threads:
+            self.con.raw_sql(f"SET threads = {int(threads)}")
+        self._n = 0
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def put(self, data: pa.Table, name: str | None = None):
+        self._n += 1
+        return backends.table(self.con, data, name or f"obra_check_{self._n}", copy=self.name != "duckdb")
+
+    def arrow(self, expr) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    # --- 1-3: signal classes -------------------------------------------------------------------
+
+    def _patterns(self, manifest: Manifest, sites: Sites, agent: str) -> tuple[pa.Table, set[str]]:
+        origins = [o for o in pc.unique(manifest.items["origin"].drop_null()).to_pylist()]
+        extra_any: list[str] = []
+        extra_by: dict[str, list[str]] = {}
+        for bundle in manifest.bundles.values():   # RSL documents named by Link headers: their scopes too
+            links = bundle.get("link")
+            if not links:
+                continue
+            from obra.aiuse.signals import rsl as rsl_mod
+
+            for link in rsl_mod.link_header_licenses(list(links))[0]:
+                document = sites.document(link.url)
+                for content in (document.contents if document is not None else ()):
+                    if not content.url:
+                        continue
+                    if "://" in content.url:
+                        from urllib.parse import urlsplit
+
+                        parts = urlsplit(content.url)
+                        origin = normalise_origin(f"{parts.scheme}://{parts.netloc}")
+                        if origin:
+                            extra_by.setdefault(origin, []).append(parts.path or "/")
+                    else:
+                        extra_any.append(content.url)
+        rows_o, rows_p, rows_l = [], [], []
+        exact: set[str] = set()
+        for origin in origins:
+            site = sites.get(origin)
+            found, ambiguous = site.patterns(agent) if site is not None else ([], False)
+            found = list(dict.fromkeys(found + extra_any + extra_by.get(origin, [])))
+            if ambiguous:
+                exact.add(origin)
+                continue
+            for pid, pattern in enumerate(found):
+                like, _length = like_pattern(pattern)
+                rows_o.append(origin)
+                rows_p.append(pid)
+                rows_l.append(like)
+        return pa.table({"p_origin": pa.array(rows_o, pa.string()), "pid": pa.array(rows_p, pa.int64()),
+                         "like": pa.array(rows_l, pa.string())}), exact
+
+    def _site_classes(self, items, manifest: Manifest, sites: Sites, reader: Reader, agent: str):
+        patterns, exact = self._patterns(manifest, sites, agent)
+        pat = self.put(patterns)
+        it = items.filter(items.url.notnull()).select("item", "origin", lpath=_esc(items.path))
+        hits = it.join(pat, it.origin == pat.p_origin).filter(lambda t: t.lpath.like(t.like))
+        sig = hits.group_by("item").aggregate(sig=hits.pid.cast("string").collect().sort().join(","))
+        sig = sig.rename(s_item="item")
+        base = items.left_join(sig, items.item == sig.s_item).drop("s_item")
+        okey = base.origin.fill_null("")
+        signature = base.sig.fill_null("")
+        if exact:
+            signature = base.origin.isin(sorted(exact)).ifelse(base.path.fill_null(""), signature)
+        base = base.mutate(okey=okey, sig=signature)
+        classes = self.arrow(base.group_by(["okey", "sig"]).aggregate(rep=base.path.min()))
+        rows = {"okey": [], "sig": [], "sc": [], "crawl": [], "content_signals": [], "ar": [], "tf": [], "rsl_docs": []}
+        parts: dict[str, dict[int, dict]] = {"site": {}, "aipref_robots": {}, "tdm_file": {}}
+        self._sc: dict[int, dict] = {}
+        interned_ar: dict[tuple, int] = {((), None): 0}
+        interned_tf: dict[tuple, int] = {(None, None): 0}
+        self._ar_values: dict[int, tuple] = {0: ((), None)}
+        self._tf_values: dict[int, tuple] = {0: (None, None)}
+        order = sorted(range(classes.num_rows), key=lambda i: classes["okey"][i].as_py())  # one site at a time
+        okeys, sigs, reps = classes["okey"].to_pylist(), classes["sig"].to_pylist(), classes["rep"].to_pylist()
+        for sc, i in enumerate(order, start=1):
+            origin = okeys[i] or None
+            rep = reps[i] or "/"
+            part = reader.site_class(origin, rep)
+            ar_key = (part["aipref_robots"], part["date"] if part["aipref_robots"] else None)
+            ar = interned_ar.setdefault(ar_key, len(interned_ar))
+            self._ar_values[ar] = ar_key
+            tf_key = (part["tdm_file"], part["date"])
+            tf = interned_tf.setdefault(tf_key, len(interned_tf))
+            self._tf_values[tf] = tf_key
+            self._sc[sc] = {"origin": origin, "rep": rep, "rsl_docs": part["rsl_docs"], "date": part["date"]}
+            parts["site"][sc] = {"origin": origin, "representative_path": rep if origin else None,
+                                 "crawl": part["crawl"].to_json(), "content_signals": part["content_signals"].to_json()}
+            rows["okey"].append(okeys[i])
+            rows["sig"].append(sigs[i])
+            rows["sc"].append(sc)
+            rows["crawl"].append(part["crawl"].value)
+            rows["content_signals"].append(part["content_signals"].value)
+            rows["ar"].append(ar)
+            rows["tf"].append(tf)
+            rows["rsl_docs"].append(bool(part["rsl_docs"]))
+        table = self.put(pa.table(rows).rename_columns(["c_okey", "c_sig", "sc", "crawl", "content_signals", "ar",
+                                                       "tf", "rsl_docs"]))
+        base = base.join(table, [base.okey == table.c_okey, base.sig == table.c_sig]).drop("c_okey", "c_sig")
+        return base, parts
+
+    def _header_classes(self, manifest: Manifest, reader: Reader):
+        rows = {"h_hsig": [""], "hc": [0], "ah": [0], "th": [0], "noai": [ABSENT], "rl": [0]}
+        parts: dict[int, dict] = {0: {"fields": {}, "noai": Part("noai", ABSENT).to_json()}}
+        interned_ah: dict[tuple, int] = {(): 0}
+        interned_th: dict[Any, int] = {None: 0}
+        interned_rl: dict[tuple, int] = {(): 0}
+        self._ah_values: dict[int, tuple] = {0: ()}
+        self._th_values: dict[int, Any] = {0: None}
+        self._rl_values: dict[int, tuple] = {0: ()}
+        for hc, (key, bundle) in enumerate(manifest.bundles.items(), start=1):
+            part = reader.header_class(key)
+            ah = interned_ah.setdefault(part["aipref_header"], len(interned_ah))
+            self._ah_values[ah] = part["aipref_header"]
+            th = interned_th.setdefault(part["tdm_header"], len(interned_th))
+            self._th_values[th] = part["tdm_header"]
+            rl = interned_rl.setdefault(part["rsl_links"], len(interned_rl))
+            self._rl_values[rl] = part["rsl_links"]
+            parts[hc] = bundle.to_json() | {"noai": part["noai"].to_json()}
+            for name, value in (("h_hsig", key), ("hc", hc), ("ah", ah), ("th", th), ("noai", part["noai"].value),
+                                ("rl", rl)):
+                rows[name].append(value)
+        return self.put(pa.table(rows)), parts
+
+    def _cawg(self, manifest: Manifest, reader: Reader):
+        stores = pc.unique(manifest.items["c2pa"].drop_null()).to_pylist()
+        rows = {"w_c2pa": [""], "cw": [0], "cawg": [ABSENT]}
+        parts: dict[int, dict] = {0: Part("cawg", ABSENT).to_json()}
+        for cw, store in enumerate(stores, start=1):
+            part = reader.cawg(store)
+            parts[cw] = part.to_json()
+            rows["w_c2pa"].append(store)
+            rows["cw"].append(cw)
+            rows["cawg"].append(part.value)
+        return self.put(pa.table(rows)), parts
+
+    def _pairs(self, keyed, reader: Reader):
+        """AIPREF (robots rule × header), TDMRep (file × headers), RSL (site documents × Link documents)."""
+        parts: dict[str, dict[int, dict]] = {"aipref": {}, "tdmrep": {}, "rsl": {}}
+        keyed = keyed.mutate(rr=(keyed.rsl_docs | (keyed.rl > 0)).ifelse(keyed.sc, 0))
+        combos = self.arrow(keyed.select("ar", "ah", "tf", "th", "rr", "rl").distinct())   # one job for the three
+        aip = combos.group_by(["ar", "ah"]).aggregate([])
+        tdp = combos.group_by(["tf", "th"]).aggregate([])
+        rsp = combos.group_by(["rr", "rl"]).aggregate([])
+        rows = {"p_ar": [], "p_ah": [], "ap": [], "aipref": []}
+        for n, (ar, ah) in enumerate(zip(aip["ar"].to_pylist(), aip["ah"].to_pylist()), start=1):
+            robots_signals, date = self._ar_values[ar]
+            part = reader.aipref(robots_signals, self._ah_values[ah], date)
+            parts["aipref"][n] = part.to_json()
+            for k, v in (("p_ar", ar), ("p_ah", ah), ("ap", n), ("aipref", part.value)):
+                rows[k].append(v)
+        ap_t = self.put(pa.table(rows))
+        rows = {"p_tf": [], "p_th": [], "tp": [], "tdmrep": []}
+        for n, (tf, th) in enumerate(zip(tdp["tf"].to_pylist(), tdp["th"].to_pylist()), start=1):
+            step, date = self._tf_values[tf]
+            part = reader.tdm(step, self._th_values[th], None, date)
+            parts["tdmrep"][n] = part.to_json()
+            for k, v in (("p_tf", tf), ("p_th", th), ("tp", n), ("tdmrep", part.value)):
+                rows[k].append(v)
+        tp_t = self.put(pa.table(rows))
+        rows = {"p_rr": [], "p_rl": [], "rp": [], "rsl": []}
+        for n, (rr, rl) in enumerate(zip(rsp["rr"].to_pylist(), rsp["rl"].to_pylist()), start=1):
+            if rr == 0:
+                part = Part("rsl", ABSENT)
+            else:
+                sc = self._sc[rr]
+                url = (sc["origin"] or "") + sc["rep"]
+                part = reader.rsl(sc["rsl_docs"], self._rl_values[rl], url, sc["date"])
+            parts["rsl"][n] = part.to_json()
+            for k, v in (("p_rr", rr), ("p_rl", rl), ("rp", n), ("rsl", part.value)):
+                rows[k].append(v)
+        rp_t = self.put(pa.table(rows))
+        keyed = keyed.join(ap_t, [keyed.ar == ap_t.p_ar, keyed.ah == ap_t.p_ah]).drop("p_ar", "p_ah")
+        keyed = keyed.join(tp_t, [keyed.tf == tp_t.p_tf, keyed.th == tp_t.p_th]).drop("p_tf", "p_th")
+        keyed = keyed.join(rp_t, [keyed.rr == rp_t.p_rr, keyed.rl == rp_t.p_rl]).drop("p_rr", "p_rl")
+        return keyed, parts
+
+    # --- 4: registry ---------------------------------------------------------------------------
+
+    def near(self, manifest: Manifest, registry: RegistryIndex, radius: int) -> pa.Table:
+        """(item, number, distance) for every item Content-Code within ``radius`` of a registered one
+        of the same kind — exact."""
+        if self.name == "spark":
+            return self._near_spark(manifest, registry, radius)
+        items = manifest.items
+        out = []
+        kinds = set(pc.unique(items["content_kind"].drop_null()).to_pylist()) & \
+            set(pc.unique(registry.codes["kind"]).to_pylist())
+        for kind in sorted(kinds):
+            mask = pc.and_(pc.equal(items["content_kind"], kind), pc.is_null(items["error"]))
+            q = items.filter(mask)
+            x = registry.codes.filter(pc.equal(registry.codes["kind"], kind))
+            pairs = near_duplicates(q["content_body"].to_numpy().view(np.uint64),
+                                    x["body"].to_numpy().view(np.uint64), radius, threads=self.threads)
+            out.append(pa.table({"n_item": q["item"].take(pairs["query"]),
+                                 "number": x["number"].take(pairs["indexed"]),
+                                 "distance": pc.cast(pairs["distance"], pa.int64())}))
+        if not out:
+            return pa.table({"n_item": pa.array([], pa.int64()), "number": pa.array([], pa.string()),
+                             "distance": pa.array([], pa.int64())})
+        return pa.concat_tables(out)
+
+    def _near_spark(self, manifest: Manifest, registry: RegistryIndex, radius: int) -> pa.Table:
+        """Multi-index hashing as Spark equi-joins: the query side's block values with every flip
+        mask, joined to the indexed side's block values; every candidate verified by the popcount of
+        the full XOR; a pair kept only by the first block that finds it. Exact, as the DuckDB path."""
+        from pyspark.sql import functions as F
+
+        spark = self.con._session
+        items = manifest.items.filter(pc.and_(pc.is_valid(manifest.items["content_kind"]),
+                                              pc.is_null(manifest.items["error"])))
+        if items.num_rows == 0 or registry.codes.num_rows == 0:
+            return pa.table({"n_item": pa.array([], pa.int64()), "number": pa.array([], pa.string()),
+                             "distance": pa.array([], pa.int64())})
+        q = spark.createDataFrame(items.select(["item", "content_kind", "content_body"]).rename_columns(
+            ["item", "kind", "qb"]))
+        x = spark.createDataFrame(registry.codes.rename_columns(["number", "kind", "xb"]))
+        blocks = bulk_blocks(radius)
+        found = None
+        for i, blk in enumerate(blocks):
+            masks = spark.createDataFrame([(int(f),) for f in flips(blk.width, blk.tolerance)], ["f"])
+            key = lambda c: F.expr(f"shiftrightunsigned({c}, {blk.shift}) & {blk.mask}")  # noqa: E731
+            qk = q.crossJoin(F.broadcast(masks)).withColumn("key", key("qb").bitwiseXOR(F.col("f"))).drop("f")
+            xk = x.withColumn("key", key("xb"))
+            cand = qk.join(xk, ["kind", "key"]).withColumn("distance", F.expr("bit_count(qb ^ xb)"))
+            cond = F.col("distance") <= radius
+            for e in blocks[:i]:
+                cond = cond & (F.expr(f"bit_count(shiftrightunsigned(qb ^ xb, {e.shift}) & {e.mask})") > e.tolerance)
+            step = cand.filter(cond).select(F.col("item").alias("n_item"), "number", F.col("distance").cast("long"))
+            found = step if found is None else found.unionAll(step)
+        return pa.Table.from_pandas(found.toPandas(), preserve_index=False).cast(pa.schema(
+            [("n_item", pa.int64()), ("number", pa.string()), ("distance", pa.int64())]))
+
+    def _registry(self, base, manifest: Manifest, registry: RegistryIndex, q: Question):
+        """Per item: ``registry`` (the most restrictive permission of its matches, or ``none``),
+        ``matches`` (number, how, distance, permission, from, terms_event, terms_version), ``location``."""
+        ok = base.filter(base.error.isnull())
+        pieces = []
+        if registry.hashes.num_rows:
+            h = self.put(registry.hashes.rename_columns(["number", "h_sha256"]))
+            pieces.append(ok.filter(ok.sha256.notnull()).join(h, ok.sha256 == h.h_sha256)
+                          .select(m_item=ok.item, number=h.number, how=ibis.literal("sha256"),
+                                  distance=ibis.literal(0, "int64")))
+        if registry.instances.num_rows:
+            inst = self.put(registry.instances.rename_columns(["number", "i_body"]))
+            pieces.append(ok.filter(ok.instance_body.notnull()).join(inst, ok.instance_body == inst.i_body)
+                          .select(m_item=ok.item, number=inst.number, how=ibis.literal("instance"),
+                                  distance=ibis.literal(0, "int64")))
+        near = self.near(manifest, registry, q.radius)
+        if near.num_rows:
+            nt = self.put(near)
+            pieces.append(nt.select(m_item=nt.n_item, number=nt.number, how=ibis.literal("iscc"),
+                                    distance=nt.distance))
+        tclass = self.put(evaluate_terms(registry.documents, registry.terms["terms_hash"].to_pylist(), q.use,
+                                         territory=q.jurisdiction, purpose=q.purpose, commercial=q.commercial,
+                                         on=q.on))
+        terms = self.put(registry.terms)
+        ranked = terms.join(tclass, terms.terms_hash == tclass.terms_hash).select(
+            t_kind=terms.subject_kind, t_subject=terms.subject, t_version=terms.version,
+            t_event=terms.journal_event, t_rank=tclass.rank)
+        out = base.select("item")
+        if pieces:
+            matches = pieces[0]
+            for p in pieces[1:]:
+                matches = matches.union(p, distinct=False)
+            priority = ibis.cases((matches.how == "sha256", 0), (matches.how == "instance", 1), else_=2)
+            matches = matches.mutate(pri=priority)
+            matches = matches.group_by(["m_item", "number"]).aggregate(
+                distance=matches.distance.min(), how=matches.how.argmin(matches.pri))
+            own = ranked.filter(ranked.t_kind.isin(["work", "recording"]))
+            mo = matches.left_join(own, matches.number == own.t_subject)
+            mo = mo.select("m_item", "number", "distance", "how", own_rank=mo.t_rank.fill_null(3),
+                           own_event=mo.t_event, own_version=mo.t_version)
+            if registry.parties.num_rows:
+                parties = self.put(registry.parties.rename_columns(["p_number", "party"]))
+                cat_terms = ranked.filter(ranked.t_kind == "party")
+                cat = mo.select("m_item", "number").join(parties, mo.number == parties.p_number)
+                cat = cat.join(cat_terms, cat.party == cat_terms.t_subject)
+                cat = cat.group_by(["m_item", "number"]).aggregate(
+                    cat_rank=cat.t_rank.min(), cat_event=cat.t_event.argmin(cat.t_rank),
+                    cat_party=cat.party.argmin(cat.t_rank), cat_version=cat.t_version.argmin(cat.t_rank))
+                cat = cat.rename(c_item="m_item", c_number="number")
+                mo = mo.left_join(cat, [mo.m_item == cat.c_item, mo.number == cat.c_number]).drop("c_item", "c_number")
+            else:
+                mo = mo.mutate(cat_rank=ibis.null("int64"), cat_event=ibis.null("int64"),
+                               cat_party=ibis.null("string"), cat_version=ibis.null("int64"))
+            own_decides = mo.own_rank < 3
+            mo = mo.mutate(rank=own_decides.ifelse(mo.own_rank, mo.cat_rank.fill_null(3)),
+                           source=own_decides.ifelse("own terms", mo.cat_rank.notnull().ifelse(
+                               ibis.literal("catalogue of party ") + mo.cat_party.fill_null(""), "no terms")),
+                           event=own_decides.ifelse(mo.own_event, mo.cat_event),
+                           version=own_decides.ifelse(mo.own_version, mo.cat_version))
+            mo = mo.mutate(permission=ibis.cases(*[(mo.rank == k, v) for k, v in _RANK_NAME.items()]))
+            entry = ibis.struct({"distance": mo.distance, "number": mo.number, "how": mo.how,
+                                 "permission": mo.permission, "from": mo.source, "terms_event": mo.event,
+                                 "terms_version": mo.version})
+            per_item = mo.mutate(entry=entry).group_by("m_item").aggregate(
+                m_rank=mo.rank.min(), matches=entry.collect().sort())   # nearest first
+            out = out.left_join(per_item, out.item == per_item.m_item).drop("m_item")
+        else:
+            out = out.mutate(m_rank=ibis.null("int64"), matches=ibis.null("array<struct<distance: int64, number: string, "
+                                                                         "how: string, permission: string, "
+                                                                         "from: string, terms_event: int64, "
+                                                                         "terms_version: int64>>"))
+        locations = registry.locations()
+        if locations.num_rows:
+            loc = self.put(locations.rename_columns(["l_origin", "like", "length", "l_subject"]))
+            lit = ok.select("item", "origin", lpath=_esc(ok.path))
+            lhits = lit.join(loc, lit.origin == loc.l_origin).filter(lambda t: t.lpath.like(t.like))
+            best = lhits.group_by("item").aggregate(location=lhits.l_subject.argmax(lhits.length))
+            lterms = ranked.filter(ranked.t_kind == "location")
+            best = best.left_join(lterms, best.location == lterms.t_subject).select(
+                l_item=best.item, location=best.location, l_rank=lterms.t_rank.fill_null(3), l_event=lterms.t_event)
+            out = out.left_join(best, out.item == best.l_item).drop("l_item")
+        else:
+            out = out.mutate(location=ibis.null("string"), l_rank=ibis.null("int64"), l_event=ibis.null("int64"))
+        rank = ibis.least(out.m_rank.fill_null(3), out.l_rank.fill_null(3))
+        out = out.mutate(registry=ibis.cases(*[(rank == k, v) for k, v in _RANK_NAME.items()]))
+        return out.rename(r_item="item").select("r_item", "registry", "matches", "location", "l_event")
+
+    # --- the run -------------------------------------------------------------------------------
+
+    def run(self, manifest: Manifest, sites: Sites, registry: RegistryIndex, q: Question, *,
+            licensed: set[int] | frozenset[int] = frozenset()) -> CheckRun:
+        import time
+
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round(now - clock, 3)
+            clock = now
+
+        reader = Reader(sites, manifest.bundles, use=q.use, agent=q.user_agent, user=q.rsl_user,
+                        country=q.jurisdiction)
+        columns = ["item", "line", "url", "origin", "path", "sha256", "instance_body", "hsig", "c2pa", "crawled_at",
+                   "error", "notes"]
+        items = self.put(manifest.items.select(columns), "obra_check_items")
+        base, site_parts = self._site_classes(items, manifest, sites, reader, q.user_agent)
+        lap("site_classes")
+        hc_t, header_parts = self._header_classes(manifest, reader)
+        cw_t, cawg_parts = self._cawg(manifest, reader)
+        keyed = base.mutate(hkey=base.hsig.fill_null(""), wkey=base.c2pa.fill_null(""))
+        keyed = keyed.join(hc_t, keyed.hkey == hc_t.h_hsig).drop("h_hsig")
+        keyed = keyed.join(cw_t, keyed.wkey == cw_t.w_c2pa).drop("w_c2pa")
+        keyed, pair_parts = self._pairs(keyed, reader)
+        lap("signal_classes")
+        reg = self._registry(keyed, manifest, registry, q)
+        keyed = keyed.left_join(reg, keyed.item == reg.r_item).drop("r_item")
+        keyed = keyed.mutate(registry=keyed.registry.fill_null("none"), is_error=keyed.error.notnull(),
+                             is_licensed=keyed.item.isin(sorted(licensed)) if licensed else ibis.literal(False))
+        keyed = self._materialise(keyed)
+        lap("registry")
+        fields = ["is_error", "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg", "registry",
+                  "is_licensed"]
+        distinct = self.arrow(keyed.select(*fields).distinct())
+        rows: dict[str, list] = {f"d_{f}": [] for f in fields} | {"decision_id": [], "decision": [], "rule": [],
+                                                                     "reservations": [], "conflict": []}
+        decisions: dict[int, dict] = {}
+        for n, row in enumerate(distinct.to_pylist(), start=1):
+            key = key_of({"error": row["is_error"], "licensed": row["is_licensed"],
+                          **{f: row[f] for f in fields if not f.startswith("is_")}})
+            decision = decide(key, q.rule)
+            decisions[n] = decision.to_json() | {"key": key.__dict__}
+            for f in fields:
+                rows[f"d_{f}"].append(row[f])
+            rows["decision_id"].append(n)
+            rows["decision"].append(decision.decision)
+            rows["rule"].append(decision.rule)
+            rows["reservations"].append(",".join(r["signal"] for r in decision.reservations if r.get("counts")))
+            rows["conflict"].append(bool(decision.conflicts))
+        dec_t = self.put(pa.table(rows))
+        result = keyed.join(dec_t, [keyed[f] == dec_t[f"d_{f}"] for f in fields])
+        result = result.select(
+            "item", "line", "url", "decision", "rule", "reservations", "conflict", "registry", "matches", "location",
+            "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg",
+            "decision_id", site_class="sc", header_class="hc", aipref_id="ap", tdmrep_id="tp", rsl_id="rp",
+            cawg_id="cw", location_event="l_event", crawled_at="crawled_at", error="error", notes="notes")
+        result = self._materialise(result.order_by("item"), "obra_check_result")
+        lap("decide")
+        summary = self.summarise(result)
+        lap("summary")
+        parts = {"site": site_parts["site"], "header": header_parts, "cawg": cawg_parts, **pair_parts}
+        return CheckRun(result, parts, decisions, summary, self, timings)
+
+    def _materialise(self, expr, name: str | None = None):
+        """Compute ``expr`` once into a table of the backend (later steps read it several times):
+        a temporary table on DuckDB, a cached temporary view on Spark."""
+        self._n += 1
+        name = name or f"obra_check_m{self._n}"
+        if self.name == "duckdb":
+            return self.con.create_table(name, expr, temp=True, overwrite=True)
+        self.con.create_view(name, expr, overwrite=True)
+        self.con._session.table(name).cache().createOrReplaceTempView(name)
+        return self.con.table(name)
+
+    def summarise(self, result) -> dict:
+        """Counts per decision, conflicts, registry matches, unreadable rows and counting reservations
+        per signal — from one aggregation (one job on Spark)."""
+        grouped = result.group_by([
+            "decision", "reservations", "conflict", (result.registry != "none").name("with_terms"),
+            result.error.notnull().name("unreadable"), result.matches.notnull().name("matched"),
+        ]).aggregate(n=result.count())
+        rows = self.arrow(grouped).to_pylist()
+        decisions = {d: 0 for d in ("allowed", "reserved", "licence-required", "licensed", "unknown")}
+        by_signal: dict[str, int] = {}
+        totals = {"conflicts": 0, "with_terms": 0, "unreadable": 0, "matched": 0}
+        for row in rows:
+            n = int(row["n"])
+            decisions[row["decision"]] = decisions.get(row["decision"], 0) + n
+            for name in filter(None, (row["reservations"] or "").split(",")):
+                by_signal[name] = by_signal.get(name, 0) + n
+            for flag, column in (("conflicts", "conflict"), ("with_terms", "with_terms"),
+                                 ("unreadable", "unreadable"), ("matched", "matched")):
+                totals[flag] += n if row[column] else 0
+        return {"items": sum(decisions.values()), "decisions": decisions, "conflicts": totals["conflicts"],
+                "items_with_registry_terms": totals["with_terms"], "items_matched_in_registry": totals["matched"],
+                "unreadable": totals["unreadable"], "counting_reservations_by_signal": dict(sorted(by_signal.items()))}
+
+    # --- output --------------------------------------------------------------------------------
+
+    def write(self, run: CheckRun, out_dir: Path) -> dict[str, str]:
+        """The per-item results as Parquet, CSV and JSON (DuckDB: one file each; Spark: one
+        directory of part files each) and the class parts as JSON; returns the paths."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = {"parquet": out_dir / "items.parquet", "csv": out_dir / "items.csv", "json": out_dir / "items.json",
+                 "parts": out_dir / "parts.json"}
+        if self.name == "duckdb":
+            raw = self.con.con
+            table = run.items.get_name()
+            raw.execute(f"COPY (SELECT * FROM {table} ORDER BY item) TO '{_sql_path(files['parquet'])}' "
+                        "(FORMAT PARQUET, COMPRESSION ZSTD)")
+            flat = (f"SELECT * REPLACE (CASE WHEN matches IS NULL THEN NULL ELSE to_json(matches)::VARCHAR END "
+                    f"AS matches) FROM {table} ORDER BY item")
+            raw.execute(f"COPY ({flat}) TO '{_sql_path(files['csv'])}' (FORMAT CSV, HEADER)")
+            raw.execute(f"COPY (SELECT * FROM {table} ORDER BY item) TO '{_sql_path(files['json'])}' "
+                        "(FORMAT JSON, ARRAY true)")
+        else:
+            from pyspark.sql import functions as F
+
+            df = self.con._session.table(run.items.get_name()).orderBy("item")
+            df.write.mode("overwrite").parquet(str(files["parquet"]))
+            df.withColumn("matches", F.to_json("matches")).write.mode("overwrite").option("header", True).csv(
+                str(files["csv"]))
+            df.write.mode("overwrite").json(str(files["json"]))
+        files["parts"].write_text(dumps({"parts": run.parts, "decisions": run.decisions}), encoding="utf-8")
+        return {k: str(v) for k, v in files.items()}
+
+    def close(self) -> None:
+        if self.name == "duckdb":
+            self.con.disconnect()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

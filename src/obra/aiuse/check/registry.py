@@ -1,0 +1,201 @@
+"""What the registry knows for the check: content codes to match items against, and the terms in force.
+
+Items are matched to registrations three ways (the joins run in :mod:`obra.aiuse.check.engine`):
+
+* **exact hash**: the item's ``sha256`` equals the SHA-256 of a registered file, or its ISCC
+  Instance-Code (a hash of the exact bytes) equals a registered file's. Obra identifies files with
+  ISCC, whose ``datahash`` is a BLAKE3 multihash, so a registered file's SHA-256 is known only when
+  its datahash is a SHA2-256 multihash (``1220…``); the Instance-Code is always there;
+* **ISCC near duplicate**: the item's Content-Code within the Hamming radius of a registered
+  Content-Code of the same kind, by the exact bulk search
+  (:func:`obra.identify.similar.near_duplicates`), with its distance;
+* **registered URL**: the item's URL under a web location someone stated terms for (an origin
+  and an RFC 9309 path pattern; the most specific pattern wins).
+
+The terms are the registry's current ones (:func:`obra.aiuse.service.current_terms_rows`: each
+subject's latest version, with the ``aiuse.terms.set`` journal event that proves when it was
+stated — its inclusion proof is fetched on demand by event id, never inlined per item). A
+matched registration's own terms decide; where they say nothing of the use, the catalogue terms
+of its parties do (the most restrictive of them), as :meth:`obra.aiuse.service.AITermsService.decide`
+reads them. Each distinct terms document is evaluated once for the question
+(:func:`evaluate_terms`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import and_, func, select
+
+from obra.aiuse.check.sites import like_pattern, normalise_origin
+from obra.aiuse.service import _parties_of, current_terms_rows
+from obra.aiuse.terms import AITerms, Purpose, UserType
+from obra.aiuse.vocabulary import Use
+from obra.canonical import sha256_hex
+from obra.identify.similar import content_codes, content_files
+from obra.store.schema import registrations
+
+__all__ = ["RegistryIndex", "evaluate_terms", "PERMISSION_RANK"]
+
+PERMISSION_RANK = {"not-allowed": 0, "licence": 1, "allowed": 2}
+"""Most restrictive first: across matched registrations, the lowest rank decides."""
+
+CODE_SCHEMA = pa.schema([("number", pa.string()), ("kind", pa.string()), ("body", pa.int64())])
+TERMS_SCHEMA = pa.schema([("subject_kind", pa.string()), ("subject", pa.string()), ("version", pa.int64()),
+                          ("terms_hash", pa.string()), ("journal_event", pa.int64()), ("set_at", pa.string())])
+
+
+@dataclass
+class RegistryIndex:
+    """The registry as the check joins it: Arrow tables, and the distinct terms documents.
+
+    ``codes`` (number, kind, body): Content-Codes; ``instances`` (number, body): Instance-Codes;
+    ``hashes`` (number, sha256); ``terms`` (subject_kind, subject, version, terms_hash,
+    journal_event, set_at) with ``documents`` (terms_hash → the terms JSON); ``parties``
+    (number, party): who holds a share in, contributed to or performed each registration.
+    """
+
+    codes: pa.Table
+    instances: pa.Table
+    hashes: pa.Table
+    terms: pa.Table
+    documents: dict[str, dict]
+    parties: pa.Table
+    source: str = "store"
+    version: dict = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> "RegistryIndex":
+        return cls(CODE_SCHEMA.empty_table(), pa.table({"number": pa.array([], pa.string()),
+                                                        "body": pa.array([], pa.int64())}),
+                   pa.table({"number": pa.array([], pa.string()), "sha256": pa.array([], pa.string())}),
+                   TERMS_SCHEMA.empty_table(), {}, pa.table({"number": pa.array([], pa.string()),
+                                                             "party": pa.array([], pa.string())}), "empty")
+
+    @classmethod
+    def from_rows(cls, *, codes: Iterable[tuple[str, str, int]] = (), instances: Iterable[tuple[str, int]] = (),
+                  hashes: Iterable[tuple[str, str]] = (), terms: Iterable[dict] = (),
+                  parties: Iterable[tuple[str, int | str]] = (), source: str = "rows") -> "RegistryIndex":
+        """An index from plain rows (terms as :func:`current_terms_rows` gives them)."""
+        codes, instances, hashes, parties = list(codes), list(instances), list(hashes), list(parties)
+
+        def signed(v: int) -> int:
+            return v - (1 << 64) if v >= 1 << 63 else v
+
+        terms_table, documents = _terms_table(list(terms))
+        return cls(
+            pa.table({"number": [c[0] for c in codes], "kind": [c[1] for c in codes],
+                      "body": pa.array([signed(c[2]) for c in codes], pa.int64())}, schema=CODE_SCHEMA),
+            pa.table({"number": pa.array([i[0] for i in instances], pa.string()),
+                      "body": pa.array([signed(i[1]) for i in instances], pa.int64())}),
+            pa.table({"number": pa.array([h[0] for h in hashes], pa.string()),
+                      "sha256": pa.array([h[1].lower() for h in hashes], pa.string())}),
+            terms_table, documents,
+            pa.table({"number": pa.array([p[0] for p in parties], pa.string()),
+                      "party": pa.array([str(p[1]) for p in parties], pa.string())}), source)
+
+    @classmethod
+    def from_store(cls, store: Any) -> "RegistryIndex":
+        """The store's current registry: the codes of each registration's latest version (withdrawn
+        registrations left out), the terms in force, and the parties of every registration with codes."""
+        latest = (select(content_codes.c.number, func.max(content_codes.c.version).label("version"))
+                  .group_by(content_codes.c.number).subquery())
+        withdrawn = (select(registrations.c.number)
+                     .where(registrations.c.is_current.is_(True), registrations.c.status == "withdrawn"))
+        with store.connect() as conn:
+            rows = conn.execute(
+                select(content_codes.c.number, content_codes.c.unit, content_codes.c.body)
+                .join(latest, and_(latest.c.number == content_codes.c.number,
+                                   latest.c.version == content_codes.c.version))
+                .where(content_codes.c.number.not_in(withdrawn))).all()
+            files = conn.execute(
+                select(content_files.c.number, content_files.c.datahash)
+                .join(latest, and_(latest.c.number == content_files.c.number,
+                                   latest.c.version == content_files.c.version))
+                .where(content_files.c.number.not_in(withdrawn))).all()
+            numbers = sorted({r.number for r in rows})
+            records = []
+            for i in range(0, len(numbers), 500):
+                records += conn.execute(select(registrations.c.number, registrations.c.entity, registrations.c.record)
+                                        .where(registrations.c.number.in_(numbers[i:i + 500]),
+                                               registrations.c.is_current)).all()
+        codes = [(r.number, r.unit, int(r.body) % (1 << 64)) for r in rows if r.unit.startswith("content")]
+        instances = [(r.number, int(r.body) % (1 << 64)) for r in rows if r.unit == "instance"]
+        hashes = [(f.number, f.datahash[4:]) for f in files
+                  if isinstance(f.datahash, str) and f.datahash.lower().startswith("1220") and len(f.datahash) == 68]
+        parties = [(r.number, p) for r in records for p in sorted(_parties_of((r.record or {}).get(r.entity, {})))]
+        return cls.from_rows(codes=codes, instances=instances, hashes=hashes, terms=current_terms_rows(store),
+                             parties=parties, source="store")
+
+    def locations(self) -> pa.Table:
+        """The registered web locations as patterns to join item paths against: origin, LIKE
+        pattern, match length, the location subject."""
+        out = {"origin": [], "like": [], "length": [], "subject": []}
+        kinds = self.terms["subject_kind"].to_pylist()
+        for kind, subject in zip(kinds, self.terms["subject"].to_pylist()):
+            if kind != "location":
+                continue
+            head, sep, rest = subject.partition("://")
+            host, slash, path = rest.partition("/")
+            origin = normalise_origin(f"{head}://{host}")
+            if origin is None:
+                continue
+            like, length = like_pattern("/" + path if slash else "/")
+            out["origin"].append(origin)
+            out["like"].append(like)
+            out["length"].append(length)
+            out["subject"].append(subject)
+        return pa.table({"origin": pa.array(out["origin"], pa.string()), "like": pa.array(out["like"], pa.string()),
+                         "length": pa.array(out["length"], pa.int64()), "subject": pa.array(out["subject"], pa.string())})
+
+    def describe(self) -> dict:
+        return {"source": self.source, "content_codes": self.codes.num_rows, "instance_codes": self.instances.num_rows,
+                "sha256": self.hashes.num_rows, "terms": self.terms.num_rows, "terms_documents": len(self.documents)}
+
+
+def _terms_table(rows: list[dict]) -> tuple[pa.Table, dict[str, dict]]:
+    documents: dict[str, dict] = {}
+    hashes = []
+    for row in rows:
+        digest = row.get("terms_hash") or sha256_hex(row["terms"])
+        documents.setdefault(digest, row["terms"])
+        hashes.append(digest)
+    table = pa.table({
+        "subject_kind": pa.array([r["subject_kind"] for r in rows], pa.string()),
+        "subject": pa.array([str(r["subject"]) for r in rows], pa.string()),
+        "version": pa.array([int(r.get("version", 1)) for r in rows], pa.int64()),
+        "terms_hash": pa.array(hashes, pa.string()),
+        "journal_event": pa.array([r.get("journal_event") for r in rows], pa.int64()),
+        "set_at": pa.array([str(r["set_at"]) if r.get("set_at") is not None else None for r in rows], pa.string()),
+    }, schema=TERMS_SCHEMA)
+    return table, documents
+
+
+def evaluate_terms(documents: dict[str, dict], hashes: Iterable[str], use: Use, *, territory: str | None,
+                   purpose: str | None, commercial: bool, on: date) -> pa.Table:
+    """Each distinct terms document's answer to the question, once: terms_hash, permission (or
+    null when no term covers it), the deciding term as JSON text."""
+    import json
+
+    out_hash, out_perm, out_term = [], [], []
+    question = dict(territory=territory, purpose=Purpose(purpose) if purpose else None,
+                    user_type=UserType.COMMERCIAL if commercial else UserType.NON_COMMERCIAL, on=on)
+    for digest in dict.fromkeys(hashes):
+        terms = AITerms.model_validate(documents[digest])
+        term = terms.permission(use, **question)
+        out_hash.append(digest)
+        out_perm.append(term.permission.value if term is not None else None)
+        out_term.append(json.dumps(term.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
+                        if term is not None else None)
+    return pa.table({"terms_hash": pa.array(out_hash, pa.string()), "permission": pa.array(out_perm, pa.string()),
+                     "term": pa.array(out_term, pa.string()),
+                     "rank": pa.array([PERMISSION_RANK.get(p, 3) if p else 3 for p in out_perm], pa.int64())})
+
+
+def signed64(values: np.ndarray) -> np.ndarray:
+    """uint64 codes as the signed int64 with the same bits (how tables carry them)."""
+    return np.asarray(values, np.uint64).view(np.int64)

@@ -1,0 +1,200 @@
+"""The training check as a service: what ``obra ai check`` and the API call.
+
+:meth:`CheckService.check` takes a principal allowed ``ai_check`` (AI developers, CMO and office
+staff, registrants), a manifest and optional site captures, and the question; it reads and
+validates the inputs (every problem reported with its line and field, the rest processed), runs
+the relational steps on DuckDB or Spark (:mod:`obra.aiuse.check.engine`), writes the per-item
+results (Parquet, CSV, JSON), the class details (``parts.json``), the summary and the signed
+receipt, and records an ``aiuse.check`` journal event carrying the receipt's hash — the anchor
+in the transparency log. Outputs are written to a temporary directory and moved into place only
+once the event is committed: nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from obra.access import Principal, require
+from obra.aiuse.check.decide import licensed_items
+from obra.aiuse.check.engine import ENGINES, CheckEngine, CheckRun, Question
+from obra.aiuse.check.manifest import Manifest, describe, manifest_from_table, read_manifest
+from obra.aiuse.check.receipt import (build_receipt, file_sha256, parser_versions, receipt_hash, sign_receipt,
+                                      verify_receipt)
+from obra.aiuse.check.registry import RegistryIndex
+from obra.aiuse.check.sites import Sites, read_sites
+from obra.aiuse.signals.robots import product_token
+from obra.aiuse.vocabulary import Use
+from obra.errors import InvalidInput, Problem
+from obra.journal import Journal
+from obra.law import load
+from obra.law.tdm import rule_for
+from obra.transparency.translog import TransparencyLog
+
+__all__ = ["CheckService"]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CheckService:
+    """``check`` a manifest against the signals, the registry and the law; ``verify`` a receipt."""
+
+    def __init__(self, store: Any):
+        self.store = store
+
+    def check(self, principal: Principal, manifest: str | Path | Manifest | pa.Table, sites: str | Path | Sites | None = None,
+              *, jurisdiction: str, purpose: str, commercial: bool | None = None, user_agent: str = "*",
+              use: str | Use = Use.AI_TRAIN_GENERATIVE, engine: str = "duckdb", out_dir: str | Path | None = None,
+              radius: int = 8, on: date | None = None, registry: RegistryIndex | None = None,
+              session: Any = None, threads: int | None = None, inline: int = 0) -> dict:
+        """Run the check; returns the summary, the signed receipt, the journal event and the files.
+
+        ``inline`` > 0 also returns up to that many items, each with its full reasons (what the
+        CLI's ``--json`` prints for a small manifest).
+        """
+        require(principal, "ai_check")
+        question = self._question(jurisdiction, purpose, commercial, user_agent, use, engine, radius, on)
+        if isinstance(manifest, Manifest):
+            read = manifest
+        elif isinstance(manifest, pa.Table):
+            read = manifest_from_table(manifest)
+        else:
+            read = read_manifest(manifest)
+        site_data = sites if isinstance(sites, Sites) else read_sites(sites)
+        index = registry if registry is not None else RegistryIndex.from_store(self.store)
+        target = Path(out_dir) if out_dir is not None else self.store.paths.home / "ai-checks" / \
+            _now().strftime("check-%Y%m%dT%H%M%S%fZ")
+        if target.exists() and any(target.iterdir()):
+            raise InvalidInput(Problem(f"{target} already holds files", field="out_dir"),
+                               hint="give a new or empty directory: a check never overwrites another's results")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".obra-check-", dir=target.parent))
+        runner = CheckEngine(engine, session=session, threads=threads)
+        try:
+            licensed = licensed_items(self.store, principal, read.items)
+            run = runner.run(read, site_data, index, question, licensed=licensed)
+            files = runner.write(run, work)
+            problems = [p.to_dict() for p in read.problems] + [p.to_dict() for p in site_data.problems]
+            summary = run.summary | {"problems": {"manifest": read.problem_count, "sites": site_data.problem_count}}
+            (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            (work / "problems.json").write_text(json.dumps(problems, indent=2, default=str), encoding="utf-8")
+            outputs = {name: file_sha256(path) for name, path in files.items()}
+            outputs["summary"] = file_sha256(work / "summary.json")
+            outputs["problems"] = file_sha256(work / "problems.json")
+            inline_items = self.explain(run, limit=inline) if inline else None
+            log = TransparencyLog(self.store)
+            log.keys.history()   # the office's first key is made now if there is none: before taking the time
+            moment = _now()
+            body = build_receipt(
+                office=log.office, issued_at=moment, manifest=describe(read),
+                sites={"source": site_data.source, "sha256": site_data.sha256, "bytes": site_data.size,
+                       "sites": len(site_data.by_origin), "problems": site_data.problem_count},
+                registry=index.describe(), question=question.to_json(),
+                law={"law_version": question.rule.law_version, "rule_pack_version": question.rule.version,
+                     "key": question.rule.key, "exception": question.rule.exception,
+                     "citation": question.rule.exception_fact.citation if question.rule.exception_fact else None,
+                     "opt_out": question.rule.opt_out, "confidence": question.rule.confidence},
+                engine=engine, summary=run.summary, outputs=outputs,
+                parsers=parser_versions(("pyspark",) if engine == "spark" else ()))
+            receipt = sign_receipt(log.keys, body, moment)
+            digest = receipt_hash(receipt)
+            (work / "receipt.json").write_text(json.dumps(receipt, indent=2, ensure_ascii=False), encoding="utf-8")
+            with self.store.begin() as conn:
+                event = Journal(self.store, log).record(
+                    conn, "aiuse.check", f"ai-check/{digest[:16]}",
+                    {"receipt_sha256": digest, "manifest_sha256": read.sha256, "sites_sha256": site_data.sha256,
+                     "question": question.to_json(), "summary": run.summary,
+                     "rule_pack_version": question.rule.version},
+                    principal.name)
+                anchor = {"journal_event": event.id, "log_index": event.log_index, "receipt_sha256": digest,
+                          "record_hash": event.record_hash}
+                (work / "anchor.json").write_text(json.dumps(anchor, indent=2), encoding="utf-8")
+                if target.exists():
+                    target.rmdir()
+                os.replace(work, target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            runner.close()
+        files = {name: str(target / Path(path).name) for name, path in files.items()}
+        files |= {name: str(target / f"{name}.json") for name in ("summary", "problems", "receipt", "anchor")}
+        out = {"summary": summary, "receipt": receipt, "receipt_sha256": digest, "journal_event": event.id,
+               "log_index": event.log_index, "files": files, "directory": str(target),
+               "problems": problems[:100], "problem_count": read.problem_count + site_data.problem_count,
+               "question": question.to_json(), "law": question.rule.to_json(), "timings": run.timings}
+        if inline_items is not None:
+            out["items"] = inline_items
+        return out
+
+    @staticmethod
+    def _question(jurisdiction: str, purpose: str, commercial: bool | None, user_agent: str, use: str | Use,
+                  engine: str, radius: int, on: date | None) -> Question:
+        try:
+            use = Use(use)
+        except ValueError:
+            raise InvalidInput(Problem(f"unknown use {use!r}", field="use"),
+                               hint=f"use one of: {', '.join(u.value for u in Use)}") from None
+        if engine not in ENGINES:
+            raise InvalidInput(Problem(f"unknown engine {engine!r}", field="engine"),
+                               hint=f"use one of: {', '.join(ENGINES)}")
+        if not isinstance(user_agent, str) or not product_token(user_agent):
+            raise InvalidInput(Problem("the user agent must be a crawler's product token (e.g. GPTBot) or *",
+                                       field="user_agent"))
+        if isinstance(radius, bool) or not isinstance(radius, int) or not 0 <= radius <= 16:
+            raise InvalidInput(Problem(f"radius must be a whole number of bits from 0 to 16, got {radius!r}",
+                                       field="radius"))
+        rule = rule_for(jurisdiction, purpose, commercial, use=use.value, law=load())
+        return Question(use, rule.jurisdiction, purpose, rule.commercial, user_agent.strip(), rule,
+                        on or _now().date(), radius)
+
+    @staticmethod
+    def explain(run: CheckRun, *, limit: int | None = None, items: list[int] | None = None) -> list[dict]:
+        """Items with their full reasons: each signal part, the registry evidence, the decision's rule,
+        reservations, allowances and conflicts (``items`` picks items by id, else the first ``limit``)."""
+        table = run.items
+        if items is not None:
+            table = table.filter(table.item.isin(items))
+        if limit:
+            table = table.order_by("item").limit(limit)
+        rows = run.engine.arrow(table).to_pylist()
+        out = []
+        for row in rows:
+            crawled = row["crawled_at"].isoformat() if row["crawled_at"] is not None else None
+
+            def dated(part: dict | None) -> dict | None:
+                if part is None:
+                    return None
+                evidence = [{**e, "date": crawled} if e.get("date") == "item.crawled_at" else e
+                            for e in part.get("evidence", [])]
+                return {**part, "evidence": evidence}
+
+            site = run.parts["site"].get(row["site_class"], {})
+            header = run.parts["header"].get(row["header_class"], {})
+            decision = run.decisions.get(row["decision_id"], {})
+            out.append({
+                "item": row["item"], "line": row["line"], "url": row["url"], "decision": row["decision"],
+                "rule": row["rule"], "error": row["error"], "notes": row["notes"], "crawled_at": crawled,
+                "signals": {"robots.txt": site.get("crawl"), "content-signals": site.get("content_signals"),
+                            "aipref": dated(run.parts["aipref"].get(row["aipref_id"])),
+                            "tdmrep": dated(run.parts["tdmrep"].get(row["tdmrep_id"])),
+                            "rsl": dated(run.parts["rsl"].get(row["rsl_id"])),
+                            "noai": dated(header.get("noai")), "cawg": dated(run.parts["cawg"].get(row["cawg_id"]))},
+                "registry": {"permission": row["registry"], "matches": row["matches"] or [],
+                             "location": row["location"], "location_terms_event": row["location_event"]},
+                "reservations": decision.get("reservations", []), "allowances": decision.get("allowances", []),
+                "conflicts": decision.get("conflicts", []), "flags": decision.get("flags", [])})
+        return out
+
+    def verify(self, receipt: bytes | str | dict, *, outputs: dict[str, str | Path] | None = None) -> dict:
+        """Check a receipt against this office's key history (what a third party does offline)."""
+        return verify_receipt(receipt, TransparencyLog(self.store).key_history(), outputs=outputs)

@@ -1,0 +1,203 @@
+"""The training check end to end: the fixture manifest and site captures against a real registry and store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from obra.access import ANONYMOUS, create_principal
+from obra.aiuse.check.receipt import ReceiptError, receipt_hash, verify_receipt
+from obra.aiuse.check.service import CheckService
+from obra.errors import AuthenticationRequired, InvalidInput, PermissionDenied
+from obra.journal import Journal
+from obra.model.vocab import AccessRole
+from obra.transparency.translog import TransparencyLog
+
+from .conftest import DATA
+
+# line of the fixture manifest → (decision in DE for commercial generative training by GPTBot, why)
+EXPECTED_DE = {
+    1: ("reserved", "aipref"),             # robots.txt Content-Usage: train-ai=n for GPTBot
+    2: ("reserved", "aipref"),             # robots.txt says y for /ok/, the header says n: AIPREF disallow wins
+    3: ("reserved", "robots-agent"),       # Disallow: /private/ in the GPTBot group
+    4: ("reserved", "tdmrep"),             # tdmrep.json /books/* reserved (and Content-Signal ai-train=no)
+    5: ("reserved", "content-signals"),    # tdmrep.json says 0, Content-Signal no, noai: a conflict
+    6: ("allowed", None),                  # robots.txt answered 503: a server state, not a reservation
+    7: ("licence-required", "rsl"),        # RSL: permitted under a paid licence
+    8: ("allowed", None),                  # RSL: a free licence
+    9: ("reserved", "rsl"),                # RSL: prohibits ai-train
+    10: ("allowed", None),                 # junk headers and robots.txt: every signal unknown
+    11: ("allowed", None),                 # no capture of the site, nothing reserved
+    12: ("unknown", None),                 # not JSON
+    13: ("unknown", None),                 # no url
+    14: ("reserved", "registry"),          # 5 bits from work A, whose terms say not allowed
+    15: ("allowed", None),                 # Instance-Code of work B (allowed): the registry decides over tdm-reservation 1
+    16: ("licence-required", "registry"),  # under the registered location https://artist.example/music/*
+    17: ("reserved", "registry"),          # 1 bit from work D: its party's catalogue says not allowed
+    18: ("allowed", None),                 # 9 bits from work C: no match
+    19: ("allowed", None),                 # 8 bits from work C (allowed)
+    20: ("allowed", None),                 # a bad ISCC code and sha256, read as absent
+}
+
+
+def run_check(world, tmp_path, **kw):
+    kw = {"jurisdiction": "DE", "purpose": "commercial", "user_agent": "GPTBot", "inline": 50,
+          "out_dir": tmp_path / "out"} | kw
+    return CheckService(world["store"]).check(world["developer"], kw.pop("manifest", DATA / "manifest.jsonl"),
+                                              kw.pop("sites", DATA / "sites.jsonl"), **kw)
+
+
+@pytest.fixture(scope="module")
+def checked(world, tmp_path_factory):
+    """One check in Germany (commercial generative training by GPTBot), read by the tests below."""
+    return run_check(world, tmp_path_factory.mktemp("de"))
+
+
+def by_line(result) -> dict[int, dict]:
+    return {item["line"]: item for item in result["items"]}
+
+
+def test_every_item_is_decided_in_germany_with_its_reasons(checked):
+    result = checked
+    items = by_line(result)
+    assert set(items) == set(EXPECTED_DE)
+    for line, (decision, signal) in EXPECTED_DE.items():
+        item = items[line]
+        assert item["decision"] == decision, (line, item["rule"])
+        if signal is not None:
+            assert signal in item["rule"] or any(r["signal"] == signal and r.get("counts")
+                                                 for r in item["reservations"]), (line, item["rule"])
+    summary = result["summary"]
+    assert summary["items"] == 20 and summary["unreadable"] == 2
+    assert sum(summary["decisions"].values()) == 20
+
+
+def test_reasons_name_the_standard_the_raw_value_how_it_was_read_and_its_date(checked):
+    items = by_line(checked)
+    aipref = items[2]["signals"]["aipref"]
+    header, robots = aipref["evidence"][0], aipref["evidence"][1]
+    assert header["source"] == "Content-Usage header" and header["raw"] == "train-ai=n"
+    assert header["date"] == "2026-11-02T09:30:00+00:00"          # the item's crawl time
+    assert robots["source"] == "robots.txt Content-Usage" and robots["reading"] == "allowed"
+    assert robots["date"] == "2026-10-30T08:00:00+00:00"          # the site capture's time
+    assert "any disallow wins" in aipref["evidence"][2]["rule"]
+    crawl = items[3]["signals"]["robots.txt"]["evidence"][0]
+    assert crawl["reading"] == "crawl-disallowed" and "Disallow: /private/" in crawl["rule"] and crawl["line"] == 2
+    rsl = items[7]["signals"]["rsl"]["evidence"][0]
+    assert rsl["outcome"] == "licence-required" and rsl["documents"][0]["url"] == "https://lic.example/license.xml"
+    assert "payment training" in rsl["rule"]
+
+
+def test_registry_evidence_names_the_registration_how_it_matched_and_the_terms_event(checked, world):
+    items = by_line(checked)
+    (match,) = items[14]["registry"]["matches"]
+    assert match["number"] == world["numbers"]["A"] and match["how"] == "iscc" and match["distance"] == 5
+    assert match["terms_event"] == world["events"]["A"] and match["from"] == "own terms"
+    (exact,) = items[15]["registry"]["matches"]
+    assert exact["how"] == "instance" and exact["distance"] == 0 and exact["permission"] == "allowed"
+    (catalogue,) = items[17]["registry"]["matches"]
+    assert catalogue["from"] == f"catalogue of party {world['party']}"
+    assert catalogue["terms_event"] == world["events"]["party"]
+    assert items[16]["registry"]["location"] == "https://artist.example/music/*"
+    assert items[16]["registry"]["location_terms_event"] == world["events"]["location"]
+    assert items[18]["registry"]["matches"] == [] and items[19]["registry"]["matches"][0]["distance"] == 8
+
+
+def test_conflicts_are_listed_with_the_rule_that_decided(checked):
+    items = by_line(checked)
+    (conflict,) = items[15]["conflicts"]
+    assert conflict["allowing"] == ["registry"] and "tdmrep" in conflict["reserving"]
+    assert "registry" in conflict["decided_by"]
+    (shop,) = items[5]["conflicts"]
+    assert "tdmrep" in shop["allowing"] and {"content-signals", "noai"} <= set(shop["reserving"])
+
+
+def test_broken_rows_are_reported_by_line_and_the_rest_processed(checked):
+    result = checked
+    problems = {(p["line"], p["field"]) for p in result["problems"]}
+    assert {(12, None), (13, "url"), (20, "sha256"), (20, "iscc"), (10, "crawled_at"), (10, "headers")} <= problems
+    items = by_line(result)
+    assert items[12]["error"] == "not valid JSON" and items[12]["decision"] == "unknown"
+    assert "sha256" in items[20]["notes"] and items[20]["decision"] == "allowed"
+    site_problems = [p for p in result["problems"] if p["source"] == "sites.jsonl"]
+    assert {p["line"] for p in site_problems} >= {6, 8}   # an origin that is not one, and a broken line
+
+
+def test_junk_headers_and_robots_are_read_as_unknown_never_a_crash(checked):
+    junk = by_line(checked)[10]
+    assert junk["signals"]["aipref"]["value"] == "unknown"          # TRAIN-AI: an upper-case key voids the field
+    assert junk["signals"]["tdmrep"]["value"] in ("absent", "unknown")
+    assert junk["signals"]["robots.txt"]["value"] == "crawl-allowed"
+
+
+def test_the_receipt_verifies_offline_and_tampering_is_detected(checked, world, tmp_path):
+    result = checked
+    history = TransparencyLog(world["store"]).key_history()
+    receipt_text = Path(result["files"]["receipt"]).read_text()
+    receipt = verify_receipt(receipt_text, history.to_json(), outputs={"parquet": result["files"]["parquet"],
+                                                                      "csv": result["files"]["csv"]})
+    assert receipt["manifest"]["sha256"] == result["receipt"]["manifest"]["sha256"]
+    assert receipt["law"]["rule_pack_version"] == result["law"]["rule_pack_version"]
+    assert receipt["parsers"]["protego"] and receipt["parsers"]["http-sf"] and receipt["parsers"]["c2pa-python"]
+    tampered = json.loads(receipt_text)
+    tampered["summary"]["decisions"]["allowed"] += 1
+    with pytest.raises(ReceiptError, match="altered"):
+        verify_receipt(tampered, history)
+    forged = tmp_path / "items.csv"
+    forged.write_text("url,decision\nhttps://x,allowed\n")
+    with pytest.raises(ReceiptError, match="csv"):
+        verify_receipt(receipt_text, history, outputs={"csv": forged})
+
+
+def test_the_check_is_a_journal_event_anchoring_the_receipt(checked, world):
+    result = checked
+    store = world["store"]
+    (event,) = [e for e in Journal(store).events(kind="aiuse.check") if e.id == result["journal_event"]]
+    assert event.id == result["journal_event"] and event.actor == "dev"
+    assert event.payload["receipt_sha256"] == receipt_hash(result["receipt"]) == result["receipt_sha256"]
+    assert Journal(store).verify(event.id)["kind"] == "aiuse.check"
+    anchor = json.loads(Path(result["files"]["anchor"]).read_text())
+    assert anchor["journal_event"] == event.id
+
+
+def test_outputs_are_parquet_csv_and_json_one_row_per_item(checked):
+    result = checked
+    table = pq.read_table(result["files"]["parquet"])
+    assert table.num_rows == 20 and table["item"].to_pylist() == list(range(20))
+    assert len(Path(result["files"]["csv"]).read_text().strip().splitlines()) == 21
+    assert len(json.loads(Path(result["files"]["json"]).read_text())) == 20
+    parts = json.loads(Path(result["files"]["parts"]).read_text())
+    assert parts["decisions"] and parts["parts"]["site"]
+
+
+def test_who_may_check(world, tmp_path):
+    store = world["store"]
+    service = CheckService(store)
+    before = len(Journal(store).events(kind="aiuse.check"))
+    args = dict(jurisdiction="DE", purpose="commercial")
+    with pytest.raises(AuthenticationRequired):
+        service.check(ANONYMOUS, DATA / "manifest.jsonl", **args)
+    creator, _ = create_principal(store, "ana", AccessRole.CREATOR, party_id=world["party"],
+                                  by=world["principals"]["admin"][0])
+    with pytest.raises(PermissionDenied):
+        service.check(creator, DATA / "manifest.jsonl", **args)
+    assert len(Journal(store).events(kind="aiuse.check")) == before
+
+
+def test_bad_questions_are_named_and_nothing_is_written(world, tmp_path):
+    before = len(Journal(world["store"]).events(kind="aiuse.check"))
+    for kw, field in ((dict(use="ai-dreaming"), "use"), (dict(jurisdiction="Atlantis"), "jurisdiction"),
+                      (dict(engine="excel"), "engine"), (dict(user_agent="  "), "user_agent"),
+                      (dict(radius=40), "radius")):
+        with pytest.raises(InvalidInput) as caught:
+            run_check(world, tmp_path, **kw)
+        assert caught.value.problems[0].field == field
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("mine")
+    with pytest.raises(InvalidInput, match="already holds"):
+        run_check(world, tmp_path, out_dir=tmp_path / "busy")
+    assert len(Journal(world["store"]).events(kind="aiuse.check")) == before
