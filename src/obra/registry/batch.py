@@ -453,6 +453,9 @@ def load_csv_batch(path: Path, entity: str) -> tuple[dict[str, list], dict[tuple
                                     "damaged or not a text file", line=n, source=source)
                             for n, line in enumerate(text.splitlines(), 1) if "\x00" in line],
                            hint=CSV_SAVE_HINT)
+    # The csv module's limit is process-wide and the usage-report reader sets its own: set ours
+    # for this read, so the limit (and its message) never depends on what ran before.
+    csv.field_size_limit(CSV_CELL_MAX)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     records, locations, problems, header = [], {}, [], []
     try:
