@@ -94,6 +94,12 @@ class Obra:
         return AITermsService(self.store)
 
     @cached_property
+    def ai_check(self):
+        from obra.aiuse.check.service import CheckService
+
+        return CheckService(self.store)
+
+    @cached_property
     def protect(self):
         from obra.aiuse.protect_service import ProtectService
 

@@ -52,7 +52,6 @@ ALLOWED_EXIT = {0, 2, 3, 6, 8}
 NO_SURFACE = {
     "ai_terms_any": "a data rule inside `ai_terms`: CMO and office staff may state terms for any subject "
                     "(tests/aiuse/test_terms_service.py::test_denials proves it)",
-    "ai_check": "checking a training set against AI-use terms has no CLI command or API route yet",
     "correct_any": "a data rule inside `correct`: office staff may correct a registration someone else made "
                    "(test_correct_any_is_the_rule_inside_correct proves it on both surfaces)",
 }
@@ -82,6 +81,7 @@ class Samples:
             "keys.json": self.key_history.decode(),
             "work.txt": "Las palabras de la canción, para sus códigos de contenido.\n",
             "terms.json": json.dumps(self.terms),
+            "manifest.csv": "url\nhttps://walk.example/a\n",
         }
         for name, text in files.items():
             (self.root / name).write_text(text, encoding="utf-8")
@@ -209,6 +209,12 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
     "ai_terms": (
         Surface("ai terms set", lambda s: ["ai", "terms", "set", s.path("terms.json")],
                 lambda s: ("PUT", "/ai/terms", {"json": s.terms})),
+    ),
+    "ai_check": (
+        Surface("ai check", lambda s: ["ai", "check", s.path("manifest.csv"), "--jurisdiction", "DE",
+                                       "--purpose", "commercial"],
+                lambda s: ("POST", "/ai/check", {"data": {"jurisdiction": "DE", "purpose": "commercial"},
+                                                 "files": {"manifest": s.upload("manifest.csv")}})),
     ),
     "manage_principals": (
         Surface("principal add", lambda s: ["principal", "add", s.unique("walker"), "--role", "creator"],

@@ -54,6 +54,8 @@ LOCAL_ONLY = {
 
 # API writes (methods other than GET) no CLI command mirrors, and why.
 API_ONLY = {
+    ("POST", "/ai/check/receipt/verify"): "the receipt is the request body; `obra ai receipt FILE [--results DIR]` is "
+                                          "the offline check, which also hashes the result files on the user's disk",
     ("POST", "/verify"): "the certificate is the raw request body (its exact bytes), not a named parameter; "
                          "`obra verify CERT [--keys]` is the offline check a third party runs without any office",
 }
@@ -125,6 +127,7 @@ PARITY: dict[str, tuple[Route, ...]] = {
               why="--file holds the agreement, which is the request body"),
     ),
     "principal add": (Route("POST", "/principals"),),
+    "ai check": (Route("POST", "/ai/check"),),
     "ai terms set": (Route("PUT", "/ai/terms", renames={"file": "body"},
                            why="--file holds the terms, which are the request body"),),
     "keys rotate": (Route("POST", "/keys/rotate"),),

@@ -149,6 +149,79 @@ def protect(kind: Optional[str] = typer.Argument(None, help=KINDS + " (or --term
     emit(summary, as_json, render)
 
 
+DECISIONS = ("allowed", "reserved", "licence-required", "licensed", "unknown")
+RESULT_FILES = {"parquet": "items.parquet", "csv": "items.csv", "json": "items.json", "parts": "parts.json",
+                "summary": "summary.json", "problems": "problems.json"}
+"""A check's result files, by the names its receipt records their hashes under."""
+
+
+@ai_app.command("check")
+@handle_errors
+def check(manifest: Path = typer.Argument(..., exists=True, help="CSV, JSONL or Parquet: url, sha256, iscc, headers, "
+                                                                   "crawled_at per item"),
+          sites: Optional[Path] = typer.Option(None, exists=True, help="JSONL site captures (robots.txt, tdmrep.json, "
+                                                                       "RSL) per origin"),
+          jurisdiction: str = typer.Option(..., help="where the training happens, e.g. DE, EU, GB, US, JP"),
+          purpose: str = typer.Option(..., help="research, non-commercial or commercial"),
+          commercial: Optional[bool] = typer.Option(None, "--commercial/--non-commercial",
+                                                    help="whether the use is commercial (default: from the purpose)"),
+          user_agent: str = typer.Option("*", help="the crawler's product token, e.g. GPTBot"),
+          use: Use = typer.Option(Use.AI_TRAIN_GENERATIVE, help="the use asked about"),
+          engine: str = typer.Option("duckdb", help="duckdb, or spark for manifests beyond one machine"),
+          radius: int = typer.Option(8, min=0, max=16, help="near-duplicate radius in bits for content matches"),
+          items: int = typer.Option(0, min=0, help="also print the first N items with every reason "
+                                                   "(--json prints all of them)"),
+          output: Optional[Path] = typer.Option(None, "--out", help="directory for the results (default: under "
+                                                                     "OBRA_HOME/ai-checks)"),
+          token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """May I train on this? Decide every item of a manifest (allowed, reserved, licence-required, licensed,
+    unknown) with its reasons and evidence, and sign a receipt of the run."""
+    obra = open_obra()
+    principal = current_principal(obra, token)
+    inline = items or (2**31 - 1 if as_json else 0)  # --json: one document with every item
+    done = obra.ai_check.check(principal, manifest, sites, jurisdiction=jurisdiction, purpose=purpose,
+                               commercial=commercial, user_agent=user_agent, use=use, engine=engine,
+                               out_dir=output, radius=radius, inline=inline)
+
+    def render(d: dict) -> None:
+        summary = d["summary"]
+        table = Table(title=f"{user_text(manifest.name)}: {d['question']['use']} in {d['question']['jurisdiction']}"
+                            f" ({d['question']['purpose']})")
+        table.add_column("decision")
+        table.add_column("items", justify="right")
+        for name in DECISIONS:
+            table.add_row(name, f"{summary.get('decisions', {}).get(name, 0):,}")
+        console.print(table)
+        law = d.get("law") or {}
+        console.print(f"law: {user_text(law.get('exception', ''))} — {user_text(law.get('citation') or '')}")
+        if d["problem_count"]:
+            console.print(f"[yellow]{d['problem_count']:,} problems in the inputs[/] (each kept as an 'unknown' item; "
+                          f"see problems.json)")
+        console.print(f"results: {user_text(d['directory'])}")
+        console.print(f"receipt sha256 {d['receipt_sha256']}, journal event {d['journal_event']} "
+                      f"(verify offline: obra ai receipt {user_text(d['files'].get('receipt', ''))})")
+        for item in d.get("items") or ():
+            console.print(f"  line {item['line']}: {user_text(item['url'])} → {item['decision']} "
+                          f"({user_text(item.get('rule') or '')})")
+
+    emit(done, as_json, render)
+
+
+@ai_app.command("receipt")
+@handle_errors
+def receipt(file: Path = typer.Argument(..., exists=True, help="a check's receipt.json"),
+            results: Optional[Path] = typer.Option(None, help="the check's results directory, to check its files "
+                                                              "against the receipt too"),
+            as_json: bool = JSON_OPT) -> None:
+    """Verify a training-check receipt against the office's key history (and its result files)."""
+    outputs = None
+    if results is not None:
+        outputs = {name: results / filename for name, filename in RESULT_FILES.items() if (results / filename).exists()}
+    done = open_obra().ai_check.verify(file.read_bytes(), outputs=outputs)
+    emit(done, as_json, lambda d: console.print(f"[green]valid[/]: receipt of {d.get('issued_at', '')} "
+                                                f"signed by key {d.get('key_id', '')}"))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``obra ai`` to the ``obra`` application."""
     app.add_typer(ai_app, name="ai")

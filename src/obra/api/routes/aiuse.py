@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Respon
 from obra.access import Principal
 from obra.aiuse.terms import Purpose, UserType
 from obra.aiuse.vocabulary import Use
+from obra.api.answers import without_server_paths
 from obra.api.auth import caller, get_obra
 from obra.api.params import FormText, RowId, ShortText, StrictJSONRoute, parse_strict_json
 from obra.api.uploads import saved_upload
@@ -105,3 +106,39 @@ def _terms_field(text: str) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput(Problem("the terms must be a JSON object", field="terms"))
     return data
+
+
+@router.post("/check", status_code=201)
+async def check(manifest: Annotated[UploadFile, File(description="CSV, JSONL or Parquet: url, sha256, iscc, headers, "
+                                                                 "crawled_at per item")],
+                jurisdiction: Annotated[ShortText, Form(description="where the training happens, e.g. DE, GB, US")],
+                purpose: Annotated[Literal["research", "non-commercial", "commercial"], Form()],
+                sites: Annotated[UploadFile | None, File(description="JSONL site captures per origin")] = None,
+                commercial: Annotated[bool | None, Form()] = None,
+                user_agent: Annotated[ShortText, Form()] = "*",
+                use: Annotated[Use, Form()] = Use.AI_TRAIN_GENERATIVE,
+                engine: Annotated[Literal["duckdb", "spark"], Form()] = "duckdb",
+                radius: Annotated[int, Form(ge=0, le=16)] = 8,
+                items: Annotated[int, Form(ge=0, le=10_000, description="answer the first N items with every "
+                                                                         "reason")] = 100,
+                principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
+    """May I train on this? Every item of the manifest decided with its reasons; the results are kept under
+    the office's home, the signed receipt and the first ``items`` items are in the answer."""
+    async with saved_upload(manifest, "obra-check-") as manifest_path:
+        if sites is None:
+            done = obra.ai_check.check(principal, manifest_path, None, jurisdiction=jurisdiction, purpose=purpose,
+                                       commercial=commercial, user_agent=user_agent, use=use, engine=engine,
+                                       radius=radius, inline=items)
+        else:
+            async with saved_upload(sites, "obra-check-sites-") as sites_path:
+                done = obra.ai_check.check(principal, manifest_path, sites_path, jurisdiction=jurisdiction,
+                                           purpose=purpose, commercial=commercial, user_agent=user_agent, use=use,
+                                           engine=engine, radius=radius, inline=items)
+    return without_server_paths(done, obra.store.home)
+
+
+@router.post("/check/receipt/verify")
+def verify_receipt(body: dict[str, Any] = Body(..., description="a check's receipt.json"),
+                   obra: Obra = Depends(get_obra)) -> dict:
+    """Verify a training-check receipt against this office's key history. Public."""
+    return obra.ai_check.verify(body)
