@@ -193,7 +193,11 @@ def check(manifest: Path = typer.Argument(..., exists=True, help="CSV, JSONL or 
             table.add_row(name, f"{summary.get('decisions', {}).get(name, 0):,}")
         console.print(table)
         law = d.get("law") or {}
-        console.print(f"law: {user_text(law.get('exception', ''))} — {user_text(law.get('citation') or '')}")
+        fact = law.get("exception_fact") or {}
+        console.print(f"law in {user_text(law.get('jurisdiction', ''))}: {user_text(law.get('key', ''))} is "
+                      f"{user_text(str(law.get('exception', '')).replace('_', ' '))} "
+                      f"({user_text(fact.get('citation') or 'no fact recorded')}; confidence "
+                      f"{user_text(fact.get('confidence') or '-')})")
         if d["problem_count"]:
             console.print(f"[yellow]{d['problem_count']:,} problems in the inputs[/] (each kept as an 'unknown' item; "
                           f"see problems.json)")
