@@ -99,6 +99,12 @@ class Obra:
 
         return CheckService(self.store)
 
+    def ai_inspect(self, url: str, **captured: Any) -> dict:
+        """What every AI-use signal captured for ``url`` says, per standard and use (public, nothing fetched)."""
+        from obra.aiuse.inspect import inspect
+
+        return inspect(url, **captured)
+
     @cached_property
     def protect(self):
         from obra.aiuse.protect_service import ProtectService

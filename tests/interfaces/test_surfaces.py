@@ -128,6 +128,7 @@ PARITY: dict[str, tuple[Route, ...]] = {
     ),
     "principal add": (Route("POST", "/principals"),),
     "ai check": (Route("POST", "/ai/check"),),
+    "ai signals": (Route("POST", "/ai/signals"),),
     "ai terms set": (Route("PUT", "/ai/terms", renames={"file": "body"},
                            why="--file holds the terms, which are the request body"),),
     "keys rotate": (Route("POST", "/keys/rotate"),),

@@ -226,6 +226,56 @@ def receipt(file: Path = typer.Argument(..., exists=True, help="a check's receip
                                                 f"signed by key {d.get('key_id', '')}"))
 
 
+STANDARDS = ("aipref", "content-signals", "tdmrep", "rsl", "noai", "cawg")
+
+
+@ai_app.command("signals")
+@handle_errors
+def signals(url: str = typer.Argument(..., help="the URL whose signals to read"),
+            header: Optional[list[str]] = typer.Option(None, "--header", "-H",
+                                                      help="a response header 'Name: value' (repeatable)"),
+            robots: Optional[Path] = typer.Option(None, exists=True, help="the site's robots.txt"),
+            robots_status: Optional[int] = typer.Option(None, min=100, max=599,
+                                                        help="the HTTP status of the robots.txt fetch"),
+            tdmrep: Optional[Path] = typer.Option(None, exists=True, help="the site's /.well-known/tdmrep.json"),
+            rsl: Optional[list[Path]] = typer.Option(None, exists=True, help="an RSL licence document (repeatable)"),
+            html: Optional[Path] = typer.Option(None, exists=True, help="the page's HTML"),
+            media: Optional[Path] = typer.Option(None, exists=True, help="the file itself (image, audio, video, "
+                                                                        "PDF, EPUB)"),
+            user_agent: str = typer.Option("*", help="the crawler's product token, e.g. GPTBot"),
+            user_type: Optional[str] = typer.Option(None, help="RSL user type: commercial, non-commercial, "
+                                                               "education, government, personal"),
+            country: Optional[str] = typer.Option(None, help="ISO 3166-1 alpha-2 country of the user (RSL geo)"),
+            as_json: bool = JSON_OPT) -> None:
+    """What every AI-use signal says about one URL, each standard read by its own rules. Public; nothing is
+    fetched: give what the crawler captured."""
+    from obra.aiuse.inspect import parse_header_lines
+
+    def text(p: Optional[Path]) -> Optional[str]:
+        return p.read_text(encoding="utf-8", errors="replace") if p else None
+
+    done = open_obra().ai_inspect(url, headers=parse_header_lines(header or []), robots_txt=text(robots),
+                                  robots_status=robots_status, tdmrep_json=text(tdmrep),
+                                  rsl_documents=[p.read_bytes() for p in rsl or ()], html=text(html),
+                                  media=media.read_bytes() if media else None, user_agent=user_agent,
+                                  user_type=user_type, country=country)
+
+    def render(d: dict) -> None:
+        table = Table(title=f"AI-use signals of {user_text(d['url'])} for {user_text(d['user_agent'])}")
+        table.add_column("use")
+        present = [s for s in STANDARDS if s in d["signals"]]
+        for name in present:
+            table.add_column(name)
+        for use, row in d["uses"].items():
+            table.add_row(use, *[row.get(name) or "-" for name in present])
+        console.print(table)
+        if d["crawl"]:
+            console.print(f"robots.txt: {d['crawl']['reading']} — {user_text(d['crawl']['rule'])}")
+        console.print(f"TDMRep: {user_text(d['tdmrep']['rule'])}")
+
+    emit(done, as_json, render)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``obra ai`` to the ``obra`` application."""
     app.add_typer(ai_app, name="ai")

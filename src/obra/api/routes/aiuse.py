@@ -142,3 +142,38 @@ def verify_receipt(body: dict[str, Any] = Body(..., description="a check's recei
                    obra: Obra = Depends(get_obra)) -> dict:
     """Verify a training-check receipt against this office's key history. Public."""
     return obra.ai_check.verify(body)
+
+
+@router.post("/signals")
+async def signals(url: Annotated[str, Form(max_length=2048)],
+                  header: Annotated[list[FormText] | None, Form(description="response headers, 'Name: value'")] = None,
+                  robots: Annotated[UploadFile | None, File(description="the site's robots.txt")] = None,
+                  robots_status: Annotated[int | None, Form(ge=100, le=599)] = None,
+                  tdmrep: Annotated[UploadFile | None, File(description="the site's tdmrep.json")] = None,
+                  rsl: Annotated[list[UploadFile] | None, File(description="RSL licence documents")] = None,
+                  html: Annotated[UploadFile | None, File(description="the page's HTML")] = None,
+                  media: Annotated[UploadFile | None, File(description="the file itself")] = None,
+                  user_agent: Annotated[ShortText, Form()] = "*",
+                  user_type: Annotated[Literal["commercial", "non-commercial", "education", "government",
+                                               "personal"] | None, Form()] = None,
+                  country: Annotated[str | None, Form(pattern="^[A-Za-z]{2}$")] = None,
+                  obra: Obra = Depends(get_obra)) -> dict:
+    """What every AI-use signal captured for a URL says, each standard by its own rules. Public."""
+    from obra.aiuse.inspect import parse_header_lines
+
+    async def body(upload: UploadFile | None) -> bytes | None:
+        if upload is None:
+            return None
+        async with saved_upload(upload, "obra-signals-") as path:
+            return path.read_bytes()
+
+    def text(data: bytes | None) -> str | None:
+        return data.decode("utf-8", errors="replace") if data is not None else None
+
+    documents = [await body(u) for u in rsl or ()]
+    media_bytes = await body(media)
+    return obra.ai_inspect(url, headers=parse_header_lines(header or []), robots_txt=text(await body(robots)),
+                           robots_status=robots_status, tdmrep_json=text(await body(tdmrep)),
+                           rsl_documents=[d for d in documents if d is not None], html=text(await body(html)),
+                           media=media_bytes, media_type=media.content_type if media is not None else None,
+                           user_agent=user_agent, user_type=user_type, country=country)
