@@ -33,7 +33,7 @@ from functools import lru_cache
 
 import http_sf
 
-from obra.aiuse.signals.paths import match_length, normalize, path_of
+from obra.aiuse.signals.paths import match_length, normalize, path_of, split_path_prefix
 from obra.aiuse.signals.robots import Record, Terms, crawl_rule, parse, reading_for
 from obra.aiuse.vocabulary import AIPREF_LEGACY, TOKENS, Reading, Signal, Use
 from obra.errors import InvalidInput, Problem
@@ -122,16 +122,6 @@ def read_header(value: str | Sequence[str] | None) -> list[Signal]:
     return read_statement(value, source=HEADER)
 
 
-def _split_rule(value: str) -> tuple[str | None, str]:
-    """A Content-Usage rule value → (path or None, statement)."""
-    if value.startswith("/"):
-        for i, ch in enumerate(value):
-            if ch in " \t":
-                return value[:i], value[i:].lstrip(" \t")
-        return value, ""
-    return None, value
-
-
 def _unknown(source: str, rule: str, raw: str | None, scope: str | None = None) -> list[Signal]:
     return [Signal(STANDARD, source, use, Reading.UNKNOWN, token=label, raw=raw, rule=rule, scope=scope)
             for label, uses in TOKENS[STANDARD].items() for use in uses]
@@ -156,7 +146,7 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
     best: list[tuple[Record, str | None, str]] = []
     best_length = -1
     for record in rules:
-        rule_path, statement = _split_rule(record.value)
+        rule_path, statement = split_path_prefix(record.value)
         n = match_length(rule_path or "", path)
         if n is None or n < best_length:
             continue
@@ -171,7 +161,7 @@ def _robots_statement(records: tuple[Record, ...]) -> tuple[Signal, ...]:
     """The statement(s) of the longest-matching rules (cached: every path they decide shares it)."""
     statements = []
     for record in records:
-        rule_path, statement = _split_rule(record.value)
+        rule_path, statement = split_path_prefix(record.value)
         where = f"line {record.line}" + (f", path {rule_path}" if rule_path else ", no path (every path)")
         longest = "the longest matching Content-Usage path, its whole statement applies"
         statements.append([replace(s, scope=rule_path, raw=record.value,

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from obra.aiuse.signals.paths import match_length, normalize, path_of
+from obra.aiuse.signals.paths import match_length, normalize, path_of, split_path_prefix
 from obra.aiuse.signals.robots import Record, Terms, parse, reading_for
 from obra.aiuse.vocabulary import TOKENS, Reading, Signal, Use
 from obra.errors import InvalidInput, Problem
@@ -39,15 +39,6 @@ __all__ = ["STANDARD", "SOURCE", "read_line", "read_robots", "write_robots_rules
 STANDARD = "content-signals"
 SOURCE = "robots.txt Content-Signal"
 _POLICY = "Content Signals Policy (contentsignals.org)"
-
-
-def _split(value: str) -> tuple[str | None, str]:
-    if value.startswith("/"):
-        for i, ch in enumerate(value):
-            if ch in " \t":
-                return value[:i], value[i:].lstrip(" \t")
-        return value, ""
-    return None, value
 
 
 @lru_cache(maxsize=16384)
@@ -84,7 +75,7 @@ def _read_pairs(pairs: str) -> tuple[Signal, ...]:
 
 def read_line(value: str) -> list[Signal]:
     """One ``Content-Signal`` value (with or without a path), one signal per use a token covers."""
-    path, pairs = _split(value.strip(" \t"))
+    path, pairs = split_path_prefix(value.strip(" \t"))
     return [replace(s, raw=value, scope=path) for s in _read_pairs(pairs)]
 
 
@@ -119,7 +110,7 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
     best: list[Record] = []
     best_length = -1
     for record in records:
-        line_path, _pairs = _split(record.value)
+        line_path, _pairs = split_path_prefix(record.value)
         n = match_length(line_path or "", path)
         if n is None or n < best_length:
             continue

@@ -147,3 +147,16 @@ def path_of(url: str) -> str:
     if "?" in before_fragment:
         path += "?" + parts.query
     return path
+
+
+def split_path_prefix(value: str) -> tuple[str | None, str]:
+    """A robots.txt rule value that may start with a path (AIPREF ``Content-Usage``, and
+    ``Content-Signal`` read the same way) → (path or None, the rest). The path ends at the first
+    space or tab (draft-ietf-aipref-attach)."""
+    if value.startswith("/"):
+        for i, ch in enumerate(value):
+            if ch in " \t":
+                return value[:i], value[i:].lstrip(" \t")
+        return value, ""
+    return None, value
+
