@@ -366,6 +366,29 @@ def _from_metas(values: list[tuple[str, int]], name: str, source: str) -> tuple[
         field=name, line=values[0][1], source=source)
 
 
+def _declared(reservations: list[tuple[str, int]], policies: list[tuple[str, int]], names: tuple[str, str],
+              label: str, source: str, problems: list[Problem]
+              ) -> tuple[int | None, str | None, str | None, int | None]:
+    """The reservation and policy one metadata source declares (HTML meta, EPUB meta, XMP), each
+    value checked, every problem added to ``problems``: (reservation, policy, raw reservation, line)."""
+    res_name, pol_name = names
+    raw, line, dup = _from_metas(reservations, res_name, source)
+    if dup:
+        problems.append(dup)
+    reservation = None
+    if raw is not None:
+        reservation, error = _reservation_of(raw, text=True)
+        if error:
+            problems.append(Problem(f"{label}{res_name} {error}", field=res_name, line=line, source=source))
+    policy_raw, pline, dup = _from_metas(policies, pol_name, source)
+    if dup:
+        problems.append(dup)
+    policy, error = _policy_of(policy_raw)
+    if error:
+        problems.append(Problem(error, field=pol_name, line=pline, source=source))
+    return reservation, policy, raw, line
+
+
 def read_html(html: str | bytes | None, source: str = SOURCE_HTML) -> TdmStep:
     """``<meta name="tdm-reservation" content="…">`` and ``<meta name="tdm-policy">`` (names
     compared ASCII case-insensitively, as HTML compares meta names)."""
@@ -384,21 +407,8 @@ def read_html(html: str | bytes | None, source: str = SOURCE_HTML) -> TdmStep:
         if name in by_name and "content" in attrs:
             by_name[name].append((attrs["content"], line))
     problems: list[Problem] = []
-    raw, line, dup = _from_metas(by_name["tdm-reservation"], "tdm-reservation", source)
-    if dup:
-        problems.append(dup)
-    reservation = None
-    if raw is not None:
-        reservation, error = _reservation_of(raw, text=True)
-        if error:
-            problems.append(Problem(f"meta tdm-reservation {error}", field="tdm-reservation", line=line,
-                                    source=source))
-    policy_raw, pline, dup = _from_metas(by_name["tdm-policy"], "tdm-policy", source)
-    if dup:
-        problems.append(dup)
-    policy, error = _policy_of(policy_raw)
-    if error:
-        problems.append(Problem(error, field="tdm-policy", line=pline, source=source))
+    reservation, policy, raw, line = _declared(by_name["tdm-reservation"], by_name["tdm-policy"],
+                                               ("tdm-reservation", "tdm-policy"), "meta ", source, problems)
     rule = f'<meta name="tdm-reservation"> at line {line}' if raw is not None else "no tdm-reservation meta"
     return TdmStep(SOURCE_HTML, reservation, policy, raw, None, rule, tuple(problems))
 
@@ -556,20 +566,8 @@ def read_xmp(packet: bytes, source: str = SOURCE_PDF) -> TdmStep:
         line = (wrong["reservation"] or wrong["policy"])[0][1]
         problems.append(Problem(f"tdm:reservation is in the namespace {EPUB_NS!r} (EPUB's); the PDF technique "
                                 f"uses {PDF_NS!r}: not read", line=line, source=source))
-    raw, line, dup = _from_metas(found["reservation"], "tdm:reservation", source)
-    if dup:
-        problems.append(dup)
-    reservation = None
-    if raw is not None:
-        reservation, error = _reservation_of(raw, text=True)
-        if error:
-            problems.append(Problem(f"tdm:reservation {error}", field="tdm:reservation", line=line, source=source))
-    policy_raw, pline, dup = _from_metas(found["policy"], "tdm:policy", source)
-    if dup:
-        problems.append(dup)
-    policy, error = _policy_of(policy_raw)
-    if error:
-        problems.append(Problem(error, field="tdm:policy", line=pline, source=source))
+    reservation, policy, raw, line = _declared(found["reservation"], found["policy"],
+                                               ("tdm:reservation", "tdm:policy"), "", source, problems)
     rule = (f"XMP tdm:reservation ({PDF_NS}) at line {line} (covers the whole document)" if raw is not None
             else "no TDM metadata in the XMP packet")
     return TdmStep(SOURCE_PDF, reservation, policy, raw, None, rule, tuple(problems))
