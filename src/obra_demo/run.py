@@ -66,6 +66,54 @@ def _royalties_step(store: Store, principal: Principal, seed: int, period: str =
     }
 
 
+def _ai_use_step(store: Store, principal: Principal, party_id: int, numbers: list[str], seed: int) -> dict:
+    """A label states its AI-use terms, publishes them in every standard, and an AI developer checks
+    a training manifest against them (signals of two sites, the registry, German law)."""
+    import random
+
+    from obra.aiuse.check.service import CheckService
+    from obra.aiuse.protect_service import ProtectService
+    from obra.aiuse.service import AITermsService
+
+    started = time.perf_counter()
+    site = "https://musica.example"
+    price = {"model": "per-item", "currency": "EUR", "amount_minor": 500}
+    terms = AITermsService(store)
+    if terms.current("party", str(party_id)) is None:
+        terms.set_terms(principal, {"subject_kind": "party", "subject": str(party_id), "contact": "licencias@musica.example",
+                                    "uses": [{"use": "ai-train-generative", "permission": "licence", "price": price},
+                                             {"use": "ai-train-other", "permission": "licence", "price": price},
+                                             {"use": "ai-train-generative", "permission": "allowed",
+                                              "purposes": ["research"]},
+                                             {"use": "ai-input", "permission": "not-allowed"},
+                                             {"use": "search", "permission": "allowed"}]})
+        terms.set_terms(principal, {"subject_kind": "work", "subject": numbers[0],
+                                    "uses": [{"use": "ai-train-generative", "permission": "not-allowed"}]})
+    bundle = ProtectService(store).bundle("party", str(party_id), site=site)
+    out = store.home / "ai-signals"
+    for name, content in bundle["files"].items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    rng = random.Random(seed)
+    sites = [{"origin": site, "robots_status": 200, "robots_txt": bundle["files"]["robots.txt"],
+              "tdmrep_json": bundle["files"][".well-known/tdmrep.json"],
+              "rsl": {f"{site}/license.xml": bundle["files"]["license.xml"]}, "fetched_at": "2026-11-01T00:00:00Z"},
+             {"origin": "https://open.example", "robots_status": 404, "fetched_at": "2026-11-01T00:00:00Z"}]
+    items = [{"url": f"{rng.choice([site, 'https://open.example'])}/track/{i}", "crawled_at": "2026-11-02T10:00:00Z",
+              "headers": {"Content-Usage": "train-ai=n"} if i % 7 == 0 else {}} for i in range(500)]
+    check_dir = store.home / "ai-checks"
+    check_dir.mkdir(exist_ok=True)
+    manifest, sites_path = check_dir / "demo-manifest.jsonl", check_dir / "demo-sites.jsonl"
+    manifest.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    sites_path.write_text("".join(json.dumps(s) + "\n" for s in sites), encoding="utf-8")
+    done = CheckService(store).check(principal, manifest, sites_path, jurisdiction="DE", purpose="commercial",
+                                     user_agent="GPTBot")
+    return {"ai_terms_party": party_id, "ai_signal_files": str(out), "ai_check": done["directory"],
+            "ai_check_decisions": done["summary"].get("decisions"),
+            "ai_check_receipt": done["files"]["receipt"], "ai_seconds": round(time.perf_counter() - started, 1)}
+
+
 def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 3000) -> dict:
     """Load the demo catalogue (once per store) and run every demo step; returns a summary."""
     registry = Registry(store)
@@ -80,6 +128,11 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     if sample:
         summary |= _certificate_step(store, sample[0]["number"])
     summary |= _royalties_step(store, principal, seed)
+    works = registry.search(entity="work", creation_mode="human", limit=1)
+    parties = store.repertoire().parties
+    label = next((pid for pid, p in sorted(parties.items()) if "label" in p.roles), min(parties, default=None))
+    if works and label is not None:
+        summary |= _ai_use_step(store, principal, label, [works[0]["number"]], seed)
     out = store.home / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     summary["summary_file"] = str(out)

@@ -65,9 +65,15 @@ def test_demo_runs_end_to_end_and_is_repeatable(cli_home):
     assert summary["usage_lines"] > 0 and 0.5 < summary["matched_share"] <= 1
     statements = sorted(Path(summary["statements"]).glob("*.json"))
     assert len(statements) == summary["payees_with_statements"] > 0
+    decisions = summary["ai_check_decisions"]
+    assert sum(decisions.values()) == 500 and decisions["reserved"] > 0 and decisions["allowed"] > 0
+    assert (Path(summary["ai_signal_files"]) / "robots.txt").exists()
+    receipt = runner.invoke(app, ["ai", "receipt", summary["ai_check_receipt"], "--results", summary["ai_check"]])
+    assert receipt.exit_code == 0, receipt.output
     again = _json(["demo", "--works", "40"])
     assert again["catalogue"] == summary["catalogue"]
     assert again["money_conserved"] == summary["money_conserved"]
+    assert again["ai_check_decisions"] == decisions and again["ai_check"] != summary["ai_check"]
 
 
 def test_titles_are_never_read_as_markup_or_terminal_escapes(cli_home, monkeypatch):
