@@ -50,7 +50,7 @@ def test_csv_lines_are_physical_lines_even_with_values_over_two_lines():
     assert rows[2]["error"] == "6 cells where the header row has 5"
     assert rows[4]["error"].startswith("no url") and rows[5]["error"].startswith("url is not")
     assert {(p.line, p.field) for p in manifest.problems} >= {(5, None), (8, "url"), (9, "url"), (3, "headers")}
-    assert manifest.items["hsig"][0].as_py() == '"Content-Usage": "train-ai=n"'
+    assert json.loads(manifest.items["hsig"][0].as_py()) == [["Content-Usage", "train-ai=n"]]
 
 
 def test_csv_without_a_url_column_is_refused_with_a_hint(tmp_path):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -13,10 +16,12 @@ COMPARED = ("item", "line", "url", "decision", "rule", "reservations", "conflict
             "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg", "error", "notes")
 
 
-def _rows(path: str) -> list[dict]:
-    table = pq.read_table(path).sort_by("item")
+def _rows(result: dict) -> list[dict]:
+    table = pq.read_table(result["files"]["parquet"]).sort_by("item")
+    decisions = json.loads(Path(result["files"]["parts"]).read_text())["decisions"]
     rows = table.to_pylist()
     for row in rows:
+        row["rule"] = decisions[str(row["decision_id"])]["rule"]
         row["matches"] = [{k: v for k, v in m.items()} for m in (row["matches"] or [])]
     return rows
 
@@ -24,7 +29,7 @@ def _rows(path: str) -> list[dict]:
 def test_spark_decides_every_item_as_duckdb_does(spark, sqlite_world, tmp_path):
     duck = run_check(sqlite_world, tmp_path / "duckdb", inline=0)
     sparked = run_check(sqlite_world, tmp_path / "spark", inline=0, engine="spark", session=spark)
-    ours, theirs = _rows(duck["files"]["parquet"]), _rows(sparked["files"]["parquet"])
+    ours, theirs = _rows(duck), _rows(sparked)
     assert len(ours) == len(theirs) == 20
     for a, b in zip(ours, theirs):
         assert {k: a[k] for k in COMPARED} == {k: b[k] for k in COMPARED}

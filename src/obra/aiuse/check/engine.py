@@ -52,6 +52,8 @@ from obra.royalties import engine as backends
 __all__ = ["ENGINES", "Question", "CheckEngine", "CheckRun"]
 
 ENGINES = ("duckdb", "spark")
+STANDARD_COLUMNS = ("crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg")
+"""Per-item values of each standard: in the Parquet output; in CSV/JSON through the decision key."""
 _RANK_NAME = {0: "not-allowed", 1: "licence", 2: "allowed", 3: "none"}
 
 
@@ -111,8 +113,9 @@ class CheckEngine:
     # --- plumbing ------------------------------------------------------------------------------
 
     def put(self, data: pa.Table, name: str | None = None):
+        """An Arrow table into the backend (DuckDB: a native table, whose scans run on every core)."""
         self._n += 1
-        return backends.table(self.con, data, name or f"obra_check_{self._n}", copy=self.name != "duckdb")
+        return backends.table(self.con, data, name or f"obra_check_{self._n}", copy=True)
 
     def arrow(self, expr) -> pa.Table:
         return self.con.to_pyarrow(expr)
@@ -121,35 +124,37 @@ class CheckEngine:
 
     def _patterns(self, manifest: Manifest, sites: Sites, agent: str) -> tuple[pa.Table, set[str]]:
         origins = [o for o in pc.unique(manifest.items["origin"].drop_null()).to_pylist()]
-        extra_any: list[str] = []
-        extra_by: dict[str, list[str]] = {}
+        extra_any: dict[str, None] = {}
+        extra_by: dict[str, dict[str, None]] = {}
+        from urllib.parse import urlsplit
+
+        from obra.aiuse.signals import rsl as rsl_mod
+
+        seen: set[str] = set()
         for bundle in manifest.bundles.values():   # RSL documents named by Link headers: their scopes too
-            links = bundle.get("link")
-            if not links:
-                continue
-            from obra.aiuse.signals import rsl as rsl_mod
-
-            for link in rsl_mod.link_header_licenses(list(links))[0]:
-                document = sites.document(link.url)
-                for content in (document.contents if document is not None else ()):
-                    if not content.url:
-                        continue
-                    if "://" in content.url:
-                        from urllib.parse import urlsplit
-
-                        parts = urlsplit(content.url)
-                        origin = normalise_origin(f"{parts.scheme}://{parts.netloc}")
-                        if origin:
-                            extra_by.setdefault(origin, []).append(parts.path or "/")
-                    else:
-                        extra_any.append(content.url)
+            for value in bundle.get("link") or ():
+                if value in seen:
+                    continue
+                seen.add(value)
+                for link in rsl_mod.link_header_licenses(value)[0]:
+                    document = sites.document(link.url)
+                    for content in (document.contents if document is not None else ()):
+                        if not content.url:
+                            continue
+                        if "://" in content.url:
+                            parts = urlsplit(content.url)
+                            origin = normalise_origin(f"{parts.scheme}://{parts.netloc}")
+                            if origin:
+                                extra_by.setdefault(origin, {})[parts.path or "/"] = None
+                        else:
+                            extra_any[content.url] = None
         rows_o, rows_p, rows_l = [], [], []
         exact: set[str] = set()
         for origin in origins:
             site = sites.get(origin)
             found, ambiguous = site.patterns(agent) if site is not None else ([], False)
-            found = list(dict.fromkeys(found + extra_any + extra_by.get(origin, [])))
-            if ambiguous:
+            found = list(dict.fromkeys(found + list(extra_any) + list(extra_by.get(origin, ()))))
+            if ambiguous or len(found) > 62:   # per-path classes: exact, only finer
                 exact.add(origin)
                 continue
             for pid, pattern in enumerate(found):
@@ -165,14 +170,16 @@ class CheckEngine:
         pat = self.put(patterns)
         it = items.filter(items.url.notnull()).select("item", "origin", lpath=_esc(items.path))
         hits = it.join(pat, it.origin == pat.p_origin).filter(lambda t: t.lpath.like(t.like))
-        sig = hits.group_by("item").aggregate(sig=hits.pid.cast("string").collect().sort().join(","))
+        # The signature: the set of matching patterns as the bits of one integer (<= 62 patterns per
+        # origin; each (item, pattern) joins once, so the sum of the bits is their OR).
+        sig = hits.group_by("item").aggregate(bits=(ibis.literal(1, "int64") << hits.pid).sum())
         sig = sig.rename(s_item="item")
         base = items.left_join(sig, items.item == sig.s_item).drop("s_item")
         okey = base.origin.fill_null("")
-        signature = base.sig.fill_null("")
+        signature = base.bits.fill_null(0).cast("string")
         if exact:
             signature = base.origin.isin(sorted(exact)).ifelse(base.path.fill_null(""), signature)
-        base = base.mutate(okey=okey, sig=signature)
+        base = self._materialise(base.mutate(okey=okey, sig=signature).drop("bits"))
         classes = self.arrow(base.group_by(["okey", "sig"]).aggregate(rep=base.path.min()))
         rows = {"okey": [], "sig": [], "sc": [], "crawl": [], "content_signals": [], "ar": [], "tf": [], "rsl_docs": []}
         parts: dict[str, dict[int, dict]] = {"site": {}, "aipref_robots": {}, "tdm_file": {}}
@@ -206,7 +213,7 @@ class CheckEngine:
             rows["rsl_docs"].append(bool(part["rsl_docs"]))
         table = self.put(pa.table(rows).rename_columns(["c_okey", "c_sig", "sc", "crawl", "content_signals", "ar",
                                                        "tf", "rsl_docs"]))
-        base = base.join(table, [base.okey == table.c_okey, base.sig == table.c_sig]).drop("c_okey", "c_sig")
+        base = base.join(table, [base.okey == table.c_okey, base.sig == table.c_sig]).drop("c_okey", "c_sig", "sig")
         return base, parts
 
     def _header_classes(self, manifest: Manifest, reader: Reader):
@@ -341,7 +348,7 @@ class CheckEngine:
         return pa.Table.from_pandas(found.toPandas(), preserve_index=False).cast(pa.schema(
             [("n_item", pa.int64()), ("number", pa.string()), ("distance", pa.int64())]))
 
-    def _registry(self, base, manifest: Manifest, registry: RegistryIndex, q: Question):
+    def _registry(self, base, manifest: Manifest, registry: RegistryIndex, q: Question, near: Any = None):
         """Per item: ``registry`` (the most restrictive permission of its matches, or ``none``),
         ``matches`` (number, how, distance, permission, from, terms_event, terms_version), ``location``."""
         ok = base.filter(base.error.isnull())
@@ -356,18 +363,18 @@ class CheckEngine:
             pieces.append(ok.filter(ok.instance_body.notnull()).join(inst, ok.instance_body == inst.i_body)
                           .select(m_item=ok.item, number=inst.number, how=ibis.literal("instance"),
                                   distance=ibis.literal(0, "int64")))
-        near = self.near(manifest, registry, q.radius)
+        near = near.result() if near is not None else self.near(manifest, registry, q.radius)
         if near.num_rows:
             nt = self.put(near)
             pieces.append(nt.select(m_item=nt.n_item, number=nt.number, how=ibis.literal("iscc"),
                                     distance=nt.distance))
-        tclass = self.put(evaluate_terms(registry.documents, registry.terms["terms_hash"].to_pylist(), q.use,
+        tclass = self.put(evaluate_terms(registry.documents, pc.unique(registry.terms["uses_hash"]).to_pylist(), q.use,
                                          territory=q.jurisdiction, purpose=q.purpose, commercial=q.commercial,
                                          on=q.on))
         terms = self.put(registry.terms)
-        ranked = terms.join(tclass, terms.terms_hash == tclass.terms_hash).select(
+        ranked = self._materialise(terms.join(tclass, terms.uses_hash == tclass.uses_hash).select(
             t_kind=terms.subject_kind, t_subject=terms.subject, t_version=terms.version,
-            t_event=terms.journal_event, t_rank=tclass.rank)
+            t_event=terms.journal_event, t_rank=tclass.rank))
         out = base.select("item")
         if pieces:
             matches = pieces[0]
@@ -445,6 +452,11 @@ class CheckEngine:
 
         reader = Reader(sites, manifest.bundles, use=q.use, agent=q.user_agent, user=q.rsl_user,
                         country=q.jurisdiction)
+        # The near-duplicate search (NumPy, the GIL released) runs while the signal classes are read.
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="obra-near")
+        near = pool.submit(self.near, manifest, registry, q.radius)
         columns = ["item", "line", "url", "origin", "path", "sha256", "instance_body", "hsig", "c2pa", "crawled_at",
                    "error", "notes"]
         items = self.put(manifest.items.select(columns), "obra_check_items")
@@ -457,7 +469,10 @@ class CheckEngine:
         keyed = keyed.join(cw_t, keyed.wkey == cw_t.w_c2pa).drop("w_c2pa")
         keyed, pair_parts = self._pairs(keyed, reader)
         lap("signal_classes")
-        reg = self._registry(keyed, manifest, registry, q)
+        try:
+            reg = self._registry(keyed, manifest, registry, q, near)
+        finally:
+            pool.shutdown(wait=True)
         keyed = keyed.left_join(reg, keyed.item == reg.r_item).drop("r_item")
         keyed = keyed.mutate(registry=keyed.registry.fill_null("none"), is_error=keyed.error.notnull(),
                              is_licensed=keyed.item.isin(sorted(licensed)) if licensed else ibis.literal(False))
@@ -484,11 +499,11 @@ class CheckEngine:
         dec_t = self.put(pa.table(rows))
         result = keyed.join(dec_t, [keyed[f] == dec_t[f"d_{f}"] for f in fields])
         result = result.select(
-            "item", "line", "url", "decision", "rule", "reservations", "conflict", "registry", "matches", "location",
+            "item", "line", "url", "decision", "reservations", "conflict", "registry", "matches", "location",
             "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg",
             "decision_id", site_class="sc", header_class="hc", aipref_id="ap", tdmrep_id="tp", rsl_id="rp",
             cawg_id="cw", location_event="l_event", crawled_at="crawled_at", error="error", notes="notes")
-        result = self._materialise(result.order_by("item"), "obra_check_result")
+        result = self._materialise(result, "obra_check_result")
         lap("decide")
         summary = self.summarise(result)
         lap("summary")
@@ -537,24 +552,31 @@ class CheckEngine:
         out_dir.mkdir(parents=True, exist_ok=True)
         files = {"parquet": out_dir / "items.parquet", "csv": out_dir / "items.csv", "json": out_dir / "items.json",
                  "parts": out_dir / "parts.json"}
+        # CSV and JSON leave out the per-standard values, which the decision key in parts.json holds
+        # (decisions[decision_id].key); Parquet keeps them, for filtering.
+        compact = [c for c in run.items.columns if c not in STANDARD_COLUMNS]
         if self.name == "duckdb":
             raw = self.con.con
             table = run.items.get_name()
             raw.execute(f"COPY (SELECT * FROM {table} ORDER BY item) TO '{_sql_path(files['parquet'])}' "
                         "(FORMAT PARQUET, COMPRESSION ZSTD)")
-            flat = (f"SELECT * REPLACE (CASE WHEN matches IS NULL THEN NULL ELSE to_json(matches)::VARCHAR END "
-                    f"AS matches) FROM {table} ORDER BY item")
-            raw.execute(f"COPY ({flat}) TO '{_sql_path(files['csv'])}' (FORMAT CSV, HEADER)")
-            raw.execute(f"COPY (SELECT * FROM {table} ORDER BY item) TO '{_sql_path(files['json'])}' "
+            cols = ", ".join(f'"{c}"' if c != "matches" else
+                             "CASE WHEN matches IS NULL THEN NULL ELSE to_json(matches)::VARCHAR END AS matches"
+                             for c in compact)
+            raw.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY item) TO '{_sql_path(files['csv'])}' "
+                        "(FORMAT CSV, HEADER)")
+            cols = ", ".join(f'"{c}"' for c in compact)
+            raw.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY item) TO '{_sql_path(files['json'])}' "
                         "(FORMAT JSON, ARRAY true)")
         else:
             from pyspark.sql import functions as F
 
             df = self.con._session.table(run.items.get_name()).orderBy("item")
             df.write.mode("overwrite").parquet(str(files["parquet"]))
-            df.withColumn("matches", F.to_json("matches")).write.mode("overwrite").option("header", True).csv(
+            small = df.select(*compact)
+            small.withColumn("matches", F.to_json("matches")).write.mode("overwrite").option("header", True).csv(
                 str(files["csv"]))
-            df.write.mode("overwrite").json(str(files["json"]))
+            small.write.mode("overwrite").json(str(files["json"]))
         files["parts"].write_text(dumps({"parts": run.parts, "decisions": run.decisions}), encoding="utf-8")
         return {k: str(v) for k, v in files.items()}
 

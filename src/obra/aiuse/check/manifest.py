@@ -24,14 +24,14 @@ Problems are listed up to :data:`MAX_PROBLEMS` (the count of the rest is kept).
 line is broken, each line is checked with DuckDB's JSON functions instead, to say which);
 CSV by pyarrow, whose record numbers give each row its physical line; Parquet by pyarrow,
 its rows numbered from 1. The checks, the URL's origin and RFC 9309 path, and the
-signal-bearing header fields are computed by DuckDB over the Arrow columns; ISCC codes are
+signal-bearing header fields are computed by DuckDB over the Arrow columns (its JSON functions); ISCC codes are
 decoded with NumPy, one header layout at a time (each distinct layout checked once by
 :func:`obra.identify.iscc.parse_code`); only the rare URL whose path needs percent-encoding
 normalisation goes through :func:`obra.aiuse.signals.paths.normalize_path` one by one.
 
 Of the headers, only the fields a signal reader reads are kept (``Content-Usage``,
 ``tdm-reservation``, ``tdm-policy``, ``X-Robots-Tag``, ``Link``; names case-insensitive): per item
-as the verbatim list of those fields (``hsig``), which is the key under which each distinct
+as a JSON list of those fields' ``[name, value]`` (``hsig``), the key under which each distinct
 combination is read once (:class:`HeaderBundle`).
 """
 
@@ -60,14 +60,6 @@ MAX_PROBLEMS = 10_000
 COLUMNS = ("url", "sha256", "iscc", "headers", "crawled_at", "c2pa")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
            ".pq": "parquet"}
-_SEP = "\x1e"   # between the extracted header fields of one item (never in JSON text)
-
-# "name": value for the fields above, in JSON text. A key is always followed by ':' and a value never
-# is, so a quoted word inside a value cannot be taken for a key.
-_HEADER_RE = ('(?i)"(content-usage|tdm-reservation|tdm-policy|x-robots-tag|link)"\\s*:\\s*'
-              '("(?:[^"\\\\]|\\\\.)*"|\\[(?:[^\\]"]|"(?:[^"\\\\]|\\\\.)*")*\\]|[-+0-9.eE]+|true|false|null|\\{)')
-
-
 @dataclass(frozen=True)
 class HeaderBundle:
     """The signal-bearing header fields of items that carry exactly these (read once for all of them).
@@ -403,41 +395,51 @@ def _raw_from_table(table: pa.Table, problems: _Problems, line_base: int) -> pa.
 
 _NORMALISE = r"""
 WITH u AS (
-  SELECT line, bad, trim(url) AS url, lower(trim(sha256)) AS sha256, nullif(trim(iscc), '') AS iscc,
-    headers, c2pa, crawled_at,
-    regexp_extract(trim(url), '^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/?#]*)([^#]*)', ['scheme', 'authority', 'rest']) AS parts,
+  SELECT line, bad, trim(url) AS url, sha256, nullif(trim(iscc), '') AS iscc, headers, c2pa, crawled_at,
     TRY_CAST(crawled_at AS TIMESTAMPTZ) AS crawled
   FROM obra_raw),
 v AS (
   SELECT *,
     bad IS NULL AND url IS NOT NULL AND regexp_full_match(url, '(?i)https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*') AS url_ok,
+    regexp_extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*', 0) AS head,
     CASE WHEN headers IS NULL THEN NULL ELSE starts_with(headers, '{') AND ($trusted OR json_valid(headers)) END AS headers_ok,
     CASE WHEN c2pa IS NULL THEN NULL ELSE starts_with(c2pa, '{') AND ($trusted OR json_valid(c2pa)) END AS c2pa_ok,
-    lower(parts.scheme) AS scheme, lower(regexp_replace(parts.authority, '^.*@', '')) AS host,
-    CASE WHEN parts.rest = '' THEN '/' WHEN starts_with(parts.rest, '?') THEN '/' || parts.rest ELSE parts.rest END AS rawpath
-  FROM u)
+    CASE WHEN sha256 IS NULL OR sha256 = '' THEN NULL
+         WHEN regexp_full_match(sha256, '[0-9a-f]{64}') THEN sha256
+         WHEN regexp_full_match(trim(sha256), '[0-9a-fA-F]{64}') THEN lower(trim(sha256)) END AS sha
+  FROM u),
+w AS (
+  SELECT *,
+    lower(split_part(head, '://', 1)) AS scheme,
+    lower(regexp_replace(split_part(head, '://', 2), '^.*@', '')) AS host,
+    split_part(substr(url, length(head) + 1), '#', 1) AS rest
+  FROM v)
 SELECT
   line,
   CASE WHEN url_ok THEN url END AS url,
   CASE WHEN url_ok THEN scheme || '://' ||
        CASE WHEN (scheme = 'https' AND ends_with(host, ':443')) OR (scheme = 'http' AND ends_with(host, ':80'))
             THEN regexp_replace(host, ':[0-9]+$', '') ELSE host END END AS origin,
-  CASE WHEN url_ok AND regexp_full_match(rawpath, '[!-$&-~]*')
-       THEN replace(replace(rawpath, '*', '%2A'), '$', '%24') END AS path,
-  CASE WHEN regexp_full_match(sha256, '[0-9a-f]{64}') THEN sha256 END AS sha256,
+  CASE WHEN url_ok AND regexp_full_match(rest, '[!-$&-~]*')
+       THEN replace(replace(CASE WHEN rest = '' THEN '/' WHEN starts_with(rest, '?') THEN '/' || rest ELSE rest END,
+                            '*', '%2A'), '$', '%24') END AS path,
+  sha AS sha256,
   iscc,
-  CASE WHEN headers_ok THEN nullif(array_to_string(regexp_extract_all(headers, $hre$, 0), chr(30)), '') END AS hsig,
+  CASE WHEN headers_ok AND regexp_matches(headers, '(?i)"(content-usage|tdm-reservation|tdm-policy|x-robots-tag|link)"')
+       THEN nullif(to_json(list_filter(list_zip(json_keys(headers), json_extract(headers, '$.*')),
+                   lambda p: lower(p[1]) IN ('content-usage', 'tdm-reservation', 'tdm-policy', 'x-robots-tag',
+                                             'link')))::VARCHAR, '[]') END AS hsig,
   CASE WHEN c2pa_ok THEN c2pa END AS c2pa,
   crawled AS crawled_at,
   CASE WHEN bad IS NOT NULL THEN bad
        WHEN url IS NULL OR url = '' THEN 'no url: the url column is required'
        WHEN NOT url_ok THEN 'url is not an absolute http(s) URL' END AS error,
   bad IS NOT NULL AS row_level,
-  bad IS NULL AND sha256 IS NOT NULL AND sha256 <> '' AND NOT regexp_full_match(sha256, '[0-9a-f]{64}') AS bad_sha256,
+  bad IS NULL AND sha256 IS NOT NULL AND sha256 <> '' AND sha IS NULL AS bad_sha256,
   bad IS NULL AND NOT coalesce(headers_ok, TRUE) AS bad_headers,
   bad IS NULL AND NOT coalesce(c2pa_ok, TRUE) AS bad_c2pa,
   bad IS NULL AND crawled_at IS NOT NULL AND crawled_at <> '' AND crawled IS NULL AS bad_crawled_at
-FROM v
+FROM w
 """
 _FIELD_NOTES = {
     "bad_sha256": ("sha256", "not 64 hexadecimal digits; read as absent"),
@@ -453,8 +455,7 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
     con = _duckdb()
     try:
         con.register("obra_raw", raw)
-        sql = (_NORMALISE.replace("$hre$", "'" + _HEADER_RE.replace("'", "''") + "'")
-               .replace("$trusted", "TRUE" if trusted_json else "FALSE"))
+        sql = _NORMALISE.replace("$trusted", "TRUE" if trusted_json else "FALSE")
         out = con.sql(sql).to_arrow_table()
     finally:
         con.close()
@@ -515,27 +516,28 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
 
 
 def header_bundles(keys: list[str]) -> dict[str, HeaderBundle]:
-    """Each distinct ``hsig`` (the verbatim ``"name": value`` fields of an item) read into its fields."""
+    """Each distinct ``hsig`` (the item's signal-bearing header fields as a JSON list of
+    ``[name, value]``, in the order captured) read into its fields, once."""
     out: dict[str, HeaderBundle] = {}
     for key in keys:
         fields: dict[str, list[str]] = {}
         trouble: list[str] = []
-        for part in key.split(_SEP):
-            try:
-                pairs = json.loads("{" + part + ("}" if not part.rstrip().endswith("{") else "}}"),
-                                   object_pairs_hook=lambda p: p)
-            except (ValueError, RecursionError):
-                trouble.append(f"header field {part[:60]!r} could not be read")
-                continue
-            for name, value in pairs:
-                lname = name.lower()
-                if isinstance(value, str):
-                    fields.setdefault(lname, []).append(value)
-                elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-                    fields.setdefault(lname, []).extend(value)
-                else:
-                    trouble.append(f"header field {name!r} is {type(value).__name__ if value is not None else 'null'},"
-                                   " not a string or a list of strings")
+        try:
+            pairs = json.loads(key)
+        except (ValueError, RecursionError):
+            pairs = []
+            trouble.append("the header fields could not be read")
+        for name, value in pairs:
+            lname = name.lower()
+            if isinstance(value, str):
+                fields.setdefault(lname, []).append(value)
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                fields.setdefault(lname, []).extend(value)
+            else:
+                kind = "null" if value is None else {bool: "a boolean", int: "a number", float: "a number",
+                                                     dict: "an object", list: "a list with non-strings"}.get(
+                    type(value), type(value).__name__)
+                trouble.append(f"header field {name!r} is {kind}, not a string or a list of strings")
         out[key] = HeaderBundle(key, {k: tuple(v) for k, v in fields.items()}, tuple(trouble))
     return out
 

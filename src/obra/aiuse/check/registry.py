@@ -39,14 +39,15 @@ from obra.canonical import sha256_hex
 from obra.identify.similar import content_codes, content_files
 from obra.store.schema import registrations
 
-__all__ = ["RegistryIndex", "evaluate_terms", "PERMISSION_RANK"]
+__all__ = ["RegistryIndex", "evaluate_terms", "uses_hash", "PERMISSION_RANK"]
 
 PERMISSION_RANK = {"not-allowed": 0, "licence": 1, "allowed": 2}
 """Most restrictive first: across matched registrations, the lowest rank decides."""
 
 CODE_SCHEMA = pa.schema([("number", pa.string()), ("kind", pa.string()), ("body", pa.int64())])
 TERMS_SCHEMA = pa.schema([("subject_kind", pa.string()), ("subject", pa.string()), ("version", pa.int64()),
-                          ("terms_hash", pa.string()), ("journal_event", pa.int64()), ("set_at", pa.string())])
+                          ("terms_hash", pa.string()), ("uses_hash", pa.string()), ("journal_event", pa.int64()),
+                          ("set_at", pa.string())])
 
 
 @dataclass
@@ -54,8 +55,9 @@ class RegistryIndex:
     """The registry as the check joins it: Arrow tables, and the distinct terms documents.
 
     ``codes`` (number, kind, body): Content-Codes; ``instances`` (number, body): Instance-Codes;
-    ``hashes`` (number, sha256); ``terms`` (subject_kind, subject, version, terms_hash,
-    journal_event, set_at) with ``documents`` (terms_hash → the terms JSON); ``parties``
+    ``hashes`` (number, sha256); ``terms`` (subject_kind, subject, version, terms_hash, uses_hash,
+    journal_event, set_at) with ``documents`` (uses_hash → one terms JSON with those uses: what a
+    permission depends on, so a million works stating the same terms are evaluated once); ``parties``
     (number, party): who holds a share in, contributed to or performed each registration.
     """
 
@@ -157,18 +159,25 @@ class RegistryIndex:
                 "sha256": self.hashes.num_rows, "terms": self.terms.num_rows, "terms_documents": len(self.documents)}
 
 
+def uses_hash(terms: dict) -> str:
+    """The hash of what a permission depends on: the terms' ``uses`` (not the subject, contact or policy)."""
+    return sha256_hex({"uses": terms.get("uses", [])})
+
+
 def _terms_table(rows: list[dict]) -> tuple[pa.Table, dict[str, dict]]:
     documents: dict[str, dict] = {}
-    hashes = []
+    hashes, uses = [], []
     for row in rows:
-        digest = row.get("terms_hash") or sha256_hex(row["terms"])
+        digest = uses_hash(row["terms"])
         documents.setdefault(digest, row["terms"])
-        hashes.append(digest)
+        uses.append(digest)
+        hashes.append(row.get("terms_hash") or sha256_hex(row["terms"]))
     table = pa.table({
         "subject_kind": pa.array([r["subject_kind"] for r in rows], pa.string()),
         "subject": pa.array([str(r["subject"]) for r in rows], pa.string()),
         "version": pa.array([int(r.get("version", 1)) for r in rows], pa.int64()),
         "terms_hash": pa.array(hashes, pa.string()),
+        "uses_hash": pa.array(uses, pa.string()),
         "journal_event": pa.array([r.get("journal_event") for r in rows], pa.int64()),
         "set_at": pa.array([str(r["set_at"]) if r.get("set_at") is not None else None for r in rows], pa.string()),
     }, schema=TERMS_SCHEMA)
@@ -177,8 +186,8 @@ def _terms_table(rows: list[dict]) -> tuple[pa.Table, dict[str, dict]]:
 
 def evaluate_terms(documents: dict[str, dict], hashes: Iterable[str], use: Use, *, territory: str | None,
                    purpose: str | None, commercial: bool, on: date) -> pa.Table:
-    """Each distinct terms document's answer to the question, once: terms_hash, permission (or
-    null when no term covers it), the deciding term as JSON text."""
+    """Each distinct set of uses' answer to the question, once: uses_hash, permission (or null when
+    no term covers it), the deciding term as JSON text, and the permission's rank."""
     import json
 
     out_hash, out_perm, out_term = [], [], []
@@ -191,7 +200,7 @@ def evaluate_terms(documents: dict[str, dict], hashes: Iterable[str], use: Use, 
         out_perm.append(term.permission.value if term is not None else None)
         out_term.append(json.dumps(term.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
                         if term is not None else None)
-    return pa.table({"terms_hash": pa.array(out_hash, pa.string()), "permission": pa.array(out_perm, pa.string()),
+    return pa.table({"uses_hash": pa.array(out_hash, pa.string()), "permission": pa.array(out_perm, pa.string()),
                      "term": pa.array(out_term, pa.string()),
                      "rank": pa.array([PERMISSION_RANK.get(p, 3) if p else 3 for p in out_perm], pa.int64())})
 

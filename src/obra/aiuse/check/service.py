@@ -183,7 +183,7 @@ class CheckService:
             decision = run.decisions.get(row["decision_id"], {})
             out.append({
                 "item": row["item"], "line": row["line"], "url": row["url"], "decision": row["decision"],
-                "rule": row["rule"], "error": row["error"], "notes": row["notes"], "crawled_at": crawled,
+                "rule": decision.get("rule"), "error": row["error"], "notes": row["notes"], "crawled_at": crawled,
                 "signals": {"robots.txt": site.get("crawl"), "content-signals": site.get("content_signals"),
                             "aipref": dated(run.parts["aipref"].get(row["aipref_id"])),
                             "tdmrep": dated(run.parts["tdmrep"].get(row["tdmrep_id"])),

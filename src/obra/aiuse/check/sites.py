@@ -102,10 +102,13 @@ class Site:
         return {url: rsl_mod.parse_rsl(xml, source=url) for url, xml in self.rsl.items()}
 
     def licence_links(self, agent: str) -> tuple[tuple[rsl_mod.LicenseLink, ...], tuple[Problem, ...]]:
-        """The robots.txt ``License:`` lines that apply to ``agent`` (RSL discovery)."""
+        """The robots.txt ``License:`` lines that apply to ``agent`` (RSL discovery; read once per agent)."""
         if self.robots is None:
             return (), ()
-        return rsl_mod.robots_licenses(self.robots_txt, agent)
+        cache = self.__dict__.setdefault("_licence_links", {})
+        if agent not in cache:
+            cache[agent] = rsl_mod.robots_licenses(self.robots_txt, agent)
+        return cache[agent]
 
     def patterns(self, agent: str) -> tuple[list[str], bool]:
         """Every path pattern of this site's documents that can decide something for ``agent``:
@@ -165,14 +168,12 @@ class Sites:
 
     def document(self, url: str) -> rsl_mod.RslDocument | None:
         """An RSL document captured for any site, by URL (``Link`` headers may name another origin's)."""
-        origin = normalise_origin(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}") if "://" in url else None
-        site = self.get(origin)
-        if site is not None and url in site.rsl:
-            return site.documents[url]
-        for other in self.by_origin.values():
-            if url in other.rsl:
-                return other.documents[url]
-        return None
+        index = self.__dict__.get("_documents")
+        if index is None:
+            index = {u: site for site in self.by_origin.values() for u in site.rsl}
+            self.__dict__["_documents"] = index
+        site = index.get(url)
+        return site.documents[url] if site is not None else None
 
 
 def read_sites(path: str | Path | None) -> Sites:
