@@ -354,12 +354,17 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
     found_x: list[np.ndarray] = []
     found_d: list[np.ndarray] = []
     with ThreadPoolExecutor(workers) as pool:
-        for search, qorder in pool.map(prepare, range(len(blocks))):
+        # One block's table at a time (each is ~2**width entries per layer): the next block's is
+        # built while this one is searched, so at most two are held.
+        upcoming = pool.submit(prepare, 0)
+        for i in range(len(blocks)):
+            search, qorder = upcoming.result()
+            upcoming = pool.submit(prepare, i + 1) if i + 1 < len(blocks) else None
             for qs, xs, ds in pool.map(lambda r: search.run(*r), ranges):
                 found_q.append(qorder[qs])
                 found_x.append(search.t.order[xs])
                 found_d.append(ds)
-            del search
+            del search, qorder
     qa = np.concatenate(found_q).astype(np.int64)
     xa = np.concatenate(found_x).astype(np.int64)
     da = np.concatenate(found_d).astype(np.int8)

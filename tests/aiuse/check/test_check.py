@@ -201,3 +201,10 @@ def test_bad_questions_are_named_and_nothing_is_written(world, tmp_path):
     with pytest.raises(InvalidInput, match="already holds"):
         run_check(world, tmp_path, out_dir=tmp_path / "busy")
     assert len(Journal(world["store"]).events(kind="aiuse.check")) == before
+
+
+def test_an_empty_manifest_is_refused(world, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(InvalidInput, match="no items"):
+        run_check(world, tmp_path, manifest=empty)

@@ -100,12 +100,16 @@ def _esc(col):
 class CheckEngine:
     """One backend (DuckDB in-process, or Spark) and the check's steps on it."""
 
-    def __init__(self, name: str = "duckdb", *, session: Any = None, threads: int | None = None):
+    def __init__(self, name: str = "duckdb", *, session: Any = None, threads: int | None = None,
+                 memory_limit: str | None = None):
         if name not in ENGINES:
             raise InvalidInput(Problem(f"unknown engine {name!r}; use one of: {', '.join(ENGINES)}", field="engine"))
         self.name = name
         self.threads = threads
-        self.con = backends.connect(name, session=session)
+        # DuckDB spills past its limit (OBRA_DUCKDB_MEMORY_LIMIT, else 2GB here): the check's own Arrow
+        # columns and the near-duplicate tables live beside it.
+        limit = memory_limit or os.environ.get("OBRA_DUCKDB_MEMORY_LIMIT") or "2GB"
+        self.con = backends.connect(name, session=session, memory_limit=limit if name == "duckdb" else None)
         if name == "duckdb" and threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
         self._n = 0
@@ -477,6 +481,7 @@ class CheckEngine:
         keyed = keyed.mutate(registry=keyed.registry.fill_null("none"), is_error=keyed.error.notnull(),
                              is_licensed=keyed.item.isin(sorted(licensed)) if licensed else ibis.literal(False))
         keyed = self._materialise(keyed)
+        self._drop(items, base)   # keyed holds what the rest needs
         lap("registry")
         fields = ["is_error", "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg", "registry",
                   "is_licensed"]
@@ -504,11 +509,24 @@ class CheckEngine:
             "decision_id", site_class="sc", header_class="hc", aipref_id="ap", tdmrep_id="tp", rsl_id="rp",
             cawg_id="cw", location_event="l_event", crawled_at="crawled_at", error="error", notes="notes")
         result = self._materialise(result, "obra_check_result")
+        self._drop(keyed)
         lap("decide")
         summary = self.summarise(result)
         lap("summary")
         parts = {"site": site_parts["site"], "header": header_parts, "cawg": cawg_parts, **pair_parts}
         return CheckRun(result, parts, decisions, summary, self, timings)
+
+    def _drop(self, *tables) -> None:
+        """Free materialised tables no later step reads (DuckDB drops them, Spark unpersists)."""
+        for table in tables:
+            try:
+                name = table.get_name()
+            except Exception:  # noqa: BLE001 - an expression, not a table: nothing held
+                continue
+            if self.name == "duckdb":
+                self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+            else:
+                self.con._session.catalog.uncacheTable(name) if self.con._session.catalog.tableExists(name) else None
 
     def _materialise(self, expr, name: str | None = None):
         """Compute ``expr`` once into a table of the backend (later steps read it several times):
@@ -557,17 +575,20 @@ class CheckEngine:
         compact = [c for c in run.items.columns if c not in STANDARD_COLUMNS]
         if self.name == "duckdb":
             raw = self.con.con
-            table = run.items.get_name()
-            raw.execute(f"COPY (SELECT * FROM {table} ORDER BY item) TO '{_sql_path(files['parquet'])}' "
-                        "(FORMAT PARQUET, COMPRESSION ZSTD)")
+            # Sorted once; the three writes then stream it in order.
+            raw.execute("SET preserve_insertion_order = true")
+            raw.execute(f"CREATE OR REPLACE TEMP TABLE obra_check_sorted AS SELECT * FROM {run.items.get_name()} "
+                        "ORDER BY item")
+            table = "obra_check_sorted"
+            raw.execute(f"COPY {table} TO '{_sql_path(files['parquet'])}' (FORMAT PARQUET, COMPRESSION ZSTD)")
             cols = ", ".join(f'"{c}"' if c != "matches" else
                              "CASE WHEN matches IS NULL THEN NULL ELSE to_json(matches)::VARCHAR END AS matches"
                              for c in compact)
-            raw.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY item) TO '{_sql_path(files['csv'])}' "
-                        "(FORMAT CSV, HEADER)")
+            raw.execute(f"COPY (SELECT {cols} FROM {table}) TO '{_sql_path(files['csv'])}' (FORMAT CSV, HEADER)")
             cols = ", ".join(f'"{c}"' for c in compact)
-            raw.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY item) TO '{_sql_path(files['json'])}' "
-                        "(FORMAT JSON, ARRAY true)")
+            raw.execute(f"COPY (SELECT {cols} FROM {table}) TO '{_sql_path(files['json'])}' (FORMAT JSON, ARRAY true)")
+            raw.execute(f"DROP TABLE {table}")
+            raw.execute("SET preserve_insertion_order = false")
         else:
             from pyspark.sql import functions as F
 

@@ -69,6 +69,9 @@ class CheckService:
             read = manifest_from_table(manifest)
         else:
             read = read_manifest(manifest)
+        if read.rows == 0:
+            raise InvalidInput(Problem("the manifest has no items", source=read.source),
+                               hint="one item per row (CSV, Parquet) or line (JSON Lines), each with its url")
         site_data = sites if isinstance(sites, Sites) else read_sites(sites)
         index = registry if registry is not None else RegistryIndex.from_store(self.store)
         target = Path(out_dir) if out_dir is not None else self.store.paths.home / "ai-checks" / \
