@@ -214,11 +214,10 @@ def stage_check(root: str, engine: str = "duckdb", manifest: str = "manifest.par
     principal, _ = create_principal(store, "bench", AccessRole.AI_DEVELOPER)
     session = None
     if engine == "spark":
-        from pyspark.sql import SparkSession
-
         from obra.royalties.engine import spark_session
 
-        SparkSession.builder.config("spark.driver.memory", "3g")   # local mode: the driver is the executor
+        # Local mode: the driver is the executor; its heap is set when the JVM starts.
+        os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 3g pyspark-shell")
         session = spark_session(app_name="obra-bench-check")
     started = time.perf_counter()
     result = CheckService(store).check(principal, root_path / manifest, root_path / "sites.jsonl", jurisdiction="DE",

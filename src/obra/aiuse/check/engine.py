@@ -26,23 +26,25 @@ machine to a Spark cluster.
 
 from __future__ import annotations
 
-import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from obra.aiuse.check.decide import Decision, Key, decide, key_of
+from obra.aiuse.check.decide import decide, key_of
 from obra.aiuse.check.manifest import Manifest
-from obra.aiuse.check.registry import PERMISSION_RANK, RegistryIndex, evaluate_terms
+from obra.aiuse.check.registry import RegistryIndex, evaluate_terms
 from obra.aiuse.check.signals import ABSENT, Part, Reader, dumps
 from obra.aiuse.check.sites import Sites, like_pattern, normalise_origin
+from obra.aiuse.signals import rsl as rsl_mod
 from obra.aiuse.vocabulary import Use
 from obra.errors import InvalidInput, Problem
 from obra.identify.similar import bulk_blocks, flips, near_duplicates
@@ -130,10 +132,6 @@ class CheckEngine:
         origins = [o for o in pc.unique(manifest.items["origin"].drop_null()).to_pylist()]
         extra_any: dict[str, None] = {}
         extra_by: dict[str, dict[str, None]] = {}
-        from urllib.parse import urlsplit
-
-        from obra.aiuse.signals import rsl as rsl_mod
-
         seen: set[str] = set()
         for bundle in manifest.bundles.values():   # RSL documents named by Link headers: their scopes too
             for value in bundle.get("link") or ():
@@ -335,6 +333,8 @@ class CheckEngine:
                              "distance": pa.array([], pa.int64())})
         q = spark.createDataFrame(items.select(["item", "content_kind", "content_body"]).rename_columns(
             ["item", "kind", "qb"]))
+        # Each query becomes ~250 probe rows per block: small partitions keep every task's share small.
+        q = q.repartition(max(4, items.num_rows // 10_000))
         x = spark.createDataFrame(registry.codes.rename_columns(["number", "kind", "xb"]))
         blocks = bulk_blocks(radius)
         found = None
@@ -457,8 +457,6 @@ class CheckEngine:
         reader = Reader(sites, manifest.bundles, use=q.use, agent=q.user_agent, user=q.rsl_user,
                         country=q.jurisdiction)
         # The near-duplicate search (NumPy, the GIL released) runs while the signal classes are read.
-        from concurrent.futures import ThreadPoolExecutor
-
         pool = ThreadPoolExecutor(1, thread_name_prefix="obra-near")
         near = pool.submit(self.near, manifest, registry, q.radius)
         columns = ["item", "line", "url", "origin", "path", "sha256", "instance_body", "hsig", "c2pa", "crawled_at",

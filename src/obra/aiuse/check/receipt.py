@@ -29,7 +29,6 @@ import json
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from obra.canonical import canonical
 from obra.errors import Unverifiable
