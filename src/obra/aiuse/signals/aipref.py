@@ -33,7 +33,7 @@ from functools import lru_cache
 
 import http_sf
 
-from obra.aiuse.signals.paths import match_length, normalize, path_of, split_path_prefix
+from obra.aiuse.signals.paths import longest_path_records, normalize, path_of, split_path_prefix
 from obra.aiuse.signals.robots import Record, Terms, crawl_rule, parse, reading_for
 from obra.aiuse.vocabulary import AIPREF_LEGACY, TOKENS, Reading, Signal, Use
 from obra.errors import InvalidInput, Problem
@@ -143,17 +143,8 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
     if not crawl.allowed:
         return _unknown(ROBOTS, f"{path} may not be crawled by {agent} ({crawl.rule}): no preferences "
                         f"apply to it ({_ATTACH}, Content-Usage Rule Semantics)", None)
-    best: list[tuple[Record, str | None, str]] = []
-    best_length = -1
-    for record in rules:
-        rule_path, statement = split_path_prefix(record.value)
-        n = match_length(rule_path or "", path)
-        if n is None or n < best_length:
-            continue
-        if n > best_length:
-            best, best_length = [], n
-        best.append((record, rule_path, statement))
-    return list(_robots_statement(tuple(record for record, _p, _s in best))) if best else []
+    best = longest_path_records(rules, path)
+    return list(_robots_statement(tuple(best))) if best else []
 
 
 @lru_cache(maxsize=16384)

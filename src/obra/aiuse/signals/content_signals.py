@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from obra.aiuse.signals.paths import match_length, normalize, path_of, split_path_prefix
+from obra.aiuse.signals.paths import longest_path_records, normalize, path_of, split_path_prefix
 from obra.aiuse.signals.robots import Record, Terms, parse, reading_for
 from obra.aiuse.vocabulary import TOKENS, Reading, Signal, Use
 from obra.errors import InvalidInput, Problem
@@ -106,17 +106,7 @@ def read_robots(robots_txt: str | None, agent: str, path: str, *, status: int | 
     records = parsed.records_for(agent, "content-signal") or parsed.global_records_named("content-signal")
     if not records:
         return []
-    path = path_of(path)
-    best: list[Record] = []
-    best_length = -1
-    for record in records:
-        line_path, _pairs = split_path_prefix(record.value)
-        n = match_length(line_path or "", path)
-        if n is None or n < best_length:
-            continue
-        if n > best_length:
-            best, best_length = [], n
-        best.append(record)
+    best = longest_path_records(records, path_of(path))
     return list(_combine(tuple(best))) if best else []
 
 

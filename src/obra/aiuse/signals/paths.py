@@ -160,3 +160,20 @@ def split_path_prefix(value: str) -> tuple[str | None, str]:
         return value, ""
     return None, value
 
+
+def longest_path_records(records, path: str) -> list:
+    """Of robots.txt records whose value may start with a path (``Content-Usage``,
+    ``Content-Signal``), those whose path matches ``path`` with the most octets (RFC 9309
+    longest match; no path matches every path with length 0). Ties are all kept, in order."""
+    best: list = []
+    best_length = -1
+    for record in records:
+        rule_path, _rest = split_path_prefix(record.value)
+        n = match_length(rule_path or "", path)
+        if n is None or n < best_length:
+            continue
+        if n > best_length:
+            best, best_length = [], n
+        best.append(record)
+    return best
+
