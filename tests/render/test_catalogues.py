@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from obra.render import SUPPORTED
-from obra.render.catalogues import catalogue_path, translations
+from obra.render.catalogues import DOMAIN, DOMAINS, catalogue_path, translations
 
 RENDER = Path(str(resources.files("obra.render")))
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -20,17 +20,27 @@ METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}}
 
 
-def _msgids() -> dict[str, tuple[str, ...]]:
-    """msgid → (msgid, msgid_plural?) for every marked string in the templates and the package's Python."""
-    found: dict[str, tuple[str, ...]] = {}
-    for _file, _line, message, _comments, _context in extract_from_dir(str(RENDER), METHODS, OPTIONS):
+def _domain_of(filename: str) -> str:
+    parts = Path(filename).parts
+    if len(parts) > 2 and parts[0] == "templates" and parts[1] in DOMAINS:
+        return parts[1]
+    return DOMAIN
+
+
+def _msgids() -> dict[str, dict[str, tuple[str, ...]]]:
+    """domain → msgid → (msgid, msgid_plural?) for every marked string in the templates and the package's Python."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {domain: {} for domain in (DOMAIN, *DOMAINS)}
+    for filename, _line, message, _comments, _context in extract_from_dir(str(RENDER), METHODS, OPTIONS):
         forms = message if isinstance(message, tuple) else (message,)
         if forms[0]:
-            found[forms[0]] = tuple(forms)
+            found[_domain_of(filename)][forms[0]] = tuple(forms)
     return found
 
 
-MSGIDS = _msgids()
+BY_DOMAIN = _msgids()
+MSGIDS = BY_DOMAIN[DOMAIN]
+#: the domains with strings to translate (a domain's catalogue is required once its templates mark one)
+IN_USE = [domain for domain, ids in BY_DOMAIN.items() if ids]
 
 
 def test_the_templates_and_vocabulary_are_marked_for_translation():
@@ -40,12 +50,13 @@ def test_the_templates_and_vocabulary_are_marked_for_translation():
     assert MSGIDS["Period"] == ("Period", "Periods")
 
 
+@pytest.mark.parametrize("domain", IN_USE)
 @pytest.mark.parametrize("locale", TRANSLATED)
-def test_every_msgid_has_a_translation_with_the_same_placeholders(locale):
-    with catalogue_path(locale).open("rb") as po:
+def test_every_msgid_has_a_translation_with_the_same_placeholders(locale, domain):
+    with catalogue_path(locale, domain).open("rb") as po:
         catalog = read_po(po, locale=locale)
     problems = []
-    for msgid, forms in sorted(MSGIDS.items()):
+    for msgid, forms in sorted(BY_DOMAIN[domain].items()):
         entry = catalog.get(msgid)
         if entry is None:
             problems.append(f"missing: {msgid!r}")
@@ -59,15 +70,19 @@ def test_every_msgid_has_a_translation_with_the_same_placeholders(locale):
                 problems.append(f"placeholders differ: {msgid!r} → {s!r}")
         if len(forms) > 1 and len(strings) != catalog.num_plurals:
             problems.append(f"plural forms: {msgid!r} has {len(strings)} of {catalog.num_plurals}")
-    assert not problems, f"{catalogue_path(locale)}:\n" + "\n".join(problems)
+    assert not problems, f"{catalogue_path(locale, domain)}:\n" + "\n".join(problems)
 
 
-def test_the_template_file_lists_exactly_the_strings_in_use():
-    """locale/obra.pot is what `pybabel update` merges from; stale, it would drop or miss strings."""
-    with (RENDER / "locale" / "obra.pot").open("rb") as pot:
+@pytest.mark.parametrize("domain", IN_USE)
+def test_the_template_file_lists_exactly_the_strings_in_use(domain):
+    """locale/<domain>.pot is what `pybabel update` merges from; stale, it would drop or miss strings."""
+    with (RENDER / "locale" / f"{domain}.pot").open("rb") as pot:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot) if m.id}
-    assert template == set(MSGIDS), ("regenerate it: cd src/obra/render && pybabel extract -F babel.cfg "
-                                     "--no-location --sort-output -o locale/obra.pot .")
+    source = "." if domain == DOMAIN else f"templates/{domain}"
+    assert template == set(BY_DOMAIN[domain]), (
+        f"regenerate it: cd src/obra/render && pybabel extract -F babel.cfg --no-location --sort-output "
+        f"-o locale/{domain}.pot {source}" + (" (then drop the other domains' strings: see docs/rendering.md)"
+                                               if domain == DOMAIN else ""))
 
 
 def test_catalogues_compile_in_memory_and_translate():

@@ -28,7 +28,9 @@ from obra.app import Obra
 from obra.store import Store
 
 ROUTER_MODULES = ("obra.api.routes.registry", "obra.api.routes.transparency", "obra.api.routes.identify",
-                  "obra.api.routes.matching", "obra.api.routes.royalties", "obra.api.routes.aiuse")
+                  "obra.api.routes.matching", "obra.api.routes.royalties", "obra.api.routes.aiuse",
+                  "obra.api.routes.licences", "obra.api.routes.law", "obra.api.routes.fairness",
+                  "obra.api.routes.observatory")
 
 log = logging.getLogger("obra.api")
 

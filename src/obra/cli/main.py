@@ -26,7 +26,8 @@ app = typer.Typer(help="Obra: registry, content identification and royalties for
 
 #: Every command group, each adding its commands with ``register(app)``: the table of contents.
 COMMAND_MODULES = ("obra.cli.registry", "obra.cli.identify", "obra.cli.transparency", "obra.cli.ingest",
-                   "obra.cli.distribute", "obra.cli.aiuse")
+                   "obra.cli.distribute", "obra.cli.aiuse", "obra.cli.licences", "obra.cli.law", "obra.cli.fairness",
+                   "obra.cli.observatory")
 
 
 def _ensure_local_admin(store) -> bool:
@@ -100,7 +101,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+    try:
+        _commands = importlib.import_module(_module)
+    except ModuleNotFoundError as _missing:  # a capability not in this build (as the API's ROUTER_MODULES)
+        if _missing.name != _module:
+            raise
+        continue
+    _commands.register(app)
 
 
 def run() -> None:

@@ -1,9 +1,13 @@
 """Gettext catalogues: the ``.po`` files are the source, compiled in memory when first used.
 
-Translators edit ``locale/<lang>/LC_MESSAGES/obra.po`` (see docs/rendering.md); there is no
-``msgfmt`` step to forget and no compiled ``.mo`` in the repository to fall out of date:
-the first document in a language reads its ``.po``, writes the ``.mo`` into memory with
-Babel and keeps the result for the life of the process.
+Strings are kept in one catalogue per *domain*, so each part of Obra that prints for people
+owns its translations without touching the others': ``obra`` (the rendering layer's own
+templates and vocabulary: certificates, statements, territories), and one domain per
+template subdirectory in :data:`DOMAINS` (``templates/web/`` → ``web.po``, ...).
+Translators edit ``locale/<lang>/LC_MESSAGES/<domain>.po`` (see docs/rendering.md); there is
+no ``msgfmt`` step to forget and no compiled ``.mo`` in the repository to fall out of date:
+the first document in a language reads its ``.po`` files, writes each ``.mo`` into memory
+with Babel, merges them into one catalogue and keeps it for the life of the process.
 """
 
 from __future__ import annotations
@@ -20,18 +24,35 @@ from babel.support import NullTranslations, Translations
 from obra.errors import ObraError
 from obra.render.locales import DEFAULT, require_supported
 
+#: The rendering layer's own catalogue: templates outside the domain subdirectories, and the Python here.
 DOMAIN = "obra"
 
+#: Template subdirectories with a catalogue of their own (``templates/<domain>/`` → ``<domain>.po``).
+DOMAINS: tuple[str, ...] = ("aiuse", "law", "fairness", "observatory", "web")
 
-def catalogue_path(locale: str) -> Path:
-    """Where the ``.po`` of ``locale`` lives (English has none: its strings are the msgids)."""
-    root = resources.files("obra.render") / "locale" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+def catalogue_path(locale: str, domain: str = DOMAIN) -> Path:
+    """Where the ``.po`` of ``domain`` in ``locale`` lives (English has none: its strings are the msgids)."""
+    root = resources.files("obra.render") / "locale" / locale / "LC_MESSAGES" / f"{domain}.po"
     return Path(str(root))
+
+
+def _compiled(path: Path, language: str, domain: str) -> Translations:
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=domain)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return Translations(compiled, domain=domain)
 
 
 @lru_cache(maxsize=None)
 def translations(locale: str) -> NullTranslations:
-    """The compiled translations of ``locale`` (``NullTranslations`` for English)."""
+    """The compiled translations of ``locale`` (``NullTranslations`` for English), every domain merged.
+
+    The ``obra`` catalogue must exist; a domain without a ``.po`` yet (a template directory
+    still being written) simply shows its English.
+    """
     language = require_supported(locale)
     if language == DEFAULT:
         return NullTranslations()
@@ -39,9 +60,9 @@ def translations(locale: str) -> NullTranslations:
     if not path.exists():
         raise ObraError(f"the {language} catalogue {path} is missing from the installed package; "
                         "reinstall Obra (the .po files are package data)")
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    merged = _compiled(path, language, DOMAIN)
+    for domain in DOMAINS:
+        extra = catalogue_path(language, domain)
+        if extra.exists():
+            merged.merge(_compiled(extra, language, domain))
+    return merged
