@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Protocol
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,6 +24,7 @@ from obra.model import Agreement, Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX, NAME_MAX, QUERY_MAX, REASON_MAX, bounded_int, clean_text
 from obra.model.vocab import CreationMode, RegistrationStatus
 from obra.registry.parties import get_party, insert_party, resolve_party, row_to_party
+from obra.registry import search
 from obra.registry.records import RegistrationRecord, record_hash
 from obra.store import Store
 from obra.store.schema import (agreements, contributors, parties, recording_works, registrations,
@@ -223,7 +224,8 @@ class Registry:
     def search(self, text: str | None = None, *, iswc: str | None = None, isrc: str | None = None,
                party: str | int | None = None, entity: str | None = None,
                creation_mode: str | None = None, limit: int = 50) -> list[dict]:
-        """Current registrations by title (accent/case-insensitive, any script), identifier or party."""
+        """Current registrations by title (ranked, accent/case/width-insensitive, any script, typo-tolerant),
+        identifier or party; see :mod:`obra.registry.search` for the ranking."""
         r = registrations
         limit = bounded_int(limit, field="limit", low=1, high=SEARCH_LIMIT_MAX, what="the number of results")
         if entity is not None and entity not in ENTITIES:
@@ -233,36 +235,39 @@ class Registry:
         if creation_mode is not None and creation_mode not in modes:
             raise InvalidInput(Problem(f"unknown creation mode {_shown(creation_mode)}: use one of "
                                        f"{', '.join(modes)}", field="mode"))
-        stmt = select(r.c.id, r.c.number, r.c.version, r.c.entity, r.c.status, r.c.title, r.c.iswc, r.c.isrc,
-                      r.c.creation_mode, r.c.kind).where(r.c.is_current)
-        if text is not None:
-            needle = f"%{_searchable(text, 'text', QUERY_MAX)}%"
-            alt = select(titles.c.registration_id).where(titles.c.title_norm.like(needle, escape="\\"))
-            stmt = stmt.where(or_(r.c.title_norm.like(needle, escape="\\"), r.c.id.in_(alt)))
+        q = _searchable(text, "text", QUERY_MAX) if text is not None else None
+        conditions = [r.c.is_current]
         if iswc:
-            stmt = stmt.where(r.c.iswc == ids.parse_iswc(iswc))
+            conditions.append(r.c.iswc == ids.parse_iswc(iswc))
         if isrc:
-            stmt = stmt.where(r.c.isrc == ids.parse_isrc(isrc))
+            conditions.append(r.c.isrc == ids.parse_isrc(isrc))
         if entity:
-            stmt = stmt.where(r.c.entity == entity)
+            conditions.append(r.c.entity == entity)
         if creation_mode:
-            stmt = stmt.where(r.c.creation_mode == creation_mode)
-        if party is not None:
-            stmt = stmt.where(r.c.id.in_(self._party_registrations(party)))
-        stmt = stmt.order_by(r.c.title_norm, r.c.number).limit(limit)
+            conditions.append(r.c.creation_mode == creation_mode)
+        columns = (r.c.id, r.c.number, r.c.version, r.c.entity, r.c.status, r.c.title, r.c.iswc, r.c.isrc,
+                   r.c.creation_mode, r.c.kind)
         with self.store.connect() as conn:
-            return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
+            if party is not None:
+                conditions.append(r.c.id.in_(self._party_registrations(conn, party)))
+            if q is None:
+                stmt = select(*columns).where(*conditions).order_by(r.c.title_norm, r.c.number).limit(limit)
+                return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
+            hits = _ranked_hits(conn, text, q, conditions, limit)
+            rows = conn.execute(select(*columns).where(r.c.id.in_(list(hits)))).all() if hits else []
+        rows.sort(key=lambda row: hits[row.id].key(row.number))
+        return [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows[:limit]]
 
-    def _party_registrations(self, party: str | int):
+    @staticmethod
+    def _party_registrations(conn: Connection, party: str | int):
         if not isinstance(party, str):
-            pids = select(parties.c.id).where(parties.c.id == bounded_int(party, field="party", what="a party id"))
+            pids = [bounded_int(party, field="party", what="a party id")]
         elif (digits := party.strip()).isascii() and digits.isdigit() and len(digits) <= 8:
-            pids = select(parties.c.id).where(parties.c.id == int(digits))
+            pids = [int(digits)]
         elif digits.isascii() and digits.isdigit():
             pids = select(parties.c.id).where(parties.c.ipi == ids.parse_ipi_name(digits, field="party"))
         else:
-            needle = f"%{_searchable(party, 'party', NAME_MAX)}%"
-            pids = select(parties.c.id).where(parties.c.name_norm.like(needle, escape="\\"))
+            pids = search.party_ids(conn, _searchable(party, "party", NAME_MAX))
         return (select(shares.c.registration_id).where(shares.c.party_id.in_(pids))
                 .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(pids))))
 
@@ -449,7 +454,32 @@ def _searchable(text: Any, field: str, max_length: int) -> str:
         raise InvalidInput(Problem("has no letters or digits to search for (spaces, punctuation and invisible "
                                    "characters are ignored): write part of a title or name, or leave it out",
                                    field=field))
-    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return needle
+
+
+def _ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int) -> dict[int, "search.Hit"]:
+    """Every tier of :mod:`obra.registry.search` for one query: registration id → why it was found."""
+    r = registrations
+    found = search.TitleSearch(conn, conditions)
+    for parse_id, column in ((ids.parse_registration_number, r.c.number), (ids.parse_iswc, r.c.iswc),
+                             (ids.parse_isrc, r.c.isrc)):
+        try:
+            value = parse_id(raw.strip())
+        except InvalidInput:
+            continue
+        found.add(conn.execute(select(r.c.id, r.c.title_norm).where(column == value, *conditions)
+                                .limit(search.CANDIDATES)), search.EXACT, 101.0)
+    found.exact(q)
+    found.prefix(q)
+    found.substring(q)
+    named = search.parties_named(conn, q)
+    if named:
+        people = (select(shares.c.registration_id).where(shares.c.party_id.in_(named))
+                  .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(named))))
+        found.add(conn.execute(select(r.c.id, r.c.title_norm).where(r.c.id.in_(people), *conditions)
+                                .order_by(r.c.id).limit(search.CANDIDATES)), search.PARTY)
+    found.fuzzy(q, limit - len(found.hits))
+    return found.hits
 
 
 def _to_record(row) -> RegistrationRecord:

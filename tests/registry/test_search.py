@@ -1,0 +1,157 @@
+"""Ranked search (issue #18): exact title first, then prefix, word, substring, party, typo; both stores alike."""
+
+import os
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+
+from obra.access import create_principal
+from obra.errors import InvalidInput
+from obra.model.vocab import AccessRole
+from obra.registry import search
+from obra.registry.service import Registry
+from obra.store import Store
+
+PG_URL = os.environ.get("OBRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+CATALOGUE = ["Camino de canción", "Canción", "Canción de cuna", "La canción del mar", "Micancionero",
+             "月亮代表我的心", "夜空中最亮的星", "Amor eterno", "El amor brujo", "Clamor", "Tokyo Nights",
+             "Ｆｕｌｌ Ｗｉｄｔｈ Ｓｏｎｇ", "Corazón partío"]
+
+
+@pytest.fixture
+def registry(store):
+    return Registry(store)
+
+
+def _load(registry, admin):
+    composer = registry.add_party(admin, {"name": "Armando Manzanero", "ipi": "00014107338"})
+    numbers = {}
+    for title in CATALOGUE:
+        data = {"title": title}
+        if title == "Amor eterno":
+            data["shares"] = [{"party": composer.id, "right_type": "performance", "share": "100"}]
+            data["alternate_titles"] = [{"title": "Eternal Love"}]
+        numbers[title] = registry.register(admin, "work", data).number
+    return numbers
+
+
+def _titles(rows):
+    return [r["title"] for r in rows]
+
+
+def test_exact_title_first_then_prefix_then_word_then_substring(registry, admin):
+    _load(registry, admin)
+    assert _titles(registry.search("cancion")) == [
+        "Canción", "Canción de cuna", "Camino de canción", "La canción del mar", "Micancionero"]
+
+
+def test_cjk_is_found_by_any_substring_of_three_characters(registry, admin):
+    _load(registry, admin)
+    assert _titles(registry.search("代表我的")) == ["月亮代表我的心"]
+    assert _titles(registry.search("月亮")) == ["月亮代表我的心"]  # two characters: by prefix
+
+
+def test_width_accents_and_case_are_folded(registry, admin):
+    _load(registry, admin)
+    assert _titles(registry.search("FULL width")) == ["Ｆｕｌｌ Ｗｉｄｔｈ Ｓｏｎｇ"]
+    assert _titles(registry.search("CORAZON PARTIO")) == ["Corazón partío"]
+
+
+def test_a_misspelt_title_is_still_found(registry, admin):
+    _load(registry, admin)
+    assert _titles(registry.search("corazon patrio"))[:1] == ["Corazón partío"]
+    assert _titles(registry.search("tokio nights"))[:1] == ["Tokyo Nights"]
+    assert registry.search("zzzzqqqq") == []
+
+
+def test_alternate_titles_party_names_and_identifiers_are_searched(registry, admin):
+    numbers = _load(registry, admin)
+    assert _titles(registry.search("eternal love")) == ["Amor eterno"]
+    assert "Amor eterno" in _titles(registry.search("manzanero"))
+    assert _titles(registry.search(numbers["Clamor"])) == ["Clamor"]
+    # "amor": the exact and prefix titles before the ones containing it
+    assert _titles(registry.search("amor")) == ["Amor eterno", "El amor brujo", "Clamor"]
+
+
+def test_filters_apply_to_every_tier(registry, admin):
+    _load(registry, admin)
+    registry.register(admin, "recording", {"title": "Canción"})
+    assert [r["entity"] for r in registry.search("cancion", entity="recording")] == ["recording"]
+    assert len(registry.search("cancion", limit=2)) == 2
+    assert registry.search("cancion", creation_mode="ai_generated") == []
+
+
+def test_only_current_versions_are_found(registry, admin):
+    number = registry.register(admin, "work", {"title": "Old Name"}).number
+    registry.correct(admin, number, {"title": "New Name"}, "renamed")
+    assert _titles(registry.search("old name")) == []
+    assert _titles(registry.search("new name")) == ["New Name"]
+
+
+def test_nothing_to_search_for_is_refused_not_answered_with_everything(registry, admin):
+    _load(registry, admin)
+    with pytest.raises(InvalidInput):
+        registry.search(" ¿?¡! ")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=40))
+def test_any_unicode_query_is_answered_or_refused_never_crashes(sqlite_store, query):
+    registry = Registry(sqlite_store)
+    try:
+        rows = registry.search(query)
+    except InvalidInput as exc:  # only a query with nothing left to look for, or with control characters
+        assert exc.problems
+    else:
+        assert isinstance(rows, list)
+
+
+def test_pieces_cover_one_edit():
+    assert search.pieces("cancoin") == ["can", "coin"]
+    assert all(len(p) >= 3 for p in search.pieces("abcdefghijkl"))
+
+
+@pytest.fixture
+def both_stores(tmp_path):
+    """The same catalogue in a SQLite and a PostgreSQL store."""
+    engine = create_engine(PG_URL)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("OBRA_REQUIRE_SERVICES") == "1":
+            raise
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    stores = [Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home", migrate=True),
+              Store.open(PG_URL, tmp_path / "home-pg", schema=schema, migrate=True)]
+    try:
+        yield stores
+    finally:
+        for s in stores:
+            s.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def test_both_stores_return_the_same_results(both_stores):
+    import random
+
+    rng = random.Random(18)
+    words = ["amor", "canción", "noche", "luna", "corazón", "月亮", "心", "mar", "vida", "sol", "camino", "cielo"]
+    titles = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(300)]
+    results = []
+    for store in both_stores:
+        admin, _ = create_principal(store, "admin", AccessRole.ADMIN)
+        registry = Registry(store)
+        for title in titles:
+            registry.register(admin, "work", {"title": title})
+        results.append([[r["number"] for r in registry.search(q, limit=40)]
+                        for q in ("amor", "cancion", "luna mar", "月亮", "coraozn", "vida sol", "cam", "ci")])
+    assert results[0] == results[1]
+    assert all(results[0][:4])
