@@ -237,3 +237,28 @@ ai_terms = Table(
     Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
     UniqueConstraint("subject_kind", "subject", "version", name="uq_ai_terms_subject_version"),
 )
+
+# --------------------------------------------------------------------------------------
+# Web portal (migration 0014): signed-in sessions and failed sign-ins (obra.web.sessions)
+# --------------------------------------------------------------------------------------
+
+web_sessions = Table(
+    # One row per signed-in browser. The cookie holds a random token; only its SHA-256 is kept
+    # (``token_hash``), like principals' tokens. ``csrf`` is the session's form token; a session ends
+    # when idle past its time, at ``expires_at`` whatever happens, or at sign-out (the row is deleted).
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("principal_id", Integer, ForeignKey("principals.id"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+web_login_failures = Table(
+    # A failed sign-in, counted per client address and per name over a window (login rate limiting).
+    "web_login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
