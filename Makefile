@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml deps/constraints.txt
 # Audio/video content codes need Debian's ffmpeg and fpcalc (iscc-sdk must never download them);
 # WeasyPrint's PDFs want HarfBuzz's subsetter, and fonts for every script on the machine
 # (Noto: Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari, CJK; DejaVu as last resort),
-# since obra.render never fetches a font.
-SYSTEM_PACKAGES := ffmpeg libchromaprint-tools libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk fonts-dejavu-core
+# since obra.render never fetches a font. The portal's browser tests drive Debian's chromium (Playwright never
+# downloads a browser here), and its bench loads it with hey.
+SYSTEM_PACKAGES := ffmpeg libchromaprint-tools libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk fonts-dejavu-core chromium hey
 system-deps:
 	@if ! command -v ffmpeg >/dev/null || ! command -v fpcalc >/dev/null || ! ldconfig -p | grep -q libharfbuzz-subset \
+	    || ! command -v chromium >/dev/null || ! command -v hey >/dev/null \
 	    || ! fc-list | grep -q "Noto Sans CJK" || ! fc-list | grep -q "NotoSans-Regular" || ! fc-list | grep -q "DejaVuSans.ttf"; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	  else sudo apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES); fi; \

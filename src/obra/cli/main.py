@@ -91,10 +91,10 @@ def _render_demo(summary: dict) -> None:
 @app.command()
 @handle_errors
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the REST API (OpenAPI at /docs)."""
+    """Serve the web portal (/portal/) and the REST API (OpenAPI at /docs) together."""
     import uvicorn
 
-    from obra.api.app import create_app
+    from obra.web.app import create_app
 
     owner_only_files()  # the server writes statements, usage data and keys under OBRA_HOME
     uvicorn.run(create_app(open_store()), host=host, port=port)
