@@ -106,6 +106,12 @@ class Obra:
         return inspect(url, **captured)
 
     @cached_property
+    def ai_licences(self):
+        from obra.aiuse.licensing.service import LicensingService
+
+        return LicensingService(self.store)
+
+    @cached_property
     def protect(self):
         from obra.aiuse.protect_service import ProtectService
 

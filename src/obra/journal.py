@@ -54,6 +54,16 @@ EVENT_KINDS: dict[str, str] = {
     "key.rotated": "the office's signing key was rotated",
     "aiuse.terms.set": "a rightholder stated (new version of) AI-use terms for a work, recording, catalogue or location",
     "aiuse.check": "a training check ran over a manifest: its signed receipt's hash (inputs, question, rules, summary)",
+    "aiuse.quote": "an AI developer's manifest was priced against the rightholders' offers: a quote (issue #15)",
+    "aiuse.licence.issued": "a quote was accepted: a licence signed by the office over the Merkle root of its items",
+    "aiuse.licence.revoked": "a licence was revoked: its items are no longer licensed from that moment",
+    "aiuse.licence.expired": "a licence reached the end of its term",
+    "aiuse.licence.fetch_paid": "a crawler paid for one fetch of a per-crawl resource (HTTP 402 pay-per-crawl)",
+    "aiuse.usage.reported": "an AI developer's usage report under a licence: lines priced, lines held outside it",
+    "aiuse.licence.royalties": "licence income of a period was split over the works' rightholders (a royalty run)",
+    "aiuse.disclosure": "an AI provider's public summary of training content was filed and cross-checked",
+    "likeness.consent.set": "a performer's voice and likeness consent record (a new version, signed)",
+    "likeness.consent.revoked": "a performer revoked a voice and likeness consent",
 }
 
 

@@ -239,6 +239,145 @@ ai_terms = Table(
 )
 
 # --------------------------------------------------------------------------------------
+# AI licences (migration 0011): quotes, signed licences and their items, licence-server tokens,
+# licence income (fees, usage reports, paid fetches), disclosures, consents (obra.aiuse.licensing)
+# --------------------------------------------------------------------------------------
+
+ai_quotes = Table(
+    # A priced manifest: the question and totals here, every item in a Parquet file under the home
+    # (``items_file``, its SHA-256 ``items_sha256``). Accepting it makes one licence.
+    "ai_quotes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("quote_id", String(24), nullable=False, unique=True),
+    Column("requested_by", String(100), nullable=False, index=True),
+    Column("question", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("items_file", String(255), nullable=False),
+    Column("items_sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("licence_id", String(24)),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
+)
+
+ai_licences = Table(
+    # A signed licence (``document``: RFC 8785 JSON signed by the office key) over exactly the
+    # items whose Merkle root it states. ``status``: active | revoked (expiry is read from the dates).
+    "ai_licences", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("licence_id", String(24), nullable=False, unique=True),
+    Column("quote_id", String(24), nullable=False, unique=True),
+    Column("licensee", String(100), nullable=False, index=True),
+    Column("document", JSON, nullable=False),
+    Column("document_sha256", String(64), nullable=False),
+    Column("merkle_root", String(64), nullable=False),
+    Column("item_count", Integer, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("client_secret_hash", String(64), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
+)
+
+ai_licence_items = Table(
+    # The licence's items in Merkle leaf order (``position``): what the training check and the
+    # licence server look up, and what usage reports are held against.
+    "ai_licence_items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("licence_id", String(24), ForeignKey("ai_licences.licence_id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("number", String(32), nullable=False, index=True),
+    Column("url", Text),
+    Column("sha256", String(64), index=True),
+    Column("model", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3)),
+    Column("unit_minor", BigInteger),
+    Column("share_percent", String(16)),
+    UniqueConstraint("licence_id", "position", name="uq_ai_licence_items_position"),
+)
+
+ai_licence_tokens = Table(
+    # RSL licence-server (OLP) access tokens; only their SHA-256 is kept, like principals' tokens.
+    "ai_licence_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("licence_id", String(24), ForeignKey("ai_licences.licence_id"), nullable=False, index=True),
+    Column("resource", Text),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+ai_licence_income = Table(
+    # Money a licence brings per work: the fee at acceptance, a usage report's lines, a paid fetch.
+    # ``status``: pending (not yet distributed) | held (outside the licence: never paid silently) |
+    # distributed (``run_id`` is the royalty run that paid it).
+    "ai_licence_income", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("licence_id", String(24), ForeignKey("ai_licences.licence_id"), nullable=False, index=True),
+    Column("source", String(40), nullable=False),
+    Column("line", Integer),
+    Column("number", String(32)),
+    Column("url", Text),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("status", String(12), nullable=False, index=True),
+    Column("reason", Text),
+    Column("run_id", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id")),
+)
+
+ai_usage_reports = Table(
+    # An AI developer's usage report under a licence; the same file again is found by its hash.
+    "ai_usage_reports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(24), nullable=False, unique=True),
+    Column("licence_id", String(24), ForeignKey("ai_licences.licence_id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file", String(255), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("submitted_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
+    UniqueConstraint("licence_id", "sha256", name="uq_ai_usage_reports_file"),
+)
+
+ai_disclosures = Table(
+    # An AI provider's public summary of training content (EU AI Office template) and its cross-check.
+    "ai_disclosures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("disclosure_id", String(24), nullable=False, unique=True),
+    Column("provider", String(300), nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("submitted_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
+)
+
+ai_consents = Table(
+    # A performer's voice and likeness consent record, every version kept (signed, each a journal
+    # event); only references and hashes, never biometric data.
+    "ai_consents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consent_id", String(24), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("record", JSON, nullable=False),
+    Column("signed", JSON, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("journal_event_id", Integer, ForeignKey("journal_events.id"), nullable=False),
+    UniqueConstraint("consent_id", "version", name="uq_ai_consents_version"),
+)
+
+# --------------------------------------------------------------------------------------
 # Web portal (migration 0014): signed-in sessions and failed sign-ins (obra.web.sessions)
 # --------------------------------------------------------------------------------------
 

@@ -98,8 +98,14 @@ class Decision:
 
 
 def licensed_items(store: Any, principal: Any, items: Any) -> set[int]:
-    """The items a licence the developer holds covers (issue #15 records licences; until then none)."""
-    return set()
+    """The items a licence the developer holds covers (issue #15): a set of item ids that also carries
+    each item's licence as evidence (:class:`obra.aiuse.licensing.service.LicensedItems`; the check
+    keeps those of the licences for its use and date with ``for_question``)."""
+    from obra.aiuse.licensing.service import LicensedItems, LicensingService
+
+    if store is None:
+        return LicensedItems()
+    return LicensingService(store).licensed_items(principal, items)
 
 
 @dataclass(frozen=True)

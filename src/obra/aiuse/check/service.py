@@ -84,6 +84,8 @@ class CheckService:
         runner = CheckEngine(engine, session=session, threads=threads)
         try:
             licensed = licensed_items(self.store, principal, read.items)
+            if hasattr(licensed, "for_question"):   # only licences for this use, in force on the question's date
+                licensed = licensed.for_question(question.use.value, question.on)
             run = runner.run(read, site_data, index, question, licensed=licensed)
             files = runner.write(run, work)
             problems = [p.to_dict() for p in read.problems] + [p.to_dict() for p in site_data.problems]
@@ -116,7 +118,8 @@ class CheckService:
                     conn, "aiuse.check", f"ai-check/{digest[:16]}",
                     {"receipt_sha256": digest, "manifest_sha256": read.sha256, "sites_sha256": site_data.sha256,
                      "question": question.to_json(), "summary": run.summary,
-                     "rule_pack_version": question.rule.version},
+                     "rule_pack_version": question.rule.version,
+                     "licences": [x["licence_id"] for x in getattr(licensed, "licences", [])]},
                     principal.name)
                 anchor = {"journal_event": event.id, "log_index": event.log_index, "receipt_sha256": digest,
                           "record_hash": event.record_hash}
@@ -136,7 +139,12 @@ class CheckService:
                "problems": problems[:100], "problem_count": read.problem_count + site_data.problem_count,
                "question": question.to_json(), "law": question.rule.to_json(), "timings": run.timings}
         if inline_items is not None:
+            evidence = getattr(licensed, "evidence", {})
+            for entry in inline_items:
+                if entry["item"] in evidence:
+                    entry["licence"] = evidence[entry["item"]]
             out["items"] = inline_items
+        out["licences"] = list(getattr(licensed, "licences", []))
         return out
 
     @staticmethod
