@@ -462,6 +462,88 @@ class LicensingService:
         used = sorted({e["licence_id"] for e in evidence.values()})
         return LicensedItems(evidence, evidence, [meta[i] for i in used])
 
+    # --- the licence server ---------------------------------------------------------------------
+
+    def server(self, base: str):
+        """The RSL licence server answering at ``base`` (:class:`obra.aiuse.licensing.server.LicenceServer`)."""
+        from obra.aiuse.licensing.server import LicenceServer
+
+        return LicenceServer(self.store, base)
+
+    # --- usage reports ---------------------------------------------------------------------------
+
+    def report_usage(self, principal: Principal, licence_id: str, data: bytes, *, source: str = "report.csv",
+                     period: str | None = None, currency: str | None = None) -> dict:
+        """Record a usage report under a licence (its holder, or a CMO for it): every line priced against
+        the licence (:mod:`obra.aiuse.licensing.usage`), lines outside it held, all in one transaction with
+        an ``aiuse.usage.reported`` event. The same file again for the same licence changes nothing."""
+        from obra.aiuse.licensing.usage import items_by_key, price_line, read_usage_report
+        from obra.store.schema import ai_usage_reports
+
+        require(principal, "ai_usage_report")
+        period = period or _now().strftime("%Y-%m")
+        if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit():
+            raise InvalidInput(Problem(f"period {period!r} must be YYYY-MM", field="period"))
+        if currency is not None:
+            minor_exponent(currency)
+            currency = currency.upper()
+        sha = hashlib.sha256(data).hexdigest()
+        with self.store.connect() as conn:
+            lic = self._licence_row(conn, licence_id)
+            if lic.licensee != principal.name and not principal.can("ai_licence_manage"):
+                raise PermissionDenied(f"licence {licence_id} is {lic.licensee}'s: only they (or a CMO) report "
+                                       "usage under it")
+            earlier = conn.execute(select(ai_usage_reports).where(ai_usage_reports.c.licence_id == licence_id,
+                                                                  ai_usage_reports.c.sha256 == sha)).first()
+            if earlier is not None:
+                return {**earlier.summary, "report_id": earlier.report_id, "already": True,
+                        "journal_event": earlier.journal_event_id}
+            leaves = self._leaves(conn, licence_id)
+        lines = read_usage_report(data, source)
+        by_number, by_url, by_sha = items_by_key(leaves)
+        revoked = lic.status == "revoked"
+        income, held, owed = [], [], {}
+        covered_by_fee = 0
+        for line in lines:
+            item = ((by_number.get(line.number) if line.number else None) or (by_url.get(line.url) if line.url else
+                    None) or (by_sha.get(line.sha256) if line.sha256 else None))
+            name = line.number or line.url or line.sha256
+            if item is None or revoked:
+                why = (f"licence {licence_id} was revoked" if revoked else
+                       f"{name} is not among the {lic.item_count} items licence {licence_id} covers")
+                held.append({"line": line.line, "item": name, "reason": why})
+                continue
+            item = dict(item, currency=item.get("currency") or currency)
+            amount = price_line(line, item, source)
+            if item["model"] in PAY_ON_ACCEPTANCE:
+                covered_by_fee += 1
+                continue
+            if amount:
+                income.append((line, item, amount))
+                owed[item["currency"]] = owed.get(item["currency"], 0) + amount
+        report_id = "R-" + secrets.token_hex(8).upper()
+        summary = {"licence_id": licence_id, "period": period, "lines": len(lines), "paid_lines": len(income),
+                   "covered_by_fee": covered_by_fee, "held_lines": len(held), "owed_minor": dict(sorted(owed.items())),
+                   "held": held[:200], "sha256": sha, "file": source}
+        now = _now()
+        with self.store.begin() as conn:
+            event = Journal(self.store).record(conn, "aiuse.usage.reported", f"ai-licence/{licence_id}", {
+                "report_id": report_id, **{k: v for k, v in summary.items() if k != "held"}}, principal.name)
+            conn.execute(insert(ai_usage_reports).values(
+                report_id=report_id, licence_id=licence_id, sha256=sha, file=source[:255], summary=summary,
+                submitted_by=principal.name, created_at=now, journal_event_id=event.id))
+            rows = [{"licence_id": licence_id, "source": f"report:{report_id}", "line": line.line,
+                     "number": item["number"], "url": line.url, "amount_minor": amount, "currency": item["currency"],
+                     "period": period, "status": "pending", "reason": None, "created_at": now,
+                     "journal_event_id": event.id} for line, item, amount in income]
+            rows += [{"licence_id": licence_id, "source": f"report:{report_id}", "line": h["line"], "number": None,
+                      "url": None, "amount_minor": 0, "currency": currency or "XXX", "period": period,
+                      "status": "held", "reason": f"{h['item']}: {h['reason']}"[:1000], "created_at": now,
+                      "journal_event_id": event.id} for h in held]
+            for i in range(0, len(rows), 5000):
+                conn.execute(insert(ai_licence_income), rows[i:i + 5000])
+        return {**summary, "report_id": report_id, "already": False, "journal_event": event.id}
+
     # --- royalties ------------------------------------------------------------------------------
 
     def income(self, principal: Principal, *, licence_id: str | None = None, status: str | None = None,
