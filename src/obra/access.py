@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "ai_disclosure": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF}),
     "likeness_consent": frozenset({R.CREATOR, R.REGISTRANT, R.CMO, R.OFFICE_STAFF}),
     "likeness_consent_any": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "ai_evidence": frozenset({R.CMO, R.OFFICE_STAFF}),
     "manage_keys": frozenset({R.OFFICE_STAFF}),
     "federation": frozenset({R.OFFICE_STAFF}),
     "manage_principals": frozenset(),
@@ -55,6 +56,7 @@ PERMISSIONS: dict[str, frozenset[R]] = {
 # action -> roles allowed to do it only for the party they are (a creator reads their own statement).
 OWN_PARTY: dict[str, frozenset[R]] = {
     "read_statement": frozenset({R.CREATOR, R.REGISTRANT}),
+    "ai_evidence": frozenset({R.CREATOR, R.REGISTRANT}),
 }
 
 

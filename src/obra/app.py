@@ -136,6 +136,24 @@ class Obra:
 
     def import_files(self, principal: Principal, paths: list[Path], entity: str | None = None) -> list[dict]:
         """Import several JSON or CSV batch files all or nothing: all are read and checked, then written in
+    def law_compare(self, topic: str, jurisdictions: list[str] | None = None) -> dict:
+        """One topic's facts across jurisdictions, each with its citation and confidence (public)."""
+        from obra.law.compare import comparison
+
+        return comparison(topic, jurisdictions, law=self.law)
+
+    def law_show(self, jurisdiction: str) -> dict:
+        """Every topic's facts for one jurisdiction, inherited ones marked (public)."""
+        from obra.law.compare import profile
+
+        return profile(jurisdiction, law=self.law)
+
+    @cached_property
+    def ai_evidence(self):
+        from obra.aiuse.evidence.service import EvidenceService
+
+        return EvidenceService(self.store)
+
         one transaction; a problem in any file leaves the store as it was (``repertoire.imported`` per file)."""
         from obra.registry.batch import import_files
 

@@ -54,6 +54,8 @@ EVENT_KINDS: dict[str, str] = {
     "key.rotated": "the office's signing key was rotated",
     "aiuse.terms.set": "a rightholder stated (new version of) AI-use terms for a work, recording, catalogue or location",
     "aiuse.check": "a training check ran over a manifest: its signed receipt's hash (inputs, question, rules, summary)",
+    "aiuse.evidence": "an evidence package for enforcement was generated: the signed bundle's hash, the work, the "
+                      "developer or dataset, and the hash of each letter rendered from it (issue #16)",
     "aiuse.quote": "an AI developer's manifest was priced against the rightholders' offers: a quote (issue #15)",
     "aiuse.licence.issued": "a quote was accepted: a licence signed by the office over the Merkle root of its items",
     "aiuse.licence.revoked": "a licence was revoked: its items are no longer licensed from that moment",

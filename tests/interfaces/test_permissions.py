@@ -216,6 +216,10 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
                 lambda s: ("POST", "/ai/check", {"data": {"jurisdiction": "DE", "purpose": "commercial"},
                                                  "files": {"manifest": s.upload("manifest.csv")}})),
     ),
+    "ai_evidence": (
+        Surface("ai evidence", lambda s: ["ai", "evidence", "1", "--work", s.number, "--against", "Walk AI"],
+                lambda s: ("POST", "/ai/evidence", {"json": {"check": "1", "work": s.number, "against": "Walk AI"}})),
+    ),
     "manage_principals": (
         Surface("principal add", lambda s: ["principal", "add", s.unique("walker"), "--role", "creator"],
                 lambda s: ("POST", "/principals", {"json": {"name": s.unique("walker"), "role": "creator"}})),

@@ -56,6 +56,8 @@ LOCAL_ONLY = {
 API_ONLY = {
     ("POST", "/ai/check/receipt/verify"): "the receipt is the request body; `obra ai receipt FILE [--results DIR]` is "
                                           "the offline check, which also hashes the result files on the user's disk",
+    ("POST", "/ai/evidence/verify"): "the bundle is the request body; `obra ai evidence-verify FILE [--keys]` is the "
+                                     "offline check a third party runs with the office's published keys",
     ("POST", "/verify"): "the certificate is the raw request body (its exact bytes), not a named parameter; "
                          "`obra verify CERT [--keys]` is the offline check a third party runs without any office",
 }
@@ -128,6 +130,7 @@ PARITY: dict[str, tuple[Route, ...]] = {
     ),
     "principal add": (Route("POST", "/principals"),),
     "ai check": (Route("POST", "/ai/check"),),
+    "ai evidence": (Route("POST", "/ai/evidence"),),
     "ai signals": (Route("POST", "/ai/signals"),),
     "ai terms set": (Route("PUT", "/ai/terms", renames={"file": "body"},
                            why="--file holds the terms, which are the request body"),),
