@@ -26,6 +26,8 @@ machine to a Spark cluster.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,7 +46,6 @@ from obra.aiuse.check.manifest import Manifest
 from obra.aiuse.check.registry import RegistryIndex, evaluate_terms
 from obra.aiuse.check.signals import ABSENT, Part, Reader, dumps
 from obra.aiuse.check.sites import Sites, like_pattern, normalise_origin
-from obra.aiuse.signals import rsl as rsl_mod
 from obra.aiuse.vocabulary import Use
 from obra.errors import InvalidInput, Problem
 from obra.identify.similar import bulk_blocks, flips, near_duplicates
@@ -114,21 +115,35 @@ class CheckEngine:
         self.con = backends.connect(name, session=session, memory_limit=limit if name == "duckdb" else None)
         if name == "duckdb" and threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
-        self._n = 0
+        self._names = itertools.count(1)   # table names, unique across this engine's threads
 
     # --- plumbing ------------------------------------------------------------------------------
 
     def put(self, data: pa.Table, name: str | None = None):
         """An Arrow table into the backend (DuckDB: a native table, whose scans run on every core)."""
-        self._n += 1
-        return backends.table(self.con, data, name or f"obra_check_{self._n}", copy=True)
+        name = name or f"obra_check_{next(self._names)}"
+        if self.name == "duckdb":   # not TEMP: the side connection (:meth:`side`) reads it too
+            return self.con.create_table(name, data)   # names are unique: no drop-and-rename
+        return backends.table(self.con, data, name, copy=True)
+
+    def side(self) -> "CheckEngine":
+        """The same engine on a second connection to the same in-memory database, for a step run
+        in another thread (a DuckDB connection runs one statement at a time and refuses a second)."""
+        if self.name != "duckdb":
+            return self
+        other = copy.copy(self)
+        other.con = ibis.duckdb.from_connection(self.con.con.cursor())
+        return other
+
+    def table(self, name: str):
+        return self.con.table(name)
 
     def arrow(self, expr) -> pa.Table:
         return self.con.to_pyarrow(expr)
 
     # --- 1-3: signal classes -------------------------------------------------------------------
 
-    def _patterns(self, manifest: Manifest, sites: Sites, agent: str) -> tuple[pa.Table, set[str]]:
+    def _patterns(self, manifest: Manifest, sites: Sites, reader: Reader, agent: str) -> tuple[pa.Table, set[str]]:
         origins = [o for o in pc.unique(manifest.items["origin"].drop_null()).to_pylist()]
         extra_any: dict[str, None] = {}
         extra_by: dict[str, dict[str, None]] = {}
@@ -138,7 +153,7 @@ class CheckEngine:
                 if value in seen:
                     continue
                 seen.add(value)
-                for link in rsl_mod.link_header_licenses(value)[0]:
+                for link in reader.licence_links((value,)):
                     document = sites.document(link.url)
                     for content in (document.contents if document is not None else ()):
                         if not content.url:
@@ -168,7 +183,7 @@ class CheckEngine:
                          "like": pa.array(rows_l, pa.string())}), exact
 
     def _site_classes(self, items, manifest: Manifest, sites: Sites, reader: Reader, agent: str):
-        patterns, exact = self._patterns(manifest, sites, agent)
+        patterns, exact = self._patterns(manifest, sites, reader, agent)
         pat = self.put(patterns)
         it = items.filter(items.url.notnull()).select("item", "origin", lpath=_esc(items.path))
         hits = it.join(pat, it.origin == pat.p_origin).filter(lambda t: t.lpath.like(t.like))
@@ -457,11 +472,24 @@ class CheckEngine:
         reader = Reader(sites, manifest.bundles, use=q.use, agent=q.user_agent, user=q.rsl_user,
                         country=q.jurisdiction)
         # The near-duplicate search (NumPy, the GIL released) runs while the signal classes are read.
-        pool = ThreadPoolExecutor(1, thread_name_prefix="obra-near")
+        pool = ThreadPoolExecutor(2, thread_name_prefix="obra-check")
         near = pool.submit(self.near, manifest, registry, q.radius)
         columns = ["item", "line", "url", "origin", "path", "sha256", "instance_body", "hsig", "c2pa", "crawled_at",
                    "error", "notes"]
-        items = self.put(manifest.items.select(columns), "obra_check_items")
+        items_name = "obra_check_items"
+        items = self.put(manifest.items.select(columns), items_name)
+        # The registry's joins (in the engine, the GIL released) run while Python reads the signal
+        # classes: on a second connection on DuckDB; on Spark, lazily in the plan as before.
+        if self.name == "duckdb":
+            side = self.side()
+            def registry_step() -> str:
+                name = f"obra_check_registry_{next(self._names)}"
+                side._materialise(side._registry(side.table(items_name), manifest, registry, q, near), name)
+                return name
+
+            registered = pool.submit(registry_step)
+        else:
+            registered = None
         base, site_parts = self._site_classes(items, manifest, sites, reader, q.user_agent)
         lap("site_classes")
         hc_t, header_parts = self._header_classes(manifest, reader)
@@ -472,14 +500,15 @@ class CheckEngine:
         keyed, pair_parts = self._pairs(keyed, reader)
         lap("signal_classes")
         try:
-            reg = self._registry(keyed, manifest, registry, q, near)
+            reg = self.table(registered.result()) if registered is not None else \
+                self._registry(keyed, manifest, registry, q, near)
         finally:
             pool.shutdown(wait=True)
         keyed = keyed.left_join(reg, keyed.item == reg.r_item).drop("r_item")
         keyed = keyed.mutate(registry=keyed.registry.fill_null("none"), is_error=keyed.error.notnull(),
                              is_licensed=keyed.item.isin(sorted(licensed)) if licensed else ibis.literal(False))
         keyed = self._materialise(keyed)
-        self._drop(items, base)   # keyed holds what the rest needs
+        self._drop(items, base, reg)   # keyed holds what the rest needs
         lap("registry")
         fields = ["is_error", "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg", "registry",
                   "is_licensed"]
@@ -517,9 +546,8 @@ class CheckEngine:
     def _drop(self, *tables) -> None:
         """Free materialised tables no later step reads (DuckDB drops them, Spark unpersists)."""
         for table in tables:
-            try:
-                name = table.get_name()
-            except Exception:  # noqa: BLE001 - an expression, not a table: nothing held
+            name = getattr(table.op(), "name", None)   # the bare name (get_name() is qualified: memory.main.x)
+            if not isinstance(name, str):   # an expression, not a table: nothing held
                 continue
             if self.name == "duckdb":
                 self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
@@ -528,11 +556,10 @@ class CheckEngine:
 
     def _materialise(self, expr, name: str | None = None):
         """Compute ``expr`` once into a table of the backend (later steps read it several times):
-        a temporary table on DuckDB, a cached temporary view on Spark."""
-        self._n += 1
-        name = name or f"obra_check_m{self._n}"
+        a table of the engine's own in-memory database on DuckDB, a cached temporary view on Spark."""
+        name = name or f"obra_check_m{next(self._names)}"
         if self.name == "duckdb":
-            return self.con.create_table(name, expr, temp=True, overwrite=True)
+            return self.con.create_table(name, expr)
         self.con.create_view(name, expr, overwrite=True)
         self.con._session.table(name).cache().createOrReplaceTempView(name)
         return self.con.table(name)
@@ -571,6 +598,15 @@ class CheckEngine:
         # CSV and JSON leave out the per-standard values, which the decision key in parts.json holds
         # (decisions[decision_id].key); Parquet keeps them, for filtering.
         compact = [c for c in run.items.columns if c not in STANDARD_COLUMNS]
+        # The class parts are serialised by Python while the engine writes the items (the GIL released).
+        with ThreadPoolExecutor(1, thread_name_prefix="obra-parts") as pool:
+            parts = pool.submit(lambda: files["parts"].write_text(
+                dumps({"parts": run.parts, "decisions": run.decisions}), encoding="utf-8"))
+            self._write_items(run, files, compact)
+            parts.result()
+        return {k: str(v) for k, v in files.items()}
+
+    def _write_items(self, run: CheckRun, files: dict[str, Path], compact: list[str]) -> None:
         if self.name == "duckdb":
             raw = self.con.con
             # Sorted once; the three writes then stream it in order.
@@ -596,8 +632,6 @@ class CheckEngine:
             small.withColumn("matches", F.to_json("matches")).write.mode("overwrite").option("header", True).csv(
                 str(files["csv"]))
             small.write.mode("overwrite").json(str(files["json"]))
-        files["parts"].write_text(dumps({"parts": run.parts, "decisions": run.decisions}), encoding="utf-8")
-        return {k: str(v) for k, v in files.items()}
 
     def close(self) -> None:
         if self.name == "duckdb":

@@ -90,6 +90,7 @@ class Reader:
         self._aipref: dict[tuple, Part] = {}
         self._tdm: dict[tuple, Part] = {}
         self._rsl: dict[tuple, Part] = {}
+        self._links: dict[tuple[str, ...], tuple] = {}
 
     # --- site classes --------------------------------------------------------------------------
 
@@ -169,9 +170,16 @@ class Reader:
         noai_part = Part("noai", Reading.NOT_ALLOWED.value if found else ABSENT,
                          tuple(_signal_json(s, ITEM_DATE) for s in found))
         link = bundle.get("link")
-        links = rsl_mod.link_header_licenses(list(link))[0] if link else ()
+        links = self.licence_links(link) if link else ()
         return {"aipref_header": header, "tdm_header": step, "noai": noai_part,
                 "rsl_links": tuple((l.url, l.via) for l in links), "problems": bundle.problems}
+
+    def licence_links(self, values: tuple[str, ...]) -> tuple:
+        """The RSL licence links of ``Link`` field values (each distinct set of values parsed once)."""
+        found = self._links.get(values)
+        if found is None:
+            found = self._links[values] = tuple(rsl_mod.link_header_licenses(list(values))[0])
+        return found
 
     # --- pairs ---------------------------------------------------------------------------------
 
@@ -259,4 +267,4 @@ class Reader:
 
 def dumps(value: Any) -> str:
     """Compact JSON for evidence columns."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(value, separators=(",", ":"), default=str)   # ASCII escapes: the encoder's fast path
