@@ -51,11 +51,16 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "manage_keys": frozenset({R.OFFICE_STAFF}),
     "federation": frozenset({R.OFFICE_STAFF}),
     "manage_principals": frozenset(),
+    "fairness_terms": frozenset({R.REGISTRANT, R.OFFICE_STAFF, R.CMO}),
+    "fairness_check": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "fairness_report": frozenset({R.CMO, R.OFFICE_STAFF}),
 }
 
 # action -> roles allowed to do it only for the party they are (a creator reads their own statement).
 OWN_PARTY: dict[str, frozenset[R]] = {
     "read_statement": frozenset({R.CREATOR, R.REGISTRANT}),
+    "fairness_check": frozenset({R.CREATOR, R.REGISTRANT}),
+    "fairness_report": frozenset({R.CREATOR, R.REGISTRANT}),
     "ai_evidence": frozenset({R.CREATOR, R.REGISTRANT}),
 }
 

@@ -21,6 +21,7 @@ The services:
 * ``journal``   — every state change, with proofs
 * ``principals``— who may write
 * ``law``       — the comparative-law data the engines read
+* ``fairness``  — renegotiation checks and letters, transparency reports (:mod:`obra.fairness`)
 
 This module sits between the capabilities and the interfaces: it may import every
 capability; no capability imports it.
@@ -116,6 +117,12 @@ class Obra:
         from obra.aiuse.protect_service import ProtectService
 
         return ProtectService(self.store)
+
+    @cached_property
+    def fairness(self):
+        from obra.fairness.service import FairnessService
+
+        return FairnessService(self.store)
 
     @cached_property
     def law(self):

@@ -54,6 +54,11 @@ EVENT_KINDS: dict[str, str] = {
     "key.rotated": "the office's signing key was rotated",
     "aiuse.terms.set": "a rightholder stated (new version of) AI-use terms for a work, recording, catalogue or location",
     "aiuse.check": "a training check ran over a manifest: its signed receipt's hash (inputs, question, rules, summary)",
+    "fairness.terms_set": "an agreement's fairness terms were stated (governing law, lump sum, appropriate share)",
+    "fairness.check": "a renegotiation check ran over the stored runs: its result's hash, summary and law version",
+    "fairness.letter": "a letter was drafted from a renegotiation flag (adjustment, information, grace notice)",
+    "fairness.report": "a creator's yearly transparency report was issued, signed: its hash",
+    "fairness.reports": "a catalogue's transparency reports were issued at once: the hash of their manifest",
     "aiuse.evidence": "an evidence package for enforcement was generated: the signed bundle's hash, the work, the "
                       "developer or dataset, and the hash of each letter rendered from it (issue #16)",
     "aiuse.quote": "an AI developer's manifest was priced against the rightholders' offers: a quote (issue #15)",

@@ -93,6 +93,11 @@ def distribute(period: str = typer.Option(..., "--period", help="e.g. 2024-03 or
                                                        help="party id of the CMO taking a commission"),
                cmo_commission: list[str] = typer.Option(
                    [], "--cmo-commission", help="commission per right type, e.g. performance=0.12 (repeatable)"),
+               floors: bool = typer.Option(False, "--floors", help="apply the statutory and sector floors of "
+                                                                     "the law data per territory (obra.law.fairness)"),
+               floor_per_use: list[str] = typer.Option(
+                   [], "--floor-per-use", help="per-use floor in minor units where the law names one without an "
+                                               "amount, e.g. ES=1 (repeatable; implies --floors)"),
                engine: str = ENGINE_OPT, spark_master: Optional[str] = MASTER_OPT,
                token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Distribute a period's pools over its usage, run the contract waterfall, write every statement.
@@ -102,7 +107,8 @@ def distribute(period: str = typer.Option(..., "--period", help="e.g. 2024-03 or
     """
     request = DistributionRequest(period=period, model=model, preset=preset, engine=engine,
                                   spark_master=spark_master, er_rate=_pairs(er_rate, "--er-rate"),
-                                  cmo_party=cmo_party, cmo_commission=_pairs(cmo_commission, "--cmo-commission"))
+                                  cmo_party=cmo_party, cmo_commission=_pairs(cmo_commission, "--cmo-commission"),
+                                  floors=floors, floor_per_use=_pairs(floor_per_use, "--floor-per-use"))
     obra = open_obra()
     principal = current_principal(obra, token)
     with console.status(f"distributing {period} ({model}, {engine})", spinner="dots") if not as_json else _Null():

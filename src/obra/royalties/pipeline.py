@@ -175,7 +175,8 @@ def _relocated(value: Any, old: Path, new: Path) -> Any:
 def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata", engine: str = "duckdb",
                params: Any = None, spark_master: str | None = None, target: str = "recording",
                rates: dict | None = None, cmo_party: str | None = None, cmo_commission: dict | None = None,
-               formats: Iterable[str] = ("json", "csv")) -> dict:
+               formats: Iterable[str] = ("json", "csv"), floors: bool = False,
+               floor_per_use: dict | None = None) -> dict:
     """Distribute one period of the store's usage, run the waterfall, write every payee's statement.
 
     Needs a principal allowed to ``distribute``. Reads ``usage``, ``pools`` and ``matches``
@@ -207,8 +208,15 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
             st = json.loads(f.read_text())
             previous[st["payee"]] = st
     rights = rights_from_repertoire(repertoire, target)
+    floor_pack = None
+    if floors or floor_per_use:
+        from obra.law.fairness import FloorPack
+
+        floor_pack = FloorPack.load({k.upper(): _minor_units(v, f"floor_per_use.{k}")
+                                     for k, v in (floor_per_use or {}).items()})
     wf = run_waterfall(dist, rights, repertoire.agreements, rules=rules,
-                       deductions=Deductions(cmo_party, cmo_commission or {}), balances=balances, con=con)
+                       deductions=Deductions(cmo_party, cmo_commission or {}), balances=balances, con=con,
+                       floors=floor_pack)
     built = build_statements(wf, previous=previous, titles={r.item: r.title for r in rights})
     out = _staging_dir(store)
     try:
@@ -233,6 +241,14 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
     finally:
         if out.exists():
             shutil.rmtree(out, ignore_errors=True)
+
+
+def _minor_units(value: Any, where: str) -> int:
+    """A per-use floor in minor units (``"3"``); anything else refused by name."""
+    text = str(value).strip()
+    if isinstance(value, (float, bool)) or not text.isdigit():
+        raise InvalidInput(Problem(f"{value!r} must be a whole number of minor units per use (e.g. 3)", field=where))
+    return int(text)
 
 
 def load_period(store: Any, con: Any, period: str, repertoire: Any = None) -> tuple:
@@ -378,6 +394,12 @@ class DistributionRequest(BaseModel):
     cmo_party: str | None = Field(None, description="party id of the CMO taking a commission")
     cmo_commission: dict[str, str] = Field(default_factory=dict, description=(
         "commission per right type, e.g. {\"performance\": \"0.12\"}"))
+    floors: bool = Field(False, description=(
+        "apply the statutory and sector floors of the law data per pool territory (obra.law.fairness), "
+        "reported as statutory_floor adjustments on statements"))
+    floor_per_use: dict[str, str] = Field(default_factory=dict, description=(
+        "a per-use floor in minor units per jurisdiction where the law names one without an amount, "
+        "e.g. {\"ES\": \"1\"} (implies floors)"))
 
 
 class SplitRequest(BaseModel):
@@ -444,7 +466,8 @@ class RoyaltiesService:
     def distribute(self, principal: Principal, request: DistributionRequest) -> dict:
         return run_period(self.store, principal, request.period, model=request.model, engine=request.engine,
                           params=request.preset, spark_master=request.spark_master, rates=request.er_rate,
-                          cmo_party=request.cmo_party, cmo_commission=request.cmo_commission)
+                          cmo_party=request.cmo_party, cmo_commission=request.cmo_commission,
+                          floors=request.floors, floor_per_use=request.floor_per_use)
 
     def split_statement(self, principal: Principal, path: Path, request: SplitRequest) -> dict:
         return split_for_store(self.store, principal, path, request.layout(), id_kind=request.id_kind)

@@ -32,7 +32,14 @@ Two rules work on the period's totals per agreement, after the split:
   agreement repay the unrecouped balance first (the money goes to the assignee, who
   paid the advance); the balance is carried forward to the next period.
 
-Both are transfers between payees and sum to zero. Every run asserts distributed +
+* **Statutory floors** (``floors``, a :class:`~obra.law.fairness.FloorPack` from the law data:
+  the French streaming accord's 10 % for featured performers, a per-use floor an operator
+  configures where the law names one without an amount): in a pool territory whose law sets a
+  floor, an assignor earning less through an agreement is topped up from what the assignee
+  kept there, reported as a ``statutory_floor`` adjustment citing the law. Applied before the
+  guarantee and recoupment, whose earnings include it.
+
+All are transfers between payees and sum to zero. Every run asserts distributed +
 unallocated = revenue to the minor unit.
 """
 
@@ -51,6 +58,7 @@ import pyarrow as pa
 
 from obra.errors import InvalidInput, Problem
 from obra.law import RulePack
+from obra.law.fairness import FloorPack
 from obra.model import Agreement, RightType, Share
 from obra.money import Conservation, ConservationError, assert_conserved
 from obra.registry.chains import resolve_payees
@@ -248,7 +256,7 @@ class Waterfall:
 def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agreements: Iterable[Agreement],
                   right_type: str | None = None, rules: RulePack | None = None,
                   deductions: Deductions | None = None, balances: Mapping[str, int] | None = None,
-                  con: Any = None) -> Waterfall:
+                  con: Any = None, floors: "FloorPack | None" = None) -> Waterfall:
     """Split a distribution's money per item over payees; apply guarantees and recoupment.
 
     ``balances`` maps an agreement id (as a string) to its unrecouped advance at the start
@@ -308,6 +316,10 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     shortfalls: list[dict] = []
     opening = {k: int(v) for k, v in (balances or {}).items()}
     closing = dict(opening)
+    floor_moved: dict[str, int] = defaultdict(int)  # agreement id -> statutory floor top-ups to its assignor
+    floor_notes: list[str] = []
+    if floors is not None:
+        floor_moved, floor_notes = _apply_floors(lines, by_id, floors, distribution.target, right_type, adjustments)
     if special:
         tot = lines.filter(lines.path != "").group_by(["payee", "path", "currency"]).aggregate(
             amount=lines.amount_minor.sum(), plays=lines.plays.sum()).to_pyarrow().to_pylist()
@@ -329,7 +341,8 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
         for a in sorted(special, key=lambda a: str(a.id)):
             aid = str(a.id)
             assignor, assignee = str(a.assignor), str(a.assignee)
-            earned, kept = earned_by.get(aid, 0), kept_by.get(aid, 0)
+            earned = earned_by.get(aid, 0) + floor_moved.get(aid, 0)
+            kept = kept_by.get(aid, 0) - floor_moved.get(aid, 0)
             if a.minimum_guarantee:
                 uses = uses_by.get(aid, 0)
                 floor = uses * a.minimum_guarantee
@@ -355,9 +368,67 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
                 opening.setdefault(aid, balance)
 
     run = Waterfall(distribution, lines, held, adjustments, opening, closing, shortfalls,
-                    rules.notes() if rules else [], {}, agreements)
+                    (rules.notes() if rules else []) + floor_notes, {}, agreements)
     run.conservation = check_waterfall(run)
     return run
+
+
+def _apply_floors(lines: ibis.Table, by_id: Mapping[str, Agreement], floors: "FloorPack", target: str,
+                  right_type: str, adjustments: list[Adjustment]) -> tuple[dict[str, int], list[str]]:
+    """Statutory and sector floors (``obra.law.fairness``), per agreement and pool territory.
+
+    In each territory whose law sets a floor for the run's target and right type (a royalty
+    rate: the assignor's share of the money through the agreement; or an amount per use), an
+    assignor earning less is topped up from what the assignee kept through that agreement in
+    that territory, as a ``statutory_floor`` adjustment whose note cites the law; what the
+    assignee kept bounds the top-up (a floor moves money between the parties, it never creates
+    revenue). A rate floor is rounded half up to the minor unit. Returns the top-ups per
+    agreement (which then count as the assignor's earnings for guarantees and recoupment) and
+    notes on floors the law names but gives no amount for.
+    """
+    moved: dict[str, int] = defaultdict(int)
+    if not by_id:
+        return moved, []
+    tot = lines.filter(lines.path != "").group_by(["payee", "path", "currency", "territory"]).aggregate(
+        amount=lines.amount_minor.sum(), plays=lines.plays.sum()).to_pyarrow().to_pylist()
+    earned: dict[tuple, int] = defaultdict(int)
+    kept: dict[tuple, int] = defaultdict(int)
+    uses: dict[tuple, int] = defaultdict(int)
+    territories: set[str] = set()
+    for r in tot:
+        path = r["path"].split(">")
+        territories.add(r["territory"])
+        for aid in path:
+            a = by_id.get(aid)
+            if a is None or a.currency != r["currency"]:
+                continue
+            key = (aid, r["territory"])
+            if r["payee"] == str(a.assignor) and path[-1] == aid:
+                earned[key] += int(r["amount"])
+                uses[key] += int(r["plays"])
+            elif r["payee"] == str(a.assignee):
+                kept[key] += int(r["amount"])
+    for aid, country in sorted(set(earned) | set(kept)):
+        a = by_id[aid]
+        key = (aid, country)
+        required, why = 0, []
+        for floor in floors.for_territory(country):
+            if floor.target != target or (floor.rights and right_type not in floor.rights):
+                continue
+            if floor.kind == "royalty_rate":
+                base = Fraction(earned[key] + kept[key]) * floor.value
+                amount = (base.numerator * 2 + base.denominator) // (2 * base.denominator)
+            else:
+                amount = uses[key] * int(floor.value)
+            if amount > required:
+                required, why = amount, [floor.describe()]
+        if required > earned[key] and kept[key] > 0:
+            top_up = min(required - earned[key], kept[key])
+            adjustments.append(Adjustment(
+                "statutory_floor", a.id, a.currency, str(a.assignee), str(a.assignor), top_up,
+                f"{country}: {why[0]}; required {required}, earned {earned[key]}"))
+            moved[aid] += top_up
+    return moved, floors.notes(sorted(territories))
 
 
 def check_waterfall(run: Waterfall) -> dict[str, Conservation]:

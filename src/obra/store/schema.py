@@ -401,3 +401,41 @@ web_login_failures = Table(
     Column("key", String(200), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+# --------------------------------------------------------------------------------------
+# Fairness (migration 0012, issue #16): contract terms the renegotiation check needs, and the
+# letters and transparency reports issued (obra.fairness)
+# --------------------------------------------------------------------------------------
+
+agreement_terms = Table(
+    # What an agreement's own record does not say and a fairness check needs: the law governing
+    # it, a lump sum paid instead of (or besides) royalties, and the share of revenue that would
+    # be appropriate pay (a collective agreement, a tariff). One row per agreement, replaced when
+    # restated; each statement is a fairness.terms_set journal event.
+    "agreement_terms", metadata,
+    Column("agreement_id", Integer, ForeignKey("agreements.id"), primary_key=True),
+    Column("jurisdiction", String(8)),
+    Column("lump_sum_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("appropriate_share", String(24)),
+    Column("note", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
+fairness_documents = Table(
+    # Every letter, transparency report and renegotiation check issued: addressed to one creator
+    # (party_id; None for a catalogue batch), kept under ``directory``, its SHA-256, and the journal
+    # event that anchors it.
+    "fairness_documents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),  # check | letter | report | reports
+    Column("party_id", Integer, ForeignKey("parties.id"), index=True),
+    Column("subject", String(200), nullable=False),
+    Column("year", Integer),
+    Column("sha256", String(64), nullable=False),
+    Column("directory", String(500), nullable=False),
+    Column("journal_id", Integer, ForeignKey("journal_events.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
