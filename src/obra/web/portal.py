@@ -33,7 +33,7 @@ LANG_COOKIE = "obra_lang"
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
 SECURITY_HEADERS = {
     # Everything the portal needs is its own: scripts, styles and images from this origin only.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
                                "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
