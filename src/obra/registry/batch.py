@@ -39,6 +39,7 @@ from obra.model.shares import parse_share_notation
 from obra.model.text import text_problem
 from obra.registry.parties import find_or_insert_party
 from obra.registry.service import BatchKeys, Registry
+from obra.transparency.translog import TransparencyLog
 
 CSV_COLUMNS = {
     "parties": {"key", "name", "kind", "roles", "ipi", "ipi_base", "isni", "country"},
@@ -87,7 +88,11 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
     return import_batches(store, principal, [Batch(sections, source, locations or {}, revisions)])[0]
 
 
-def import_batches(store, principal: Principal, batches: list[Batch]) -> list[dict]:
+METHODS = ("bulk", "per-record")
+"""How a batch is written: set-based (:mod:`obra.registry.bulk`, the default) or one registration at a time."""
+
+
+def import_batches(store, principal: Principal, batches: list[Batch], method: str = "bulk") -> list[dict]:
     """Import several batches (the files of one ``obra import``) in one transaction: all or nothing.
 
     Every batch is validated and written inside the same transaction; a problem in any of
@@ -95,16 +100,27 @@ def import_batches(store, principal: Principal, batches: list[Batch]) -> list[di
     file. A party ``key`` introduced by one batch may be used by the batches after it (a
     parties file, then a works file). Each batch that created something is one
     ``repertoire.imported`` journal event, as when it is imported alone.
+
+    ``method`` ``bulk`` (:mod:`obra.registry.bulk`) writes the same records, leaves and events
+    set-based and signs one tree head for the whole import; a batch revising earlier
+    registrations (CWR ``REV``) is always written ``per-record``.
     """
     require(principal, "import")
+    if method not in METHODS:
+        raise InvalidInput(Problem(f"unknown import method {method!r}: use {' or '.join(METHODS)}",
+                                   field="method"))
     registry = Registry(store)
     keys = BatchKeys()
     problems: list[Problem] = []
     results: list[dict] = []
+    log = TransparencyLog(store)
     try:
         with store.begin() as conn:
             for batch in batches:
-                results.append(_import_batch(conn, registry, principal, keys, batch, problems))
+                if method == "bulk" and not batch.revisions:
+                    results.append(_import_batch_bulk(conn, store, registry, principal, keys, batch, problems, log))
+                else:
+                    results.append(_import_batch(conn, registry, principal, keys, batch, problems))
             if problems:
                 raise _Rollback
             for batch, created in zip(batches, results):
@@ -115,7 +131,39 @@ def import_batches(store, principal: Principal, batches: list[Batch]) -> list[di
                                           principal.name)
     except _Rollback:
         raise InvalidInput(problems) from None
+    if method == "bulk" and any(created["works"] or created["recordings"] for created in results):
+        log.signed_tree_head()  # one signed tree head for the whole import
     return [created | {"source": batch.source} for batch, created in zip(batches, results)]
+
+
+def _import_batch_bulk(conn, store, registry: Registry, principal: Principal, keys: BatchKeys, batch: Batch,
+                       problems: list[Problem], log: TransparencyLog) -> dict[str, list]:
+    """One batch written set-based (:mod:`obra.registry.bulk`); the same results and problems as
+    :func:`_import_batch`."""
+    from obra.registry import bulk
+
+    created: dict[str, list] = {"parties": [], "known_parties": [], "works": [], "revised": [], "recordings": [],
+                                "agreements": []}
+    located = bulk.Located(batch.source, batch.locations)
+    sections = batch.sections
+    if sections.get("parties"):
+        created["parties"], created["known_parties"] = bulk.import_parties(
+            conn, principal, list(sections["parties"]), keys, located)
+    batch_works: dict[str, str] = {}
+    if sections.get("works"):
+        created["works"] = bulk.import_section(conn, store, principal, "works", list(sections["works"]),
+                                               bulk.Resolver(conn, keys), located, batch_works, log)
+    if sections.get("recordings"):
+        items = bulk.link_batch_works(list(sections["recordings"]), created["works"], located)
+        created["recordings"] = bulk.import_section(conn, store, principal, "recordings", items,
+                                                    bulk.Resolver(conn, keys), located, batch_works, log)
+    for i, item in enumerate(sections.get("agreements") or ()):
+        try:
+            created["agreements"].append(registry.add_agreement(principal, item, conn, keys).id)
+        except InvalidInput as exc:
+            located.add("agreements", i, exc.problems)
+    problems.extend(located.problems)
+    return created
 
 
 def _import_batch(conn, registry: Registry, principal: Principal, keys: BatchKeys, batch: Batch,

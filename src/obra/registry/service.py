@@ -384,23 +384,12 @@ class Registry:
             prev_registrant = prev.get("registrant")
             conn.execute(update(registrations).where(registrations.c.number == number, registrations.c.is_current)
                          .values(is_current=False))
-        party_ids = sorted({s.party for s in model.shares}
-                           | {c.party for c in getattr(model, "contributors", ())}
-                           | {p.party for p in getattr(model, "performers", ())}
-                           | ({model.label} if getattr(model, "label", None) is not None else set()))
+        party_ids = party_ids_of(model)
         named = [row_to_party(row) for row in conn.execute(
             select(parties).where(parties.c.id.in_(party_ids)).order_by(parties.c.id))] if party_ids else []
-        record = {
-            "number": number, "version": version, "office": ids.office_of(number), "entity": entity,
-            "status": status.value, "registered_at": now.isoformat(), "registrant": prev_registrant or principal.name,
-            "reason": reason,
-            "creation_mode": model.creation_mode.value,
-            "disclosure": model.disclosure.model_dump(mode="json") if isinstance(model, Work) and model.disclosure else None,
-            entity: model.model_dump(mode="json"),
-            "parties": [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named],
-        }
-        if content:
-            record["content"] = content
+        record = build_record(number, version, entity, model, status, reason, prev_registrant or principal.name,
+                              now, [{"id": p.id, "name": p.name, "ipi": p.ipi, "isni": p.isni} for p in named],
+                              content)
         digest = record_hash(record)
         log_index = None
         for sink in self.sinks:
@@ -415,25 +404,58 @@ class Registry:
             isrc=getattr(model, "isrc", None), creation_mode=model.creation_mode.value, record=record,
             record_hash=digest, registrant=principal.name, reason=reason, created_at=now, log_index=log_index,
         )).inserted_primary_key[0]
-        if isinstance(model, Work) and model.alternate_titles:
-            conn.execute(insert(titles), [{"registration_id": rid, "title": t.title,
-                                           "title_norm": normalize_text(t.title)} for t in model.alternate_titles])
-        if isinstance(model, Work) and model.identifiers:
-            conn.execute(insert(work_identifiers), [{"registration_id": rid, "scheme": i.scheme, "value": i.value}
-                                                    for i in model.identifiers])
-        if model.shares:
-            conn.execute(insert(shares), [{"registration_id": rid, "party_id": s.party,
-                                           "role": s.role.value if s.role else None, "right_type": s.right_type.value,
-                                           "territory": s.territory, "share": s.share} for s in model.shares])
-        people = ([(c.party, c.role.value) for c in model.contributors] if isinstance(model, Work)
-                  else [(p.party, p.role.value) for p in model.performers])
-        if people:
-            conn.execute(insert(contributors), [{"registration_id": rid, "party_id": p, "role": role}
-                                                for p, role in people])
-        if isinstance(model, Recording) and model.works:
-            conn.execute(insert(recording_works), [{"registration_id": rid, "work_number": w} for w in model.works])
+        for table, rows in side_rows(rid, model):
+            conn.execute(insert(table), rows)
         return RegistrationRecord(number, version, entity, status.value, record, digest, principal.name, now,
                                   reason, (), log_index)
+
+
+def party_ids_of(model: Work | Recording) -> list[int]:
+    """Every party a (resolved) work or recording names: shares, contributors or performers, label."""
+    return sorted({s.party for s in model.shares}
+                  | {c.party for c in getattr(model, "contributors", ())}
+                  | {p.party for p in getattr(model, "performers", ())}
+                  | ({model.label} if getattr(model, "label", None) is not None else set()))
+
+
+def side_rows(rid: int, model: Work | Recording) -> list[tuple[Any, list[dict]]]:
+    """The rows a registration version adds to the side tables (titles, identifiers, shares, people, links)."""
+    out: list[tuple[Any, list[dict]]] = []
+    if isinstance(model, Work) and model.alternate_titles:
+        out.append((titles, [{"registration_id": rid, "title": t.title, "title_norm": normalize_text(t.title)}
+                             for t in model.alternate_titles]))
+    if isinstance(model, Work) and model.identifiers:
+        out.append((work_identifiers, [{"registration_id": rid, "scheme": i.scheme, "value": i.value}
+                                       for i in model.identifiers]))
+    if model.shares:
+        out.append((shares, [{"registration_id": rid, "party_id": s.party, "role": s.role.value if s.role else None,
+                              "right_type": s.right_type.value, "territory": s.territory, "share": s.share}
+                             for s in model.shares]))
+    people = ([(c.party, c.role.value) for c in model.contributors] if isinstance(model, Work)
+              else [(p.party, p.role.value) for p in model.performers])
+    if people:
+        out.append((contributors, [{"registration_id": rid, "party_id": p, "role": role} for p, role in people]))
+    if isinstance(model, Recording) and model.works:
+        out.append((recording_works, [{"registration_id": rid, "work_number": w} for w in model.works]))
+    return out
+
+
+def build_record(number: str, version: int, entity: str, model: Work | Recording, status: RegistrationStatus,
+                 reason: str | None, registrant: str, now: datetime, named: list[dict],
+                 content: dict | None = None) -> dict:
+    """The public record of one version: what is hashed, logged and certified (``named``: its parties)."""
+    record = {
+        "number": number, "version": version, "office": ids.office_of(number), "entity": entity,
+        "status": status.value, "registered_at": now.isoformat(), "registrant": registrant,
+        "reason": reason,
+        "creation_mode": model.creation_mode.value,
+        "disclosure": model.disclosure.model_dump(mode="json") if isinstance(model, Work) and model.disclosure else None,
+        entity: model.model_dump(mode="json"),
+        "parties": named,
+    }
+    if content:
+        record["content"] = content
+    return record
 
 
 def _shown(value: Any) -> str:

@@ -1,0 +1,452 @@
+"""Bulk registration: a country's catalogue loaded as set-based operations, with every guarantee of one.
+
+``obra import`` of parties, works and recordings (JSON, CSV, CWR through the same batches) takes this
+path; it gives the same records, numbers, log leaves, journal events and problems as registering each
+record on its own (:meth:`obra.registry.service.Registry.register`), at a fraction of the cost:
+
+* **validated in passes over the whole batch**: the models are parsed with one pydantic
+  ``TypeAdapter`` call per section (the records that fail are parsed again alone, so each problem
+  reads exactly as it does for a single registration, with its file, line and field); party
+  references and linked works are resolved with one query per kind of reference, not one per record;
+* **numbered in blocks**: one ``INSERT … ON CONFLICT DO UPDATE SET next_value = next_value + n``
+  reserves ``n`` consecutive numbers of the office and year. The row stays locked until the
+  transaction ends (PostgreSQL row lock; SQLite's ``BEGIN IMMEDIATE``), so a single registration
+  at the same time takes the number after the block; a rollback gives the whole block back: still
+  unique and gapless;
+* **logged in batches**: each registration is still one leaf of the transparency log (its certificate
+  and inclusion proof are those of a single registration) and one ``registration.register`` journal
+  event mirroring it, but the leaves of a chunk are appended in three statements
+  (:meth:`obra.transparency.translog.TransparencyLog.append_many`), the log's invariant checked once
+  per chunk, and one tree head is signed for the whole import;
+* **written with COPY** on PostgreSQL (``executemany`` on SQLite), chunk by chunk, in the one
+  transaction of the import: all or nothing, as before.
+
+The import as a whole is also one ``repertoire.imported`` journal event per file (written by
+:func:`obra.registry.batch.import_batches`), listing how many records it created.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Connection, func, insert, select, text
+
+from obra import ids
+from obra.access import Principal
+from obra.errors import InvalidInput, Problem
+from obra.model import Party, Recording, Work, parse, share_problems
+from obra.model.text import DB_ID_MAX
+from obra.model.vocab import RegistrationStatus
+from obra.registry.parties import find_or_insert_party
+from obra.registry.records import record_hash
+from obra.registry.service import BatchKeys, build_record, party_ids_of, side_rows
+from obra.store.schema import journal_events, parties, registrations, sequences
+from obra.textnorm import normalize_text
+from obra.transparency.translog import TransparencyLog
+
+CHUNK = 20_000
+"""Registrations built, logged and written at a time (bounds memory; all chunks are one transaction)."""
+_QUERY_CHUNK = 5_000  # values per IN (...) lookup
+_ADAPTERS = {"works": TypeAdapter(list[Work]), "recordings": TypeAdapter(list[Recording]),
+             "parties": TypeAdapter(list[Party])}
+_MODELS = {"works": Work, "recordings": Recording, "parties": Party}
+
+
+_SECTION_ORDER = {"parties": 0, "works": 1, "recordings": 2, "agreements": 3}
+
+
+@dataclass
+class Located:
+    """Where a batch's records came from, and their problems: (section, index) → line, and the file."""
+
+    source: str
+    locations: dict[tuple[str, int], int]
+    found: list[tuple[int, int, int, Problem]] = field(default_factory=list)
+
+    def add(self, section: str, i: int, problems: Iterable[Problem]) -> None:
+        line = self.locations.get((section, i))
+        for p in problems:
+            head = f"{section}[{i}]" if (section, i) not in self.locations else None
+            where = ".".join(x for x in (head, p.field) if x) or section
+            self.found.append((_SECTION_ORDER[section], i, len(self.found), Problem(p.message, where, line,
+                                                                                     self.source)))
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem in the order the per-record path reports them: section, then record."""
+        return [p for *_, p in sorted(self.found, key=lambda f: f[:3])]
+
+
+def parse_section(section: str, items: list, located: Located) -> dict[int, Any]:
+    """Index → model for every record of ``section`` that parses; the others' problems go to ``located``."""
+    model = _MODELS[section]
+    raw = {i: item for i, item in enumerate(items) if item is not None}  # None: refused earlier
+    if all(isinstance(item, model) for item in raw.values()):
+        return raw
+    try:
+        parsed = _ADAPTERS[section].validate_python(
+            [item.model_dump() if isinstance(item, model) else item for item in raw.values()])
+        return dict(zip(raw, parsed))
+    except ValidationError:
+        pass
+    out: dict[int, Any] = {}
+    for i, item in raw.items():
+        try:
+            out[i] = item if isinstance(item, model) else parse(model, item)
+        except InvalidInput as exc:
+            located.add(section, i, exc.problems)
+    return out
+
+
+# --- resolving references in bulk ------------------------------------------------------------
+
+def _chunks(values: list, size: int = _QUERY_CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class Resolver:
+    """Party references and linked works of a whole section, looked up with one query per kind."""
+
+    def __init__(self, conn: Connection, keys: BatchKeys):
+        self.conn = conn
+        self.keys = keys
+        self.party: dict[Any, tuple[int | None, InvalidInput | None]] = {}
+        self.work: dict[str, str | None] = {}
+
+    def prefetch_parties(self, refs: Iterable[Any]) -> None:
+        wanted_ids, wanted_ipis = set(), {}
+        for ref in set(refs) - set(self.party):
+            digits = isinstance(ref, str) and ref.isascii() and ref.isdigit()
+            if isinstance(ref, int) or (digits and len(ref) <= 8):
+                pid = int(ref)
+                if not 1 <= pid <= DB_ID_MAX:
+                    self.party[ref] = (None, InvalidInput(Problem(
+                        f"party id {pid} is out of range: party ids go from 1 to {DB_ID_MAX:,}")))
+                else:
+                    wanted_ids.add(pid)
+            elif ref in self.keys.keys:
+                self.party[ref] = (self.keys.keys[ref], None)
+            elif digits:
+                try:
+                    wanted_ipis[ref] = ids.parse_ipi_name(ref, field="")
+                except InvalidInput as exc:
+                    self.party[ref] = (None, exc)
+            else:
+                self.party[ref] = (None, InvalidInput(Problem(
+                    f"unknown party reference '{ref}': use a party id, an IPI name number, or the key of a "
+                    "party in the same batch")))
+        found_ids = set()
+        for chunk in _chunks(sorted(wanted_ids)):
+            found_ids.update(self.conn.execute(select(parties.c.id).where(parties.c.id.in_(chunk))).scalars())
+        for ref in [r for r in refs if (isinstance(r, int) or (isinstance(r, str) and r.isascii() and r.isdigit()
+                                                                and len(r) <= 8)) and r not in self.party]:
+            pid = int(ref)
+            self.party[ref] = ((pid, None) if pid in found_ids
+                               else (None, InvalidInput(Problem(f"no party with id {pid}"))))
+        by_ipi: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(wanted_ipis.values()))):
+            by_ipi.update(self.conn.execute(select(parties.c.ipi, parties.c.id).where(parties.c.ipi.in_(chunk))).all())
+        for ref, ipi in wanted_ipis.items():
+            self.party[ref] = ((by_ipi[ipi], None) if ipi in by_ipi else (None, InvalidInput(Problem(
+                f"no party with IPI name number {ipi}; register the party first"))))
+
+    def party_id(self, ref: Any, fieldname: str, problems: list[Problem]) -> Any:
+        pid, error = self.party[ref]
+        if error is not None:
+            problems.extend(Problem(p.message, field=fieldname) for p in error.problems)
+            return ref
+        return pid
+
+    def prefetch_works(self, refs: Iterable[str], batch_works: dict[str, str]) -> None:
+        """Registration numbers or ISWCs of registered works (current, not withdrawn), or this batch's."""
+        r = registrations
+        numbers, iswcs = {}, {}
+        for ref in set(refs) - set(self.work):
+            try:
+                numbers[ref] = ids.parse_registration_number(ref)
+            except InvalidInput:
+                try:
+                    iswcs[ref] = ids.parse_iswc(ref)
+                except InvalidInput:
+                    self.work[ref] = None
+        live = (r.c.is_current, r.c.entity == "work", r.c.status != RegistrationStatus.WITHDRAWN.value)
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(numbers.values()))):
+            found.update((n, n) for n in self.conn.execute(select(r.c.number).where(r.c.number.in_(chunk), *live))
+                         .scalars())
+        by_iswc: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(iswcs.values()))):
+            for iswc, number in self.conn.execute(select(r.c.iswc, r.c.number).where(r.c.iswc.in_(chunk), *live)
+                                                  .order_by(r.c.id)):
+                by_iswc.setdefault(iswc, number)
+        for ref, number in numbers.items():
+            self.work[ref] = found.get(number) or (number if number in batch_works.values() else None)
+        for ref, iswc in iswcs.items():
+            self.work[ref] = by_iswc.get(iswc) or batch_works.get(iswc)
+
+
+def resolve(model: Work | Recording, resolver: Resolver) -> tuple[Work | Recording | None, list[Problem]]:
+    """The model with party ids and linked work numbers, or its problems (as :meth:`Registry._resolve`)."""
+    problems: list[Problem] = list(share_problems(list(model.shares)))
+    pid = resolver.party_id
+    update: dict[str, Any] = {"shares": tuple(s.model_copy(update={"party": pid(s.party, f"shares.{i}.party",
+                                                                                 problems)})
+                                              for i, s in enumerate(model.shares))}
+    if isinstance(model, Work):
+        update["contributors"] = tuple(c.model_copy(update={"party": pid(c.party, f"contributors.{i}.party",
+                                                                         problems)})
+                                       for i, c in enumerate(model.contributors))
+    else:
+        update["performers"] = tuple(p.model_copy(update={"party": pid(p.party, f"performers.{i}.party", problems)})
+                                     for i, p in enumerate(model.performers))
+        if model.label is not None:
+            update["label"] = pid(model.label, "label", problems)
+        linked = []
+        for i, ref in enumerate(model.works):
+            found = resolver.work.get(ref)
+            if found is None:
+                problems.append(Problem(f"the recording points to work '{ref}', which is not registered",
+                                        field=f"works.{i}"))
+            else:
+                linked.append(found)
+        update["works"] = tuple(linked)
+    if problems:
+        return None, problems
+    return model.model_copy(update=update), []
+
+
+def _refs(model: Work | Recording) -> list[Any]:
+    out = [s.party for s in model.shares]
+    out += [c.party for c in getattr(model, "contributors", ())]
+    out += [p.party for p in getattr(model, "performers", ())]
+    if getattr(model, "label", None) is not None:
+        out.append(model.label)
+    return out
+
+
+# --- parties -------------------------------------------------------------------------------------
+
+def import_parties(conn: Connection, principal: Principal, items: list, keys: BatchKeys,
+                   located: Located) -> tuple[list[int], list[int]]:
+    """Parties of a batch: (every party's id in input order, the ids that were already on file).
+
+    A party with submitter numbers goes through :func:`find_or_insert_party` (its rules need the
+    rows); the others are looked up by IPI in one query and the new ones inserted together.
+    """
+    models = parse_section("parties", items, located)
+    on_file: dict[str, tuple[int, str]] = {}
+    ipis = sorted({m.ipi for m in models.values() if m.ipi and not m.identifiers})
+    for chunk in _chunks(ipis):
+        for ipi, pid, name in conn.execute(select(parties.c.ipi, parties.c.id, parties.c.name)
+                                           .where(parties.c.ipi.in_(chunk))):
+            on_file[ipi] = (pid, name)
+    ids_out: dict[int, int] = {}
+    known: list[int] = []
+    pending: list[tuple[int, Party]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        now = datetime.now(timezone.utc)
+        rows = [{"kind": m.kind.value, "name": m.name, "name_norm": normalize_text(m.name),
+                 "roles": [r.value for r in m.roles], "ipi": m.ipi, "ipi_base": m.ipi_base, "isni": m.isni,
+                 "country": m.country, "created_at": now, "created_by": principal.name} for _, m in pending]
+        made = conn.execute(insert(parties).returning(parties.c.id, sort_by_parameter_order=True), rows).scalars()
+        for (i, m), pid in zip(pending, made):
+            ids_out[i] = pid
+            if m.key:
+                keys.keys[m.key] = pid
+            if m.ipi:
+                on_file[m.ipi] = (pid, m.name)
+        pending.clear()
+
+    for i in sorted(models):
+        m = models[i]
+        if m.identifiers:
+            flush()
+            try:
+                stored, new = find_or_insert_party(conn, m, principal.name)
+            except InvalidInput as exc:
+                located.add("parties", i, exc.problems)
+                continue
+            ids_out[i] = stored.id
+            if m.key:
+                keys.keys[m.key] = stored.id
+            if not new:
+                known.append(stored.id)
+            continue
+        if m.ipi and m.ipi in on_file:
+            pid, name = on_file[m.ipi]
+            if pid is None:  # inserted in this batch, not yet flushed
+                flush()
+                pid, name = on_file[m.ipi]
+            if normalize_text(name) != normalize_text(m.name):
+                located.add("parties", i, [Problem(f"IPI {m.ipi} already belongs to '{name}', not '{m.name}'",
+                                                   field="ipi")])
+                continue
+            ids_out[i] = pid
+            known.append(pid)
+            if m.key:
+                keys.keys[m.key] = pid
+            continue
+        if m.ipi:
+            on_file[m.ipi] = (None, m.name)
+        pending.append((i, m))  # its key is known once flushed, before any work of the batch uses it
+    flush()
+    return [ids_out[i] for i in sorted(ids_out)], known
+
+
+# --- registrations --------------------------------------------------------------------------------
+
+def _reserve_numbers(conn: Connection, office: str, year: int, n: int) -> int:
+    """The first of ``n`` consecutive numbers of ``office`` in ``year`` (see the module docstring)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = (upsert(sequences).values(office=office, year=year, next_value=n + 1)
+            .on_conflict_do_update(index_elements=[sequences.c.office, sequences.c.year],
+                                   set_={"next_value": sequences.c.next_value + n})
+            .returning(sequences.c.next_value))
+    return conn.execute(stmt).scalar_one() - n
+
+
+def _registration_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` new ids of ``registrations`` (PostgreSQL: from its sequence; SQLite: after the largest, under
+    the write lock the transaction holds)."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence('registrations', 'id')) "
+                                      "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    top = conn.execute(select(func.max(registrations.c.id))).scalar() or 0
+    return list(range(top + 1, top + 1 + n))
+
+
+def write_rows(conn: Connection, table, rows: list[dict]) -> None:
+    """Insert ``rows`` into ``table``: PostgreSQL ``COPY … FROM STDIN``, SQLite one ``executemany``.
+
+    Values go through each column type's own bind processing (JSON text, SQLite date-times and
+    decimals), exactly as an ``INSERT`` through SQLAlchemy would store them.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    dialect = conn.dialect
+    json_columns = {c for c in columns if table.c[c].type.__class__.__name__ == "JSON"}
+    if dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[c], ensure_ascii=False, separators=(",", ":"))
+                                if c in json_columns else row[c] for c in columns])
+        return
+    processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+    plain = [(c, f) for c, f in zip(columns, processors)]
+    values = [tuple(f(row[c]) if f is not None and row[c] is not None else row[c] for c, f in plain) for row in rows]
+    sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+    conn.connection.dbapi_connection.cursor().executemany(sql, values)
+
+
+def register_many(conn: Connection, store, principal: Principal, entity: str, models: list[Work | Recording],
+                  log: TransparencyLog) -> list[str]:
+    """Register resolved ``models`` (all valid) in the caller's transaction; returns their numbers in order."""
+    numbers: list[str] = []
+    year = datetime.now(timezone.utc).year
+    for start in range(0, len(models), CHUNK):
+        chunk = models[start:start + CHUNK]
+        first = _reserve_numbers(conn, store.office, year, len(chunk))
+        chunk_numbers = [ids.format_registration_number(store.office, year, first + k) for k in range(len(chunk))]
+        _write_chunk(conn, principal, entity, chunk, chunk_numbers, log)
+        numbers.extend(chunk_numbers)
+    return numbers
+
+
+def _write_chunk(conn: Connection, principal: Principal, entity: str, models: list, numbers: list[str],
+                 log: TransparencyLog) -> None:
+    now = datetime.now(timezone.utc)
+    named: dict[int, dict] = {}
+    wanted = sorted({pid for m in models for pid in party_ids_of(m)})
+    for chunk in _chunks(wanted):
+        for row in conn.execute(select(parties.c.id, parties.c.name, parties.c.ipi, parties.c.isni)
+                                .where(parties.c.id.in_(chunk))):
+            named[row.id] = {"id": row.id, "name": row.name, "ipi": row.ipi, "isni": row.isni}
+    records, events = [], []
+    for model, number in zip(models, numbers):
+        record = build_record(number, 1, entity, model, RegistrationStatus.REGISTERED, None, principal.name, now,
+                              [named[p] for p in party_ids_of(model)])
+        digest = record_hash(record)
+        records.append((record, digest))
+        events.append({"type": "register", "number": number, "version": 1, "record_hash": digest,
+                       "entity": entity})
+    entries = log.append_many(conn, events, write=write_rows)
+    write_rows(conn, journal_events, [
+        {"office": log.office, "kind": "registration.register", "subject": f"{e['number']}/v1",
+         "actor": principal.name, "at": entry.timestamp, "payload": e, "record_hash": e["record_hash"],
+         "log_index": entry.index} for e, entry in zip(events, entries)])
+    rids = _registration_ids(conn, len(models))
+    rows: list[dict] = []
+    side: dict[Any, list[dict]] = {}
+    for rid, model, number, (record, digest), entry in zip(rids, models, numbers, records, entries):
+        rows.append({"id": rid, "number": number, "version": 1, "entity": entity,
+                     "status": RegistrationStatus.REGISTERED.value, "is_current": True,
+                     "kind": getattr(model, "kind", None) and model.kind.value, "title": model.title,
+                     "title_norm": normalize_text(model.title), "iswc": getattr(model, "iswc", None),
+                     "isrc": getattr(model, "isrc", None), "creation_mode": model.creation_mode.value,
+                     "record": record, "record_hash": digest, "registrant": principal.name, "reason": None,
+                     "created_at": now, "log_index": entry.index})
+        for table, extra in side_rows(rid, model):
+            side.setdefault(table, []).extend(extra)
+    write_rows(conn, registrations, rows)
+    for table, extra in side.items():
+        write_rows(conn, table, extra)
+
+
+def import_section(conn: Connection, store, principal: Principal, section: str, items: list, resolver: Resolver,
+                   located: Located, batch_works: dict[str, str], log: TransparencyLog) -> list[str]:
+    """Validate, resolve and register a section of works or recordings; problems go to ``located``."""
+    models = parse_section(section, items, located)
+    resolver.prefetch_parties([ref for m in models.values() for ref in _refs(m)])
+    if section == "recordings":
+        resolver.prefetch_works([ref for m in models.values() for ref in m.works], batch_works)
+    ready: list[Any] = []
+    for i in sorted(models):
+        resolved, problems = resolve(models[i], resolver)
+        if problems:
+            located.add(section, i, problems)
+        else:
+            ready.append(resolved)
+    numbers = register_many(conn, store, principal, section[:-1], ready, log)
+    if section == "works":
+        for model, number in zip(ready, numbers):
+            batch_works[number] = number
+            if model.iswc:
+                batch_works.setdefault(model.iswc, number)
+    return numbers
+
+
+def link_batch_works(items: list, numbers: list[str], located: Located) -> list:
+    """``"@3"`` in a recording's works → the 4th work registered by this batch (as the per-record path)."""
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not item.get("works"):
+            out.append(item)
+            continue
+        linked, bad = [], False
+        for ref in item["works"]:
+            if isinstance(ref, str) and ref.startswith("@") and ref[1:].isdigit():
+                index = int(ref[1:])
+                if index >= len(numbers):
+                    located.add("recordings", i, [Problem(f"'{ref}' points past the {len(numbers)} works "
+                                                          "registered so far in this batch", field="works")])
+                    bad = True
+                    break
+                linked.append(numbers[index])
+            else:
+                linked.append(ref)
+        out.append(None if bad else {**item, "works": linked})
+    return out
+
