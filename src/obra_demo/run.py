@@ -114,6 +114,32 @@ def _ai_use_step(store: Store, principal: Principal, party_id: int, numbers: lis
             "ai_check_receipt": done["files"]["receipt"], "ai_seconds": round(time.perf_counter() - started, 1)}
 
 
+def _portal_step(store: Store, principal: Principal, statements: str | None) -> dict:
+    """A demo login per role for the portal (``make serve``): the creator is a payee with a statement.
+    Tokens are shown once by the server, so the demo keeps them in ``portal-logins.json`` (mode 0600)."""
+    import os
+
+    from obra.access import create_principal
+
+    path = store.home / "portal-logins.json"
+    logins = json.loads(path.read_text()) if path.exists() else {}
+    payee = None
+    if statements:
+        names = sorted(p.name for p in Path(statements).glob("statement-*.json"))
+        payee = next((n.split("-")[1] for n in names if n.split("-")[1].isdigit()), None)
+    for role in ("creator", "registrant", "office_staff", "cmo", "ai_developer"):
+        if role not in logins:
+            name = f"demo-{role.replace('_', '-')}"
+            party = int(payee) if role == "creator" and payee else None
+            made, token = create_principal(store, name, role, party, by=principal)
+            logins[role] = {"name": made.name, "token": token, "party": party}
+    path.write_text(json.dumps(logins, indent=2))
+    os.chmod(path, 0o600)
+    return {"portal": "run `make serve` (or `obra serve`) and open http://127.0.0.1:8000/portal/ ; sign in with "
+                      "a name and token below (kept in " + str(path) + ")",
+            "portal_logins": {role: f"{v['name']} / {v['token']}" for role, v in logins.items()}}
+
+
 def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 3000) -> dict:
     """Load the demo catalogue (once per store) and run every demo step; returns a summary."""
     registry = Registry(store)
@@ -133,6 +159,7 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     label = next((pid for pid, p in sorted(parties.items()) if "label" in p.roles), min(parties, default=None))
     if works and label is not None:
         summary |= _ai_use_step(store, principal, label, [works[0]["number"]], seed)
+    summary |= _portal_step(store, principal, summary.get("statements"))
     out = store.home / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     summary["summary_file"] = str(out)
