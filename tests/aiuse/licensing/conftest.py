@@ -15,7 +15,9 @@ TRAIN = "ai-train-generative"
 def licence_terms(model: str, amount: int | None = None, currency: str = "EUR", share: str | None = None) -> dict:
     price = {"model": model, "currency": currency, "amount_minor": amount} if share is None else \
         {"model": model, "share_percent": share}
-    return {"uses": [{"use": TRAIN, "permission": "licence", "price": price}]}
+    # both kinds of training: RSL's ai-train covers them together, so the licence server can publish the offer
+    return {"uses": [{"use": use, "permission": "licence", "price": price}
+                     for use in (TRAIN, "ai-train-other")]}
 
 
 @pytest.fixture
