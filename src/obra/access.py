@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "likeness_consent": frozenset({R.CREATOR, R.REGISTRANT, R.CMO, R.OFFICE_STAFF}),
     "likeness_consent_any": frozenset({R.CMO, R.OFFICE_STAFF}),
     "ai_evidence": frozenset({R.CMO, R.OFFICE_STAFF}),
+    "observatory": frozenset({R.CMO, R.OFFICE_STAFF}),
     "manage_keys": frozenset({R.OFFICE_STAFF}),
     "federation": frozenset({R.OFFICE_STAFF}),
     "manage_principals": frozenset(),

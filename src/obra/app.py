@@ -119,6 +119,12 @@ class Obra:
         return ProtectService(self.store)
 
     @cached_property
+    def observatory(self):
+        from obra.observatory.service import ObservatoryService
+
+        return ObservatoryService(self.store)
+
+    @cached_property
     def fairness(self):
         from obra.fairness.service import FairnessService
 

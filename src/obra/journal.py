@@ -52,6 +52,7 @@ EVENT_KINDS: dict[str, str] = {
     "law.rule_pack_used": "a run relied on this version of the law data (obra.law)",
     "principal.created": "a principal (who may write) was created",
     "key.rotated": "the office's signing key was rotated",
+    "observatory.report": "an observatory report of a period was written: its report, data and rules hashes (issue #17)",
     "aiuse.terms.set": "a rightholder stated (new version of) AI-use terms for a work, recording, catalogue or location",
     "aiuse.check": "a training check ran over a manifest: its signed receipt's hash (inputs, question, rules, summary)",
     "fairness.terms_set": "an agreement's fairness terms were stated (governing law, lump sum, appropriate share)",

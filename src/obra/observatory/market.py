@@ -5,7 +5,7 @@ A :class:`Market` holds Ibis tables on one backend: the period's **usage**, **po
 registered items the report groups by (artist, genre, origin country, year, label type, kind of
 work, creation mode). From a store, :func:`load_market` reads only published partitions (what
 distribution runs read) and fingerprints them: the SHA-256 of every source file as ingested, of
-the matches files, and the transparency log's head (which pins the registry's state). The report
+the matches files, and of the current registrations (which pins the registry's state). The report
 carries that fingerprint, so anyone holding the same data can rerun it and get the same figures.
 """
 
@@ -107,9 +107,10 @@ def item_attributes(repertoire: Any, target: str = "recording", today_year: int 
 
 def fingerprint(store: Any, period: str) -> dict:
     """What identifies a period's data in a store: its published sources with their hashes, the
-    matches files' hashes, and the transparency log's size and root (the registry's state)."""
+    matches files' hashes, and the hash of every current registration's number, version and record
+    hash (the registry's state the attributes came from)."""
     from obra.royalties.datasets import matches_dataset, partitions, published_sources
-    from obra.store.schema import usage_sources
+    from obra.store.schema import registrations, usage_sources
     from obra.transparency.translog import TransparencyLog
 
     published = published_sources(store)
@@ -127,10 +128,13 @@ def fingerprint(store: Any, period: str) -> dict:
             while chunk := fh.read(8 << 20):
                 h.update(chunk)
         match_files.append({"source": source, "sha256": h.hexdigest()})
-    log = TransparencyLog(store)
-    size = log.size()
+    r = registrations
+    with store.connect() as conn:
+        current = conn.execute(select(r.c.number, r.c.version, r.c.record_hash).where(r.c.is_current)
+                               .order_by(r.c.number)).all()
     return {"period": period, "sources": sorted(sources, key=lambda s: s["source"]), "matches": match_files,
-            "registry": {"office": log.office, "log_size": size, "log_root": log.root(size).hex() if size else None}}
+            "registry": {"office": TransparencyLog(store).office, "registrations": len(current),
+                         "registrations_hash": sha256_hex([[n, v, h] for n, v, h in current])}}
 
 
 def load_market(store: Any, period: str, engine: str = "duckdb", spark_master: str | None = None,

@@ -36,7 +36,7 @@ def view(report: dict) -> dict:
     revenue = {cur: [r for r in f["revenue"]["rows"] if r["currency"] == cur] for cur in currencies}
     rates = {cur: [r for r in f["rates"]["rows"] if r["currency"] == cur] for cur in currencies}
     revenue_chart = {cur: {"labels": [f"{x['service']} {x['territory']} {x['commercial_model'][:5]}" for x in rates[cur]],
-                           "values": [x["amount_minor"] for x in rates[cur]]} for cur in currencies}
+                           "amounts": [x["amount_minor"] for x in rates[cur]]} for cur in currencies}
     totals = {cur: {"amount_minor": sum(r["amount_minor"] for r in revenue[cur]),
                     "plays": sum(r["plays"] for r in rates[cur])} for cur in currencies}
     conc = {}

@@ -298,6 +298,7 @@ def write_report(report: dict, out: str | Path, *, locales: Iterable[str] = LOCA
     if keys is not None:
         from obra.transparency.signing import format_time, utc_now
 
+        keys.history()   # the office's first key is made now if there is none: before taking the time
         at = at or utc_now()
         manifest = keys.sign_object({**manifest, "office": keys.office, "issued_at": format_time(at)}, at)
     (out / "manifest.json").write_bytes(canonical(manifest) + b"\n")
