@@ -114,6 +114,57 @@ def _ai_use_step(store: Store, principal: Principal, party_id: int, numbers: lis
             "ai_check_receipt": done["files"]["receipt"], "ai_seconds": round(time.perf_counter() - started, 1)}
 
 
+def _evidence_step(store: Store, principal: Principal, number: str) -> dict:
+    """The work the label reserved gets its score as a file (a correction: content codes); a dataset holds a
+    copy and a scaled, annotated copy; the check finds both, and the rightholder gets a signed evidence bundle
+    and its letters in four languages."""
+    from datetime import datetime, timedelta, timezone
+
+    from PIL import Image, ImageDraw
+
+    from obra.aiuse.check.service import CheckService
+    from obra.aiuse.evidence.service import EvidenceService
+    from obra.identify import identify_file
+    from obra.identify.registration import correct_with_file
+
+    started = time.perf_counter()
+    out = store.home / "evidence"
+    out.mkdir(exist_ok=True)
+    original, edited_path = out / "score.png", out / "score-edited.png"
+    picture = Image.new("RGB", (256, 192))
+    picture.putdata([(x, (x + y) % 256, y) for y in range(192) for x in range(256)])
+    picture.save(original)
+    edited = picture.resize((240, 180))   # scaled down and annotated: a near duplicate, 6 bits away
+    ImageDraw.Draw(edited).rectangle((180, 130, 190, 140), fill=(255, 255, 255))
+    edited.save(edited_path)
+    registry = Registry(store)
+    current = registry.show(number).record
+    if not current.get("content"):
+        correct_with_file(registry, principal, number, current[current["entity"]],
+                          "the score as a file, for content identification", original)
+    crawled = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [{"url": "https://images.example/score.png", "iscc": identify_file(original).iscc},
+             {"url": "https://mirror.example/score-annotated.png", "iscc": identify_file(edited_path).iscc},
+             {"url": "https://images.example/other.png"}]
+    manifest = out / "dataset-manifest.jsonl"
+    manifest.write_text("".join(json.dumps(i | {"crawled_at": crawled}) + "\n" for i in items), encoding="utf-8")
+    check = CheckService(store).check(principal, manifest, None, jurisdiction="DE", purpose="commercial")
+    done = EvidenceService(store).evidence(principal, Path(check["directory"]), work=number,
+                                           against="Example AI Labs (dataset scores-v2)",
+                                           jurisdictions={"developer": "US", "rightholder": "UY"})
+    target = out / number
+    target.mkdir(exist_ok=True)
+    (target / "evidence.json").write_bytes(done["bundle_bytes"])
+    (target / "office-keys.json").write_text(json.dumps(done["key_history"], indent=2), encoding="utf-8")
+    for lang, letter in done["letters"].items():
+        (target / f"letter.{lang}.html").write_text(letter["html"], encoding="utf-8")
+    return {"evidence_work": number, "evidence_bundle": str(target / "evidence.json"),
+            "evidence_items": done["bundle"]["items_total"], "evidence_journal_event": done["journal_event"],
+            "evidence_outcomes": {b["jurisdiction"]: {k: v for k, v in b["decisions"].items() if v}
+                                  for b in done["bundle"]["legal_basis"]},
+            "evidence_seconds": round(time.perf_counter() - started, 1)}
+
+
 def _portal_step(store: Store, principal: Principal, statements: str | None) -> dict:
     """A demo login per role for the portal (``make serve``): the creator is a payee with a statement.
     Tokens are shown once by the server, so the demo keeps them in ``portal-logins.json`` (mode 0600)."""
@@ -159,6 +210,7 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     label = next((pid for pid, p in sorted(parties.items()) if "label" in p.roles), min(parties, default=None))
     if works and label is not None:
         summary |= _ai_use_step(store, principal, label, [works[0]["number"]], seed)
+        summary |= _evidence_step(store, principal, works[0]["number"])
     summary |= _portal_step(store, principal, summary.get("statements"))
     out = store.home / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))

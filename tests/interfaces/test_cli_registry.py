@@ -70,6 +70,9 @@ def test_demo_runs_end_to_end_and_is_repeatable(cli_home):
     assert (Path(summary["ai_signal_files"]) / "robots.txt").exists()
     receipt = runner.invoke(app, ["ai", "receipt", summary["ai_check_receipt"], "--results", summary["ai_check"]])
     assert receipt.exit_code == 0, receipt.output
+    assert summary["evidence_items"] == 2 and summary["evidence_outcomes"]["DE"] == {"reserved": 2}
+    evidence = runner.invoke(app, ["ai", "evidence-verify", summary["evidence_bundle"]])
+    assert evidence.exit_code == 0, evidence.output
     again = _json(["demo", "--works", "40"])
     assert again["catalogue"] == summary["catalogue"]
     assert again["money_conserved"] == summary["money_conserved"]
