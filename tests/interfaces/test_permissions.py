@@ -198,6 +198,22 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
     "manage_keys": (
         Surface("keys rotate", lambda s: ["keys", "rotate"], lambda s: ("POST", "/keys/rotate", {})),
     ),
+    "fairness_terms": (
+        Surface("fairness terms", lambda s: ["fairness", "terms", "999999", "--jurisdiction", "DE"],
+                lambda s: ("PUT", "/fairness/terms/999999", {"json": {"jurisdiction": "DE"}})),
+    ),
+    "fairness_check": (
+        Surface("fairness check", lambda s: ["fairness", "check", "--as-of", "2099-01-01"],
+                lambda s: ("POST", "/fairness/checks", {"json": {"as_of": "2099-01-01"}})),
+        Surface("fairness letter", lambda s: ["fairness", "letter", "999999", "1"],
+                lambda s: ("POST", "/fairness/checks/999999/letters/1", {})),
+    ),
+    "fairness_report": (
+        Surface("fairness report", lambda s: ["fairness", "report", "999999", "--year", "2099"],
+                lambda s: ("POST", "/fairness/reports/999999", {"params": {"year": 2099}})),
+        Surface("fairness reports", lambda s: ["fairness", "reports", "--year", "2099"],
+                lambda s: ("POST", "/fairness/reports", {"params": {"year": 2099}})),
+    ),
     "federation": (
         Surface("federation import", lambda s: ["federation", "import", s.path("export.json")],
                 lambda s: ("POST", "/federation/import", {"json": {"format": "not a log export"}})),

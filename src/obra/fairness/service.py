@@ -155,6 +155,7 @@ class FairnessService:
 
     def check_result(self, principal: Principal, check_id: int) -> dict:
         """A kept check (a creator reads only a check of their own agreements)."""
+        require(principal, "fairness_check", party=principal.party_id if principal else None)  # before any lookup
         row = self._document(check_id, "check")
         require(principal, "fairness_check", party=row["party_id"])
         body = json.loads((Path(row["directory"]) / f"check-{check_id:06d}.json").read_text())
@@ -166,6 +167,7 @@ class FairnessService:
         if fmt not in LETTER_FORMATS:
             raise InvalidInput(Problem(f"unknown letter format {fmt!r}; use {' or '.join(LETTER_FORMATS)}",
                                        field="format"))
+        require(principal, "fairness_check", party=principal.party_id if principal else None)  # before any lookup
         row = self._document(check_id, "check")
         body = json.loads((Path(row["directory"]) / f"check-{check_id:06d}.json").read_text())
         found = next((f for f in body["flags"] if f["flag"] == flag), None)
