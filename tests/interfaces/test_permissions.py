@@ -199,6 +199,10 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
         Surface("keys rotate", lambda s: ["keys", "rotate"], lambda s: ("POST", "/keys/rotate", {})),
     ),
     "fairness_terms": (
+    "observatory": (
+        Surface("report", lambda s: ["report", "--period", "2099-01", "--out", str(s.root / "observatory")],
+                lambda s: ("POST", "/observatory/report", {"json": {"period": "2099-01"}})),
+    ),
         Surface("fairness terms", lambda s: ["fairness", "terms", "999999", "--jurisdiction", "DE"],
                 lambda s: ("PUT", "/fairness/terms/999999", {"json": {"jurisdiction": "DE"}})),
     ),

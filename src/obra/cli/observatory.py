@@ -30,7 +30,7 @@ def _render(result: dict) -> None:
 
 @handle_errors
 def report(period: str = typer.Option(..., "--period", help="the period, e.g. 2024-03 (distribute it first)"),
-           out: Path = typer.Option(..., "--out", help="directory to write the report into"),
+           output: Path = typer.Option(..., "--out", help="directory to write the report into"),
            scenario: Optional[str] = typer.Option(
                None, "--scenario", help="a scenario file (JSON or TOML) or a preset name: pro-rata, user-centric, "
                                         "artist-centric, spotify-2024, performer-remuneration"),
@@ -38,8 +38,7 @@ def report(period: str = typer.Option(..., "--period", help="the period, e.g. 20
            model: Optional[str] = typer.Option(None, "--model", help="the distribution run's model to reconcile "
                                                                     "with (default: the period's newest run)"),
            locale: list[str] = typer.Option(["en", "es", "fr", "pt"], "--locale",
-                                            help="languages of the HTML pages (repeatable)"),
-           pdf_locale: list[str] = typer.Option(["en"], "--pdf-locale", help="languages of the PDFs (repeatable)"),
+                                            help="languages of the HTML pages (repeatable); the PDF is in the first"),
            token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Write the observatory report of a period: indicators, three payment models compared, a scenario.
 
@@ -53,7 +52,8 @@ def report(period: str = typer.Option(..., "--period", help="the period, e.g. 20
     obra = open_obra()
     principal = current_principal(obra, token)
     with console.status(f"observatory report of {period}", spinner="dots") if not as_json else _Null():
-        result = obra.observatory.write(principal, request, out, locales=tuple(locale), pdf_locales=tuple(pdf_locale))
+        result = obra.observatory.write(principal, request, output, locales=tuple(locale),
+                                        pdf_locales=tuple(locale[:1]))
     emit(result, as_json, _render)
 
 
