@@ -59,6 +59,12 @@ class Walk:
         with self.page.expect_navigation():
             self.page.locator(selector).first.click()
 
+    def upload(self, field: str, path: Path, wait_for: str) -> None:
+        """Choose a file in an upload form, send it (with its progress bar) and wait for the answer."""
+        self.page.set_input_files(field, str(path))
+        self.page.click("form[data-upload] button[type=submit]")
+        self.page.wait_for_selector(wait_for)
+
     def close(self) -> None:
         self.context.close()
 
@@ -98,9 +104,7 @@ def test_creator_registers_an_ai_assisted_work_and_verifies_its_certificate(walk
     page.fill("#ai_system", "Suno v4.5")
     page.fill("#ai_contribution", "melody")
     page.fill("#human_contribution", "lyrics")
-    page.set_input_files("#f-content", str(song))
-    page.click("form[data-upload] button[type=submit]")
-    page.wait_for_selector("text=UYMVD-")
+    w.upload("#f-content", song, "text=UYMVD-")
     number = re.search(r"UYMVD-\d{4}-\d{7}-\w", page.locator("main").inner_text()).group(0)
     w.check("registered")
     with page.expect_download() as got:
@@ -112,9 +116,7 @@ def test_creator_registers_an_ai_assisted_work_and_verifies_its_certificate(walk
     assert "Suno" in page.locator("main").inner_text()
     w.check("record")
     w.go("/portal/verify")
-    page.set_input_files("#f-certificate", str(certificate))
-    page.click("form[data-upload] button[type=submit]")
-    page.wait_for_selector(".notice")
+    w.upload("#f-certificate", certificate, ".notice")
     assert number in page.locator(".notice").inner_text()
     w.check("verified")
     # a tampered certificate does not verify
@@ -123,9 +125,7 @@ def test_creator_registers_an_ai_assisted_work_and_verifies_its_certificate(walk
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(data))
     w.go("/portal/verify")
-    page.set_input_files("#f-certificate", str(tampered))
-    page.click("form[data-upload] button[type=submit]")
-    page.wait_for_selector("[role=alert]")
+    w.upload("#f-certificate", tampered, "[role=alert]")
     w.check("tampered")
 
 
@@ -161,15 +161,11 @@ def test_cmo_uploads_a_report_fixes_it_and_reads_match_rates_and_claims(walk, po
     w.check("usage-form")
     bad = tmp_path / "usage-bad.csv"
     bad.write_text("period,service,territory,title,artist,isrc,plays\n2026-13,S,UY,T,A,XX,ten\n", encoding="utf-8")
-    page.set_input_files("#f-report", str(bad))
-    page.click("form[data-upload] button[type=submit]")
-    page.wait_for_selector(".problems")
+    w.upload("#f-report", bad, ".problems")
     assert "usage-bad.csv" in page.locator(".problems").inner_text()
     w.check("usage-problems")
     good = next((portal.home / "reports").glob("usage-*.csv"))
-    page.set_input_files("#f-report", str(good))
-    page.click("form[data-upload] button[type=submit]")
-    page.wait_for_selector(".notice")                  # the same report again: accepted, changes nothing
+    w.upload("#f-report", good, ".notice")                  # the same report again: accepted, changes nothing
     w.check("usage-again")
     w.go("/portal/distributions")
     assert page.locator("#rates ~ .table-wrap tbody tr").count() >= 1
