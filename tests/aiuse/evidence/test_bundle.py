@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from obra.aiuse.evidence.bundle import EvidenceError, bundle_bytes, verify_evidence
 from obra.aiuse.evidence.service import EvidenceService
@@ -56,6 +58,43 @@ def test_any_change_to_the_signed_content_fails_the_signature(made, change):
     else:
         bundle["against"]["name"] = "Someone Else"
     with pytest.raises(EvidenceError, match="signature does not match its contents"):
+        verify_evidence(bundle_bytes(bundle), keys)
+
+
+def _leaves(value, path=()):
+    """Every (path, leaf) of a JSON document."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, value
+
+
+def _changed(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    return "x"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(min_value=0))
+def test_changing_any_single_value_anywhere_in_the_bundle_fails(made, pick):
+    _, done, keys = made
+    leaves = [p for p, _ in _leaves(done["bundle"]) if p[-1] != "signature"]
+    path = leaves[pick % len(leaves)]
+    bundle = copy.deepcopy(done["bundle"])
+    holder = bundle
+    for step in path[:-1]:
+        holder = holder[step]
+    holder[path[-1]] = _changed(holder[path[-1]])
+    with pytest.raises(EvidenceError):
         verify_evidence(bundle_bytes(bundle), keys)
 
 
