@@ -58,6 +58,11 @@ API_ONLY = {
                                           "the offline check, which also hashes the result files on the user's disk",
     ("POST", "/ai/evidence/verify"): "the bundle is the request body; `obra ai evidence-verify FILE [--keys]` is the "
                                      "offline check a third party runs with the office's published keys",
+    ("POST", "/ai/licences/verify"): "the licence is the request body; `obra ai licence verify FILE [--items] "
+                                     "[--proof] [--key-history]` is the offline check anyone runs with the office's keys",
+    ("POST", "/ai/olp/token"): "the RSL licence server's OAuth 2.0 token endpoint, for crawlers (HTTP Basic client "
+                               "credentials of a licence), not for people",
+    ("POST", "/ai/olp/introspect"): "the RSL licence server's RFC 7662 introspection endpoint, for resource servers",
     ("POST", "/verify"): "the certificate is the raw request body (its exact bytes), not a named parameter; "
                          "`obra verify CERT [--keys]` is the offline check a third party runs without any office",
 }
@@ -178,6 +183,18 @@ PARITY: dict[str, tuple[Route, ...]] = {
     "match score": (Route("POST", "/match/score", renames={"pairs_csv": "body"},
                           why="the CLI reads the pairs from a CSV file; the API takes them as a JSON list"),),
     "ai protect": (Route("POST", "/ai/protect"),),
+    "ai quote": (Route("POST", "/ai/quotes"),),
+    "ai licence accept": (Route("POST", "/ai/quotes/{quote_id}/accept"),),
+    "ai licence list": (Route("GET", "/ai/licences"),),
+    "ai licence show": (Route("GET", "/ai/licences/{licence_id}"),),
+    "ai licence items": (Route("GET", "/ai/licences/{licence_id}/items"),),
+    "ai licence proof": (Route("GET", "/ai/licences/{licence_id}/proof"),),
+    "ai licence document": (Route("GET", "/ai/licences/{licence_id}/document", renames={"fmt": "format"},
+                                  why="`--format` is spelled `fmt` inside the CLI (format is a Python builtin)"),),
+    "ai licence revoke": (Route("POST", "/ai/licences/{licence_id}/revoke"),),
+    "ai licence expire": (Route("POST", "/ai/licences/expire"),),
+    "ai usage": (Route("POST", "/ai/licences/{licence_id}/usage"),),
+    "ai royalties": (Route("POST", "/ai/licences/royalties"),),
 }
 
 

@@ -188,6 +188,7 @@ class LicensingService:
 
     def quote_items(self, principal: Principal, quote_id: str) -> pa.Table:
         """A quote's priced items (its requester, CMO and office staff)."""
+        require(principal, "ai_quote")
         with self.store.connect() as conn:
             row = self._quote_row(conn, quote_id)
         self._own(principal, row.requested_by, "quote")
@@ -301,6 +302,7 @@ class LicensingService:
 
     def licence(self, principal: Principal, licence_id: str) -> dict:
         """The signed licence with its status (its holder, CMO and office staff)."""
+        require(principal, "ai_licence_read")
         with self.store.connect() as conn:
             row = self._licence_row(conn, licence_id)
         self._own(principal, row.licensee, "licence")
@@ -342,6 +344,7 @@ class LicensingService:
 
     def items(self, principal: Principal, licence_id: str) -> list[dict]:
         """The licence's items, the leaves of its Merkle tree in order (what ``verify --items`` checks)."""
+        require(principal, "ai_licence_read")
         with self.store.connect() as conn:
             row = self._licence_row(conn, licence_id)
             self._own(principal, row.licensee, "licence")
@@ -379,6 +382,17 @@ class LicensingService:
                 "items_checked": done["items_checked"], "proof_checked": done["proof_checked"],
                 "key_id": doc.get("key_id"), "issued_at": doc.get("issued_at"), "items": doc["items"]["count"],
                 "merkle_root": doc["items"]["merkle_root"], "licensee": doc.get("licensee")}
+
+    def document(self, principal: Principal, licence_id: str, *, fmt: str = "html", locale: str = "en") -> bytes:
+        """The licence as a document for people (HTML or PDF; en, es, fr, pt), with its status."""
+        from obra.aiuse.licensing.document import licence_html, licence_pdf
+
+        if fmt not in ("html", "pdf"):
+            raise InvalidInput(Problem(f"format {fmt!r}: html or pdf", field="format"))
+        found = self.licence(principal, licence_id)
+        if fmt == "pdf":
+            return licence_pdf(found["licence"], found["status"], locale)
+        return licence_html(found["licence"], found["status"], locale).encode("utf-8")
 
     def revoke(self, principal: Principal, licence_id: str, reason: str) -> dict:
         """Revoke a licence (CMO, office staff): an ``aiuse.licence.revoked`` event; its tokens stop working."""

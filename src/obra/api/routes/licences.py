@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from obra.access import Principal
 from obra.aiuse.vocabulary import Use
 from obra.api.answers import without_server_paths
-from obra.api.auth import caller, get_obra
+from obra.api.auth import caller, get_obra, locale
 from obra.api.params import ShortText, StrictJSONRoute
 from obra.api.uploads import saved_upload
 from obra.app import Obra
@@ -61,12 +61,13 @@ async def quote(manifest: Annotated[UploadFile, File(description="CSV, JSONL or 
                 purpose: Annotated[PurposeField | None, Form()] = None,
                 user_type: Annotated[UserTypeField | None, Form()] = None,
                 days: Annotated[int, Form(ge=1, le=3660)] = 365, start: Annotated[date | None, Form()] = None,
+                show: Annotated[int, Form(ge=0, le=10_000, description="answer the first N items")] = 20,
                 principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Price a manifest item by item against the rightholders' offers (AI developers, CMO, office staff)."""
     question = obra.ai_licences.question(use, territory=territory, purpose=purpose, user_type=user_type, on=start,
                                          days=days)
     async with saved_upload(manifest, "obra-quote-") as path:
-        done = obra.ai_licences.quote(principal, path, question)
+        done = obra.ai_licences.quote(principal, path, question, show=show)
     return without_server_paths(done, obra.store.home)
 
 
@@ -125,6 +126,16 @@ def royalties(period: Annotated[str, Body(embed=True, pattern="^[0-9]{4}-[0-9]{2
 def licence(licence_id: ShortText, principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """The signed licence and its status (its holder, CMO, office staff)."""
     return obra.ai_licences.licence(principal, licence_id)
+
+
+@router.get("/licences/{licence_id}/document", response_class=Response,
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}}}})
+def licence_document(licence_id: ShortText, fmt: Annotated[Literal["html", "pdf"], Query(alias="format")] = "html",
+                     principal: Principal = Depends(caller), obra: Obra = Depends(get_obra),
+                     language: str = Depends(locale)) -> Response:
+    """The licence as a document for people (HTML or PDF, language from ``Accept-Language``)."""
+    data = obra.ai_licences.document(principal, licence_id, fmt=fmt, locale=language)
+    return Response(data, media_type="application/pdf" if fmt == "pdf" else "text/html; charset=utf-8")
 
 
 @router.get("/licences/{licence_id}/items")
