@@ -189,6 +189,20 @@ def _row(row: Any) -> dict:
             "journal_event": int(row.journal_event_id)}
 
 
+def terms_history_rows(store: Store) -> list[dict]:
+    """Every version of every subject's terms, each with ``until``: when the next version replaced
+    it (``None`` for the version in force now) — what the bulk check joins against, so an item is
+    judged by the terms in force when it was crawled."""
+    with store.connect() as conn:
+        rows = conn.execute(select(ai_terms).order_by(ai_terms.c.subject_kind, ai_terms.c.subject,
+                                                       ai_terms.c.version)).all()
+    out = [_row(r) for r in rows]
+    for row, after in zip(out, out[1:] + [None]):
+        same = after is not None and (after["subject_kind"], after["subject"]) == (row["subject_kind"], row["subject"])
+        row["until"] = after["set_at"] if same else None
+    return out
+
+
 def current_terms_rows(store: Store) -> list[dict]:
     """The terms in force for every subject (latest version of each), for the bulk check to join
     against: ``subject_kind, subject, version, terms (JSON), terms_hash, journal_event``."""

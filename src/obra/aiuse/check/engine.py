@@ -31,12 +31,13 @@ import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import ibis
+import ibis.expr.datatypes as dt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,6 +94,11 @@ class CheckRun:
     summary: dict
     engine: "CheckEngine"
     timings: dict = field(default_factory=dict)
+
+
+def _in_force(at, terms):
+    """The terms row was in force at the instant ``at`` (valid from ``t_from`` until ``t_until``)."""
+    return (terms.t_from.isnull() | (terms.t_from < at)) & (terms.t_until.isnull() | (terms.t_until >= at))
 
 
 def _esc(col):
@@ -391,9 +397,13 @@ class CheckEngine:
                                          territory=q.jurisdiction, purpose=q.purpose, commercial=q.commercial,
                                          on=q.on))
         terms = self.put(registry.terms)
+        instant = dt.Timestamp(timezone="UTC")
+        until = terms.until if "until" in terms.columns else ibis.null("string")
         ranked = self._materialise(terms.join(tclass, terms.uses_hash == tclass.uses_hash).select(
             t_kind=terms.subject_kind, t_subject=terms.subject, t_version=terms.version,
-            t_event=terms.journal_event, t_rank=tclass.rank))
+            t_event=terms.journal_event, t_rank=tclass.rank, t_from=terms.set_at.cast(instant),
+            t_until=until.cast(instant)))
+        at = ibis.literal(datetime.combine(q.on + timedelta(days=1), time.min, timezone.utc), instant)
         out = base.select("item")
         if pieces:
             matches = pieces[0]
@@ -404,14 +414,14 @@ class CheckEngine:
             matches = matches.group_by(["m_item", "number"]).aggregate(
                 distance=matches.distance.min(), how=matches.how.argmin(matches.pri))
             own = ranked.filter(ranked.t_kind.isin(["work", "recording"]))
-            mo = matches.left_join(own, matches.number == own.t_subject)
+            mo = matches.left_join(own, [matches.number == own.t_subject, _in_force(at, own)])
             mo = mo.select("m_item", "number", "distance", "how", own_rank=mo.t_rank.fill_null(3),
                            own_event=mo.t_event, own_version=mo.t_version)
             if registry.parties.num_rows:
                 parties = self.put(registry.parties.rename_columns(["p_number", "party"]))
                 cat_terms = ranked.filter(ranked.t_kind == "party")
                 cat = mo.select("m_item", "number").join(parties, mo.number == parties.p_number)
-                cat = cat.join(cat_terms, cat.party == cat_terms.t_subject)
+                cat = cat.join(cat_terms, [cat.party == cat_terms.t_subject, _in_force(at, cat_terms)])
                 cat = cat.group_by(["m_item", "number"]).aggregate(
                     cat_rank=cat.t_rank.min(), cat_event=cat.t_event.argmin(cat.t_rank),
                     cat_party=cat.party.argmin(cat.t_rank), cat_version=cat.t_version.argmin(cat.t_rank))
@@ -445,7 +455,7 @@ class CheckEngine:
             lhits = lit.join(loc, lit.origin == loc.l_origin).filter(lambda t: t.lpath.like(t.like))
             best = lhits.group_by("item").aggregate(location=lhits.l_subject.argmax(lhits.length))
             lterms = ranked.filter(ranked.t_kind == "location")
-            best = best.left_join(lterms, best.location == lterms.t_subject).select(
+            best = best.left_join(lterms, [best.location == lterms.t_subject, _in_force(at, lterms)]).select(
                 l_item=best.item, location=best.location, l_rank=lterms.t_rank.fill_null(3), l_event=lterms.t_event)
             out = out.left_join(best, out.item == best.l_item).drop("l_item")
         else:
@@ -458,16 +468,16 @@ class CheckEngine:
 
     def run(self, manifest: Manifest, sites: Sites, registry: RegistryIndex, q: Question, *,
             licensed: set[int] | frozenset[int] = frozenset()) -> CheckRun:
-        import time
+        import time as timer
 
         timings: dict[str, float] = {}
-        clock, cpu = time.perf_counter(), time.process_time()
+        clock, cpu = timer.perf_counter(), timer.process_time()
 
         def lap(name: str) -> None:
             """Wall and process CPU seconds of a step (CPU: every thread's, the engine's included;
             on a busy machine the CPU figure is the steadier one)."""
             nonlocal clock, cpu
-            now, now_cpu = time.perf_counter(), time.process_time()
+            now, now_cpu = timer.perf_counter(), timer.process_time()
             timings[name] = round(now - clock, 3)
             timings[f"{name}_cpu"] = round(now_cpu - cpu, 3)
             clock, cpu = now, now_cpu

@@ -12,9 +12,12 @@ Items are matched to registrations three ways (the joins run in :mod:`obra.aiuse
 * **registered URL**: the item's URL under a web location someone stated terms for (an origin
   and an RFC 9309 path pattern; the most specific pattern wins).
 
-The terms are the registry's current ones (:func:`obra.aiuse.service.current_terms_rows`: each
-subject's latest version, with the ``aiuse.terms.set`` journal event that proves when it was
-stated — its inclusion proof is fetched on demand by event id, never inlined per item). A
+The terms are those **in force on the question's date** (``on``, today unless asked about another
+day: the day of the use the check asks about), from :func:`obra.aiuse.service.terms_history_rows`:
+every version of each subject's terms, valid from its ``set_at`` until the next version's, so a
+check dated in the past reads the terms as they then stood. (Which terms stood when an item was
+crawled is the evidence bundle's question, :mod:`obra.aiuse.evidence`.) Each carries the ``aiuse.terms.set`` journal event that proves when it was
+stated — its inclusion proof is fetched on demand by event id, never inlined per item. A
 matched registration's own terms decide; where they say nothing of the use, the catalogue terms
 of its parties do (the most restrictive of them), as :meth:`obra.aiuse.service.AITermsService.decide`
 reads them. Each distinct terms document is evaluated once for the question
@@ -32,7 +35,7 @@ import pyarrow as pa
 from sqlalchemy import and_, func, select
 
 from obra.aiuse.check.sites import like_pattern, normalise_origin
-from obra.aiuse.service import _parties_of, current_terms_rows
+from obra.aiuse.service import _parties_of, terms_history_rows
 from obra.aiuse.terms import AITerms, Purpose, UserType
 from obra.aiuse.vocabulary import Use
 from obra.canonical import sha256_hex
@@ -47,7 +50,7 @@ PERMISSION_RANK = {"not-allowed": 0, "licence": 1, "allowed": 2}
 CODE_SCHEMA = pa.schema([("number", pa.string()), ("kind", pa.string()), ("body", pa.int64())])
 TERMS_SCHEMA = pa.schema([("subject_kind", pa.string()), ("subject", pa.string()), ("version", pa.int64()),
                           ("terms_hash", pa.string()), ("uses_hash", pa.string()), ("journal_event", pa.int64()),
-                          ("set_at", pa.string())])
+                          ("set_at", pa.string()), ("until", pa.string())])
 
 
 @dataclass
@@ -56,7 +59,8 @@ class RegistryIndex:
 
     ``codes`` (number, kind, body): Content-Codes; ``instances`` (number, body): Instance-Codes;
     ``hashes`` (number, sha256); ``terms`` (subject_kind, subject, version, terms_hash, uses_hash,
-    journal_event, set_at) with ``documents`` (uses_hash → one terms JSON with those uses: what a
+    journal_event, set_at, until: ISO 8601 text; ``until`` null for the version in force now, a table
+    without it holds current versions only) with ``documents`` (uses_hash → one terms JSON with those uses: what a
     permission depends on, so a million works stating the same terms are evaluated once); ``parties``
     (number, party): who holds a share in, contributed to or performed each registration.
     """
@@ -130,7 +134,7 @@ class RegistryIndex:
         hashes = [(f.number, f.datahash[4:]) for f in files
                   if isinstance(f.datahash, str) and f.datahash.lower().startswith("1220") and len(f.datahash) == 68]
         parties = [(r.number, p) for r in records for p in sorted(_parties_of((r.record or {}).get(r.entity, {})))]
-        return cls.from_rows(codes=codes, instances=instances, hashes=hashes, terms=current_terms_rows(store),
+        return cls.from_rows(codes=codes, instances=instances, hashes=hashes, terms=terms_history_rows(store),
                              parties=parties, source="store")
 
     def locations(self) -> pa.Table:
@@ -138,9 +142,11 @@ class RegistryIndex:
         pattern, match length, the location subject."""
         out = {"origin": [], "like": [], "length": [], "subject": []}
         kinds = self.terms["subject_kind"].to_pylist()
+        seen: set[str] = set()
         for kind, subject in zip(kinds, self.terms["subject"].to_pylist()):
-            if kind != "location":
+            if kind != "location" or subject in seen:   # one pattern per location, whatever its versions
                 continue
+            seen.add(subject)
             head, sep, rest = subject.partition("://")
             host, slash, path = rest.partition("/")
             origin = normalise_origin(f"{head}://{host}")
@@ -180,6 +186,7 @@ def _terms_table(rows: list[dict]) -> tuple[pa.Table, dict[str, dict]]:
         "uses_hash": pa.array(uses, pa.string()),
         "journal_event": pa.array([r.get("journal_event") for r in rows], pa.int64()),
         "set_at": pa.array([str(r["set_at"]) if r.get("set_at") is not None else None for r in rows], pa.string()),
+        "until": pa.array([str(r["until"]) if r.get("until") is not None else None for r in rows], pa.string()),
     }, schema=TERMS_SCHEMA)
     return table, documents
 
