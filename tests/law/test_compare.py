@@ -54,6 +54,15 @@ def test_a_bill_is_shown_beside_the_law_in_force_never_in_its_place():
     assert row["pending_bill"]["in_force"] == "pending"
 
 
+def test_a_member_with_only_a_bill_shows_its_unions_law_in_force_and_the_bill_beside_it():
+    (row,) = [r for r in comparison("likeness", ["DK"])["rows"] if r["key"] == "voice_protected"]
+    assert raw_fact("DK", "likeness", "voice_protected") is None
+    assert row["status"] == "inherited" and row["inherited_from"] == "EU"
+    assert row["fact"]["citation"] == raw_fact("EU", "likeness", "voice_protected")["citation"]
+    assert row["pending_bill"]["citation"] == raw_fact("DK", "likeness", "voice_protected", pending=True)["citation"]
+    assert "DK has only a bill" in row["note"]
+
+
 def test_low_confidence_facts_are_marked_and_counted():
     table = comparison("tdm")
     low = [r for r in table["rows"] if r["low_confidence"]]

@@ -39,10 +39,17 @@ def fact_json(fact: Fact | None) -> dict | None:
 
 def _row(law: LawData, code: str, topic: str, key: str, own: Fact | None, bill: Fact | None) -> dict:
     """One cell: the jurisdiction's own fact, else the inherited one, else a gap, each said in words."""
-    if own is not None:
-        fact, status = own, ("pending bill" if own.pending else "in force")
-        note = (f"{code}: only a bill is recorded ({own.citation}); it is not law yet" if own.pending
-                else f"{code}: {own.citation}")
+    if own is not None and own.pending:
+        bill, own = own, _in_force_above(law, code, topic, key)
+        if own is None:
+            fact, status = bill, "pending bill"
+            note = f"{code}: only a bill is recorded ({bill.citation}); it is not law yet"
+        else:
+            fact, status = own, "inherited"
+            note = (f"{code} has only a bill ({bill.citation}); the {own.jurisdiction} fact in force applies "
+                    f"because {code} is part of {own.jurisdiction} ({own.citation})")
+    elif own is not None:
+        fact, status, note = own, "in force", f"{code}: {own.citation}"
     else:
         effective = law.effective(code, topic, key)
         fact, note = effective.fact, effective.note
@@ -55,6 +62,17 @@ def _row(law: LawData, code: str, topic: str, key: str, own: Fact | None, bill: 
     row["value"] = fact.value if fact is not None else None
     row["low_confidence"] = bool(fact is not None and fact.confidence == LOW)
     return row
+
+
+def _in_force_above(law: LawData, code: str, topic: str, key: str) -> Fact | None:
+    """The fact in force for the question in a jurisdiction ``code`` is part of (never a bill), or None."""
+    here = law.jurisdictions[code].part_of
+    while here is not None:
+        current = next((f for f in law.facts(here, topic, key) if not f.pending), None)
+        if current is not None:
+            return current
+        here = law.jurisdictions[here].part_of
+    return None
 
 
 def comparison(topic: str, jurisdictions: Iterable[str] | None = None, *, law: LawData | None = None) -> dict:

@@ -4,7 +4,8 @@ The registry is the training check's own test world (:func:`tests.aiuse.check.co
 work A not allowed by its own terms, B and C allowed, D silent with its party's catalogue not
 allowed), plus work E, registered with its file's codes but with no terms anywhere. The manifest
 is the check's fixture lines for A-D, with E's ISCC code added, re-dated so that each crawl falls
-after the terms were stated (``after``) or years before (``before``).
+after the terms were stated (``after``) or years before (``before``); ``mixed`` holds two copies of work
+A, one crawled after the terms and one with no crawl date.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def build(store, tmp: Path) -> dict:
         checks[name] = CheckService(store).check(
             world["developer"], manifest(tmp / f"manifest-{name}.jsonl", crawled, e_codes.iscc), None,
             jurisdiction="DE", purpose="commercial", out_dir=tmp / f"check-{name}")
+    lines = [json.loads(line) for line in (DATA / "manifest.jsonl").read_text(encoding="utf-8").splitlines()[13:14]]
+    mixed = [lines[0] | {"crawled_at": after}, lines[0] | {"url": "https://undated.example/a.png", "crawled_at": None}]
+    (tmp / "manifest-mixed.jsonl").write_text("".join(json.dumps(x) + "\n" for x in mixed), encoding="utf-8")
+    checks["mixed"] = CheckService(store).check(world["developer"], tmp / "manifest-mixed.jsonl", None,
+                                                jurisdiction="DE", purpose="commercial", out_dir=tmp / "check-mixed")
     world["checks"] = checks
     world["crawled_after"] = after
     return world

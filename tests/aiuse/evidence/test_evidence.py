@@ -100,6 +100,18 @@ def test_a_reservation_stated_after_the_crawl_does_not_reach_it(evidence_world):
         ask(evidence_world, "A", check="before")
 
 
+def test_an_item_without_a_crawl_date_cannot_be_shown_to_follow_the_reservation(evidence_world):
+    bundle = ask(evidence_world, "A", check="mixed")["bundle"]
+    dated, undated = sorted(bundle["items"], key=lambda i: i["crawled_at"] is None)
+    assert undated["crawled_at"] is None and undated["url"] == "https://undated.example/a.png"
+    (reservation,) = bundle["reservations"]
+    assert reservation["items"] == [dated["item"]] and len(reservation["crawls"]) == 1
+    germany = by_code(bundle)["DE"]
+    assert {i["item"]: i["decision"] for i in germany["items"]} == {dated["item"]: "reserved",
+                                                                    undated["item"]: "allowed"}
+    assert any("1 matched item(s) carry no crawl date" in note for note in bundle["reliance"])
+
+
 def test_a_work_the_check_did_not_match_is_not_found(evidence_world):
     store = evidence_world["store"]
     from obra.registry.service import Registry
