@@ -113,6 +113,12 @@ class Obra:
         return LicensingService(self.store)
 
     @cached_property
+    def likeness(self):
+        from obra.aiuse.licensing.consent_service import LikenessService
+
+        return LikenessService(self.store)
+
+    @cached_property
     def protect(self):
         from obra.aiuse.protect_service import ProtectService
 
@@ -136,19 +142,6 @@ class Obra:
 
         return load()
 
-    def import_records(self, principal: Principal, sections: dict[str, list], source: str = "<batch>") -> dict:
-        """Import parties, works, recordings and agreements all or nothing (``repertoire.imported``)."""
-        from obra.registry.batch import check_sections, import_records
-
-        require(principal, "import")
-        return import_records(self.store, principal, source=source, **check_sections(sections, source))
-
-    def import_file(self, principal: Principal, path: Path, entity: str | None = None) -> dict:
-        """Import a JSON or CSV batch file (a CWR file goes through ``royalties.ingest_cwr``)."""
-        return self.import_files(principal, [path], entity)[0]
-
-    def import_files(self, principal: Principal, paths: list[Path], entity: str | None = None) -> list[dict]:
-        """Import several JSON or CSV batch files all or nothing: all are read and checked, then written in
     def law_compare(self, topic: str, jurisdictions: list[str] | None = None) -> dict:
         """One topic's facts across jurisdictions, each with its citation and confidence (public)."""
         from obra.law.compare import comparison
@@ -167,6 +160,19 @@ class Obra:
 
         return EvidenceService(self.store)
 
+    def import_records(self, principal: Principal, sections: dict[str, list], source: str = "<batch>") -> dict:
+        """Import parties, works, recordings and agreements all or nothing (``repertoire.imported``)."""
+        from obra.registry.batch import check_sections, import_records
+
+        require(principal, "import")
+        return import_records(self.store, principal, source=source, **check_sections(sections, source))
+
+    def import_file(self, principal: Principal, path: Path, entity: str | None = None) -> dict:
+        """Import a JSON or CSV batch file (a CWR file goes through ``royalties.ingest_cwr``)."""
+        return self.import_files(principal, [path], entity)[0]
+
+    def import_files(self, principal: Principal, paths: list[Path], entity: str | None = None) -> list[dict]:
+        """Import several JSON or CSV batch files all or nothing: all are read and checked, then written in
         one transaction; a problem in any file leaves the store as it was (``repertoire.imported`` per file)."""
         from obra.registry.batch import import_files
 
