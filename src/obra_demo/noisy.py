@@ -140,3 +140,75 @@ def noisy_pairs(n: int, seed: int = 7, positive_share: float = 0.5) -> list[Pair
         else:
             out.append(Pair(base, distort(rng, random_track(rng), 1), False, "easy-negative"))
     return out
+
+
+# --- messy platform metadata (issue #18) ------------------------------------------------------------
+# What platforms really send for user uploads and long-tail catalogue: the artist, the version,
+# "(Official Video)", "[Explicit]", remaster years and the album put into the title field, fields in
+# the wrong column, or everything in one field.
+
+_VIDEO = (" (Official Video)", " (Official Music Video)", " [Official Audio]", " (Lyric Video)", " (Lyrics)",
+          " (Visualizer)", " [HD]", " (Audio)", " (Video Oficial)", " (Letra)")
+_SEPARATORS = (" - ", " – ", " — ", " | ", ": ", " - ")
+_MESSY = ("artist_in_title", "title_then_artist", "video", "explicit", "remaster_year", "album_in_title",
+          "swapped", "all_in_one", "feat_in_artist")
+
+
+def messy(rng: random.Random, t: Track, n: int | None = None) -> Track:
+    """The same recording as a platform's messy feed might carry it (no ISRC: that is why it is messy)."""
+    title, artist, album, duration = t.title, t.artist, t.album, t.duration_s
+    sep = rng.choice(_SEPARATORS)
+    for kind in rng.sample(_MESSY, n or rng.choice((1, 1, 2, 2, 3))):
+        if kind == "artist_in_title" and artist:
+            title, artist = f"{artist}{sep}{title}", (artist if rng.random() < 0.5 else None)
+        elif kind == "title_then_artist" and artist:
+            title, artist = f"{title}{sep}{artist}", (artist if rng.random() < 0.5 else None)
+        elif kind == "video":
+            title += rng.choice(_VIDEO)
+        elif kind == "explicit":
+            title += rng.choice((" [Explicit]", " (Explicit)", " (Clean)", " [Explicit Version]"))
+        elif kind == "remaster_year":
+            year = rng.randint(1995, 2024)
+            title += rng.choice((f" - Remastered {year}", f" ({year} Remaster)", f" [Remastered {year}]",
+                                 f" - {year} Remastered Version", f" (Remasterizado {year})"))
+        elif kind == "album_in_title" and album:
+            title, album = f"{title}{sep}{album}", None
+        elif kind == "swapped" and artist:
+            title, artist = artist, title
+        elif kind == "all_in_one":
+            parts = [p for p in (artist, title, album if rng.random() < 0.5 else None) if p]
+            title, artist, album = sep.join(parts) + (rng.choice(_VIDEO) if rng.random() < 0.4 else ""), None, None
+        elif kind == "feat_in_artist" and artist:
+            artist += f" {rng.choice(['feat.', 'ft.', 'Feat.', 'x', '&'])} {rng.choice(_FIRST)} {rng.choice(_LAST)}"
+    if rng.random() < 0.3:   # and, sometimes, the ordinary noise on top
+        title = _typo(rng, title) if rng.random() < 0.5 else _strip_accents(title)
+    if duration and rng.random() < 0.3:
+        duration += rng.choice([-2, -1, 1, 2])
+    return Track(title, artist, album, duration, None)
+
+
+def messy_pairs(n: int, seed: int = 18, positive_share: float = 0.5) -> list[Pair]:
+    """``n`` labelled pairs whose reported side is messy (:func:`messy`), with the same kinds of negatives as
+    :func:`noisy_pairs` made messy too: another song by the same artist, a similar title by someone else, a
+    live recording of the same song, an unrelated track."""
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for _ in range(n):
+        base = random_track(rng)
+        r = rng.random()
+        if r < positive_share:
+            out.append(Pair(base, messy(rng, base), True, "messy-positive"))
+        elif r < positive_share + (1 - positive_share) * 0.6:
+            choice = rng.random()
+            if choice < 0.4:      # same artist, another song: the artist in the title must not carry it
+                other = random_track(rng)
+                other = Track(other.title, base.artist, other.album, other.duration_s, None)
+            elif choice < 0.7:    # a similar title by someone else
+                other = Track(_typo(rng, base.title), _artist(rng), None, rng.randint(120, 360), None)
+            else:                 # a live recording of the same song
+                other = Track(f"{base.title} (Live)", base.artist, "Live at the Apollo",
+                              (base.duration_s or 200) + rng.randint(35, 90), None)
+            out.append(Pair(base, messy(rng, other), False, "messy-hard-negative"))
+        else:
+            out.append(Pair(base, messy(rng, random_track(rng), 1), False, "messy-easy-negative"))
+    return out

@@ -15,6 +15,8 @@ def test_bench_matching_smoke():
     assert q["pairs"] == 400 and 0 <= q["model"]["precision"] <= 1
     # the model must beat the naive exact-title baseline it is compared with
     assert q["model"]["f1"] > q["baseline_exact_title"]["f1"]
+    messy = result["quality_messy"]
+    assert messy["pairs"] == 400 and messy["model"]["f1"] > messy["baseline_exact_title"]["f1"]
     link = result["linkage"]
     assert link["obra"]["true_positives"] > link["baseline_exact_title_artist"]["true_positives"]
     assert link["splink"]["seconds"] > 0

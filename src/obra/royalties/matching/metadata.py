@@ -8,7 +8,11 @@ rightholder can see why a line was or was not matched:
    accents and width (``obra.textnorm``); move ``feat.``/``ft.``/``featuring`` guests from the
    title to the artist; drop version noise that does not change the work — ``Remastered
    2011``, ``- Remaster``, ``Radio Edit``, ``Album Version``, ``Explicit``, ``Mono``/``Stereo``;
-   treat ``&``, ``and``, ``y``, ``et``, ``x``, ``,`` between artists alike.
+   treat ``&``, ``and``, ``y``, ``et``, ``x``, ``,`` between artists alike; drop what video platforms
+   add (``(Official Video)``, ``[Official Audio]``, ``(Lyric Video)``, ``[Explicit]``, ``(Video Oficial)``).
+   A messy description is also read every other way it can be (:func:`readings`): a title holding
+   several fields ("Artist - Title", "Title | Album", all in one) split at its separators, each part
+   taken as the title and the rest as artist; title and artist swapped. The best reading counts.
 2. **Compare** with rapidfuzz (0–1): title = max(ratio, token-sort ratio) — character
    ratio also works for CJK titles written without spaces; artist = token-set ratio (order
    and guests do not matter); album = token-set ratio; duration by the difference in
@@ -59,9 +63,16 @@ PAIR_COLUMNS = ("left_title", "left_artist", "left_album", "left_duration", "lef
 
 _FEAT = re.compile(r"[\(\[]?\s*\b(?:feat\.?|ft\.?|featuring|with)\s+([^\)\]]+)[\)\]]?", re.IGNORECASE)
 _NOISE = re.compile(
-    r"[\(\[\-–—]\s*(?:\d{4}\s+)?(?:digital(?:ly)?\s+)?(?:remaster(?:ed)?|re-?master(?:ed)?|radio edit|album version|"
-    r"single version|explicit|clean|mono|stereo|original mix|remasterizado|remasterizada|versión remasterizada)"
+    r"[\(\[\-–—]\s*(?:\d{4}\s+)?(?:digital(?:ly)?\s+)?(?:remasterizad[oa]|versión remasterizada|remaster(?:ed)?|"
+    r"re-?master(?:ed)?|radio edit|album version|single version|explicit|clean|mono|stereo|original mix)"
     r"(?:\s+(?:version|versión))?(?:\s+\d{4})?\s*[\)\]]?", re.IGNORECASE)
+# what video platforms add to a title: never part of the work's or the recording's name
+_PLATFORM_NOISE = re.compile(
+    r"[\(\[]\s*(?:official\s+(?:music\s+)?(?:video|audio|lyric\s+video|visuali[sz]er)|lyric(?:s)?(?:\s+video)?|"
+    r"visuali[sz]er|audio|video(?:\s+oficial)?|video\s+official|letra|hd|hq|4k|explicit(?:\s+version)?|"
+    r"clean(?:\s+version)?)\s*[\)\]]", re.IGNORECASE)
+# between the title, the artist and the album when a platform puts them in one field
+_FIELD_SEP = re.compile(r"\s+[-–—|/]\s+|\s*[|–—]\s*|:\s+")
 _ARTIST_SEP = re.compile(r"\s*(?:&|\+|,|;|/|\band\b|\by\b|\bet\b|\bx\b|\bvs\.?\b)\s*", re.IGNORECASE)
 
 
@@ -111,8 +122,33 @@ def normalise_title(title: str | None) -> str:
     if not title:
         return ""
     bare, _ = split_featured(title)
-    bare = _NOISE.sub(" ", bare)
+    bare = _NOISE.sub(" ", _PLATFORM_NOISE.sub(" ", bare))
     return normalize_text(bare)
+
+
+@lru_cache(maxsize=200_000)
+def readings(track: Track) -> tuple[Track, ...]:
+    """The ways a (messy) track description can be read: as given, then each part of a title that holds
+    several fields ("Artist - Title (Official Video)", "Title | Album") as the title with the other parts
+    added to the artist, then title and artist swapped (fields in the wrong column).
+
+    The scorer keeps the best reading (:func:`score_pair`), so a clean description scores as before and
+    a messy one as its best interpretation; a different song by the same artist still has a different
+    title in every reading.
+    """
+    out = [track]
+    if not track.title:
+        return tuple(out)
+    bare = _NOISE.sub(" ", _PLATFORM_NOISE.sub(" ", track.title))
+    parts = [p.strip() for p in _FIELD_SEP.split(bare) if p and p.strip()]
+    if len(parts) > 1:
+        for i, part in enumerate(parts):
+            rest = " ".join(parts[:i] + parts[i + 1:])
+            out.append(Track(part, " ".join(x for x in (track.artist, rest) if x), track.album, track.duration_s,
+                             track.isrc))
+    if track.artist:
+        out.append(Track(track.artist, track.title, track.album, track.duration_s, track.isrc))
+    return tuple(out)
 
 
 @lru_cache(maxsize=200_000)
@@ -156,11 +192,29 @@ def decide(score: float) -> str:
     return "no-match"
 
 
+_DECISION_RANK = {"match": 2, "review": 1, "no-match": 0}
+
+
 def score_pair(left: Track, right: Track) -> Score:
-    """Score two track descriptions with the model in the module docstring."""
+    """Score two track descriptions with the model in the module docstring, over every reading of each
+    (:func:`readings`) against the other as given: the best decision, then the best score, wins; ties keep
+    the reading as given."""
     li, ri = (left.isrc or "").replace("-", "").upper(), (right.isrc or "").replace("-", "").upper()
     if li and ri and li == ri:
         return Score(1.0, "match", reason="same ISRC")
+    best: Score | None = None
+    ours, theirs = readings(left), readings(right)
+    # one side read another way against the other as given (reading both differently would compare,
+    # say, each side's artist as its title)
+    for a, b in [(ours[0], b) for b in theirs] + [(a, theirs[0]) for a in ours[1:]]:
+        s = _score_reading(a, b)
+        if best is None or (_DECISION_RANK[s.decision], s.score) > (_DECISION_RANK[best.decision], best.score):
+            best = s
+    return best
+
+
+def _score_reading(left: Track, right: Track) -> Score:
+    li, ri = (left.isrc or "").replace("-", "").upper(), (right.isrc or "").replace("-", "").upper()
     lt, rt = normalise_title(left.title), normalise_title(right.title)
     parts: dict[str, float] = {}
     if lt and rt:
@@ -264,35 +318,41 @@ class FuzzyIndex:
     def best_many(self, tracks: list[Track], chunk: int = 2048) -> list[tuple[dict | None, Score | None]]:
         """For each track, the registered recording that scores highest, and that score.
 
-        Candidates are the :data:`CANDIDATES` recordings whose normalised titles are nearest
-        (rapidfuzz ``cdist`` over blocks of queries, on every core), then each candidate is
-        scored with the full model (:func:`score_pair`).
+        Candidates are the :data:`CANDIDATES` recordings whose normalised titles are nearest to
+        each reading of the track (:func:`readings`; rapidfuzz ``cdist`` over blocks of queries, on
+        every core), pooled, then each candidate is scored with the full model (:func:`score_pair`).
         """
         import numpy as np
 
         out: list[tuple[dict | None, Score | None]] = [(None, None)] * len(tracks)
         if not self.rows:
             return out
-        queries = [_candidate_key(t.title, t.artist) if t.title else "" for t in tracks]
+        # every reading of a messy description is a query of its own; their candidates are pooled
+        owners, queries = [], []
+        for i, t in enumerate(tracks):
+            if not t.title:
+                continue
+            for key in dict.fromkeys(_candidate_key(r.title, r.artist) for r in readings(t)):
+                owners.append(i)
+                queries.append(key)
         k = min(CANDIDATES, len(self.titles))
-        for start in range(0, len(tracks), chunk):
+        pooled: dict[int, set[int]] = {}
+        for start in range(0, len(queries), chunk):
             block = queries[start:start + chunk]
             matrix = process.cdist(block, self.titles, scorer=fuzz.token_sort_ratio, score_cutoff=40,
                                    dtype=np.uint8, workers=-1)
             nearest = np.argpartition(matrix, -k, axis=1)[:, -k:] if k < matrix.shape[1] else \
                 np.tile(np.arange(matrix.shape[1]), (matrix.shape[0], 1))
-            for row, q in enumerate(block):
-                i = start + row
-                if not q:
-                    continue
-                best_row, best_score = None, None
-                for index in nearest[row]:
-                    if matrix[row, index] == 0:
-                        continue
-                    s = score_pair(tracks[i], self.tracks[index])
-                    if best_score is None or s.score > best_score.score:
-                        best_row, best_score = self.rows[index], s
-                out[i] = (best_row, best_score)
+            for row in range(len(block)):
+                candidates = pooled.setdefault(owners[start + row], set())
+                candidates.update(int(index) for index in nearest[row] if matrix[row, index] != 0)
+        for i, candidates in pooled.items():
+            best_row, best_score = None, None
+            for index in sorted(candidates):
+                s = score_pair(tracks[i], self.tracks[index])
+                if best_score is None or s.score > best_score.score:
+                    best_row, best_score = self.rows[index], s
+            out[i] = (best_row, best_score)
         return out
 
 
