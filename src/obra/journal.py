@@ -72,6 +72,7 @@ EVENT_KINDS: dict[str, str] = {
     "aiuse.disclosure": "an AI provider's public summary of training content was filed and cross-checked",
     "likeness.consent.set": "a performer's voice and likeness consent record (a new version, signed)",
     "likeness.consent.revoked": "a performer revoked a voice and likeness consent",
+    "likeness.takedown": "a takedown notice for a use of a performer's voice or likeness was issued (signed bundle)",
 }
 
 

@@ -50,6 +50,8 @@ ALLOWED_EXIT = {0, 2, 3, 6, 8}
 
 # Actions in the table that no interface performs yet, and why.
 NO_SURFACE = {
+    "likeness_consent_any": "a data rule inside `likeness_consent`: CMO and office staff may record consent for any "
+                            "performer (tests/aiuse/licensing/test_consent.py proves it)",
     "ai_terms_any": "a data rule inside `ai_terms`: CMO and office staff may state terms for any subject "
                     "(tests/aiuse/test_terms_service.py::test_denials proves it)",
     "correct_any": "a data rule inside `correct`: office staff may correct a registration someone else made "
@@ -182,6 +184,8 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
                                                       "files": {"file": s.upload("statement.csv")}})),
         Surface("compare-models", lambda s: ["compare-models", "--period", "2099-01"],
                 lambda s: ("GET", "/distributions/compare", {"params": {"period": "2099-01"}})),
+        Surface("ai royalties", lambda s: ["ai", "royalties", "2099-01", "EUR"],
+                lambda s: ("POST", "/ai/licences/royalties", {"json": {"period": "2099-01", "currency": "EUR"}})),
     ),
     "read_statement": (
         Surface("statements", lambda s: ["statements", "--payee", "10"],
@@ -239,6 +243,39 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
     "ai_evidence": (
         Surface("ai evidence", lambda s: ["ai", "evidence", "1", "--work", s.number, "--against", "Walk AI"],
                 lambda s: ("POST", "/ai/evidence", {"json": {"check": "1", "work": s.number, "against": "Walk AI"}})),
+    ),
+    "ai_quote": (
+        Surface("ai quote", lambda s: ["ai", "quote", s.path("manifest.csv")],
+                lambda s: ("POST", "/ai/quotes", {"files": {"manifest": s.upload("manifest.csv")}})),
+    ),
+    "ai_licence": (
+        Surface("ai licence accept", lambda s: ["ai", "licence", "accept", "Q-NOPE"],
+                lambda s: ("POST", "/ai/quotes/Q-NOPE/accept", {})),
+    ),
+    "ai_licence_read": (
+        Surface("ai licence list", lambda s: ["ai", "licence", "list"], lambda s: ("GET", "/ai/licences", {})),
+        Surface("ai licence show", lambda s: ["ai", "licence", "show", "L-NOPE"],
+                lambda s: ("GET", "/ai/licences/L-NOPE", {})),
+    ),
+    "ai_licence_manage": (
+        Surface("ai licence revoke", lambda s: ["ai", "licence", "revoke", "L-NOPE", "--reason", "walk"],
+                lambda s: ("POST", "/ai/licences/L-NOPE/revoke", {"json": {"reason": "walk"}})),
+        Surface("ai licence expire", lambda s: ["ai", "licence", "expire"],
+                lambda s: ("POST", "/ai/licences/expire", {})),
+    ),
+    "ai_usage_report": (
+        Surface("ai usage", lambda s: ["ai", "usage", "L-NOPE", s.path("usage.csv")],
+                lambda s: ("POST", "/ai/licences/L-NOPE/usage", {"files": {"report": s.upload("usage.csv")}})),
+    ),
+    "ai_disclosure": (
+        Surface("ai disclosure", lambda s: ["ai", "disclosure", s.path("export.json")],
+                lambda s: ("POST", "/ai/disclosures", {"files": {"file": s.upload("export.json")}})),
+    ),
+    "likeness_consent": (
+        Surface("likeness consent", lambda s: ["likeness", "consent", s.path("record.json")],
+                lambda s: ("POST", "/likeness/consents", {"json": {"title": "Walk, corrected"}})),
+        Surface("likeness revoke", lambda s: ["likeness", "revoke", "C-NOPE", "--reason", "walk"],
+                lambda s: ("POST", "/likeness/consents/C-NOPE/revoke", {"json": {"reason": "walk"}})),
     ),
     "manage_principals": (
         Surface("principal add", lambda s: ["principal", "add", s.unique("walker"), "--role", "creator"],

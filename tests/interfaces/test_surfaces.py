@@ -195,6 +195,11 @@ PARITY: dict[str, tuple[Route, ...]] = {
     "ai licence expire": (Route("POST", "/ai/licences/expire"),),
     "ai usage": (Route("POST", "/ai/licences/{licence_id}/usage"),),
     "ai royalties": (Route("POST", "/ai/licences/royalties"),),
+    "ai disclosure": (Route("POST", "/ai/disclosures"),),
+    "likeness consent": (Route("POST", "/likeness/consents", renames={"file": "body"},
+                               why="--file holds the consent record, which is the request body"),),
+    "likeness revoke": (Route("POST", "/likeness/consents/{consent_id}/revoke"),),
+    "likeness takedown": (Route("POST", "/likeness/takedown/{performer}"),),
 }
 
 

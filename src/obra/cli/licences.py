@@ -255,6 +255,99 @@ def royalties(period: str = typer.Argument(..., help="YYYY-MM"), currency: str =
         f"{sum(r.get('payees', 0) for r in d['rights'].values())} payees; trace {user_text(d['trace'])}"))
 
 
+def disclosure(file: Path = typer.Argument(..., exists=True, help="the public summary of training content (JSON, "
+                                                                    "EU AI Office template)"),
+               use: Use = typer.Option(Use.AI_TRAIN_GENERATIVE, help="the use the terms are checked for"),
+               token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """File an AI provider's training-content summary and cross-check it against reservations and licences."""
+    obra = open_obra()
+    done = obra.ai_licences.disclose(current_principal(obra, token), file.read_bytes(), source=file.name, use=use)
+
+    def render(d: dict) -> None:
+        console.print(f"Disclosure {d['disclosure_id']}{' (already filed)' if d['already'] else ''}: "
+                      f"{user_text(d['provider'])}, {user_text(', '.join(d['model']))}")
+        table = Table(title="top domains against the registry")
+        for col in ("domain", "status", "terms stated", "licences"):
+            table.add_column(col)
+        for x in d["report"]["domains"]:
+            table.add_row(user_text(x["domain"]), x["status"],
+                          "; ".join(f"{user_text(t['subject'])} {t['permission']} {t['stated_at'][:10]}"
+                                    for t in x["terms"]), ", ".join(x["licences"]))
+        console.print(table)
+
+    emit(done, as_json, render)
+
+
+@likeness_app.command("consent")
+@handle_errors
+def likeness_consent(file: Path = typer.Argument(..., exists=True, help="the consent record (JSON); with "
+                                                                         "consent_id, a new version of it"),
+                     token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Record a performer's voice and likeness consent (signed, a journal event), within the statutory limits."""
+    from obra.registry.batch import load_json_document
+
+    obra = open_obra()
+    done = obra.likeness.set_consent(current_principal(obra, token), load_json_document(file), source=file.name)
+    emit(done, as_json, lambda d: console.print(f"Consent {d['consent_id']} version {d['version']}; journal event "
+                                                f"{d['journal_event']}."))
+
+
+@likeness_app.command("check")
+@handle_errors
+def likeness_check(performer: int = typer.Argument(..., help="the performer's party id"),
+                   use: str = typer.Argument(..., help="synthetic-replica, training, generation, dubbing, "
+                                                       "advertising"),
+                   attribute: Optional[str] = typer.Option(None, help="voice, face, name, signature-style, body, "
+                                                                      "performance"),
+                   on: Optional[str] = typer.Option(None, help="the date of the use, YYYY-MM-DD (default today)"),
+                   territory: Optional[str] = typer.Option(None, help="ISO 3166-1 alpha-2 country of the use"),
+                   commercial: Optional[bool] = typer.Option(None, "--commercial/--non-commercial"),
+                   as_json: bool = JSON_OPT) -> None:
+    """Is this use of a performer's voice or likeness consented? The decision with its dated evidence. Public."""
+    done = open_obra().likeness.check(performer, use, attribute=attribute,
+                                      on=date.fromisoformat(on) if on else None, territory=territory,
+                                      commercial=commercial)
+
+    def render(d: dict) -> None:
+        console.print(f"{d['decision']}: {user_text(d['rule'])}")
+        for e in d["evidence"]:
+            console.print(f"  consent {e['consent_id']} v{e['version']} ({e['decision']}), recorded {e['recorded_at']}, "
+                          f"journal event {e['journal_event']}")
+
+    emit(done, as_json, render)
+
+
+@likeness_app.command("revoke")
+@handle_errors
+def likeness_revoke(consent_id: str = typer.Argument(...), reason: str = typer.Option(..., help="why"),
+                    token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Revoke a consent from now on (a new signed version, a journal event)."""
+    obra = open_obra()
+    done = obra.likeness.revoke(current_principal(obra, token), consent_id, reason)
+    emit(done, as_json, lambda d: console.print(f"Consent {d['consent_id']} revoked (version {d['version']})."))
+
+
+@likeness_app.command("takedown")
+@handle_errors
+def likeness_takedown(performer: int = typer.Argument(..., help="the performer's party id"),
+                      use: str = typer.Option(..., help="the offending use, e.g. advertising"),
+                      url: str = typer.Option(..., help="where the offending use is"),
+                      jurisdiction: str = typer.Option(..., help="whose law, e.g. US-TN, BR, DK"),
+                      attribute: Optional[str] = typer.Option(None, help="voice, face, name, ..."),
+                      description: Optional[str] = typer.Option(None, help="what the offending use does"),
+                      output: Optional[Path] = typer.Option(None, "--out", help="write the signed notice here"),
+                      token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """A signed takedown notice for a platform: the consent or its absence, the use, the legal basis."""
+    obra = open_obra()
+    done = obra.likeness.takedown(current_principal(obra, token), performer, use, url, jurisdiction,
+                                  attribute=attribute, description=description)
+    if output:
+        output.write_text(json.dumps(done["notice"], indent=2, ensure_ascii=False), encoding="utf-8")
+    emit(done, as_json, lambda d: console.print(f"Takedown notice signed ({d['signed_sha256'][:16]}…), consent "
+                                                f"{d['notice']['consent']['decision']}; journal event "
+                                                f"{d['journal_event']}."))
+
+
 def register(app: typer.Typer) -> None:
     """Add the licence commands to ``obra ai`` (and ``obra likeness``)."""
     from obra.cli.aiuse import ai_app
@@ -262,4 +355,6 @@ def register(app: typer.Typer) -> None:
     ai_app.command("quote")(handle_errors(quote))
     ai_app.command("usage")(handle_errors(usage))
     ai_app.command("royalties")(handle_errors(royalties))
+    ai_app.command("disclosure")(handle_errors(disclosure))
     ai_app.add_typer(licence_app, name="licence")
+    app.add_typer(likeness_app, name="likeness")

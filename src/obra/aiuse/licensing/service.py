@@ -558,6 +558,54 @@ class LicensingService:
                 conn.execute(insert(ai_licence_income), rows[i:i + 5000])
         return {**summary, "report_id": report_id, "already": False, "journal_event": event.id}
 
+    # --- training-data disclosures ---------------------------------------------------------------
+
+    def disclose(self, principal: Principal, document: bytes | str | dict, *, source: str = "disclosure.json",
+                 use: str = "ai-train-generative") -> dict:
+        """File an AI provider's public summary of training content (:mod:`obra.aiuse.licensing.disclosure`):
+        validated with every problem named, cross-checked against the registered web locations' terms and
+        the provider's licences, kept with an ``aiuse.disclosure`` event. The same document again is found."""
+        import json as _json
+
+        from obra.aiuse.licensing.disclosure import cross_check, parse_disclosure
+        from obra.store.schema import ai_disclosures, ai_terms
+
+        require(principal, "ai_disclosure")
+        if isinstance(document, (bytes, str)):
+            try:
+                document = _json.loads(document)
+            except ValueError as exc:
+                raise InvalidInput(Problem(f"the disclosure is not JSON: {exc}", source=source)) from None
+        parsed = parse_disclosure(document, source)
+        body = parsed.model_dump(mode="json", by_alias=True)
+        digest = sha256_hex(body)
+        with self.store.connect() as conn:
+            earlier = conn.execute(select(ai_disclosures).where(ai_disclosures.c.sha256 == digest)).first()
+            history = [{"subject": r.subject, "version": r.version, "terms": r.terms, "set_at": r.set_at,
+                        "journal_event": r.journal_event_id}
+                       for r in conn.execute(select(ai_terms).where(ai_terms.c.subject_kind == "location")).all()]
+            urls = [(r.licence_id, r.url) for r in conn.execute(
+                select(ai_licence_items.c.licence_id, ai_licence_items.c.url)
+                .join(ai_licences, ai_licences.c.licence_id == ai_licence_items.c.licence_id)
+                .where(ai_licences.c.licensee == principal.name, ai_licence_items.c.url.is_not(None))).all()]
+        report = cross_check(parsed, history, urls, use)
+        if earlier is not None:
+            return {"disclosure_id": earlier.disclosure_id, "already": True, "sha256": digest,
+                    "provider": parsed.provider.name, "model": parsed.model.names, "report": report,
+                    "journal_event": earlier.journal_event_id}
+        disclosure_id = "D-" + secrets.token_hex(8).upper()
+        with self.store.begin() as conn:
+            event = Journal(self.store).record(conn, "aiuse.disclosure", f"ai-disclosure/{disclosure_id}", {
+                "disclosure_id": disclosure_id, "sha256": digest, "provider": parsed.provider.name,
+                "model": parsed.model.names, "counts": report["counts"],
+                "reserved_domains": report["reserved_domains"][:100]}, principal.name)
+            conn.execute(insert(ai_disclosures).values(
+                disclosure_id=disclosure_id, provider=parsed.provider.name[:300],
+                model=", ".join(parsed.model.names)[:300], document=body, sha256=digest,
+                submitted_by=principal.name, created_at=_now(), journal_event_id=event.id))
+        return {"disclosure_id": disclosure_id, "already": False, "sha256": digest, "provider": parsed.provider.name,
+                "model": parsed.model.names, "report": report, "journal_event": event.id}
+
     # --- royalties ------------------------------------------------------------------------------
 
     def income(self, principal: Principal, *, licence_id: str | None = None, status: str | None = None,
