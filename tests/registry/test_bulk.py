@@ -154,3 +154,32 @@ def test_numbers_stay_unique_and_gapless_beside_single_registrations(store, admi
     proof = log.consistency_proof(10, log.size())
     assert proof["new_size"] == log.size()
     assert set(singles) <= set(numbers)
+
+
+def test_a_json_lines_batch_is_imported_and_its_problems_name_lines(store, admin, tmp_path):
+    from obra.registry.batch import import_files
+
+    good = tmp_path / "works.jsonl"
+    good.write_text('{"title": "Milonga"}\n\n{"title": "Vals", "iswc": "T-034.524.680-1"}\n', encoding="utf-8")
+    assert len(import_files(store, admin, [good], "works")[0]["works"]) == 2
+    register = tmp_path / "register.jsonl"  # one file, each line naming its kind: keys used by later lines
+    register.write_text('{"party": {"key": "w1", "name": "Ana García"}}\n'
+                        '{"work": {"title": "Tango", "shares": [{"party": "w1", "right_type": "performance", '
+                        '"share": "100"}]}}\n{"recording": {"title": "Tango", "works": ["@0"]}}\n', encoding="utf-8")
+    made = import_files(store, admin, [register])[0]
+    assert (len(made["parties"]), len(made["works"]), len(made["recordings"])) == (1, 1, 1)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "Tango"}\n[1]\n{"title": ""}\n{"title": "x", "title": "y"}\n', encoding="utf-8")
+    before = _state(store)
+    with pytest.raises(InvalidInput) as err:
+        import_files(store, admin, [bad], "works")
+    assert [p.line for p in err.value.problems] == [2, 4]  # reading stops the file before the models are checked
+    assert _state(store) == before
+    bad.write_text('{"title": "Tango"}\n{"title": ""}\n', encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        import_files(store, admin, [bad], "works")
+    assert [(p.line, p.field) for p in err.value.problems] == [(2, "title")]
+    with pytest.raises(InvalidInput) as err:
+        import_files(store, admin, [bad])  # no --entity: each line must name its kind
+    assert [p.line for p in err.value.problems] == [1, 2] and "names its kind" in err.value.problems[0].message
+    assert _state(store) == before

@@ -169,10 +169,12 @@ def withdraw(number: str, reason: str = typer.Option(...), token: Optional[str] 
 
 @handle_errors
 def import_(files: list[Path] = typer.Argument(..., exists=True),
-            entity: Optional[str] = typer.Option(None, help="for CSV: parties, works or recordings"),
+            entity: Optional[str] = typer.Option(None, help="for CSV and JSON Lines (.jsonl): parties, works or "
+                                                              "recordings"),
             token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
-    """Import JSON or CSV batches, all files in one transaction: one bad row in any file rejects them all,
-    with every problem listed. A party key of one file may be used by the files after it."""
+    """Import JSON, JSON Lines or CSV batches, all files in one transaction: one bad row in any file rejects
+    them all, with every problem listed. A party key of one file may be used by the files after it. Written
+    set-based (a country's register loads in minutes, see docs/load-your-register.md)."""
     obra = open_obra()
     principal = current_principal(obra, token)
     results = obra.import_files(principal, files, entity)

@@ -1,11 +1,13 @@
-"""Batch imports (JSON or CSV): all rows validated, all problems reported, all or nothing.
+"""Batch imports (JSON, JSON Lines or CSV): all rows validated, all problems reported, all or nothing.
 
 A JSON batch is one document ``{"parties": [...], "works": [...], "recordings": [...],
 "agreements": [...]}``; parties carry a ``key`` that works, recordings and agreements in
 the same batch use as a party reference. A CSV batch holds one kind of record per file
 (``--entity parties|works|recordings``) with the columns documented in
 ``docs/data-model.md``; list-valued cells use ``|`` between items, and shares are written
-``party:right_type:territory:percent``.
+``party:right_type:territory:percent``. A JSON Lines batch (``.jsonl``) holds one record per line,
+written as in a JSON batch: all of one kind (``--entity``), or each line naming its kind
+(``{"work": {...}}``), so that one file can hold a whole register.
 
 The whole batch runs in one transaction, and so do the several files of one ``obra import``
 (:func:`import_files`). A bad row does not stop validation: every problem is collected with
@@ -542,11 +544,64 @@ def load_csv_batch(path: Path, entity: str) -> tuple[dict[str, list], dict[tuple
     return {entity: records}, locations
 
 
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+_JSONL_KINDS = {"party": "parties", "work": "works", "recording": "recordings", "agreement": "agreements"}
+
+
+def load_jsonl_batch(path: Path, entity: str | None) -> tuple[dict[str, list], dict[tuple[str, int], int]]:
+    """Read a JSON Lines batch, each line read as strictly as a JSON batch (:func:`parse_json`).
+
+    With ``entity`` (parties, works or recordings) every line is one such record; without, every line
+    names its kind, ``{"party": {...}}``, ``{"work": {...}}``, ``{"recording": {...}}`` or
+    ``{"agreement": {...}}``, so one file can carry a whole register (parties' keys used by its works).
+    Blank lines are skipped; every line's problem is collected, with the line, before the file is refused.
+    """
+    source = str(path)
+    if entity is not None and entity not in CSV_COLUMNS:
+        raise InvalidInput(Problem(f"unknown entity '{entity}' (use parties, works or recordings)", field="entity"))
+    text = decode_text(read_bytes(path, "JSON Lines file"), source, "file", JSON_SAVE_HINT)
+    sections: dict[str, list] = {}
+    locations: dict[tuple[str, int], int] = {}
+    problems: list[Problem] = []
+    kinds = ", ".join(f'{{"{k}": {{...}}}}' for k in _JSONL_KINDS)
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = parse_json(line, source)
+        except InvalidInput as exc:
+            problems.extend(Problem(p.message, p.field, number, source) for p in exc.problems)
+            continue
+        if not isinstance(doc, dict):
+            problems.append(Problem(f"each line holds one JSON object {{...}}, not {_json_kind(doc)}", line=number,
+                                    source=source))
+            continue
+        section = entity
+        if entity is None:
+            if len(doc) != 1 or next(iter(doc)) not in _JSONL_KINDS or not isinstance(next(iter(doc.values())), dict):
+                problems.append(Problem(f"without --entity each line names its kind: {kinds}", line=number,
+                                        source=source))
+                continue
+            key, doc = next(iter(doc.items()))
+            section = _JSONL_KINDS[key]
+        records = sections.setdefault(section, [])
+        locations[(section, len(records))] = number
+        records.append(doc)
+    if problems:
+        raise InvalidInput(problems, hint=JSON_SAVE_HINT)
+    return sections, locations
+
+
 def load_batch_file(path: Path, entity: str | None = None) -> Batch:
-    """A ``.csv`` file of ``entity`` records (works by default) or a ``.json`` batch, read and checked."""
+    """A ``.csv`` or ``.jsonl`` file of ``entity`` records (works by default) or a ``.json`` batch, read and
+    checked."""
     path = Path(path)
     if path.suffix.lower() == ".csv":
         sections, locations = load_csv_batch(path, entity or "works")
+    elif path.suffix.lower() in JSONL_SUFFIXES:
+        sections, locations = load_jsonl_batch(path, entity)
     else:
         sections, locations = load_json_batch(path), {}
     return Batch(sections, str(path), locations)

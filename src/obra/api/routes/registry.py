@@ -79,9 +79,10 @@ def import_batch(body: dict[str, list[dict[str, Any]]] = Body(...), principal: P
 
 
 @router.post("/batches/upload", status_code=201)
-async def import_batch_file(file: UploadFile = File(..., description="a .json batch or a .csv file of one entity"),
-                            entity: Annotated[ShortText | None, Form(description="for CSV: parties, works or "
-                                                                                 "recordings")] = None,
+async def import_batch_file(file: UploadFile = File(..., description="a .json batch, or a .csv or .jsonl file "
+                                                                     "of one entity"),
+                            entity: Annotated[ShortText | None, Form(description="for CSV and JSON Lines: parties, "
+                                                                                 "works or recordings")] = None,
                             principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Import a batch file as ``obra import FILE`` does (JSON sections, or CSV rows of ``entity``), all or
     nothing; problems name the uploaded file and its lines."""
