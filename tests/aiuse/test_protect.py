@@ -559,3 +559,19 @@ def test_what_to_publish_is_asked_for_by_name(store, monkeypatch):
     with pytest.raises(InvalidInput) as unsigned:
         service.bundle(terms=CATALOGUE, site=SITE, media=[("a.jpg", b"\xff\xd8")])
     assert {p.field for p in unsigned.value.problems} == {"OBRA_C2PA_CERT", "OBRA_C2PA_KEY"}
+
+
+def test_epub_and_pdf_carry_the_reservation_in_their_own_metadata_without_credentials():
+    from .test_tdmrep import _epub, _opf, _pdf
+
+    book, paper = _epub(_opf("3.0", "")), _pdf(None)
+    done = protect(CATALOGUE, site=SITE, media=[("Novela (1ª ed.).epub", book), ("paper.pdf", paper)])
+    assert done.tdm_media == ("Novela_1_ed._.epub", "paper.pdf") and done.signed_media == ()
+    policy = "https://example.org/tdm-policy.json"
+    for step in (tdmrep.read_epub(done.files["media/Novela_1_ed._.epub"]), tdmrep.read_pdf(done.files["media/paper.pdf"])):
+        assert (step.reservation, step.policy) == (1, policy)
+    assert "media/Novela_1_ed._.epub, paper.pdf" in done.files[P.README]
+    # Terms that neither reserve nor allow everything TDMRep covers: nothing to write into the book, said so.
+    silent = protect(terms({"use": "search", "permission": "allowed"}), site=SITE, media=[("b.epub", book)])
+    assert silent.tdm_media == () and "media/b.epub" not in silent.files
+    assert any("b.epub: not written" in note for note in silent.notes)

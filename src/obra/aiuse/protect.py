@@ -58,7 +58,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from obra.aiuse.signals import aipref, cawg, content_signals, noai, robots, rsl, tdmrep
+from obra.aiuse.signals import aipref, cawg, content_signals, noai, robots, rsl, tdmrep, tdmrep_embed
 from obra.aiuse.signals.paths import pattern_matches
 from obra.aiuse.terms import EU_MEMBERS, RESTRICTIVENESS, AITerms, PriceModel, Purpose, UserType, UseTerm
 from obra.aiuse.vocabulary import ALL_USES, TRAINING, Permission, Reading, Use, uses_of
@@ -545,11 +545,14 @@ class Protection:
     notes: tuple[str, ...]
     terms_hash: str
     signed_media: tuple[str, ...] = ()
+    tdm_media: tuple[str, ...] = ()
+    """EPUB and PDF copies carrying the TDMRep reservation in their metadata."""
 
     def to_json(self) -> dict:
         return {"site": self.place.site, "path": self.place.path, "licence_url": self.place.licence_url,
                 "policy_url": self.place.policy_url, "contact": self.place.contact, "terms_hash": self.terms_hash,
                 "files": sorted(self.files), "signed_media": list(self.signed_media),
+                "tdm_media": list(self.tdm_media),
                 "readings": {name: {u.value: r for u, r in by_use.items()} for name, by_use in self.readings.items()},
                 "notes": list(self.notes)}
 
@@ -582,6 +585,8 @@ def protect(terms: AITerms, *, site: str | None = None, licence_url: str | None 
         raise InvalidInput(Problem(f"{len(terms.uses)} use terms; one bundle publishes at most {MAX_TERMS}",
                                    field="uses"))
     place = place_for(terms, site=site, licence_url=licence_url, policy_url=policy_url, contact=contact)
+    books = [(name, data) for name, data in media if tdmrep_embed.kind_of(name, data)]   # TDMRep goes inside
+    media = [(name, data) for name, data in media if not tdmrep_embed.kind_of(name, data)]
     if media and credentials is None:
         raise InvalidInput(Problem("signing media files needs signing credentials", field="media"),
                            hint="set OBRA_C2PA_CERT and OBRA_C2PA_KEY (see docs/protect-your-works.md)")
@@ -640,20 +645,29 @@ def protect(terms: AITerms, *, site: str | None = None, licence_url: str | None 
 
     # Signed copies of media files (CAWG training-and-data-mining in a C2PA manifest).
     signed = [_media_name(name) for name, _data in media]
-    if len(set(signed)) != len(signed):
+    marked = [_media_name(name) for name, _data in books]
+    if len(set(signed + marked)) != len(signed + marked):
         raise InvalidInput(Problem("two media files have the same name", field="media"))
     for name, data in media:
         safe = _media_name(name)
         copy = sign_media(terms, data, credentials, licence_url=place.licence_url, contact=place.contact,
                           mode=mode, mime_type=mimetypes.guess_type(safe)[0])
         files[MEDIA + safe] = copy.data
+    # EPUB and PDF copies with the TDMRep reservation (and policy) in their own metadata.
+    for name, data in books:
+        if reservation is None:
+            notes.append(f"{_media_name(name)}: not written — your terms give TDMRep nothing to say "
+                         "(they neither reserve nor allow every use its reservation covers)")
+            marked.remove(_media_name(name))
+            continue
+        files[MEDIA + _media_name(name)] = tdmrep_embed.embed(name, data, reservation, policy)
 
     readings = _read_back(files, place, usage, x_robots, signal)
     notes += _condition_notes(terms, signal, licence, offer)
     terms_hash = sha256_hex(terms.to_json())
     files[README] = _readme(terms, place, files, readings, notes, terms_hash, source, tuple(signed),
-                            len(robots.crawlers_to_block(signal)))
-    return Protection(files, place, readings, tuple(notes), terms_hash, tuple(signed))
+                            len(robots.crawlers_to_block(signal)), tuple(marked))
+    return Protection(files, place, readings, tuple(notes), terms_hash, tuple(signed), tuple(marked))
 
 
 def protect_files(terms: AITerms, **options) -> dict[str, str | bytes]:
@@ -825,7 +839,8 @@ _FILES: dict[str, tuple[str, str, str, str]] = {
 
 
 def _readme(terms: AITerms, place: Place, files: Mapping[str, str | bytes], readings: Mapping[str, Mapping[Use, str]],
-            notes: Sequence[str], terms_hash: str, source: str | None, signed: Sequence[str], blocked: int) -> str:
+            notes: Sequence[str], terms_hash: str, source: str | None, signed: Sequence[str], blocked: int,
+            marked: Sequence[str] = ()) -> str:
     out = [f"AI-use signals for {place.scope_url}", "=" * min(78, 20 + len(place.scope_url)), "",
            f"Written by Obra from the AI-use terms of {terms.subject_kind} {terms.subject}"
            + (f" ({source})" if source else "") + ".",
@@ -871,6 +886,15 @@ def _readme(terms: AITerms, place: Place, files: Mapping[str, str | bytes], read
                 *_wrap("Who reads it: C2PA / Content Credentials readers (c2pa-python, verify tools)."),
                 *_wrap("What it cannot say: search and indexing for AI; conditions (as the yes/no signals); "
                        "and anyone can strip the manifest from a copy."), ""]
+    if marked:
+        out += [f"{MEDIA}{', '.join(marked)}",
+                *_wrap("What it is for: copies of your EPUB and PDF files with the TDMRep reservation"
+                       + (" and the licence policy" if POLICY in files else "") + " in their own metadata (the "
+                       "EPUB package document; the PDF's XMP), so a copy that leaves your site still says it."),
+                *_wrap("Where it goes: publish these copies instead of the originals."),
+                *_wrap("Who reads it: TDMRep readers of EPUB and PDF (publishers' and miners' tools)."),
+                *_wrap("What it cannot say: anything but text and data mining and training (one yes/no), and "
+                       "anyone can strip metadata from a copy."), ""]
     missing = [name for name in (TDMREP, POLICY) if name not in files]
     if missing:
         out += ["NOT WRITTEN", ""]

@@ -18,6 +18,7 @@ from obra import ids
 from obra.aiuse.protect import protect, zip_bundle
 from obra.aiuse.service import AITermsService
 from obra.aiuse.signals.cawg import SigningCredentials
+from obra.aiuse.signals.tdmrep_embed import kind_of
 from obra.aiuse.terms import AITerms
 from obra.errors import InvalidInput, NotFound, Problem
 from obra.model import parse
@@ -40,12 +41,13 @@ class ProtectService:
                media: Sequence[tuple[str, bytes]] = (), credentials: SigningCredentials | None = None) -> dict:
         """The files for the terms in force for ``subject_kind``/``subject``, or for ``terms``
         given inline (one or the other). ``media`` (file name, bytes) are signed with
-        ``credentials``, else those of the environment (``OBRA_C2PA_CERT``/``OBRA_C2PA_KEY``).
+        ``credentials``, else those of the environment (``OBRA_C2PA_CERT``/``OBRA_C2PA_KEY``);
+        EPUB and PDF files get the TDMRep reservation in their own metadata instead, unsigned.
 
         Returns ``{"files": {name: str | bytes}, "zip": bytes, "summary": {...}}``.
         """
         stated, source, mode = self._terms(subject_kind, subject, terms)
-        if media and credentials is None:
+        if credentials is None and any(not kind_of(name, data) for name, data in media):   # EPUB/PDF need none
             credentials = SigningCredentials.from_env()
         done = protect(stated, site=site, licence_url=licence_url, policy_url=policy_url, contact=contact,
                        media=media, credentials=credentials, mode=mode, source=source)
