@@ -165,6 +165,44 @@ def _evidence_step(store: Store, principal: Principal, number: str) -> dict:
             "evidence_seconds": round(time.perf_counter() - started, 1)}
 
 
+def _fairness_step(store: Store, principal: Principal, statements: str | None) -> dict:
+    """A recording contract whose artist earns 18 % gets illustrative fairness terms (German law, a 40 %
+    appropriate share): the renegotiation check flags it under UrhG § 32a, the letter is drafted in four
+    languages and the artist's yearly transparency report is issued, signed (docs/examples/fairness/)."""
+    from datetime import date
+
+    from obra.fairness.service import CheckRequest, FairnessService
+    from obra.fairness.terms import AgreementTerms
+    from obra.transparency.translog import TransparencyLog
+
+    if not statements:
+        return {}
+    started = time.perf_counter()
+    paid = {p.name.split("-")[1] for p in Path(statements).glob("statement-*.json")}
+    deal = next((a for a in store.repertoire().agreements
+                 if str(a.kind) == "recording_contract" and str(a.assignor) in paid), None)
+    if deal is None:
+        return {}
+    service = FairnessService(store)
+    service.set_terms(principal, deal.id, AgreementTerms(
+        jurisdiction="DE", appropriate_share="0.40", note="illustrative demo terms: a 40 % appropriate share"))
+    result = service.check(principal, CheckRequest(as_of=date(2026, 12, 31), party=str(deal.assignor)))
+    out = store.home / "fairness" / "examples"
+    out.mkdir(parents=True, exist_ok=True)
+    flag = next((f for f in result["flags"] if f["trigger"] == "disproportion"), None)
+    if flag is not None:
+        for lang in ("en", "es", "fr", "pt"):
+            data, _ = service.letter(principal, result["check"], flag["flag"], "html", lang)
+            (out / f"letter-adjustment-request.{lang}.html").write_bytes(data)
+    report, meta = service.report(principal, str(deal.assignor), 2026, "json")
+    (out / "transparency-report.json").write_bytes(report)
+    for lang in ("en", "es"):
+        (out / f"transparency-report.{lang}.html").write_bytes(service.render_report(meta["report"], "html", lang))
+    (out / "office-keys.json").write_text(TransparencyLog(store).key_history().to_json())
+    return {"fairness_check": result["check"], "fairness_flags": result["summary"]["by_trigger"],
+            "fairness_examples": str(out), "fairness_seconds": round(time.perf_counter() - started, 1)}
+
+
 def _portal_step(store: Store, principal: Principal, statements: str | None) -> dict:
     """A demo login per role for the portal (``make serve``): the creator is a payee with a statement.
     Tokens are shown once by the server, so the demo keeps them in ``portal-logins.json`` (mode 0600)."""
@@ -211,6 +249,7 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     if works and label is not None:
         summary |= _ai_use_step(store, principal, label, [works[0]["number"]], seed)
         summary |= _evidence_step(store, principal, works[0]["number"])
+    summary |= _fairness_step(store, principal, summary.get("statements"))
     summary |= _portal_step(store, principal, summary.get("statements"))
     out = store.home / "demo-summary.json"
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))

@@ -76,6 +76,8 @@ def test_the_french_streaming_floor_tops_up_a_low_royalty_and_shows_on_the_state
     _, jost = obra.royalties.statement(cat["jost_p"], str(cat["jost"]))
     (floor,) = [a for a in jost["adjustments"] if a["kind"] == "statutory_floor"]
     assert floor["amount_minor"] == 900_000 and "FR floor" in floor["note"] and "Accord du 12 mai 2022" in floor["note"]
+    page, _ = obra.royalties.statement(cat["jost_p"], str(cat["jost"]), fmt="html", locale="fr")
+    assert "Complément au plancher légal" in page.decode()
     assert report["conservation"]["EUR"]["distributed"] + report["conservation"]["EUR"]["unallocated"] == 10_000_000
 
 
@@ -86,3 +88,13 @@ def test_no_floor_applies_in_a_territory_whose_law_sets_none(store):
     # a buy-out in Germany: no floor, so Jost earns nothing and has no statement (in France she had 9,000.00)
     with pytest.raises(NotFound):
         obra.royalties.statement(cat["jost_p"], str(cat["jost"]))
+
+
+def test_a_period_distributed_under_two_models_is_counted_once(cat):
+    """Pro-rata and user-centric runs of the same month are alternatives: the newest is the record."""
+    obra = cat["obra"]
+    before, _ = obra.fairness.report(cat["cmo"], str(cat["ana"]), 2025)
+    obra.royalties.distribute(cat["cmo"], DistributionRequest(period="2025-03", model="user-centric"))
+    after, _ = obra.fairness.report(cat["cmo"], str(cat["ana"]), 2025)
+    assert json.loads(after)["totals"] == json.loads(before)["totals"]
+    assert [r["period"] for r in json.loads(after)["runs"]] == ["2025-01", "2025-02", "2025-03"]

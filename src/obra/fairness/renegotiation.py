@@ -228,11 +228,12 @@ def check(con: Any, runs: list[StoredRun], agreements: Iterable[Agreement], term
     return result
 
 
-def _series(con: Any, aid: str, licensee: str | None = None, right: str | None = None) -> list[dict]:
+def _series(con: Any, aid: str, licensee: str | None = None, right: str | None = None,
+            currency: str | None = None) -> list[dict]:
     where, args = "aid = ?", [aid]
     if licensee is not None:
-        where += " AND licensee = ? AND right_type = ?"
-        args += [licensee, right]
+        where += " AND licensee = ? AND right_type = ? AND currency = ?"
+        args += [licensee, right, currency]
     rows = con.execute(f"""SELECT period, currency, sum(revenue)::BIGINT, sum(paid)::BIGINT, sum(units)::BIGINT
                            FROM fair_per WHERE {where} GROUP BY period, currency ORDER BY period, currency""",
                        args).fetchall()
@@ -301,7 +302,7 @@ def _disproportion(con: Any, result: CheckResult, ctx: Context, terms: dict) -> 
         remuneration = Fraction(int(paid)) + lump_share
         appropriate = Fraction(int(revenue)) * bench
         ratio = remuneration / appropriate
-        series = _series(con, aid, licensee, right)
+        series = _series(con, aid, licensee, right, cur)
         result.flags.append({
             "trigger": "disproportion", "agreement": aid, "creator": str(a.assignor), "counterparty": str(a.assignee),
             "licensee": licensee, "right_type": right, "currency": cur, "jurisdiction": code,

@@ -53,11 +53,20 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 
 def current_runs(store: Any, year: int | None = None) -> list[StoredRun]:
-    """Every current distribution and incoming run (of ``year``), oldest period first."""
+    """The current runs (of ``year``), oldest period first: per period the newest distribution run, and
+    every incoming run."""
     r = distribution_runs
     stmt = select(r).where(r.c.superseded_by.is_(None))
     with store.connect() as conn:
         rows = [dict(row) for row in conn.execute(stmt.order_by(r.c.period, r.c.id)).mappings()]
+    # Distribution runs of one period under several models (pro-rata and user-centric, say) are
+    # alternatives, not additions: the newest one is the record. Incoming runs (one per statement
+    # file) add up.
+    newest = {}
+    for row in rows:
+        if row["kind"] == "distribution":
+            newest[row["period"]] = max(newest.get(row["period"], 0), row["id"])
+    rows = [row for row in rows if row["kind"] != "distribution" or row["id"] == newest[row["period"]]]
     out: list[StoredRun] = []
     for row in rows:
         if year is not None and not row["period"].startswith(str(year)):

@@ -48,7 +48,8 @@ TERMS: dict[str, dict[str, str]] = {
         "share": N_("Share under agreement"), "cmo_commission": N_("CMO commission"),
         "equitable_remuneration": N_("Equitable remuneration"), "unregistered": N_("Unregistered"),
     },
-    "adjustment": {"recoupment": N_("Recoupment of advance"), "minimum_guarantee": N_("Minimum guarantee top-up")},
+    "adjustment": {"recoupment": N_("Recoupment of advance"), "minimum_guarantee": N_("Minimum guarantee top-up"),
+                   "statutory_floor": N_("Statutory floor top-up")},
     "model": {
         "pro-rata": N_("pro rata"), "user-centric": N_("user-centric"), "artist-centric": N_("artist-centric"),
     },
