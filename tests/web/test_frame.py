@@ -183,3 +183,16 @@ def test_next_never_leaves_the_portal(sqlite_store):
     r = c.post("/portal/login", data={"csrf_token": token_of(c), "name": "admin", "token": token,
                                       "next": "https://evil.example/"}, follow_redirects=False)
     assert r.headers["location"] == "/portal/"
+
+
+def test_a_kept_public_page_changes_as_soon_as_the_register_does(store, people):
+    c = client(store)
+    assert "Nocturno del puerto" not in c.get("/portal/search?q=nocturno").text
+    assert "Nocturno del puerto" not in c.get("/portal/search?q=nocturno").text   # kept, still right
+    created = c.post("/registrations", json={"title": "Nocturno del puerto"},
+                     headers={"Authorization": f"Bearer {people['admin']}"})
+    assert created.status_code == 201
+    page = c.get("/portal/search?q=nocturno")
+    assert "Nocturno del puerto" in page.text and created.json()["number"] in page.text
+    spanish = c.get("/portal/search?q=nocturno", headers={"accept-language": "es"})
+    assert '<html lang="es">' in spanish.text      # one kept page per language

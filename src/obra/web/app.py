@@ -27,6 +27,7 @@ from obra.api.limits import BodyLimits
 from obra.errors import InvalidInput, NotFound, ObraError, PayloadTooLarge, Problem
 from obra.store import Store
 from obra.web import portal
+from obra.web.cache import PageCache
 
 #: The portal's page modules, each ``router`` (+ optional ``NAV`` menu template): the table of contents.
 PAGE_MODULES = ("obra.web.pages.home", "obra.web.pages.registry", "obra.web.pages.royalties",
@@ -75,26 +76,26 @@ def _install_page_errors(app: FastAPI) -> None:
     async def obra_error(request: Request, exc: ObraError):
         if not _is_portal(request):
             return await api_obra(request, exc)
-        return portal.refusal(portal.visit(request), exc)
+        return portal.refusal(await portal.visit(request), exc)
 
     async def validation_error(request: Request, exc: RequestValidationError):
         if not _is_portal(request):
             return await api_validation(request, exc)
         problems = [Problem(e.get("msg", "invalid"), field=".".join(str(p) for p in e.get("loc", ())[1:]) or None)
                     for e in exc.errors()]
-        return portal.refusal(portal.visit(request), InvalidInput(problems))
+        return portal.refusal(await portal.visit(request), InvalidInput(problems))
 
     async def http_error(request: Request, exc: HTTPException):
         if not _is_portal(request):
             return await api_http(request, exc)
         if exc.status_code == 413:
-            return portal.refusal(portal.visit(request), PayloadTooLarge(str(exc.detail)))
+            return portal.refusal(await portal.visit(request), PayloadTooLarge(str(exc.detail)))
         if exc.status_code == 404:
-            return portal.refusal(portal.visit(request), NotFound("there is no such page in the portal"))
-        return portal.refusal(portal.visit(request), ObraError(str(exc.detail)))
+            return portal.refusal(await portal.visit(request), NotFound("there is no such page in the portal"))
+        return portal.refusal(await portal.visit(request), ObraError(str(exc.detail)))
 
     async def sign_in(request: Request, exc: portal.SignInNeeded):
-        return portal.sign_in_redirect(portal.visit(request), exc.target, exc.expired)
+        return portal.sign_in_redirect(await portal.visit(request), exc.target, exc.expired)
 
     app.exception_handlers[ObraError] = obra_error
     app.exception_handlers[RequestValidationError] = validation_error
@@ -114,6 +115,7 @@ def create_app(store: Store | None = None, *, limits: BodyLimits | None = None) 
         return RedirectResponse(portal.PREFIX + "/", status_code=307)
 
     app.state.nav_templates = []
+    app.state.page_cache = PageCache()
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(name)

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from obra.access import ANONYMOUS, Principal
@@ -114,10 +115,13 @@ def secure_cookie(name: str, value: str, **extra: Any) -> tuple[str, str, dict]:
     return name, value, {"httponly": True, "secure": True, "samesite": "lax", "path": "/", **extra}
 
 
-def visit(request: Request) -> Visit:
-    """The dependency every page takes: the session (if any), the language and the form token."""
+async def visit(request: Request) -> Visit:
+    """The dependency every page takes: the session (if any), the language and the form token.
+
+    An anonymous visit touches no database; a session is read in the thread pool, off the event loop."""
     obra: Obra = request.app.state.obra
-    session, expired = sessions.load(obra, request.cookies.get(sessions.SESSION_COOKIE))
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    session, expired = (await run_in_threadpool(sessions.load, obra, cookie)) if cookie else (None, False)
     wanted = request.query_params.get("lang")
     new_lang = None
     if wanted in SUPPORTED:
@@ -136,7 +140,7 @@ def visit(request: Request) -> Visit:
     return Visit(request, obra, locale, session, expired, csrf, new_csrf, new_lang)
 
 
-def _finish(visit: Visit, response: Response) -> Response:
+def finish(visit: Visit, response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers["Vary"] = "Accept-Language, Cookie"
@@ -175,18 +179,18 @@ def page(visit: Visit, template: str, context: dict | None = None, status: int =
     """A page: ``template`` (under ``templates/``) in the visitor's language, inside the frame."""
     html = render(template, _context(visit, context or {}), visit.locale)
     response = HTMLResponse(html, status_code=status, headers={"Content-Language": visit.locale})
-    return _finish(visit, response)
+    return finish(visit, response)
 
 
 def download(visit: Visit, content: bytes, media_type: str, filename: str) -> Response:
     safe = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in filename)
-    return _finish(visit, Response(content, media_type=media_type,
+    return finish(visit, Response(content, media_type=media_type,
                                    headers={"Content-Disposition": f'attachment; filename="{safe}"'}))
 
 
 def redirect(visit: Visit, target: str) -> Response:
     """See other (303): after a form, the browser fetches ``target``."""
-    return _finish(visit, RedirectResponse(target, status_code=303))
+    return finish(visit, RedirectResponse(target, status_code=303))
 
 
 def refusal(visit: Visit, exc: ObraError) -> Response:

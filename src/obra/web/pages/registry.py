@@ -12,6 +12,7 @@ from obra.api.uploads import saved_upload
 from obra.canonical import canonical
 from obra.errors import InvalidInput, NotFound, ObraError, Problem
 from obra.render import certificate_pdf
+from obra.web.cache import kept
 from obra.web.portal import PREFIX, Visit, download, page, redirect, visit
 
 router = APIRouter()
@@ -23,8 +24,12 @@ MAX_TEXT = 2000
 
 
 @router.get("/search")
-def search(v: Visit = Depends(visit), q: str | None = None, entity: str | None = None, mode: str | None = None):
+async def search(v: Visit = Depends(visit), q: str | None = None, entity: str | None = None, mode: str | None = None):
     """Public: by title (accents and case ignored), ISWC, ISRC or party."""
+    return await kept(v, lambda: _search_page(v, q, entity, mode))
+
+
+def _search_page(v: Visit, q: str | None, entity: str | None, mode: str | None):
     q = (q or "").strip()[:200]
     entity = entity if entity in ENTITIES else None
     mode = mode if mode in MODES else None
@@ -42,14 +47,17 @@ def search(v: Visit = Depends(visit), q: str | None = None, entity: str | None =
 
 
 @router.get("/records/{number}")
-def record(number: str, v: Visit = Depends(visit), version: int | None = None):
+async def record(number: str, v: Visit = Depends(visit), version: int | None = None):
     """Public: a registration as the register holds it, its history, AI-use terms and certificate."""
+    return await kept(v, lambda: _record_page(v, number, version))
+
+
+def _record_page(v: Visit, number: str, version: int | None):
     shown = v.obra.registry.show(number, version).to_dict()
     history = [r.to_dict() for r in v.obra.registry.history(number)]
     terms = v.obra.ai_terms.current(shown["entity"], number)
     return page(v, "web/registry/record.html", {"r": shown, "body": shown["record"].get(shown["entity"], {}),
-                                                "history": history, "terms": terms,
-                                                "registered": v.request.query_params.get("registered")})
+                                                "history": history, "terms": terms})
 
 
 @router.get("/records/{number}/certificate.{fmt}")
