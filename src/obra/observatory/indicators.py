@@ -206,9 +206,30 @@ def concentration(per_artist: Any, per_item: Any, thresholds: dict | None = None
 
 
 # --------------------------------------------------------------------------- from a distribution run
-def value_split(market: Market, run: dict) -> Figure:
-    """Where a run's money went, per currency: by payee role (authors, publishers, performers,
-    producers, the CMO's commission) and held unallocated, from the run's statement lines."""
+#: Who a payee is, from the roles of its party in the registry (the first that applies, in this order).
+PARTY_CLASSES = (("cmo", "collecting society"), ("publisher", "publishers"), ("label", "labels and producers"),
+                 ("producer", "labels and producers"), ("composer", "authors"), ("author", "authors"),
+                 ("lyricist", "authors"), ("arranger", "authors"), ("translator", "authors"),
+                 ("featured_performer", "performers"), ("non_featured_performer", "performers"),
+                 ("performer", "performers"))
+
+
+def party_classes(store: Any) -> dict[str, str]:
+    """Party id (as text) → who it is in the value chain (authors, publishers, performers, ...)."""
+    from obra.store.schema import parties
+
+    out = {}
+    with store.connect() as conn:
+        for pid, roles in conn.execute(select(parties.c.id, parties.c.roles)):
+            roles = set(roles or [])
+            out[str(pid)] = next((label for role, label in PARTY_CLASSES if role in roles), "other")
+    return out
+
+
+def value_split(market: Market, run: dict, classes: dict[str, str] | None = None) -> Figure:
+    """Where a run's money went, per currency: by who the payees are (authors, publishers, performers,
+    labels, the CMO's commission, from the registry's party roles) and held unallocated, from the run's
+    statement lines."""
     directory = Path(run["directory"])
     lines_file = directory / "statement_lines.parquet"
     report = json.loads((directory / "run.json").read_text())
@@ -218,11 +239,18 @@ def value_split(market: Market, run: dict) -> Figure:
         from obra.royalties import engine as engines
 
         t = engines.read_parquet(market.con, str(lines_file))
-        expr = t.group_by(["currency", "role"]).aggregate(amount_minor=t.amount_minor.sum().cast("int64"),
-                                                         payees=t.payee.nunique().cast("int64")) \
-            .order_by(["currency", "role"])
-        rows = _rows(expr)
+        expr = t.group_by(["currency", "role", "payee"]).aggregate(amount_minor=t.amount_minor.sum().cast("int64")) \
+            .order_by(["currency", "role", "payee"])
         query = re.sub(r"ibis_[a-z_]*[a-z0-9]{20,}", "statement_lines", sql(market, expr) or "")
+        sums: dict[tuple, list[int]] = {}
+        for r in expr.to_pyarrow().to_pylist():
+            who = "collecting society" if r["role"] == "cmo_commission" else (
+                "performers" if r["role"] == "equitable_remuneration" else (classes or {}).get(str(r["payee"]), "other"))
+            entry = sums.setdefault((r["currency"], who), [0, 0])
+            entry[0] += int(r["amount_minor"])
+            entry[1] += 1
+        rows = [{"currency": cur, "role": who, "amount_minor": amount, "payees": n}
+                for (cur, who), (amount, n) in sorted(sums.items())]
     for held in report.get("unallocated", []):
         rows.append({"currency": held["currency"], "role": f"unallocated: {held['reason']}",
                      "amount_minor": int(held["amount_minor"]), "payees": 0})
@@ -231,7 +259,9 @@ def value_split(market: Market, run: dict) -> Figure:
     return Figure("value_split", {"run": run["id"], "model": run["model"], "roles": rows, "totals": totals,
                                   "totals_hash": report.get("totals_hash")},
                   _method(value_split), query or None,
-                  ["the platform's own share is not in the usage reports (pools are what it pays rightholders)"])
+                  ["the platform's own share is not in the usage reports (pools are what it pays rightholders)",
+                   "who a payee is comes from its party's roles in the registry; a CMO's commission and statutory "
+                   "remuneration come from the statement line's role"])
 
 
 def payees(market: Market, run: dict) -> Any:

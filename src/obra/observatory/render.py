@@ -8,6 +8,8 @@ This module only prepares the numbers the template shows: shares as decimals, ch
 
 from __future__ import annotations
 
+import base64
+import re
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -81,8 +83,31 @@ def view(report: dict) -> dict:
             "fingerprint": report["data"]["fingerprint"], "rules": report["rules"]}
 
 
-def report_html(report: dict, locale: str = "en", *, languages: Iterable[str] = ("en",), for_print: bool = False) -> str:
-    """The report page in ``locale`` (links to the other ``languages``' pages)."""
+def report_html(report: dict, locale: str = "en", *, languages: Iterable[str] = ("en",), printed: bool = False) -> str:
+    """The report page in ``locale`` (links to the other ``languages``' pages; none when ``printed``)."""
     pages = [(lang, "index.html" if lang == "en" else f"{lang}.html") for lang in languages]
     return render("observatory/report.html", {"r": view(report), "series_svg": series_svg, "empty_svg": empty_svg,
-                                              "pages": pages, "for_print": for_print, "D": Decimal}, locale)
+                                              "pages": pages, "for_print": printed, "D": Decimal}, locale)
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+_SIZE = re.compile(r'width="([0-9.]+)pt" height="([0-9.]+)pt"')
+
+
+def for_print(html: str) -> str:
+    """The page with each inline chart as an embedded SVG image (a ``data:`` URL), for the PDF.
+
+    WeasyPrint draws an SVG image without running the page's style cascade over each of its
+    thousands of elements, which makes the PDF about a third faster; the chart is the same vector
+    drawing, its text still text.
+    """
+    def image(match: re.Match) -> str:
+        svg = match.group(0)
+        size = _SIZE.search(svg)
+        style = f' style="width:{float(size.group(1)):.1f}pt;height:{float(size.group(2)):.1f}pt"' if size else ""
+        label = re.search(r'aria-label="([^"]*)"', svg)
+        alt = label.group(1) if label else ""
+        return (f'<img alt="{alt}" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"'
+                f'{style}>')
+
+    return _SVG.sub(image, html)

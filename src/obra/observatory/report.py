@@ -97,7 +97,8 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
         figures["unmatched_ageing"] = indicators.unmatched_ageing(store, market.period)
         figures["ai_licensing"] = indicators.ai_licensing(store, market.period)
     if run is not None:
-        figures["value_split"] = indicators.value_split(market, run)
+        figures["value_split"] = indicators.value_split(
+            market, run, indicators.party_classes(store) if store is not None else None)
         paid = indicators.payees(market, run)
         if paid is not None and len(paid):
             figures["payees"] = indicators.Figure(
@@ -262,7 +263,7 @@ def _csv(rows: list[dict]) -> bytes:
 def write_report(report: dict, out: str | Path, *, locales: Iterable[str] = LOCALES, pdf_locales: Iterable[str] = ("en",),
                  keys: Any = None, at: datetime | None = None) -> dict:
     """Write the report's files under ``out`` and return the (signed, if ``keys``) manifest."""
-    from obra.observatory.render import report_html
+    from obra.observatory.render import for_print, report_html
     from obra.render.printing import pdf
 
     out = Path(out)
@@ -285,9 +286,9 @@ def write_report(report: dict, out: str | Path, *, locales: Iterable[str] = LOCA
         pages[locale] = report_html(report, locale, languages=locales)
         written["index.html" if locale == "en" else f"{locale}.html"] = pages[locale].encode("utf-8")
     for locale in pdf_locales:
-        html = pages.get(locale) or report_html(report, locale, languages=locales, for_print=True)
+        html = pages.get(locale) or report_html(report, locale, languages=locales, printed=True)
         written["report.pdf" if locale == "en" else f"report.{locale}.pdf"] = pdf(
-            html, identifier=report_hash[:32].encode("ascii"))
+            for_print(html), identifier=report_hash[:32].encode("ascii"))
     for name, data in written.items():
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)

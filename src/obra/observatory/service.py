@@ -90,7 +90,7 @@ class ObservatoryService:
     def document(self, principal: Principal, request: ReportRequest, fmt: str = "json",
                  locale: str = "en") -> tuple[bytes, str]:
         """The report as one document for the API: JSON, an HTML page or a PDF, in ``locale``."""
-        from obra.observatory.render import report_html
+        from obra.observatory.render import for_print, report_html
         from obra.render import pdf
         from obra.render.locales import require_supported
 
@@ -103,7 +103,7 @@ class ObservatoryService:
         html = report_html(report, locale)
         if fmt == "html":
             return html.encode("utf-8"), "text/html; charset=utf-8"
-        return pdf(html), "application/pdf"
+        return pdf(for_print(html)), "application/pdf"
 
     def scenario_presets(self) -> dict:
         """The named scenarios (public: they are rules, not data)."""

@@ -71,7 +71,12 @@ def figure_for(kind: str, labels: Sequence[str], series: Mapping[str, Sequence[f
             axes.plot(positions, [float(v) for v in series[name]], color=PALETTE[k % len(PALETTE)], label=name,
                       marker="o" if len(labels) <= 12 else None, markersize=3)
     step = max(1, -(-len(labels) // 8))
-    axes.set_xticks(positions[::step], [str(x) for x in labels][::step])
+    shown = [str(x) for x in labels][::step]
+    axes.set_xticks(positions[::step], shown)
+    if len(shown) > 4 and max(len(x) for x in shown) > 8:   # long labels side by side would overlap
+        axes.tick_params(axis="x", labelrotation=30)
+        for text in axes.get_xticklabels():
+            text.set_horizontalalignment("right")
     if percent:
         from matplotlib.ticker import PercentFormatter
 
