@@ -199,14 +199,14 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
         Surface("claims claim", lambda s: ["claims", "claim", "no-such-group", "--work", s.number],
                 lambda s: ("POST", "/claims/no-such-group", {"json": {"work": s.number}})),
     ),
-    "manage_keys": (
-        Surface("keys rotate", lambda s: ["keys", "rotate"], lambda s: ("POST", "/keys/rotate", {})),
-    ),
-    "fairness_terms": (
     "observatory": (
         Surface("report", lambda s: ["report", "--period", "2099-01", "--out", str(s.root / "observatory")],
                 lambda s: ("POST", "/observatory/report", {"json": {"period": "2099-01"}})),
     ),
+    "manage_keys": (
+        Surface("keys rotate", lambda s: ["keys", "rotate"], lambda s: ("POST", "/keys/rotate", {})),
+    ),
+    "fairness_terms": (
         Surface("fairness terms", lambda s: ["fairness", "terms", "999999", "--jurisdiction", "DE"],
                 lambda s: ("PUT", "/fairness/terms/999999", {"json": {"jurisdiction": "DE"}})),
     ),

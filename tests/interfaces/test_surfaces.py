@@ -171,14 +171,14 @@ PARITY: dict[str, tuple[Route, ...]] = {
                          why="`--format` is spelled `fmt` inside the CLI (format is a Python builtin)"),),
     "runs": (Route("GET", "/distributions"),),
     "compare-models": (Route("GET", "/distributions/compare"),),
+    "report": (Route("POST", "/observatory/report",
+        fixed={"format": "`obra report` writes every format at once (site, PDF, tables, report.json)"},
+        why="the CLI writes a whole report site; the API answers one of its documents"),),
     # Public computations (no --token) whose API routes are POSTs: compared all the same.
     "identify": (Route("POST", "/identify"),),
     "similar": (
         Route("POST", "/similar", renames={"target": "file"}, why="TARGET is a file or a code; a file is an upload"),
         Route("GET", "/similar", renames={"target": "code"}, why="TARGET is a file or a code; a code is `code`"),
-    "report": (Route("POST", "/observatory/report",
-        fixed={"format": "`obra report` writes every format at once (site, PDF, tables, report.json)"},
-        why="the CLI writes a whole report site; the API answers one of its documents"),),
     ),
     "match score": (Route("POST", "/match/score", renames={"pairs_csv": "body"},
                           why="the CLI reads the pairs from a CSV file; the API takes them as a JSON list"),),
