@@ -355,8 +355,9 @@ res AS (
   FROM items it LEFT JOIN h ON it.number IS NULL AND it.sha256 = h.sha256
 ),
 own AS (SELECT * FROM offers WHERE subject_kind IN ('work', 'recording')),
+wanted AS (SELECT DISTINCT num FROM res WHERE num IS NOT NULL),
 pty AS (
-  SELECT p.number, o.* FROM (SELECT DISTINCT number, party FROM parties) p
+  SELECT p.number, o.* FROM (SELECT DISTINCT number, party FROM parties SEMI JOIN wanted ON parties.number = wanted.num) p
   JOIN offers o ON o.subject_kind = 'party' AND o.subject = CAST(p.party AS VARCHAR)
   QUALIFY row_number() OVER (PARTITION BY p.number ORDER BY o.rank, p.party) = 1
 ),
@@ -409,13 +410,12 @@ s AS (
       ELSE NULL END AS reason
   FROM j
 ),
-f AS (
-  SELECT *,
-    count(*) FILTER (WHERE status = 'licensable' AND model = 'flat')
-      OVER (PARTITION BY offer_kind, offer_subject) AS flat_n,
-    row_number() OVER (PARTITION BY offer_kind, offer_subject, status, model ORDER BY item) AS flat_rank
-  FROM s
-)
+flat AS (
+  SELECT item, count(*) OVER (PARTITION BY offer_kind, offer_subject) AS flat_n,
+         row_number() OVER (PARTITION BY offer_kind, offer_subject ORDER BY item) AS flat_rank
+  FROM s WHERE status = 'licensable' AND model = 'flat'
+),
+f AS (SELECT s.*, flat.flat_n, flat.flat_rank FROM s LEFT JOIN flat USING (item))
 SELECT item, line, num AS number, sha256, url, count, status, reason,
        CASE WHEN status IN ('licensable', 'free') THEN offer_kind END AS offer_kind,
        CASE WHEN status IN ('licensable', 'free') THEN offer_subject END AS offer_subject,

@@ -288,47 +288,68 @@ class LicenceServer:
 
     # --- CAP and pay per crawl ----------------------------------------------------------------------
 
+    def _fast_path(self, conn: Any, number: str, token: str) -> Any:
+        """One query for the common case: the work (current, not withdrawn), the token (not expired), its
+        licence (active, in its term) and the licence's item for the work, or None when any is missing."""
+        t, lic, item, reg = ai_licence_tokens, ai_licences, ai_licence_items, registrations
+        now = _now()
+        today = now.date()
+        return conn.execute(
+            select(lic.c.licence_id, lic.c.licensee, lic.c.document["use"].as_string().label("use"),
+                   item.c.position, item.c.model, item.c.unit_minor, item.c.currency)
+            .select_from(t.join(lic, lic.c.licence_id == t.c.licence_id)
+                         .join(item, (item.c.licence_id == lic.c.licence_id) & (item.c.number == number))
+                         .join(reg, (reg.c.number == number) & reg.c.is_current))
+            .where(t.c.token_hash == _sha(token), t.c.expires_at > now, lic.c.status == "active",
+                   lic.c.valid_from <= today, lic.c.valid_until >= today, reg.c.status != "withdrawn")
+            .limit(1)).first()
+
     def authorize(self, number: str, authorization: str | None, headers: dict[str, str] | None = None) -> Answer:
         """The answer to a crawler's fetch of the work's protected resource (see the module docstring)."""
         headers = {k.lower(): v for k, v in (headers or {}).items()}
-        link = {"Link": self._link(number)}
+        scheme, _sp, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
         with self.store.connect() as conn:
-            work = conn.execute(select(registrations.c.number, registrations.c.entity, registrations.c.status)
-                                .where(registrations.c.number == number, registrations.c.is_current)).first()
-            if work is None or work.status == "withdrawn":
-                return Answer(404, {"error": "not_found", "message": f"no registration {number}"})
-            scheme, _sp, token = (authorization or "").strip().partition(" ")
-            if scheme.lower() != "license" or not token.strip():
-                return Answer(401, {"error": "invalid_request", "message": "a licence token is required: "
-                                    "Authorization: License <token>, from the licence server"},
-                              {"WWW-Authenticate": 'License error="invalid_request", error_description="License '
-                                                   'token required"', **link})
-            found = self._token_row(conn, token.strip())
-            if found is None:
-                return Answer(401, {"error": "invalid_token", "message": "the licence token is missing, expired, "
-                                    "revoked or malformed"},
-                              {"WWW-Authenticate": 'License error="invalid_token", error_description="License token '
-                                                   'missing, expired, revoked, or malformed"', **link})
-            _t, lic = found
-            item = self._covers(conn, lic.licence_id, number)
+            hit = self._fast_path(conn, number, token) if scheme.lower() == "license" and token else None
+            if hit is not None:
+                body = {"number": number, "licence_id": hit.licence_id, "use": hit.use, "position": hit.position}
+                if hit.model != "per-crawl":
+                    return Answer(200, body)
+            else:
+                return self._refusal(conn, number, scheme, token)
+        return self._pay_per_crawl(hit, hit, number, headers, body)
+
+    def _refusal(self, conn: Any, number: str, scheme: str, token: str) -> Answer:
+        """Why the fast path found nothing: 404, 401, 402 or 403 (see the module docstring)."""
+        link = {"Link": self._link(number)}
+        work = conn.execute(select(registrations.c.number, registrations.c.status)
+                            .where(registrations.c.number == number, registrations.c.is_current)).first()
+        if work is None or work.status == "withdrawn":
+            return Answer(404, {"error": "not_found", "message": f"no registration {number}"})
+        if scheme.lower() != "license" or not token:
+            return Answer(401, {"error": "invalid_request", "message": "a licence token is required: "
+                                "Authorization: License <token>, from the licence server"},
+                          {"WWW-Authenticate": 'License error="invalid_request", error_description="License '
+                                               'token required"', **link})
+        found = self._token_row(conn, token)
+        if found is None:
+            return Answer(401, {"error": "invalid_token", "message": "the licence token is missing, expired, "
+                                "revoked or malformed"},
+                          {"WWW-Authenticate": 'License error="invalid_token", error_description="License token '
+                                               'missing, expired, revoked, or malformed"', **link})
+        lic = found[1]
         use = lic.document.get("use")
-        if item is None:
-            from obra.aiuse.service import AITermsService
+        from obra.aiuse.service import AITermsService
+        from obra.aiuse.vocabulary import Use
 
-            from obra.aiuse.vocabulary import Use
-
-            decided = AITermsService(self.store).decide(number, Use(use)) if use else {"permission": None}
-            if decided["permission"] == "not-allowed":
-                return Answer(403, {"error": "forbidden", "message": f"the rightholder's terms do not permit "
-                                    f"{use} of {number}: no licence can be had for it"})
-            return Answer(402, {"error": "insufficient_scope", "message": f"licence {lic.licence_id} does not "
-                                f"cover {number}: obtain a licence for it"},
-                          {"WWW-Authenticate": 'License error="insufficient_scope", error_description="The licence '
-                                               'does not cover this resource"', **link})
-        body = {"number": number, "licence_id": lic.licence_id, "use": use, "position": item.position}
-        if item.model != "per-crawl":
-            return Answer(200, body)
-        return self._pay_per_crawl(lic, item, number, headers, body)
+        decided = AITermsService(self.store).decide(number, Use(use)) if use else {"permission": None}
+        if decided["permission"] == "not-allowed":
+            return Answer(403, {"error": "forbidden", "message": f"the rightholder's terms do not permit "
+                                f"{use} of {number}: no licence can be had for it"})
+        return Answer(402, {"error": "insufficient_scope", "message": f"licence {lic.licence_id} does not "
+                            f"cover {number}: obtain a licence for it"},
+                      {"WWW-Authenticate": 'License error="insufficient_scope", error_description="The licence '
+                                           'does not cover this resource"', **link})
 
     def _pay_per_crawl(self, lic: Any, item: Any, number: str, headers: dict[str, str], body: dict) -> Answer:
         price = int(item.unit_minor or 0)
