@@ -101,6 +101,17 @@ def test_reliance_notes_say_low_confidence_and_pending_in_words():
     assert reliance_notes([LAW.fact("DE", "tdm", "opt_out")]) == []      # a sound fact needs no note
 
 
+def test_the_tdm_rule_an_engine_applies_says_when_it_rests_on_uncertain_law():
+    from obra.law.tdm import rule_for
+
+    spain = rule_for("ES", "commercial")
+    assert any("the TDM rule for ES relies on ES tdm.opt_out" in n and "LOW-confidence" in n for n in spain.reliance)
+    assert spain.to_json()["reliance"] == spain.reliance
+    brazil = rule_for("BR", "commercial")
+    assert any("BR tdm.commercial_allowed" in n and "a pending bill" in n for n in brazil.reliance)
+    assert rule_for("DE", "commercial").reliance == []
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.sampled_from(list(RAW["vocabulary"])), st.lists(st.sampled_from(CODES), min_size=1, max_size=6, unique=True))
 def test_every_cell_is_the_jurisdictions_own_fact_or_one_up_its_chain(topic, codes):

@@ -35,6 +35,7 @@ from typing import Any
 import jcs
 
 from obra.errors import InvalidInput, NotFound, Problem
+from obra.law.compare import reliance_notes
 from obra.law.facts import Fact, LawData, confidence_rank, load
 
 __all__ = ["PURPOSES", "EXCEPTIONS", "SIGNALS", "USES", "Reservation", "TdmRule", "rule_for", "pack_version",
@@ -113,6 +114,13 @@ class TdmRule:
         return found is not None and found.counts
 
     @property
+    def reliance(self) -> list[str]:
+        """What the rule says of the uncertain law it rests on: one sentence per low-confidence fact it applies
+        and per pending bill it met (never applied); empty when every fact is sound."""
+        facts = [self.exception_fact, self.opt_out_fact, self.lawful_access_fact, *self.pending]
+        return reliance_notes(facts, what=f"the TDM rule for {self.jurisdiction}")
+
+    @property
     def confidence(self) -> str:
         """The lowest confidence among the facts the rule rests on (``low`` when there is none)."""
         facts = [f for f in (self.exception_fact, self.opt_out_fact) if f is not None]
@@ -137,6 +145,7 @@ class TdmRule:
                 "lawful_access_fact": fact(self.lawful_access_fact),
                 "reservations": {k: v.to_json() for k, v in self.reservations.items()},
                 "pending_bills": [fact(f) for f in self.pending], "confidence": self.confidence,
+                "reliance": self.reliance,
                 "notes": list(self.notes), "law_version": self.law_version, "rule_pack_version": self.version}
 
 
