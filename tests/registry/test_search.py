@@ -155,3 +155,25 @@ def test_both_stores_return_the_same_results(both_stores):
                         for q in ("amor", "cancion", "luna mar", "月亮", "coraozn", "vida sol", "cam", "ci")])
     assert results[0] == results[1]
     assert all(results[0][:4])
+
+
+def test_the_api_and_the_command_line_answer_the_ranked_order(cli_home):
+    import json
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from obra.api.app import create_app
+    from obra.app import Obra
+    from obra.cli.main import app
+
+    obra = Obra.open(home=cli_home)
+    admin = obra.authenticate(json.loads((cli_home / "credentials.json").read_text())["token"])
+    for title in ("Camino de canción", "Canción de cuna", "Canción"):
+        obra.registry.register(admin, "work", {"title": title})
+    expected = ["Canción", "Canción de cuna", "Camino de canción"]
+    api = TestClient(create_app(obra.store)).get("/search", params={"q": "CANCION"})
+    assert api.status_code == 200 and [r["title"] for r in api.json()] == expected
+    cli = CliRunner().invoke(app, ["search", "cancion", "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert [r["title"] for r in json.loads(cli.output)] == expected

@@ -27,6 +27,7 @@ The import as a whole is also one ``repertoire.imported`` journal event per file
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,12 +38,12 @@ from sqlalchemy import Connection, func, insert, select, text
 
 from obra import ids
 from obra.access import Principal
+from obra.canonical import canonical
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX
 from obra.model.vocab import RegistrationStatus
 from obra.registry.parties import find_or_insert_party
-from obra.registry.records import record_hash
 from obra.registry.service import BatchKeys, build_record, party_ids_of, side_rows
 from obra.store.schema import journal_events, parties, registrations, sequences
 from obra.textnorm import normalize_text
@@ -326,6 +327,10 @@ def _registration_ids(conn: Connection, n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
+class RawJSON(str):
+    """A JSON column's value already serialised (the record's canonical text): written as it is."""
+
+
 def write_rows(conn: Connection, table, rows: list[dict]) -> None:
     """Insert ``rows`` into ``table``: PostgreSQL ``COPY … FROM STDIN``, SQLite one ``executemany``.
 
@@ -342,11 +347,12 @@ def write_rows(conn: Connection, table, rows: list[dict]) -> None:
         with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row([json.dumps(row[c], ensure_ascii=False, separators=(",", ":"))
-                                if c in json_columns else row[c] for c in columns])
+                                if c in json_columns and type(row[c]) is not RawJSON else row[c] for c in columns])
         return
     processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
     plain = [(c, f) for c, f in zip(columns, processors)]
-    values = [tuple(f(row[c]) if f is not None and row[c] is not None else row[c] for c, f in plain) for row in rows]
+    values = [tuple(f(row[c]) if f is not None and row[c] is not None and type(row[c]) is not RawJSON else row[c]
+                    for c, f in plain) for row in rows]
     sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
     conn.connection.dbapi_connection.cursor().executemany(sql, values)
 
@@ -378,8 +384,9 @@ def _write_chunk(conn: Connection, principal: Principal, entity: str, models: li
     for model, number in zip(models, numbers):
         record = build_record(number, 1, entity, model, RegistrationStatus.REGISTERED, None, principal.name, now,
                               [named[p] for p in party_ids_of(model)])
-        digest = record_hash(record)
-        records.append((record, digest))
+        text_ = canonical(record)  # hashed, and stored as the record's JSON text (one serialisation)
+        digest = hashlib.sha256(text_).hexdigest()
+        records.append((RawJSON(text_.decode("utf-8")), digest))
         events.append({"type": "register", "number": number, "version": 1, "record_hash": digest,
                        "entity": entity})
     entries = log.append_many(conn, events, write=write_rows)
