@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from obra.errors import InvalidInput
@@ -183,3 +185,32 @@ def test_a_json_lines_batch_is_imported_and_its_problems_name_lines(store, admin
         import_files(store, admin, [bad])  # no --entity: each line must name its kind
     assert [p.line for p in err.value.problems] == [1, 2] and "names its kind" in err.value.problems[0].message
     assert _state(store) == before
+
+
+_BAD_EDITS = [
+    ("works", "title", ""), ("works", "iswc", "T-123"), ("works", "creation_mode", "ai_generated"),
+    ("works", "shares", [{"party": "ana", "right_type": "performance", "share": "101"}]),
+    ("works", "shares", [{"party": "ghost", "right_type": "performance", "share": "100"}]),
+    ("works", "contributors", [{"party": "123456789012", "role": "composer"}]),
+    ("works", "unknown_field", 1), ("recordings", "works", ["OBRA-2026-0000001-X"]), ("recordings", "isrc", "XX"),
+    ("recordings", "label", 0), ("parties", "ipi", "123"), ("parties", "name", " "),
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(range(len(_BAD_EDITS))), st.integers(0, 1)), min_size=1, max_size=6))
+def test_bulk_reports_exactly_the_problems_of_the_per_record_path(sqlite_store, edits):
+    from obra.access import Principal
+    from obra.model.vocab import AccessRole
+
+    admin = Principal("admin", AccessRole.ADMIN)  # nothing is written: no principal row needed
+    batch = _catalogue(4)
+    for which, i in edits:
+        section, key, value = _BAD_EDITS[which]
+        batch[section][i] = {**batch[section][i], key: value}
+    found = {}
+    for method in ("bulk", "per-record"):
+        with pytest.raises(InvalidInput) as err:
+            import_batches(sqlite_store, admin, [Batch(batch, "b.json")], method=method)
+        found[method] = [(p.field, p.message, p.line, p.source) for p in err.value.problems]
+    assert found["bulk"] == found["per-record"]
