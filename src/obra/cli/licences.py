@@ -31,6 +31,30 @@ def _money(amounts: dict) -> str:
     return ", ".join(format_money(int(v), c) for c, v in sorted(amounts.items())) or "nothing"
 
 
+def offers(use: Use = typer.Option(Use.AI_TRAIN_GENERATIVE, help="the use to license"),
+           territory: Optional[str] = typer.Option(None, help="ISO 3166-1 alpha-2 country where it is used"),
+           purpose: Optional[str] = typer.Option(None, help="research, non-commercial or commercial"),
+           user_type: Optional[str] = typer.Option(None, help="commercial, non-commercial, education, government, "
+                                                              "personal"),
+           days: int = typer.Option(365, min=1, max=3660, help="how long the licence would last"),
+           as_json: bool = JSON_OPT) -> None:
+    """Every work, recording, catalogue or web location whose terms offer the use under licence. Public."""
+    done = open_obra().ai_licences.offers(use, territory=territory, purpose=purpose, user_type=user_type, days=days)
+
+    def render(rows: list) -> None:
+        table = Table(title=f"offers for {use.value}")
+        for col in ("subject", "model", "price", "terms"):
+            table.add_column(col)
+        for r in rows:
+            price = (f"{r['share_percent']} % of revenue" if r["share_percent"] else
+                     _money({r["currency"]: r["unit_minor"]}) if r["currency"] else "")
+            table.add_row(user_text(f"{r['subject_kind']} {r['subject']}"), r["model"] or "", price,
+                          f"v{r['version']}, event {r['event']}")
+        console.print(table)
+
+    emit(done, as_json, render)
+
+
 def quote(manifest: Path = typer.Argument(..., exists=True, help="CSV, JSONL or Parquet: number, sha256, url, count "
                                                                    "per item"),
           use: Use = typer.Option(Use.AI_TRAIN_GENERATIVE, help="the use to license"),
@@ -352,6 +376,7 @@ def register(app: typer.Typer) -> None:
     """Add the licence commands to ``obra ai`` (and ``obra likeness``)."""
     from obra.cli.aiuse import ai_app
 
+    ai_app.command("offers")(handle_errors(offers))
     ai_app.command("quote")(handle_errors(quote))
     ai_app.command("usage")(handle_errors(usage))
     ai_app.command("royalties")(handle_errors(royalties))

@@ -27,6 +27,8 @@ def _catalogue(home) -> str:
 
 def test_quote_accept_and_verify_offline(cli_home, tmp_path):
     number = _catalogue(cli_home)
+    offered = runner.invoke(app, ["ai", "offers", "--json"])
+    assert offered.exit_code == 0 and json.loads(offered.stdout)[0]["unit_minor"] == 125
     manifest = tmp_path / "m.csv"
     manifest.write_text(f"number,url\n{number},https://ana.example/a.mp3\nOBRA-2026-0999999-X,\n")
     quoted = runner.invoke(app, ["ai", "quote", str(manifest), "--json"])
