@@ -196,3 +196,17 @@ def test_a_kept_public_page_changes_as_soon_as_the_register_does(store, people):
     assert "Nocturno del puerto" in page.text and created.json()["number"] in page.text
     spanish = c.get("/portal/search?q=nocturno", headers={"accept-language": "es"})
     assert '<html lang="es">' in spanish.text      # one kept page per language
+
+
+def test_a_bug_behind_a_page_is_a_page_with_its_reference_not_json(sqlite_store):
+    c = client(sqlite_store)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    c.app.state.obra.registry.search = broken
+    r = c.get("/portal/search?q=luna")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in r.text and "reference" in r.text and "Go back" in r.text
+    api = c.get("/search?q=luna")
+    assert api.status_code == 500 and api.json()["error"] == "internal_invariant"

@@ -41,7 +41,7 @@ class Walk:
         result = self.page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
         bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
                for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        assert not bad, f"{self.page.url}:\n" + "\n".join(bad)
+        assert not bad, f"{self.page.url}:\n" + "\n".join(bad) + "\n" + self.page.content()[:1500]
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.step += 1
         self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{label}.png"), full_page=True)
@@ -264,3 +264,72 @@ def test_the_api_documentation_renders_offline(walk, portal):
     w.page.wait_for_selector(".swagger-ui .information-container", timeout=30_000)
     w.page.screenshot(path=str(SHOTS / "docs-swagger.png"))
     assert hosts == {portal.url.split("/")[2]}
+
+
+@pytest.mark.parametrize("lang", ["pt", "en"])
+def test_public_reads_the_law_compared_with_its_sources(walk, portal, lang):
+    w = walk(lang, lang, phone=(lang == "pt"))
+    page = w.go("/portal/law?topic=tdm&j=DE&j=UY&j=JP")
+    assert page.locator("table").count() >= 3 and page.locator("td[lang=en] details").count() >= 3
+    w.check("law-tdm")
+    w.follow("main nav ul a >> nth=4")                   # another topic, same jurisdictions
+    assert "j=UY" in page.url
+    w.check("law-topic")
+    w.go("/portal/law/UY")
+    w.check("law-uruguay")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_ai_developer_prices_a_manifest_accepts_and_anyone_verifies_the_licence(walk, portal, lang, tmp_path):
+    from obra.app import Obra
+
+    obra = Obra(portal.store)
+    work = obra.registry.search(entity="work", limit=1)[0]["number"]
+    if obra.ai_terms.current("work", work) is None:
+        obra.ai_terms.set_terms(obra.authenticate(portal.logins["admin"][1]), {
+            "subject_kind": "work", "subject": work, "uses": [{"use": "ai-train-generative", "permission": "licence",
+                                                               "price": {"model": "per-item", "currency": "EUR",
+                                                                         "amount_minor": 500}}]})
+    w = walk(lang, lang)
+    w.sign_in("ai_developer", "/portal/licences")
+    page = w.page
+    w.check("offers")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"number,count\n{work},3\n", encoding="utf-8")
+    w.upload("#f-manifest", manifest, "form[action$='/accept']")
+    w.check("quote")
+    w.follow("form[action$='/accept'] button")
+    licence = json.loads(page.locator("main pre").inner_text())
+    w.check("licence")
+    signed = tmp_path / "licence.json"
+    signed.write_text(json.dumps(licence), encoding="utf-8")
+    other = walk(lang, f"{lang}-public")                # a third party, not signed in
+    other.go("/portal/licences-verify")
+    other.upload("#f-licence", signed, "[role=status]")
+    other.check("licence-verified")
+
+
+def test_creator_checks_their_agreements_and_downloads_their_transparency_report(walk, portal):
+    w = walk("fr", "fr")
+    w.sign_in("creator", "/portal/fairness")
+    page = w.page
+    w.check("fairness")
+    w.follow("form[action$='/fairness/check'] button")
+    assert "/portal/fairness/checks/" in page.url
+    w.check("fairness-check")
+    w.go("/portal/fairness")
+    with page.expect_download() as got:
+        page.click("form[action$='/fairness/report'] button")
+    assert got.value.suggested_filename.startswith("transparency-report-")
+
+
+def test_cmo_downloads_the_observatory_report(walk, portal):
+    w = walk("es", "es")
+    w.sign_in("cmo", "/portal/observatory")
+    page = w.page
+    w.check("observatory")
+    page.fill("#o-period", "2026-10")
+    page.check("input[name=scenario][value=user-centric]")
+    with page.expect_download() as got:
+        page.click("main form button[type=submit]")
+    assert got.value.suggested_filename == "observatory-2026-10.html"

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 from obra.api.app import create_app as create_api
 from obra.api.limits import BodyLimits
-from obra.errors import InvalidInput, NotFound, ObraError, PayloadTooLarge, Problem
+from obra.errors import InternalInvariantError, InvalidInput, NotFound, ObraError, PayloadTooLarge, Problem
 from obra.store import Store
 from obra.web import portal
 from obra.web.cache import PageCache
@@ -103,11 +104,51 @@ def _install_page_errors(app: FastAPI) -> None:
     app.exception_handlers[portal.SignInNeeded] = sign_in
 
 
+class PortalFailures:
+    """A bug behind a portal page is answered as a page too: the API's last line of defence
+    (:class:`~obra.api.errors.UnexpectedErrors`) logs it and answers the one JSON body with a reference;
+    for a portal path this turns that body into the error page (the reference, a way back)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(portal.PREFIX):
+            await self.app(scope, receive, send)
+            return
+        held: dict = {}
+
+        async def catching_send(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 500 and any(
+                    k == b"content-type" and v.startswith(b"application/json") for k, v in message.get("headers", [])):
+                held["start"], held["body"] = message, b""
+                return
+            if "start" in held and message["type"] == "http.response.body":
+                held["body"] += message.get("body", b"")
+                if message.get("more_body"):
+                    return
+                try:
+                    message_text = json.loads(held["body"]).get("message", "")
+                except ValueError:
+                    message_text = ""
+                error = InternalInvariantError(message_text or "an unexpected error occurred",
+                                               hint="this is a bug in Obra, not a problem with your request: "
+                                                    "report it with the reference")
+                request = Request(scope)
+                response = portal.refusal(await portal.visit(request), error)
+                await response(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, catching_send)
+
+
 def create_app(store: Store | None = None, *, limits: BodyLimits | None = None) -> FastAPI:
     """The API and the portal over ``store`` (default: the configured one)."""
     app = create_api(store, limits=limits)
     _offline_docs(app)
     _install_page_errors(app)
+    app.add_middleware(PortalFailures)
     app.mount(portal.PREFIX + "/static", StaticFiles(directory=STATIC), name="portal-static")
 
     @app.get("/", include_in_schema=False)
