@@ -88,6 +88,24 @@ def run(scale: str) -> dict:
     baseline = _pandas_baseline(g.files, attrs.to_pandas())
     pandas_seconds = time.perf_counter() - started
 
+    # Like for like: Obra computing only what the pandas script computes (fresh connection, no cache).
+    from obra.observatory import indicators, scenarios
+
+    started = time.perf_counter()
+    con2 = engines.connect("duckdb")
+    same = Market("2024-03", "duckdb", con2, engines.read_parquet(con2, [str(p) for p in g.files["usage"]]),
+                  engines.read_parquet(con2, [str(p) for p in g.files["pools"]]),
+                  engines.read_parquet(con2, [str(p) for p in g.files["matches"]]), attrs, {})
+    indicators.revenue(same), indicators.plays(same)
+    pro = scenarios.run_rules(scenarios.Rules(), same.usage, same.pools, same.matches)
+    indicators.concentration(scenarios.per_artist(pro, same.attributes, same.period), indicators.per_item(pro.items))
+    same_seconds = time.perf_counter() - started
+    timings = {}
+    for name in ("pro-rata", "user-centric", "artist-centric"):
+        started = time.perf_counter()
+        scenarios.run_rules(scenarios.preset_scenario(name).rules, same.usage, same.pools, same.matches)
+        timings[name] = round(time.perf_counter() - started, 2)
+
     revenue = sum(r["amount_minor"] for r in report["figures"]["revenue"]["rows"])
     plays = sum(r["plays"] for r in report["figures"]["plays"]["rows"])
     gini = {cur: c["artists"]["gini"] for cur, c in report["figures"]["concentration"]["rows"].items()}
@@ -99,4 +117,7 @@ def run(scale: str) -> dict:
             "obra_work_vs_pandas": "obra computes 3 models + a scenario + charts + PDF; pandas the indicators "
                                    "and pro-rata only",
             "ratio_obra_report_to_pandas_indicators": round(obra_seconds / pandas_seconds, 2),
+            "obra_same_indicators_seconds": round(same_seconds, 2),
+            "ratio_same_indicators_pandas_to_obra": round(pandas_seconds / same_seconds, 2),
+            "model_seconds": timings,
             "numbers_agree": agree, "gini_artists": gini}

@@ -8,7 +8,7 @@ report offline.
 
 from __future__ import annotations
 
-import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -51,7 +51,7 @@ def report(period: str = typer.Option(..., "--period", help="the period, e.g. 20
     request = ReportRequest(period=period, scenario=scenario_data, engine=engine, model=model)
     obra = open_obra()
     principal = current_principal(obra, token)
-    with console.status(f"observatory report of {period}", spinner="dots") if not as_json else _Null():
+    with console.status(f"observatory report of {period}", spinner="dots") if not as_json else nullcontext():
         result = obra.observatory.write(principal, request, output, locales=tuple(locale),
                                         pdf_locales=tuple(locale[:1]))
     emit(result, as_json, _render)
@@ -74,14 +74,6 @@ def verify(directory: Path = typer.Argument(..., exists=True, file_okay=False, h
           "report_sha256": manifest["report_sha256"]}, as_json,
          lambda r: console.print(f"[green]verified[/]: {r['files']} files of the {r['period']} report, "
                                  f"signed by the office"))
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def register(app: typer.Typer) -> None:

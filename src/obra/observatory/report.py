@@ -63,14 +63,15 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
         rules_of["scenario:baseline"] = scenario.baseline
         rules_of["scenario"] = scenario.rules
     by_rules: dict[str, scenarios.Outcome] = {}
+    runs: dict = {}     # one distribution per model and parameters, whatever floors or commissions follow
     for name, rules in rules_of.items():
         key = sha256_hex(rules.to_dict())
         if key not in by_rules:
-            by_rules[key] = scenarios.run_rules(rules, market.usage, market.pools, market.matches)
+            by_rules[key] = scenarios.run_rules(rules, market.usage, market.pools, market.matches, runs)
         outcomes[name] = by_rules[key]
 
     base = outcomes.get("pro-rata") or scenarios.run_rules(scenarios.Rules(), market.usage, market.pools,
-                                                           market.matches)
+                                                           market.matches, runs)
     artists = scenarios.per_artist(base, market.attributes, market.period)
     items = indicators.per_item(base.items)
     figures["concentration"] = indicators.concentration(artists, items, thresholds)

@@ -324,12 +324,22 @@ def apply_floor(alloc: ibis.Table, floor: Decimal) -> ibis.Table:
                                                              "_pool", "_take", "_scaled")
 
 
-def run_rules(rules: Rules, usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None) -> Outcome:
+def run_rules(rules: Rules, usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None,
+              runs: dict | None = None) -> Outcome:
     """Distribute the market under ``rules`` and split each item's money into commission, performers
-    and rightholders; money conservation is checked."""
+    and rightholders; money conservation is checked.
+
+    ``runs`` (a dict the caller keeps) reuses a distribution already made with the same model and
+    parameters: rules that differ only in floors, commission or remuneration share it.
+    """
     params = rules.artist_params()
     model = "artist-centric" if params is not None else rules.model
-    run = distribute(usage, pools, matches, model=model, params=params)
+    key = (model, params)
+    run = (runs or {}).get(key)
+    if run is None:
+        run = distribute(usage, pools, matches, model=model, params=params)
+        if runs is not None:
+            runs[key] = run
     alloc = run.allocations.select(*ALLOCATION_KEYS, "item", "plays", "amount_minor")
     if rules.per_play_floor_minor:
         alloc = apply_floor(alloc, rules.per_play_floor_minor)
