@@ -84,3 +84,40 @@ def test_usage_reports_refuse_bad_lines_and_strangers(world, tmp_path):
         svc.report_usage(world["creator"], lic["licence_id"], f"number\n{world['a']}\n".encode())
     with pytest.raises(PermissionDenied):
         svc.royalties(world["dev"], "2026-01", "EUR")
+
+
+def test_conservation_holds_for_generated_usage_reports(world, tmp_path):
+    """Hypothesis: any usage report's money reaches the statements exactly: distributed + unallocated = income."""
+    import itertools
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    obra, svc = world["obra"], world["svc"]
+    obra.ai_terms.set_terms(world["cmo"], {"subject_kind": "party", "subject": str(world["ana"]), "uses": [
+        {"use": "ai-input", "permission": "licence", "price": {"model": "per-use", "currency": "EUR", "amount_minor": 7}}]})
+    lic = _licence(world, tmp_path, [{"number": world["a"]}, {"number": world["b"]}], use="ai-input")
+    works = [world["a"], world["b"], world["c"]]
+    runs = itertools.count(1)
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.sampled_from(works), st.integers(0, 10**6)), min_size=1, max_size=12))
+    def check(lines):
+        n = next(runs)
+        period = f"2030-{n:02d}"
+        report = "number,uses,output\n" + "".join(f"{w},{u},run-{n}\n" for w, u in lines)
+        done = svc.report_usage(world["dev"], lic["licence_id"], report.encode(), period=period)
+        owed = sum(7 * u for w, u in lines if w != world["c"])
+        assert done["owed_minor"].get("EUR", 0) == owed
+        assert done["held_lines"] == sum(1 for w, _u in lines if w == world["c"])
+        if not owed:
+            return
+        paid = svc.royalties(world["cmo"], period, "EUR")
+        c = paid["rights"]["ai_training"]["conservation"]["EUR"]
+        assert c["revenue"] == owed and c["distributed"] + c["unallocated"] == owed
+        # B is 60/40: every cent on the statements, none made or lost
+        statements = paid["rights"]["ai_training"]["statements"]
+        total = sum(json.loads(open(s["json"]).read())["totals"]["EUR"]["net_minor"] for s in statements.values())
+        assert total == c["distributed"]
+
+    check()
