@@ -210,3 +210,20 @@ def test_a_bug_behind_a_page_is_a_page_with_its_reference_not_json(sqlite_store)
     assert "Something went wrong" in r.text and "reference" in r.text and "Go back" in r.text
     api = c.get("/search?q=luna")
     assert api.status_code == 500 and api.json()["error"] == "internal_invariant"
+
+
+def test_a_repertoire_batch_is_imported_whole_or_refused_by_line(sqlite_store):
+    admin, token = create_principal(sqlite_store, "admin", AccessRole.ADMIN)
+    c = client(sqlite_store)
+    sign_in(c, "admin", token)
+    csrf = token_of(c, "/portal/usage")
+    bad = b'{"works": [{"title": "Milonga del mar"}, {"title": ""}]}'
+    r = c.post("/portal/usage", data={"csrf_token": csrf, "kind": "repertoire"},
+               files={"report": ("catalogo.json", bad, "application/json")})
+    assert r.status_code == 422 and "catalogo.json" in r.text and "obra-portal" not in r.text
+    assert sqlite_store.repertoire().works == {}
+    good = b'{"works": [{"title": "Milonga del mar"}]}'
+    r = c.post("/portal/usage", data={"csrf_token": csrf, "kind": "repertoire"},
+               files={"report": ("catalogo.json", good, "application/json")})
+    assert r.status_code == 201 and "obra-portal" not in r.text      # no server path in the answer
+    assert [w.title for w in sqlite_store.repertoire().works.values()] == ["Milonga del mar"]

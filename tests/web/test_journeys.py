@@ -170,6 +170,9 @@ def test_cmo_uploads_a_report_fixes_it_and_reads_match_rates_and_claims(walk, po
     w.go("/portal/distributions")
     assert page.locator("#rates ~ .table-wrap tbody tr").count() >= 1
     w.check("distributions")
+    w.go("/portal/compare?period=2026-10&base=pro-rata&other=user-centric")
+    assert page.locator("main table").count() >= 2
+    w.check("compare")
     w.go("/portal/claims")
     w.check("claims")
     w.go(f"/portal/statements/{portal.payee}")

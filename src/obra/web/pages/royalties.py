@@ -20,6 +20,8 @@ from obra.web.portal import PREFIX, Visit, download, page, redirect, visit
 router = APIRouter()
 NAV = "web/royalties/nav.html"
 INGEST = {"usage": "ingest_usage", "dsr": "ingest_dsr", "cwr": "ingest_cwr"}
+"""Usage reports and CISAC CWR go through ``Obra.royalties``; ``repertoire`` (parties, works, recordings and
+agreements as JSON, JSON Lines or CSV) through ``Obra.import_file``, all or nothing like the CLI's ``obra import``."""
 MODELS = ("pro-rata", "user-centric", "artist-centric")
 TABLE_ROWS = 200
 
@@ -64,14 +66,18 @@ async def usage_upload(v: Visit = Depends(visit),
     kind = str(form.get("kind") or "usage")
     context = {"result": None, "problems": [], "error": None, "recent": None, "limit": _limit(v), "kind": kind}
     try:
-        if kind not in INGEST:
-            raise InvalidInput(Problem("choose the kind of file: usage CSV, DDEX DSR or CISAC CWR", field="kind"))
+        if kind not in INGEST and kind != "repertoire":
+            raise InvalidInput(Problem("choose the kind of file: usage CSV, DDEX DSR, CISAC CWR or a repertoire "
+                                       "batch", field="kind"))
         if report is None or not report.filename:
             raise InvalidInput(Problem("choose the file to upload", field="report"))
         async with saved_upload(report, "obra-portal-ingest-") as path:
-            result = getattr(v.obra.royalties, INGEST[kind])(principal, Path(path))
-        result = {k: val for k, val in result.items() if k not in ("directory", "path", "partitions")}
-        result["file"] = report.filename
+            if kind == "repertoire":
+                result = v.obra.import_file(principal, Path(path))
+            else:
+                result = getattr(v.obra.royalties, INGEST[kind])(principal, Path(path))
+        result = {k: val for k, val in result.items() if k not in ("directory", "path", "partitions", "source")}
+        result["file"] = report.filename  # never the temporary copy's path on the server
     except InvalidInput as exc:
         return page(v, "web/royalties/usage.html", context | {"problems": exc.problems, "error": exc}, 422)
     return page(v, "web/royalties/usage.html", context | {"result": result}, 201)
@@ -108,6 +114,26 @@ async def distribute(v: Visit = Depends(visit)):
                            hint="a period is YYYY-MM (e.g. 2026-10)") from None
     v.obra.royalties.distribute(principal, request)
     return redirect(v, PREFIX + "/distributions?distributed=1")
+
+
+@router.get("/compare")
+def compare(v: Visit = Depends(visit), period: str | None = None, base: str = "pro-rata",
+            other: str = "user-centric"):
+    """Who gains and who loses between two models on the same period, by decile and genre."""
+    principal = v.principal_or_sign_in()
+    base = base if base in MODELS else "pro-rata"
+    other = other if other in MODELS else "user-centric"
+    result, charts = None, {}
+    if period:
+        result = v.obra.royalties.compare_models(principal, period.strip(), base, other)
+        for cur, data in result.get("currencies", {}).items():
+            rows = data.get("by_decile") or []
+            if rows:
+                charts[cur] = chart_svg("bar", [(str(r["decile"]), r["change_minor"]) for r in rows],
+                                        value_labels=[formatting.money(r["change_minor"], cur, v.locale)
+                                                      for r in rows], height_cm=5)
+    return page(v, "web/royalties/compare.html", {"period": period or "", "base": base, "other": other,
+                                                  "models": MODELS, "result": result, "charts": charts})
 
 
 @router.get("/claims")
