@@ -214,3 +214,16 @@ def test_registrations_and_ai_income_on_postgresql_and_sqlite(store, admin):
     assert reg["by_creation_mode"] == {"ai_generated": 1} and reg["shares"] == {"ai_generated": "1.000000"}
     ai = indicators.ai_licensing(store, PERIOD)
     assert ai.rows == [] or ai.rows is None
+
+
+def test_thresholds_are_the_operators_to_set(world):
+    report = world["obra"].observatory.build(world["cmo"], ReportRequest(
+        period=PERIOD, income_thresholds=[1, 0], play_thresholds=[1]))
+    for cur, c in report["figures"]["concentration"]["rows"].items():
+        assert [t["major"] for t in c["income_thresholds"]] == [0, 1]
+        assert c["income_thresholds"][0]["artists"] == c["artists"]["units"]     # everyone earns at least 0
+        assert c["play_thresholds"] == [{"plays": 1, "artists": c["artists_by_plays"]["units"]
+                                         - c["artists_by_plays"]["zero_units"]}]
+    assert report["rules"]["thresholds"] == {"income_major": [0, 1], "plays": [1]}
+    with pytest.raises(InvalidInput, match="a threshold must not be negative"):
+        world["obra"].observatory.build(world["cmo"], ReportRequest(period=PERIOD, play_thresholds=[-5]))

@@ -39,6 +39,12 @@ def report(period: str = typer.Option(..., "--period", help="the period, e.g. 20
                                                                     "with (default: the period's newest run)"),
            locale: list[str] = typer.Option(["en", "es", "fr", "pt"], "--locale",
                                             help="languages of the HTML pages (repeatable); the PDF is in the first"),
+           income_thresholds: list[int] = typer.Option(
+               [], "--income-threshold", help="count the artists earning at least this much, in major units of "
+                                              "each currency (repeatable; default 10 … 100,000)"),
+           play_thresholds: list[int] = typer.Option(
+               [], "--play-threshold", help="count the artists with at least this many plays (repeatable; "
+                                            "default 1,000 … 1,000,000)"),
            token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Write the observatory report of a period: indicators, three payment models compared, a scenario.
 
@@ -48,7 +54,8 @@ def report(period: str = typer.Option(..., "--period", help="the period, e.g. 20
     from obra.observatory.scenarios import load_scenario
 
     scenario_data = load_scenario(scenario).to_dict() if scenario else None
-    request = ReportRequest(period=period, scenario=scenario_data, engine=engine, model=model)
+    request = ReportRequest(period=period, scenario=scenario_data, engine=engine, model=model,
+                            income_thresholds=income_thresholds or None, play_thresholds=play_thresholds or None)
     obra = open_obra()
     principal = current_principal(obra, token)
     with console.status(f"observatory report of {period}", spinner="dots") if not as_json else nullcontext():

@@ -34,6 +34,22 @@ class ReportRequest(BaseModel):
     engine: str = Field("duckdb", description="duckdb or spark")
     model: str | None = Field(None, description="the distribution run's model to reconcile with "
                                                 "(default: the period's newest run)")
+    income_thresholds: list[int] | None = Field(None, description=(
+        "income thresholds in major units of each currency for the count of artists reaching them "
+        "(default 10, 100, 1000, 10000, 100000)"))
+    play_thresholds: list[int] | None = Field(None, description=(
+        "play thresholds for the count of artists reaching them (default 1000 … 1000000)"))
+
+    def thresholds(self) -> dict | None:
+        for name in ("income_thresholds", "play_thresholds"):
+            if any(v < 0 for v in getattr(self, name) or []):
+                raise InvalidInput(Problem("a threshold must not be negative", field=name))
+        out = {}
+        if self.income_thresholds:
+            out["income_major"] = sorted(set(self.income_thresholds))
+        if self.play_thresholds:
+            out["plays"] = sorted(set(self.play_thresholds))
+        return out or None
 
 
 def choose_run(store: Any, period: str, model: str | None = None) -> dict:
@@ -62,11 +78,12 @@ class ObservatoryService:
         from obra.observatory.market import load_market
 
         require(principal, "observatory")
+        request.thresholds()
         scenario = scenarios.parse_scenario(request.scenario, "scenario") if request.scenario is not None else None
         run = choose_run(self.store, request.period, request.model)
         market = load_market(self.store, request.period, request.engine, session=session)
         return reports.build_report(market, store=self.store, run=run, scenario=scenario,
-                                    law_version=RulePack.load().version)
+                                    thresholds=request.thresholds(), law_version=RulePack.load().version)
 
     def write(self, principal: Principal, request: ReportRequest, out: str | Path, *,
               locales: tuple[str, ...] = reports.LOCALES, pdf_locales: tuple[str, ...] = ("en",),
