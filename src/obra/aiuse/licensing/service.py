@@ -35,7 +35,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from obra.access import Principal, require
 from obra.aiuse.licensing.licence import (build_licence, inclusion_bundle, item_tree, leaf_object, licence_hash,
@@ -691,11 +691,10 @@ class LicensingService:
 
 
 def _sum_by_currency(table: pa.Table) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for currency, amount in zip(table["currency"].to_pylist(), table["amount_minor"].to_pylist()):
-        if currency is not None:
-            out[currency] = out.get(currency, 0) + int(amount or 0)
-    return dict(sorted(out.items()))
+    """Amounts (minor units) summed per currency, in Arrow (exact: int64 sums)."""
+    summed = (table.filter(pc.is_valid(table["currency"])).group_by("currency")
+              .aggregate([("amount_minor", "sum")]))
+    return {c: int(a) for c, a in sorted(zip(summed["currency"].to_pylist(), summed["amount_minor_sum"].to_pylist()))}
 
 
 def _fold(fees: dict[tuple[str, str], int]) -> dict[str, int]:
