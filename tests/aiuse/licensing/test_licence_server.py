@@ -96,6 +96,15 @@ def test_the_rsl_document_names_the_server_and_the_payment(world, served):
     assert [(a.get("currency"), a.text) for a in amounts] == [("EUR", "2.50")]
 
 
+def test_the_catalogue_document_lists_each_work_of_the_party(world, served):
+    http, _lic = served
+    doc = http.get(f"/ai/rsl/party/{world['ana']}.xml")
+    assert doc.status_code == 200
+    urls = sorted(c.get("url") for c in etree.fromstring(doc.content).iter("{*}content"))
+    assert urls == sorted(f"http://testserver/ai/licensed/{n}" for n in (world["a"], world["b"]))
+    assert http.get(f"/ai/rsl/party/{world['bo']}.xml").status_code == 404     # Bo stated no catalogue terms
+
+
 def test_each_cap_answer(world, served):
     http, lic = served
     url = f"/ai/licensed/{world['a']}"

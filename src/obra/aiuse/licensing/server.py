@@ -152,41 +152,85 @@ class LicenceServer:
 
     # --- licence documents ------------------------------------------------------------------------
 
-    def rsl_document(self, number: str) -> str:
-        """The work's terms in force as an RSL 1.0 document naming this server (public)."""
+    def _rsl(self, uses: list[dict], numbers: list[str], licence_url: str) -> str:
+        """An RSL 1.0 document stating ``uses`` for the protected resource of each work in ``numbers``
+        (one ``<content>`` each, all naming this server), checked conformant by Obra's own reader."""
+        from copy import deepcopy
+
         from obra.aiuse.protect import LICENSE, protect
-        from obra.aiuse.service import AITermsService
 
-        svc = AITermsService(self.store)
-        with self.store.connect() as conn:
-            row = conn.execute(select(registrations.c.entity).where(registrations.c.number == number,
-                                                                    registrations.c.is_current)).first()
-        if row is None:
-            raise NotFound(f"no registration {number}")
-        terms = svc.current(row.entity, number)
-        if terms is None or not terms["terms"].get("uses"):
-            from obra.aiuse.service import _parties_of
-
-            with self.store.connect() as conn:
-                record = conn.execute(select(registrations.c.record).where(
-                    registrations.c.number == number, registrations.c.is_current)).scalar()
-            found = [svc.current("party", str(p)) for p in sorted(_parties_of((record or {}).get(row.entity, {})))]
-            found = [f for f in found if f is not None]
-            if not found:
-                raise NotFound(f"no AI-use terms were stated for {number} or its catalogues",
-                               hint="a rightholder states them with `obra ai terms set`")
-            terms = found[0]
-        stated = AITerms.model_validate({"subject_kind": "location", "subject": self.resource_url(number),
-                                         "uses": terms["terms"]["uses"]})
-        text = protect(stated, licence_url=self.licence_url(number)).files[LICENSE]
-        root = etree.fromstring(text.encode())
-        for content in root.iter("{*}content"):
+        stated = AITerms.model_validate({"subject_kind": "location", "subject": self.resource_url(numbers[0]),
+                                         "uses": uses})
+        root = etree.fromstring(protect(stated, licence_url=licence_url).files[LICENSE].encode())
+        contents = list(root.iter("{*}content"))
+        for content in contents:
             content.set("server", f"{self.base}/ai/olp")
+        for number in numbers[1:]:
+            for content in contents:
+                clone = deepcopy(content)
+                clone.set("url", self.resource_url(number))
+                root.append(clone)
         out = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
         parsed = rsl.parse_rsl(out, source="license.xml")
         if not parsed.conformant:
             raise InvalidInput(Problem(f"the RSL document is not conformant: {parsed.problems}"))
         return out
+
+    def rsl_document(self, number: str) -> str:
+        """The work's terms in force as an RSL 1.0 document naming this server (public): its own terms,
+        else the most restrictive of its parties' catalogue terms for generative training (as the quote
+        reads them)."""
+        from obra.aiuse.service import AITermsService, _parties_of
+        from obra.aiuse.terms import RESTRICTIVENESS
+        from obra.aiuse.vocabulary import Use
+
+        svc = AITermsService(self.store)
+        with self.store.connect() as conn:
+            row = conn.execute(select(registrations.c.entity, registrations.c.record).where(
+                registrations.c.number == number, registrations.c.is_current)).first()
+        if row is None:
+            raise NotFound(f"no registration {number}")
+        terms = svc.current(row.entity, number)
+        if terms is None or not terms["terms"].get("uses"):
+            found = [t for p in sorted(_parties_of((row.record or {}).get(row.entity, {})))
+                     if (t := svc.current("party", str(p))) is not None]
+            if not found:
+                raise NotFound(f"no AI-use terms were stated for {number} or its catalogues",
+                               hint="a rightholder states them with `obra ai terms set`")
+
+            def rank(t: dict) -> int:
+                term = AITerms.model_validate({"subject_kind": "party", "subject": t["subject"],
+                                               "uses": t["terms"]["uses"]}).permission(Use.AI_TRAIN_GENERATIVE)
+                return RESTRICTIVENESS[term.permission] if term is not None else 3
+
+            terms = min(found, key=rank)
+        return self._rsl(terms["terms"]["uses"], [number], self.licence_url(number))
+
+    def catalogue_document(self, party: int, limit: int = 1000) -> str:
+        """A party's catalogue terms as one RSL document: a ``<content>`` for the protected resource of each
+        of its registered works (at most ``limit``; more are refused with a hint) that has no terms of its
+        own (public)."""
+        from obra.aiuse.service import AITermsService, _parties_of
+
+        svc = AITermsService(self.store)
+        terms = svc.current("party", str(party))
+        if terms is None or not terms["terms"].get("uses"):
+            raise NotFound(f"party {party} stated no catalogue terms", hint="`obra ai terms set` with subject_kind "
+                                                                            "party")
+        with self.store.connect() as conn:
+            rows = conn.execute(select(registrations.c.number, registrations.c.entity, registrations.c.record,
+                                       registrations.c.status).where(registrations.c.is_current)
+                                .order_by(registrations.c.number)).all()
+        numbers = [r.number for r in rows if r.status != "withdrawn"
+                   and party in _parties_of((r.record or {}).get(r.entity, {})) and svc.current(r.entity, r.number)
+                   is None]
+        if not numbers:
+            raise NotFound(f"party {party} has no registered work under its catalogue terms")
+        if len(numbers) > limit:
+            raise InvalidInput(Problem(f"party {party} has {len(numbers)} works; one catalogue document lists at "
+                                       f"most {limit}", field="party"),
+                               hint="use each work's own document, /ai/rsl/{number}.xml")
+        return self._rsl(terms["terms"]["uses"], numbers, f"{self.base}/ai/rsl/party/{party}.xml")
 
     # --- OLP ----------------------------------------------------------------------------------------
 

@@ -179,6 +179,15 @@ async def usage(licence_id: ShortText,
 # --- the RSL licence server ------------------------------------------------------------------------
 
 
+@ai.get("/rsl/party/{party}.xml", response_class=Response,
+        responses={200: {"content": {"application/rsl+xml": {}}}})
+def rsl_catalogue(party: int, request: Request, obra: Obra = Depends(get_obra)) -> Response:
+    """A party's catalogue terms as one RSL 1.0 document, one ``<content>`` per work, naming this licence
+    server. Public."""
+    text = obra.ai_licences.server(public_base(request)).catalogue_document(party)
+    return Response(text, media_type="application/rsl+xml")
+
+
 @ai.get("/rsl/{number}.xml", response_class=Response,
             responses={200: {"content": {"application/rsl+xml": {}}}})
 def rsl_document(number: str, request: Request, obra: Obra = Depends(get_obra)) -> Response:
