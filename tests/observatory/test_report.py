@@ -35,8 +35,8 @@ def world(tmp_path_factory):
     home = tmp_path_factory.mktemp("observatory")
     store = Store.open(f"sqlite:///{home / 'obra.db'}", home / "home", migrate=True)
     root, _ = create_principal(store, "root", AccessRole.ADMIN)
-    cmo, _ = create_principal(store, "clerk", AccessRole.CMO, by=root)
-    creator, _ = create_principal(store, "maker", AccessRole.CREATOR, by=root)
+    cmo, cmo_token = create_principal(store, "clerk", AccessRole.CMO, by=root)
+    creator, creator_token = create_principal(store, "maker", AccessRole.CREATOR, by=root)
     reg = Registry(store)
     singer = reg.add_party(root, {"name": "Sigrún Jónsdóttir", "roles": ["performer"]})
     label = reg.add_party(root, {"name": "Útgáfan Hljómur", "kind": "organisation", "roles": ["label"]})
@@ -59,7 +59,8 @@ def world(tmp_path_factory):
     run = run_period(store, cmo, PERIOD, model="pro-rata", cmo_party=str(society.id),
                      cmo_commission={"making_available": "0.1"})
     obra = Obra(store)
-    yield {"store": store, "obra": obra, "cmo": cmo, "creator": creator, "root": root, "run": run, "home": home}
+    yield {"store": store, "obra": obra, "cmo": cmo, "creator": creator, "root": root, "run": run, "home": home,
+           "tokens": {"cmo": cmo_token, "creator": creator_token}}
     store.dispose()
 
 
@@ -227,3 +228,30 @@ def test_thresholds_are_the_operators_to_set(world):
     assert report["rules"]["thresholds"] == {"income_major": [0, 1], "plays": [1]}
     with pytest.raises(InvalidInput, match="a threshold must not be negative"):
         world["obra"].observatory.build(world["cmo"], ReportRequest(period=PERIOD, play_thresholds=[-5]))
+
+
+def test_the_api_answers_the_same_report_as_json_html_and_pdf(world, written):
+    from fastapi.testclient import TestClient
+
+    from obra.api.app import create_app
+
+    client = TestClient(create_app(world["store"]))
+    cmo = {"Authorization": f"Bearer {world['tokens']['cmo']}"}
+    body = {"period": PERIOD, "scenario": "user-centric"}
+    answer = client.post("/observatory/report", json=body, headers=cmo)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["data"]["hash"] == written["report"]["data"]["hash"]
+    assert report["figures"]["revenue"] == written["report"]["figures"]["revenue"]
+    assert report["rules"]["scenario"]["rules"] == {"model": "user-centric"}
+    page = client.post("/observatory/report?format=html", json=body, headers={**cmo, "Accept-Language": "pt-BR"})
+    assert page.headers["content-type"].startswith("text/html") and "Observatório de direitos" in page.text
+    pdf = client.post("/observatory/report?format=pdf", json={"period": PERIOD}, headers=cmo)
+    assert pdf.content.startswith(b"%PDF")
+    denied = client.post("/observatory/report", json=body,
+                         headers={"Authorization": f"Bearer {world['tokens']['creator']}"})
+    assert denied.status_code == 403
+    bad = client.post("/observatory/report", json={"period": PERIOD, "scenario": {"rules": {"model": "x"}}},
+                      headers=cmo)
+    assert bad.status_code == 422 and "unknown model 'x'" in bad.text
+    assert "spotify-2024" in client.get("/observatory/scenarios").json()
