@@ -282,10 +282,15 @@ def royalties(period: str = typer.Argument(..., help="YYYY-MM"), currency: str =
 def disclosure(file: Path = typer.Argument(..., exists=True, help="the public summary of training content (JSON, "
                                                                     "EU AI Office template)"),
                use: Use = typer.Option(Use.AI_TRAIN_GENERATIVE, help="the use the terms are checked for"),
-               token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+               output: Optional[Path] = typer.Option(None, "--out", help="also write the report for rightholders "
+                                                                        "and offices here (.html or .pdf)"),
+               locale: str = LOCALE_OPT, token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """File an AI provider's training-content summary and cross-check it against reservations and licences."""
     obra = open_obra()
     done = obra.ai_licences.disclose(current_principal(obra, token), file.read_bytes(), source=file.name, use=use)
+    if output:
+        output.write_bytes(obra.ai_licences.disclosure_report(
+            done, fmt="pdf" if output.suffix.lower() == ".pdf" else "html", locale=locale))
 
     def render(d: dict) -> None:
         console.print(f"Disclosure {d['disclosure_id']}{' (already filed)' if d['already'] else ''}: "

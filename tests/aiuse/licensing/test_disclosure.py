@@ -57,6 +57,9 @@ def test_a_disclosure_is_cross_checked_against_reservations_and_licences(world, 
     assert done["report"]["reserved_domains"] == ["bo.example"]
     assert Journal(world["obra"].store).verify(done["journal_event"])["kind"] == "aiuse.disclosure"
     assert svc.disclose(world["dev"], SUMMARY)["already"] is True
+    html = svc.disclosure_report(done, locale="fr").decode()
+    assert "Résumé du contenu d’entraînement comparé au registre" in html and "réservé" in html
+    assert "bo.example" in html and f"{reserved['journal_event']}" in html
 
 
 def test_missing_mandatory_fields_are_named(world):

@@ -10,7 +10,7 @@ from obra.aiuse.licensing.licence import licence_hash
 from obra.render import pdf, render
 from obra.render.locales import require_supported
 
-__all__ = ["licence_view", "licence_html", "licence_pdf"]
+__all__ = ["licence_view", "licence_html", "licence_pdf", "disclosure_view", "disclosure_html", "disclosure_pdf"]
 
 
 def licence_view(licence: dict, status: str) -> dict:
@@ -39,3 +39,24 @@ def licence_pdf(licence: dict, status: str = "active", locale: str = "en") -> by
     language = require_supported(locale)
     return pdf(licence_html(licence, status, language),
                identifier=(licence_hash(licence)[:28] + status[:2] + language).encode("ascii"))
+
+
+def disclosure_view(done: dict, office: str, checked_at: str) -> dict:
+    """Every field the disclosure report shows, present (``done`` is what ``disclose`` returns)."""
+    report = done["report"]
+    period = report.get("collection_period") or {}
+    return {"disclosure_id": done["disclosure_id"], "office": office, "checked_at": checked_at,
+            "provider": done["provider"], "model": ", ".join(done["model"]), "period_from": period.get("from"),
+            "period_to": period.get("to"), "measures": report.get("opt_out_measures") or "—",
+            "domains": report["domains"]}
+
+
+def disclosure_html(done: dict, office: str, checked_at: str, locale: str = "en") -> str:
+    language = require_supported(locale)
+    return render("aiuse/disclosure.html", {"d": disclosure_view(done, office, checked_at)}, language)
+
+
+def disclosure_pdf(done: dict, office: str, checked_at: str, locale: str = "en") -> bytes:
+    language = require_supported(locale)
+    return pdf(disclosure_html(done, office, checked_at, language),
+               identifier=(done["sha256"][:28] + checked_at[:10] + language).encode("ascii"))

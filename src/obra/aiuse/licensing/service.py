@@ -606,6 +606,18 @@ class LicensingService:
         return {"disclosure_id": disclosure_id, "already": False, "sha256": digest, "provider": parsed.provider.name,
                 "model": parsed.model.names, "report": report, "journal_event": event.id}
 
+    def disclosure_report(self, done: dict, *, fmt: str = "html", locale: str = "en") -> bytes:
+        """A filed disclosure's cross-check (what :meth:`disclose` returned) as a report for rightholders
+        and offices: HTML or PDF, in en, es, fr or pt."""
+        from obra.aiuse.licensing.document import disclosure_html, disclosure_pdf
+
+        if fmt not in ("html", "pdf"):
+            raise InvalidInput(Problem(f"format {fmt!r}: html or pdf", field="format"))
+        office, checked = TransparencyLog(self.store).office, _now().date().isoformat()
+        if fmt == "pdf":
+            return disclosure_pdf(done, office, checked, locale)
+        return disclosure_html(done, office, checked, locale).encode("utf-8")
+
     # --- royalties ------------------------------------------------------------------------------
 
     def income(self, principal: Principal, *, licence_id: str | None = None, status: str | None = None,
