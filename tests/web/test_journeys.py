@@ -336,3 +336,28 @@ def test_cmo_downloads_the_observatory_report(walk, portal):
     with page.expect_download() as got:
         page.click("main form button[type=submit]")
     assert got.value.suggested_filename == "observatory-2026-10.html"
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_performer_records_voice_consent_and_anyone_checks_a_use(walk, portal, lang):
+    w = walk(lang, lang)
+    w.sign_in("creator", "/portal/likeness")
+    page = w.page
+    w.check("likeness-form")
+    form = "form[action$='/likeness'][method=post]"
+    page.check(f"{form} input[name=decision][value=prohibited]")
+    page.fill("#c-jur", "US")
+    w.follow(f"{form} button")                         # nothing of me chosen, no end date: refused, each named
+    assert page.locator(".problems").count() == 1
+    w.check("likeness-refused")
+    page.check(f"{form} input[name=attributes][value=voice]")
+    page.check(f"{form} input[name=uses][value=training]")
+    page.check(f"{form} input[name=uses][value=synthetic-replica]")
+    page.fill("#c-until", "2030-12-31")
+    w.follow(f"{form} button")
+    assert page.locator(".notice").count() == 1
+    w.check("likeness-recorded")
+    other = walk(lang, f"{lang}-public")
+    other.go(f"/portal/likeness?performer={portal.payee}&use=training")
+    assert other.page.locator("form[role=search] [role=status]").count() == 1
+    other.check("likeness-checked")

@@ -33,7 +33,8 @@ from obra.web.cache import PageCache
 #: The portal's page modules, each ``router`` (+ optional ``NAV`` menu template): the table of contents.
 PAGE_MODULES = ("obra.web.pages.home", "obra.web.pages.registry", "obra.web.pages.royalties",
                 "obra.web.pages.aiuse", "obra.web.pages.transparency", "obra.web.pages.licences",
-                "obra.web.pages.law", "obra.web.pages.fairness", "obra.web.pages.observatory")
+                "obra.web.pages.law", "obra.web.pages.fairness", "obra.web.pages.observatory",
+                "obra.web.pages.likeness")
 STATIC = Path(str(resources.files("obra.web") / "static"))
 DOCS_ASSETS = "/docs-assets"
 
