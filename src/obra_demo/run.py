@@ -165,6 +165,20 @@ def _evidence_step(store: Store, principal: Principal, number: str) -> dict:
             "evidence_seconds": round(time.perf_counter() - started, 1)}
 
 
+def _observatory_step(store: Store, principal: Principal, period: str = "2026-10") -> dict:
+    """The observatory's report of the demo month: indicators, the three payment models compared and a
+    user-centric scenario with a floor, as a site, a PDF and tables, signed (docs/observatory.md)."""
+    from obra.observatory.service import ObservatoryService, ReportRequest
+
+    started = time.perf_counter()
+    scenario = {"name": "User-centric with a floor", "rules": {"model": "user-centric", "per_play_floor_minor": "0.2"}}
+    out = store.home / "observatory" / period
+    result = ObservatoryService(store).write(principal, ReportRequest(period=period, scenario=scenario, model="pro-rata"),
+                                             out, locales=("en",), pdf_locales=("en",))
+    return {"observatory_report": str(out / "index.html"), "observatory_reconciled": result["reconciled"],
+            "observatory_seconds": round(time.perf_counter() - started, 1)}
+
+
 def _fairness_step(store: Store, principal: Principal, statements: str | None) -> dict:
     """A recording contract whose artist earns 18 % gets illustrative fairness terms (German law, a 40 %
     appropriate share): the renegotiation check flags it under UrhG § 32a, the letter is drafted in four
@@ -243,6 +257,7 @@ def run_demo(store: Store, principal: Principal, seed: int = 2026, works: int = 
     if sample:
         summary |= _certificate_step(store, sample[0]["number"])
     summary |= _royalties_step(store, principal, seed)
+    summary |= _observatory_step(store, principal)
     works = registry.search(entity="work", creation_mode="human", limit=1)
     parties = store.repertoire().parties
     label = next((pid for pid, p in sorted(parties.items()) if "label" in p.roles), min(parties, default=None))
