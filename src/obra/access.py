@@ -41,7 +41,7 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "ai_check": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF, R.REGISTRANT}),
     "ai_quote": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF}),
     "ai_licence": frozenset({R.AI_DEVELOPER}),
-    "ai_licence_read": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF}),
+    "ai_licence_read": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF, R.CREATOR}),
     "ai_licence_manage": frozenset({R.CMO, R.OFFICE_STAFF}),
     "ai_usage_report": frozenset({R.AI_DEVELOPER, R.CMO}),
     "ai_disclosure": frozenset({R.AI_DEVELOPER, R.CMO, R.OFFICE_STAFF}),

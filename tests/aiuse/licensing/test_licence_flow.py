@@ -121,3 +121,20 @@ def test_bad_manifests_are_refused_naming_line_and_field(world, tmp_path):
     assert {(3, "number"), (4, "count"), (5, "sha256")} <= found
     with pytest.raises(InvalidInput, match="unknown use"):
         svc.question("ai-cooking")
+
+
+def test_a_rightholder_reads_the_licences_covering_their_works_and_nothing_else(world, tmp_path):
+    from obra.access import create_principal
+    from obra.model.vocab import AccessRole
+
+    svc = world["svc"]
+    lic = svc.accept(world["dev"], _quote(world, tmp_path, [{"number": world["a"]}])["quote_id"])
+    bo, _ = create_principal(world["obra"].store, "bo", AccessRole.CREATOR, party_id=world["bo"], by=world["root"])
+    assert [x["licence_id"] for x in svc.licences(world["creator"])] == [lic["licence_id"]]
+    assert svc.licence(world["creator"], lic["licence_id"])["your_works"] == [world["a"]]
+    assert [i["number"] for i in svc.income(world["creator"])] == [world["a"]]
+    assert svc.licences(bo) == [] and svc.income(bo) == []
+    with pytest.raises(PermissionDenied, match="none of your works"):
+        svc.licence(bo, lic["licence_id"])
+    with pytest.raises(PermissionDenied):
+        svc.items(world["creator"], lic["licence_id"])        # the item list is the licensee's

@@ -194,6 +194,27 @@ class LicensingService:
         self._own(principal, row.requested_by, "quote")
         return pq.read_table(self.home / "quotes" / row.items_file)
 
+    def _my_works(self, principal: Principal) -> set[str] | None:
+        """For a rightholder (a creator with a party), the registration numbers their party holds
+        a share in, contributed to or performed on; None for roles that read every licence or only their own."""
+        from obra.aiuse.service import _parties_of
+        from obra.store.schema import registrations
+
+        if principal.can("ai_licence_manage") or principal.role.value != "creator" \
+                or principal.party_id is None:
+            return None
+        with self.store.connect() as conn:
+            rows = conn.execute(select(registrations.c.number, registrations.c.entity, registrations.c.record)
+                                .where(registrations.c.is_current)).all()
+        return {r.number for r in rows if principal.party_id in _parties_of((r.record or {}).get(r.entity, {}))}
+
+    def _covering(self, conn: Any, licence_id: str, numbers: set[str]) -> list[str]:
+        if not numbers:
+            return []
+        found = conn.execute(select(ai_licence_items.c.number).distinct().where(
+            ai_licence_items.c.licence_id == licence_id, ai_licence_items.c.number.in_(sorted(numbers)))).scalars()
+        return sorted(found)
+
     @staticmethod
     def _own(principal: Principal, owner: str, what: str) -> None:
         require(principal, "ai_quote" if what == "quote" else "ai_licence_read")
@@ -301,13 +322,22 @@ class LicensingService:
         return row
 
     def licence(self, principal: Principal, licence_id: str) -> dict:
-        """The signed licence with its status (its holder, CMO and office staff)."""
+        """The signed licence with its status (its holder, CMO and office staff; a rightholder whose works it
+        covers, with which)."""
         require(principal, "ai_licence_read")
+        mine = self._my_works(principal)
         with self.store.connect() as conn:
             row = self._licence_row(conn, licence_id)
-        self._own(principal, row.licensee, "licence")
-        return {"licence": row.document, "status": self._status(row), "licence_sha256": row.document_sha256,
-                "journal_event": row.journal_event_id}
+            yours = self._covering(conn, licence_id, mine) if mine is not None and row.licensee != principal.name \
+                else None
+        if yours is None:
+            self._own(principal, row.licensee, "licence")
+        elif not yours:
+            raise PermissionDenied(f"licence {licence_id} covers none of your works",
+                                   hint="a rightholder reads the licences that cover their own works")
+        out = {"licence": row.document, "status": self._status(row), "licence_sha256": row.document_sha256,
+               "journal_event": row.journal_event_id}
+        return out | ({"your_works": yours} if yours else {})
 
     @staticmethod
     def _status(row: Any, on: date | None = None) -> str:
@@ -321,12 +351,17 @@ class LicensingService:
         return "active"
 
     def licences(self, principal: Principal) -> list[dict]:
-        """Licences the principal holds (all of them for CMO and office staff)."""
+        """Licences the principal holds (all of them for CMO and office staff; for a rightholder, also those
+        covering their works)."""
         require(principal, "ai_licence_read")
         stmt = select(ai_licences.c.licence_id, ai_licences.c.licensee, ai_licences.c.item_count,
                       ai_licences.c.valid_from, ai_licences.c.valid_until, ai_licences.c.status,
                       ai_licences.c.revoked_at, ai_licences.c.document_sha256).order_by(ai_licences.c.id)
-        if not principal.can("ai_licence_manage"):
+        mine = self._my_works(principal)
+        if mine is not None:
+            covering = select(ai_licence_items.c.licence_id).where(ai_licence_items.c.number.in_(sorted(mine)))
+            stmt = stmt.where((ai_licences.c.licensee == principal.name) | ai_licences.c.licence_id.in_(covering))
+        elif not principal.can("ai_licence_manage"):
             stmt = stmt.where(ai_licences.c.licensee == principal.name)
         with self.store.connect() as conn:
             rows = conn.execute(stmt).all()
@@ -622,11 +657,15 @@ class LicensingService:
 
     def income(self, principal: Principal, *, licence_id: str | None = None, status: str | None = None,
                limit: int = 1000) -> list[dict]:
-        """Licence income lines (the licensee's own, every one for CMO and office staff)."""
+        """Licence income lines (the licensee's own, every one for CMO and office staff, a rightholder's works'
+        for a rightholder)."""
         require(principal, "ai_licence_read")
         i, lic = ai_licence_income, ai_licences
         stmt = select(i, lic.c.licensee).join(lic, lic.c.licence_id == i.c.licence_id).order_by(i.c.id).limit(limit)
-        if not principal.can("ai_licence_manage"):
+        mine = self._my_works(principal)
+        if mine is not None:
+            stmt = stmt.where((lic.c.licensee == principal.name) | i.c.number.in_(sorted(mine)))
+        elif not principal.can("ai_licence_manage"):
             stmt = stmt.where(lic.c.licensee == principal.name)
         if licence_id:
             stmt = stmt.where(i.c.licence_id == licence_id)
