@@ -192,6 +192,7 @@ PARITY: dict[str, tuple[Route, ...]] = {
     "ai licence document": (Route("GET", "/ai/licences/{licence_id}/document", renames={"fmt": "format"},
                                   why="`--format` is spelled `fmt` inside the CLI (format is a Python builtin)"),),
     "ai licence revoke": (Route("POST", "/ai/licences/{licence_id}/revoke"),),
+    "ai licence income": (Route("GET", "/ai/licences/income"),),
     "ai licence expire": (Route("POST", "/ai/licences/expire"),),
     "ai usage": (Route("POST", "/ai/licences/{licence_id}/usage"),),
     "ai royalties": (Route("POST", "/ai/licences/royalties"),),

@@ -218,6 +218,29 @@ def verify(licence: Path = typer.Argument(..., exists=True, help="the licence (J
     emit(done, as_json, render)
 
 
+@licence_app.command("income")
+@handle_errors
+def income(licence: Optional[str] = typer.Option(None, help="only this licence's lines"),
+           status: Optional[str] = typer.Option(None, help="pending, held or distributed"),
+           token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
+    """Licence income lines — fees, usage-report lines, paid fetches — of your licences (a creator: of your
+    works; CMO and office staff: all)."""
+    obra = open_obra()
+    done = obra.ai_licences.income(current_principal(obra, token), licence_id=licence, status=status)
+
+    def render(rows: list) -> None:
+        table = Table(title="licence income")
+        for col in ("licence", "source", "line", "work", "amount", "period", "status"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["licence_id"], r["source"], str(r["line"] or ""), r["number"] or "",
+                          _money({r["currency"]: r["amount_minor"]}) if r["status"] != "held" else
+                          user_text(r["reason"] or ""), r["period"], r["status"])
+        console.print(table)
+
+    emit(done, as_json, render)
+
+
 @licence_app.command("revoke")
 @handle_errors
 def revoke(licence_id: str = typer.Argument(...), reason: str = typer.Option(..., help="why"),
