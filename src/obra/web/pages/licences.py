@@ -74,6 +74,25 @@ def document(licence_id: str, fmt: str, v: Visit = Depends(visit)):
     return download(v, data, media, f"licence-{licence_id}.{fmt}")
 
 
+@router.post("/licences/disclosure")
+async def disclosure(v: Visit = Depends(visit),
+                     summary: Annotated[UploadFile | None, File(description="the training-content summary")] = None):
+    """File a training-content summary (EU AI Office template): every missing field named, then the
+    cross-check against registered reservations and the provider's own licences."""
+    principal = v.principal_or_sign_in()
+    await v.form()
+    context = {"offers": [], "held": None, "limit": v.request.app.state.limits.upload}
+    try:
+        if summary is None or not summary.filename:
+            raise InvalidInput(Problem("choose the summary file (.json) to file", field="summary"))
+        async with saved_upload(summary, "obra-portal-disclosure-") as path:
+            done = v.obra.ai_licences.disclose(principal, Path(path).read_bytes(), source=summary.filename)
+    except InvalidInput as exc:
+        return page(v, "web/licences/index.html", context | {"problems": exc.problems, "error": exc}, 422)
+    return page(v, "web/licences/disclosed.html", {"done": done, "report": json.dumps(
+        done.get("report"), indent=2, ensure_ascii=False, default=str)}, 201)
+
+
 @router.get("/licences-verify")
 def verify_form(v: Visit = Depends(visit)):
     return page(v, "web/licences/verify.html", {"result": None, "failure": None,
