@@ -90,6 +90,8 @@ def import_records(store, principal: Principal, *, parties: Iterable[dict | Part
     return import_batches(store, principal, [Batch(sections, source, locations or {}, revisions)])[0]
 
 
+ANALYZE_AFTER = 5_000
+"""A bulk import of this many registrations or more refreshes the planner's statistics afterwards."""
 METHODS = ("bulk", "per-record")
 """How a batch is written: set-based (:mod:`obra.registry.bulk`, the default) or one registration at a time."""
 
@@ -135,6 +137,10 @@ def import_batches(store, principal: Principal, batches: list[Batch], method: st
         raise InvalidInput(problems) from None
     if method == "bulk" and any(created["works"] or created["recordings"] for created in results):
         log.signed_tree_head()  # one signed tree head for the whole import
+        if sum(len(created["works"]) + len(created["recordings"]) for created in results) >= ANALYZE_AFTER:
+            from obra.registry.bulk import refresh_statistics
+
+            refresh_statistics(store)
     return [created | {"source": batch.source} for batch, created in zip(batches, results)]
 
 

@@ -8,9 +8,9 @@ width folded, punctuation dropped, any script kept), then each registration it f
 1     a title beginning with the query
 2     a title with a word beginning with the query
 3     a title containing the query (3 characters or more: CJK by substring)
-4     a party (creator, performer, rightholder) whose name equals or begins with the query
+4     a registration of a party (creator, performer, rightholder) with a name word beginning with the query
 5     a title within a typo or two of the query (Latin-script queries of 4 characters or more,
-      only when the tiers above leave room)
+      only when the tiers above found fewer than 10)
 ====  ============================================================================================
 
 Results are ordered by (tier, similarity for tier 5, title length, title, number): "Canción" before
@@ -46,6 +46,8 @@ FUZZY_MIN = 4
 """Typo tolerance starts at queries of this many characters."""
 FUZZY_SCORE = 80
 """The least :func:`rapidfuzz.fuzz.partial_ratio` (0-100) a typo-tolerant match needs."""
+FUZZY_UNLESS = 10
+"""Typo tolerance is looked for only when the exact, prefix, word, substring and party tiers found fewer."""
 SUBSTRING_MIN = 3
 """Substring search needs this many characters (trigram indexes); shorter queries match by prefix."""
 _TOP = "\U0010ffff"  # above every character: [q, q + _TOP) is the range of strings beginning with q
@@ -61,9 +63,11 @@ class Hit:
     tier: int
     score: float
     text: str
+    number: str
 
-    def key(self, number: str) -> tuple:
-        return (self.tier, -self.score, len(self.text), self.text, number)
+    def key(self) -> tuple:
+        """The ranking: tier, similarity, title length, title, registration number."""
+        return (self.tier, -self.score, len(self.text), self.text, self.number)
 
 
 def _sortable(conn: Connection, column):
@@ -103,22 +107,30 @@ class TitleSearch:
         self.hits: dict[int, Hit] = {}
 
     def add(self, rows, tier: int, score: float = 100.0) -> None:
-        for rid, title in rows:
-            hit = Hit(rid, tier, score, title)
+        """Record (id, matched text, number) rows found by ``tier``; a registration keeps its best hit."""
+        for rid, title, number in rows:
+            hit = Hit(rid, tier, score, title, number)
             best = self.hits.get(rid)
-            if best is None or (hit.tier, -hit.score, len(hit.text), hit.text) < (
-                    best.tier, -best.score, len(best.text), best.text):
+            if best is None or hit.key() < best.key():
                 self.hits[rid] = hit
 
-    def _titles(self, where, ordered: bool = False, alt_where=None) -> list[tuple[int, str]]:
-        """(registration id, matched title) of current registrations whose title or an alternate title matches."""
+    def ranked(self, limit: int) -> list[int]:
+        """The ids of the ``limit`` best hits, best first."""
+        return [h.registration_id for h in sorted(self.hits.values(), key=Hit.key)[:limit]]
+
+    def _titles(self, where, ordered: bool = False, alt_where=None) -> list[tuple[int, str, str]]:
+        """(registration id, matched title, number) of current registrations whose title or an alternate title
+        matches."""
         r, t = registrations, titles
-        main = select(r.c.id, r.c.title_norm).where(where(r.c.title_norm), *self.conditions)
-        alt = (select(t.c.registration_id, t.c.title_norm).join(r, r.c.id == t.c.registration_id)
+        main = select(r.c.id, r.c.title_norm, r.c.number).where(where(r.c.title_norm), *self.conditions)
+        alt = (select(t.c.registration_id, t.c.title_norm, r.c.number).join(r, r.c.id == t.c.registration_id)
                .where(alt_where if alt_where is not None else where(t.c.title_norm), *self.conditions))
         if ordered:
             main = main.order_by(_sortable(self.conn, r.c.title_norm), r.c.id)
             alt = alt.order_by(_sortable(self.conn, t.c.title_norm), t.c.registration_id)
+            # SQLite would otherwise walk the (unselective) is_current index and sort every current row
+            main = main.with_hint(r, "INDEXED BY ix_registrations_title_norm", "sqlite")
+            alt = alt.with_hint(t, "INDEXED BY ix_titles_title_norm", "sqlite")
         else:
             main, alt = main.order_by(r.c.id), alt.order_by(t.c.registration_id)
         out = []
@@ -126,31 +138,30 @@ class TitleSearch:
             if self.conn.dialect.name == "postgresql" and not ordered:
                 # read the index's matches first, then order them: never a walk of the primary key
                 inner = stmt.order_by(None).limit(None).cte("m").prefix_with("MATERIALIZED")
-                stmt = select(inner.c[0], inner.c[1]).order_by(inner.c[0]).limit(CANDIDATES)
-            out.extend((int(a), b) for a, b in self.conn.execute(stmt))
+                stmt = select(inner.c[0], inner.c[1], inner.c[2]).order_by(inner.c[0]).limit(CANDIDATES)
+            out.extend((int(a), b, c) for a, b, c in self.conn.execute(stmt))
         return out
 
-    def exact(self, q: str) -> None:
-        self.add(self._titles(lambda c: c == q), EXACT)
-
-    def prefix(self, q: str) -> None:
+    def exact_and_prefix(self, q: str) -> None:
+        """Titles equal to ``q`` (tier 0) and beginning with it (tier 1): one ordered range read each kind."""
         hi = q + _TOP
 
         def where(column):
             s = _sortable(self.conn, column)
             return and_(s >= q, s < hi)
         rows = self._titles(where, ordered=True)
-        self.add(((rid, title) for rid, title in rows if title != q), PREFIX)
+        self.add((row for row in rows if row[1] == q), EXACT)
+        self.add((row for row in rows if row[1] != q), PREFIX)
 
     def substring(self, q: str) -> None:
         if len(q) < SUBSTRING_MIN:
             return
         rows = self._substring_rows(q)
         word = " " + q
-        self.add(((rid, t) for rid, t in rows if not t.startswith(q) and word in " " + t), WORD)
-        self.add(((rid, t) for rid, t in rows if not t.startswith(q) and word not in " " + t), SUBSTRING)
+        self.add((row for row in rows if not row[1].startswith(q) and word in " " + row[1]), WORD)
+        self.add((row for row in rows if not row[1].startswith(q) and word not in " " + row[1]), SUBSTRING)
 
-    def _substring_rows(self, needle: str) -> list[tuple[int, str]]:
+    def _substring_rows(self, needle: str) -> list[tuple[int, str, str]]:
         conn = self.conn
         if conn.dialect.name == "postgresql":
             pattern = f"%{_like_escape(needle)}%"
@@ -159,18 +170,19 @@ class TitleSearch:
 
     def fuzzy(self, q: str, room: int) -> None:
         """Titles within an edit or two of ``q`` (Latin script), when ``room`` results are still wanted."""
-        if room <= 0 or len(q) < FUZZY_MIN or not _latin(q):
+        if room <= 0 or len(self.hits) >= FUZZY_UNLESS or len(q) < FUZZY_MIN or not _latin(q):
             return
-        seen: dict[int, str] = {}
+        seen: dict[int, tuple[int, str, str]] = {}
         for piece in pieces(q):
-            for rid, title in self._substring_rows(piece):
-                seen.setdefault(rid, title)
-        for rid, title in seen.items():
+            for row in self._substring_rows(piece):
+                seen.setdefault(row[0], row)
+        for rid, row in seen.items():
             if rid in self.hits:
                 continue
+            title = row[1]
             score = fuzz.partial_ratio(q, title) if len(q) <= len(title) else fuzz.ratio(q, title)
             if score >= FUZZY_SCORE:
-                self.add([(rid, title)], FUZZY, round(score, 2))
+                self.add([row], FUZZY, round(score, 2))
 
 
 def pieces(q: str) -> list[str]:

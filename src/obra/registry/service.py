@@ -253,10 +253,11 @@ class Registry:
             if q is None:
                 stmt = select(*columns).where(*conditions).order_by(r.c.title_norm, r.c.number).limit(limit)
                 return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
-            hits = _ranked_hits(conn, text, q, conditions, limit)
-            rows = conn.execute(select(*columns).where(r.c.id.in_(list(hits)))).all() if hits else []
-        rows.sort(key=lambda row: hits[row.id].key(row.number))
-        return [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows[:limit]]
+            best = _ranked_hits(conn, text, q, conditions, limit).ranked(limit)
+            rows = conn.execute(select(*columns).where(r.c.id.in_(best))).all() if best else []
+        order = {rid: k for k, rid in enumerate(best)}
+        rows.sort(key=lambda row: order[row.id])
+        return [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows]
 
     @staticmethod
     def _party_registrations(conn: Connection, party: str | int):
@@ -479,8 +480,8 @@ def _searchable(text: Any, field: str, max_length: int) -> str:
     return needle
 
 
-def _ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int) -> dict[int, "search.Hit"]:
-    """Every tier of :mod:`obra.registry.search` for one query: registration id → why it was found."""
+def _ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int) -> "search.TitleSearch":
+    """Every tier of :mod:`obra.registry.search` for one query: what was found, and why."""
     r = registrations
     found = search.TitleSearch(conn, conditions)
     for parse_id, column in ((ids.parse_registration_number, r.c.number), (ids.parse_iswc, r.c.iswc),
@@ -489,19 +490,18 @@ def _ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: in
             value = parse_id(raw.strip())
         except InvalidInput:
             continue
-        found.add(conn.execute(select(r.c.id, r.c.title_norm).where(column == value, *conditions)
-                                .limit(search.CANDIDATES)), search.EXACT, 101.0)
-    found.exact(q)
-    found.prefix(q)
+        found.add(conn.execute(select(r.c.id, r.c.title_norm, r.c.number).where(column == value, *conditions)
+                               .limit(search.CANDIDATES)), search.EXACT, 101.0)
+    found.exact_and_prefix(q)
     found.substring(q)
     named = search.parties_named(conn, q)
     if named:
         people = (select(shares.c.registration_id).where(shares.c.party_id.in_(named))
                   .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(named))))
-        found.add(conn.execute(select(r.c.id, r.c.title_norm).where(r.c.id.in_(people), *conditions)
-                                .order_by(r.c.id).limit(search.CANDIDATES)), search.PARTY)
+        found.add(conn.execute(select(r.c.id, r.c.title_norm, r.c.number).where(r.c.id.in_(people), *conditions)
+                               .order_by(r.c.id).limit(search.CANDIDATES)), search.PARTY)
     found.fuzzy(q, limit - len(found.hits))
-    return found.hits
+    return found
 
 
 def _to_record(row) -> RegistrationRecord:
