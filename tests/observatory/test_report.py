@@ -127,7 +127,7 @@ def test_the_site_pdf_tables_and_signed_manifest(world, written):
     html = (out / "index.html").read_text()
     assert "<script" not in html and "<link" not in html                  # nothing runs, nothing is fetched
     assert re.search(r'(src|href)="https?://', html) is None and "@import" not in html
-    assert "@media (max-width" in html                                     # readable on a phone
+    assert "@media (max-width" in html and 'name="viewport" content="width=device-width' in html   # on a phone
     es = (out / "es.html").read_text()
     assert "Observatorio" in es and "Concentración" in es
     manifest = verify_manifest(out, world["obra"].log.key_history())

@@ -86,8 +86,11 @@ def view(report: dict) -> dict:
 def report_html(report: dict, locale: str = "en", *, languages: Iterable[str] = ("en",), printed: bool = False) -> str:
     """The report page in ``locale`` (links to the other ``languages``' pages; none when ``printed``)."""
     pages = [(lang, "index.html" if lang == "en" else f"{lang}.html") for lang in languages]
-    return render("observatory/report.html", {"r": view(report), "series_svg": series_svg, "empty_svg": empty_svg,
+    html = render("observatory/report.html", {"r": view(report), "series_svg": series_svg, "empty_svg": empty_svg,
                                               "pages": pages, "for_print": printed, "D": Decimal}, locale)
+    # a phone lays the page out at its own width (the shared base template is made for print)
+    return html.replace('<meta charset="utf-8">',
+                        '<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">', 1)
 
 
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
