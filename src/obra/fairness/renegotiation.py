@@ -95,7 +95,7 @@ def _num(text: str) -> tuple:
 
 # --------------------------------------------------------------------------- agreements → one table
 AGREEMENT_SCHEMA = pa.schema([
-    ("aid", pa.string()), ("assignor", pa.string()), ("assignee", pa.string()), ("start", pa.date32()),
+    ("aid", pa.string()), ("aid_n", pa.int64()), ("assignor", pa.string()), ("assignee", pa.string()), ("start", pa.date32()),
     ("end", pa.date32()), ("currency", pa.string()), ("mg", pa.int64()), ("advance", pa.int64()),
     ("jurisdiction", pa.string()), ("contract", pa.string()), ("lump", pa.int64()), ("lump_currency", pa.string()),
     ("t_num", pa.int64()), ("t_den", pa.int64()), ("b_num", pa.int64()), ("b_den", pa.int64()),
@@ -151,6 +151,7 @@ def agreement_table(agreements: Iterable[Agreement], terms: dict[str, dict], rul
         if n_rule is None:
             result.not_applicable.setdefault(n_why, []).append(aid)
         cols["aid"].append(aid)
+        cols["aid_n"].append(int(a.id))
         cols["assignor"].append(str(a.assignor))
         cols["assignee"].append(str(a.assignee))
         cols["start"].append(a.start)
@@ -200,15 +201,17 @@ def check(con: Any, runs: list[StoredRun], agreements: Iterable[Agreement], term
     con.register("fair_periods", pa.table({"period": list(bounds), "p_start": [b[0] for b in bounds.values()],
                                            "p_end": [b[1] for b in bounds.values()]}))
     # one row per agreement x pool x item: revenue through the agreement, the assignor's part, the uses
+    # (agreement ids joined as integers: paths hold store ids; a law-cited path such as "law:UY" joins none)
     con.execute("""CREATE OR REPLACE TEMP TABLE fair_items AS
-        SELECT a.aid, l.period, l.right_type, l.service AS licensee, l.territory, l.commercial_model, l.item,
-               l.currency, sum(l.amount_minor) AS revenue,
-               sum(CASE WHEN l.payee = a.assignor AND l.last_aid = a.aid THEN l.amount_minor ELSE 0 END) AS paid,
+        SELECT any_value(a.aid) AS aid, l.period, l.right_type, l.service AS licensee, l.territory,
+               l.commercial_model, l.item, l.currency, sum(l.amount_minor) AS revenue,
+               sum(CASE WHEN l.payee = a.assignor AND l.last_n = l.aid_n THEN l.amount_minor ELSE 0 END) AS paid,
                max(l.plays) AS units
-        FROM (SELECT *, unnest(string_split(path, '>')) AS aid, string_split(path, '>')[-1] AS last_aid
-              FROM fair_lines WHERE path <> '') l
-        JOIN fair_agreements a ON a.aid = l.aid
-        GROUP BY a.aid, l.period, l.right_type, l.service, l.territory, l.commercial_model, l.item, l.currency""")
+        FROM (SELECT period, right_type, service, territory, commercial_model, item, currency, payee, plays,
+                     amount_minor, TRY_CAST(unnest(parts) AS BIGINT) AS aid_n, TRY_CAST(parts[-1] AS BIGINT) AS last_n
+              FROM (SELECT *, string_split(path, '>') AS parts FROM fair_lines WHERE path <> '')) l
+        JOIN fair_agreements a ON a.aid_n = l.aid_n
+        GROUP BY l.aid_n, l.period, l.right_type, l.service, l.territory, l.commercial_model, l.item, l.currency""")
     con.execute("""CREATE OR REPLACE TEMP TABLE fair_per AS
         SELECT aid, licensee, right_type, period, currency, sum(revenue)::BIGINT AS revenue,
                sum(paid)::BIGINT AS paid, sum(units)::BIGINT AS units
@@ -228,17 +231,31 @@ def check(con: Any, runs: list[StoredRun], agreements: Iterable[Agreement], term
     return result
 
 
-def _series(con: Any, aid: str, licensee: str | None = None, right: str | None = None,
-            currency: str | None = None) -> list[dict]:
-    where, args = "aid = ?", [aid]
-    if licensee is not None:
-        where += " AND licensee = ? AND right_type = ? AND currency = ?"
-        args += [licensee, right, currency]
-    rows = con.execute(f"""SELECT period, currency, sum(revenue)::BIGINT, sum(paid)::BIGINT, sum(units)::BIGINT
-                           FROM fair_per WHERE {where} GROUP BY period, currency ORDER BY period, currency""",
-                       args).fetchall()
-    return [{"period": p, "currency": c, "revenue_minor": int(r), "paid_minor": int(d), "units": int(u)}
-            for p, c, r, d, u in rows]
+def _series_many(con: Any, keys: list[tuple], per_licensee: bool) -> dict[tuple, list[dict]]:
+    """The per-period series of many flags in one query: keyed (aid, licensee, right, currency), or (aid,)."""
+    out: dict[tuple, list[dict]] = defaultdict(list)
+    if not keys:
+        return out
+    if per_licensee:
+        con.register("fair_keys", pa.table({"aid": [k[0] for k in keys], "licensee": [k[1] for k in keys],
+                                            "right_type": [k[2] for k in keys], "currency": [k[3] for k in keys]}))
+        rows = con.execute("""SELECT p.aid, p.licensee, p.right_type, p.currency, p.period, p.revenue, p.paid, p.units
+                              FROM fair_per p JOIN fair_keys k USING (aid, licensee, right_type, currency)
+                              ORDER BY p.aid, p.licensee, p.right_type, p.currency, p.period""").fetchall()
+        for aid, lic, right, cur, period, r, d, u in rows:
+            out[(aid, lic, right, cur)].append({"period": period, "currency": cur, "revenue_minor": int(r),
+                                                "paid_minor": int(d), "units": int(u)})
+    else:
+        con.register("fair_keys", pa.table({"aid": [k[0] for k in keys]}))
+        rows = con.execute("""SELECT p.aid, p.period, p.currency, sum(p.revenue)::BIGINT, sum(p.paid)::BIGINT,
+                                     sum(p.units)::BIGINT
+                              FROM fair_per p JOIN fair_keys k USING (aid)
+                              GROUP BY p.aid, p.period, p.currency ORDER BY p.aid, p.period, p.currency""").fetchall()
+        for aid, period, cur, r, d, u in rows:
+            out[(aid,)].append({"period": period, "currency": cur, "revenue_minor": int(r), "paid_minor": int(d),
+                                "units": int(u)})
+    con.unregister("fair_keys")
+    return out
 
 
 def _clause(a: Agreement, terms: dict) -> dict:
@@ -291,6 +308,10 @@ def _disproportion(con: Any, result: CheckResult, ctx: Context, terms: dict) -> 
           AND (w.paid * w.r_all + (CASE WHEN a.lump_currency = w.currency THEN a.lump ELSE 0 END) * w.revenue)
               * a.t_den * a.b_den < a.t_num::HUGEINT * a.b_num * w.revenue * w.r_all
         ORDER BY w.aid, w.licensee, w.right_type, w.currency""").fetchall()
+    all_series = _series_many(con, [(r[0], r[1], r[2], r[3]) for r in rows], True)
+    laws: dict[int, dict] = {}        # one law block per rule, one clause per agreement, one timeline per span
+    clauses: dict[str, dict] = {}
+    timelines: dict[tuple, list] = {}
     for aid, licensee, right, cur, revenue, paid, units, r_all, first, last, lump in rows:
         a = ctx.by_id[aid]
         t = terms.get(aid, {})
@@ -302,7 +323,7 @@ def _disproportion(con: Any, result: CheckResult, ctx: Context, terms: dict) -> 
         remuneration = Fraction(int(paid)) + lump_share
         appropriate = Fraction(int(revenue)) * bench
         ratio = remuneration / appropriate
-        series = _series(con, aid, licensee, right, cur)
+        series = all_series[(aid, licensee, right, cur)]
         result.flags.append({
             "trigger": "disproportion", "agreement": aid, "creator": str(a.assignor), "counterparty": str(a.assignee),
             "licensee": licensee, "right_type": right, "currency": cur, "jurisdiction": code,
@@ -313,11 +334,19 @@ def _disproportion(con: Any, result: CheckResult, ctx: Context, terms: dict) -> 
                         "ratio": _frac(ratio), "ratio_decimal": f"{float(ratio):.4f}",
                         "threshold": _frac(rule.threshold), "units": int(units),
                         "revenue_all_licensees_minor": int(r_all), "periods": [first, last]},
-            "series": series, "clause": _clause(a, t), "law": _law(rule), "basis": why,
-            "limitation": limitation(rule, [s["period"] for s in series]),
+            "series": series, "clause": clauses[aid] if aid in clauses else clauses.setdefault(aid, _clause(a, t)),
+            "law": laws[id(rule)] if id(rule) in laws else laws.setdefault(id(rule), _law(rule)), "basis": why,
+            "limitation": _timeline(timelines, rule, tuple(sorted({x["period"] for x in series}))),
             "allocation": "the lump sum is allocated over licensees and rights in proportion to the revenue each "
                           "generated (BGH I ZR 9/18, Das Boot III)" if lump else None,
         })
+
+
+def _timeline(cache: dict, rule: FairnessRule, periods: tuple[str, ...]) -> list[dict]:
+    key = (id(rule), periods)
+    if key not in cache:
+        cache[key] = limitation(rule, list(periods))
+    return cache[key]
 
 
 def _frac(x: Fraction | None) -> str | None:
@@ -342,6 +371,7 @@ def _non_exploitation(con: Any, result: CheckResult, ctx: Context, as_of: date,
           AND greatest(a.start, coalesce(u.last_use, a.start)) + to_months(a.ne_months) <= ?::DATE
           AND greatest(a.start, ?::DATE) + to_months(a.ne_months) <= ?::DATE
         ORDER BY a.aid""", [as_of, as_of, first_start, as_of]).fetchall()
+    all_series = _series_many(con, [(r[0],) for r in rows], False)
     for aid, start, last_use, months in rows:
         a = ctx.by_id[aid]
         code = ctx.codes[aid]
@@ -354,7 +384,7 @@ def _non_exploitation(con: Any, result: CheckResult, ctx: Context, as_of: date,
             "figures": {"granted": start.isoformat(), "last_use": last_use.isoformat() if last_use else None,
                         "months": int(months), "without_use_since": since.isoformat(), "as_of": as_of.isoformat(),
                         "observed_from": first_start.isoformat()},
-            "series": _series(con, aid), "clause": _clause(a, {}), "law": _law(rule), "basis": why,
+            "series": all_series[(aid,)], "clause": _clause(a, {}), "law": _law(rule), "basis": why,
             "limitation": [],
             "next_step": "send a notice setting an appropriate grace period for exploitation; revocation is "
                          "possible only once it has passed without exploitation",

@@ -64,16 +64,21 @@ def report_rows(con: Any, runs: list[StoredRun], agreements: Any, creators: list
     con.register("rep_creators", pa.table({"creator": creators or []}, schema=pa.schema([("creator", pa.string())])))
     only = "WHERE creator IN (SELECT creator FROM rep_creators)" if creators is not None else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE rep_rows AS
-        WITH x AS (SELECT *, unnest(string_split(path, '>')) AS aid, string_split(path, '>')[-1] AS last_aid
-                   FROM rep_lines WHERE path <> '' AND NOT starts_with(path, 'law:')),
+        WITH x AS (SELECT period, right_type, service, territory, commercial_model, item, currency, payee, plays,
+                          amount_minor, TRY_CAST(unnest(parts) AS BIGINT) AS aid_n,
+                          TRY_CAST(parts[-1] AS BIGINT) AS last_n
+                   FROM (SELECT *, string_split(path, '>') AS parts FROM rep_lines
+                         WHERE path <> '' AND NOT starts_with(path, 'law:'))),
+        ag AS (SELECT aid, TRY_CAST(aid AS BIGINT) AS aid_n, assignor, assignee FROM rep_agreements),
         through AS (
-            SELECT a.assignor AS creator, a.aid AS agreement, a.assignee AS transferee, x.period, x.item,
+            SELECT any_value(a.assignor) AS creator, any_value(a.aid) AS agreement,
+                   any_value(a.assignee) AS transferee, x.period, x.item,
                    x.service AS platform, x.commercial_model AS service, x.territory, x.right_type, x.currency,
                    sum(x.amount_minor) AS revenue,
-                   sum(CASE WHEN x.payee = a.assignor AND x.last_aid = a.aid THEN x.amount_minor ELSE 0 END) AS due,
+                   sum(CASE WHEN x.payee = a.assignor AND x.last_n = x.aid_n THEN x.amount_minor ELSE 0 END) AS due,
                    max(x.plays) AS units
-            FROM x JOIN rep_agreements a ON a.aid = x.aid
-            GROUP BY ALL),
+            FROM x JOIN ag a ON a.aid_n = x.aid_n
+            GROUP BY x.aid_n, x.period, x.item, x.service, x.commercial_model, x.territory, x.right_type, x.currency),
         direct AS (
             SELECT payee AS creator, NULL::VARCHAR AS agreement, NULL::VARCHAR AS transferee, period, item,
                    service AS platform, commercial_model AS service, territory,
