@@ -116,6 +116,19 @@ def distort(rng: random.Random, t: Track, n: int | None = None) -> Track:
     return Track(title, artist, album, duration, isrc)
 
 
+def _hard_negative(rng: random.Random, base: Track) -> Track:
+    """Another recording that looks like ``base``: same artist and another song, a similar title by someone
+    else, or a live recording of the same song (much longer)."""
+    choice = rng.random()
+    if choice < 0.4:
+        other = random_track(rng)
+        return Track(other.title, base.artist, other.album, other.duration_s, None)
+    if choice < 0.7:
+        return Track(_typo(rng, base.title), _artist(rng), None, rng.randint(120, 360), None)
+    return Track(f"{base.title} (Live)", base.artist, "Live at the Apollo",
+                 (base.duration_s or 200) + rng.randint(35, 90), _isrc(rng) if rng.random() < 0.5 else None)
+
+
 def noisy_pairs(n: int, seed: int = 7, positive_share: float = 0.5) -> list[Pair]:
     """``n`` labelled pairs; about ``positive_share`` of them are the same recording."""
     rng = random.Random(seed)
@@ -126,17 +139,7 @@ def noisy_pairs(n: int, seed: int = 7, positive_share: float = 0.5) -> list[Pair
         if r < positive_share:
             out.append(Pair(base, distort(rng, base), True, "positive"))
         elif r < positive_share + (1 - positive_share) * 0.6:
-            choice = rng.random()
-            if choice < 0.4:      # same artist, another song
-                other = random_track(rng)
-                other = Track(other.title, base.artist, other.album, other.duration_s, None)
-            elif choice < 0.7:    # a similar title by someone else
-                other = Track(_typo(rng, base.title), _artist(rng), None, rng.randint(120, 360), None)
-            else:                 # another recording of the same song: a live version, much longer
-                other = Track(f"{base.title} (Live)", base.artist, "Live at the Apollo",
-                              (base.duration_s or 200) + rng.randint(35, 90),
-                              _isrc(rng) if rng.random() < 0.5 else None)
-            out.append(Pair(base, other, False, "hard-negative"))
+            out.append(Pair(base, _hard_negative(rng, base), False, "hard-negative"))
         else:
             out.append(Pair(base, distort(rng, random_track(rng), 1), False, "easy-negative"))
     return out
@@ -198,17 +201,8 @@ def messy_pairs(n: int, seed: int = 18, positive_share: float = 0.5) -> list[Pai
         r = rng.random()
         if r < positive_share:
             out.append(Pair(base, messy(rng, base), True, "messy-positive"))
-        elif r < positive_share + (1 - positive_share) * 0.6:
-            choice = rng.random()
-            if choice < 0.4:      # same artist, another song: the artist in the title must not carry it
-                other = random_track(rng)
-                other = Track(other.title, base.artist, other.album, other.duration_s, None)
-            elif choice < 0.7:    # a similar title by someone else
-                other = Track(_typo(rng, base.title), _artist(rng), None, rng.randint(120, 360), None)
-            else:                 # a live recording of the same song
-                other = Track(f"{base.title} (Live)", base.artist, "Live at the Apollo",
-                              (base.duration_s or 200) + rng.randint(35, 90), None)
-            out.append(Pair(base, messy(rng, other), False, "messy-hard-negative"))
+        elif r < positive_share + (1 - positive_share) * 0.6:  # the artist in a messy title must not carry it
+            out.append(Pair(base, messy(rng, _hard_negative(rng, base)), False, "messy-hard-negative"))
         else:
             out.append(Pair(base, messy(rng, random_track(rng), 1), False, "messy-easy-negative"))
     return out

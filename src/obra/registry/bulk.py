@@ -40,11 +40,11 @@ from obra import ids
 from obra.access import Principal
 from obra.canonical import canonical
 from obra.errors import InvalidInput, Problem
-from obra.model import Party, Recording, Work, parse, share_problems
+from obra.model import Party, Recording, Work, parse
 from obra.model.text import DB_ID_MAX
 from obra.model.vocab import RegistrationStatus
 from obra.registry.parties import find_or_insert_party
-from obra.registry.service import BatchKeys, build_record, party_ids_of, side_rows
+from obra.registry.service import BatchKeys, build_record, party_ids_of, resolve_references, side_rows
 from obra.store.schema import journal_events, parties, registrations, sequences
 from obra.textnorm import normalize_text
 from obra.transparency.translog import TransparencyLog
@@ -156,11 +156,11 @@ class Resolver:
             self.party[ref] = ((by_ipi[ipi], None) if ipi in by_ipi else (None, InvalidInput(Problem(
                 f"no party with IPI name number {ipi}; register the party first"))))
 
-    def party_id(self, ref: Any, fieldname: str, problems: list[Problem]) -> Any:
+    def party_id(self, ref: Any) -> int:
+        """The id a prefetched reference names, or :class:`InvalidInput` as :func:`resolve_party` says it."""
         pid, error = self.party[ref]
         if error is not None:
-            problems.extend(Problem(p.message, field=fieldname) for p in error.problems)
-            return ref
+            raise error
         return pid
 
     def prefetch_works(self, refs: Iterable[str], batch_works: dict[str, str]) -> None:
@@ -192,33 +192,8 @@ class Resolver:
 
 
 def resolve(model: Work | Recording, resolver: Resolver) -> tuple[Work | Recording | None, list[Problem]]:
-    """The model with party ids and linked work numbers, or its problems (as :meth:`Registry._resolve`)."""
-    problems: list[Problem] = list(share_problems(list(model.shares)))
-    pid = resolver.party_id
-    update: dict[str, Any] = {"shares": tuple(s.model_copy(update={"party": pid(s.party, f"shares.{i}.party",
-                                                                                 problems)})
-                                              for i, s in enumerate(model.shares))}
-    if isinstance(model, Work):
-        update["contributors"] = tuple(c.model_copy(update={"party": pid(c.party, f"contributors.{i}.party",
-                                                                         problems)})
-                                       for i, c in enumerate(model.contributors))
-    else:
-        update["performers"] = tuple(p.model_copy(update={"party": pid(p.party, f"performers.{i}.party", problems)})
-                                     for i, p in enumerate(model.performers))
-        if model.label is not None:
-            update["label"] = pid(model.label, "label", problems)
-        linked = []
-        for i, ref in enumerate(model.works):
-            found = resolver.work.get(ref)
-            if found is None:
-                problems.append(Problem(f"the recording points to work '{ref}', which is not registered",
-                                        field=f"works.{i}"))
-            else:
-                linked.append(found)
-        update["works"] = tuple(linked)
-    if problems:
-        return None, problems
-    return model.model_copy(update=update), []
+    """The model with party ids and linked work numbers, or its problems (as a single registration)."""
+    return resolve_references(model, resolver.party_id, resolver.work.get)
 
 
 def _refs(model: Work | Recording) -> list[Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -310,38 +310,13 @@ class Registry:
 
     def _resolve(self, conn: Connection, entity: str, model: Work | Recording, keys: BatchKeys):
         """Check what needs the database (parties, linked works) and return the model with party ids."""
-        problems: list[Problem] = list(share_problems(list(model.shares)))
+        def party_id(ref):
+            return resolve_party(conn, ref, keys.keys, "")
 
-        def pid(ref, fieldname):
-            try:
-                return resolve_party(conn, ref, keys.keys, fieldname)
-            except InvalidInput as exc:
-                problems.extend(exc.problems)
-                return ref
-
-        new_shares = tuple(s.model_copy(update={"party": pid(s.party, f"shares.{i}.party")})
-                           for i, s in enumerate(model.shares))
-        update_: dict[str, Any] = {"shares": new_shares}
-        if isinstance(model, Work):
-            update_["contributors"] = tuple(c.model_copy(update={"party": pid(c.party, f"contributors.{i}.party")})
-                                            for i, c in enumerate(model.contributors))
-        else:
-            update_["performers"] = tuple(p.model_copy(update={"party": pid(p.party, f"performers.{i}.party")})
-                                          for i, p in enumerate(model.performers))
-            if model.label is not None:
-                update_["label"] = pid(model.label, "label")
-            linked = []
-            for i, ref in enumerate(model.works):
-                found = self._find_work(conn, ref)
-                if found is None:
-                    problems.append(Problem(f"the recording points to work '{ref}', which is not registered",
-                                            field=f"works.{i}"))
-                else:
-                    linked.append(found)
-            update_["works"] = tuple(linked)
+        resolved, problems = resolve_references(model, party_id, lambda ref: self._find_work(conn, ref))
         if problems:
             raise InvalidInput(problems)
-        return model.model_copy(update=update_)
+        return resolved
 
     @staticmethod
     def _find_work(conn: Connection, ref: str) -> str | None:
@@ -409,6 +384,47 @@ class Registry:
             conn.execute(insert(table), rows)
         return RegistrationRecord(number, version, entity, status.value, record, digest, principal.name, now,
                                   reason, (), log_index)
+
+
+def resolve_references(model: Work | Recording, party_id: Callable[[Any], int],
+                       find_work: Callable[[str], str | None]) -> tuple[Work | Recording | None, list[Problem]]:
+    """``model`` with its party references as party ids and its linked works as registration numbers, or
+    every problem (shares not adding up, unknown parties, unregistered works) with its field.
+
+    ``party_id(ref)`` returns the id or raises :class:`InvalidInput`; ``find_work(ref)`` returns the number
+    or None. One registration looks each up in the database, a bulk import in what it fetched in bulk.
+    """
+    problems: list[Problem] = list(share_problems(list(model.shares)))
+
+    def pid(ref, fieldname):
+        try:
+            return party_id(ref)
+        except InvalidInput as exc:
+            problems.extend(Problem(p.message, field=fieldname) for p in exc.problems)
+            return ref
+
+    update: dict[str, Any] = {"shares": tuple(s.model_copy(update={"party": pid(s.party, f"shares.{i}.party")})
+                                              for i, s in enumerate(model.shares))}
+    if isinstance(model, Work):
+        update["contributors"] = tuple(c.model_copy(update={"party": pid(c.party, f"contributors.{i}.party")})
+                                       for i, c in enumerate(model.contributors))
+    else:
+        update["performers"] = tuple(p.model_copy(update={"party": pid(p.party, f"performers.{i}.party")})
+                                     for i, p in enumerate(model.performers))
+        if model.label is not None:
+            update["label"] = pid(model.label, "label")
+        linked = []
+        for i, ref in enumerate(model.works):
+            found = find_work(ref)
+            if found is None:
+                problems.append(Problem(f"the recording points to work '{ref}', which is not registered",
+                                        field=f"works.{i}"))
+            else:
+                linked.append(found)
+        update["works"] = tuple(linked)
+    if problems:
+        return None, problems
+    return model.model_copy(update=update), []
 
 
 def party_ids_of(model: Work | Recording) -> list[int]:
