@@ -43,7 +43,7 @@ def test_the_yearly_report_has_the_figures_is_signed_and_fails_when_altered(cat)
     assert event["payload"]["report_sha256"] == meta["sha256"]
     with pytest.raises(PermissionDenied):
         obra.fairness.report(cat["ana_p"], str(cat["jost"]), 2025)
-    for fmt, marker in (("csv", b"revenue_minor"), ("html", "Informe de transparencia".encode())):
+    for fmt, marker in (("csv", b"revenue_minor"), ("html", "Informe de transparencia".encode()), ("pdf", b"%PDF-")):
         rendered, _ = obra.fairness.report(cat["cmo"], str(cat["ana"]), 2025, fmt, "es")
         assert marker in rendered
 
