@@ -129,3 +129,12 @@ def test_a_creator_checks_only_their_own_agreements_and_reads_only_their_letters
     assert "fairness.terms_set" in kinds
     letter_event = next(e for e in events if e["kind"] == "fairness.letter")
     assert letter_event["payload"]["sha256"] == meta["sha256"]
+
+
+def test_an_unknown_jurisdiction_in_the_configuration_is_refused_by_name(cat):
+    from obra.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as err:
+        cat["obra"].fairness.check(cat["cmo"], CheckRequest(threshold={"XX": "1/2"}, benchmark={"DE": "0.1"}))
+    (problem,) = err.value.problems
+    assert problem.field == "threshold.XX" and "known: EU, DE" in problem.message

@@ -127,7 +127,15 @@ class FairnessService:
         else:
             require(principal, "fairness_check")
         as_of = request.as_of or _now().date()
-        rules = rule_set(request.config())
+        law = load_law()
+        unknown = [Problem(f"unknown jurisdiction {key.split(':')[0]!r}; known: {', '.join(law.jurisdictions)}",
+                           field=f"{name}.{key}")
+                   for name, table in (("threshold", request.threshold), ("months", request.months),
+                                       ("benchmark", request.benchmark))
+                   for key in table if key.split(":")[0].upper() not in law.jurisdictions]
+        if unknown:
+            raise InvalidInput(unknown)
+        rules = rule_set(request.config(), law)
         repertoire = self.store.repertoire()
         agreements = repertoire.agreements
         if request.party is not None:
