@@ -119,12 +119,6 @@ class Obra:
         return LikenessService(self.store)
 
     @cached_property
-    def likeness(self):
-        from obra.aiuse.licensing.consent_service import LikenessService
-
-        return LikenessService(self.store)
-
-    @cached_property
     def protect(self):
         from obra.aiuse.protect_service import ProtectService
 
