@@ -41,6 +41,7 @@ def test_bestseller_lump_sum_is_flagged_under_urhg_32a(cat):
     assert flag["law"]["citation"].startswith("UrhG § 32a") and flag["jurisdiction"] == "DE"
     assert flag["licensee"] == "Tunebox" and flag["right_type"] == "making_available"
     assert [s["revenue_minor"] for s in flag["series"]] == [9_000_000] * 3
+    assert [s["units"] for s in flag["series"]] == [9] * 3 and flag["figures"]["units"] == 27  # 9 streams a month
     assert flag["limitation"] == [{"revenue_year": 2025, "earliest_time_bar": "2028-12-31", "years": 3,
                                    "from": flag["law"]["limitation_from"]}]
     assert flag["letter"] == "adjustment_request"

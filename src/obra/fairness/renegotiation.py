@@ -95,7 +95,7 @@ def _num(text: str) -> tuple:
 
 # --------------------------------------------------------------------------- agreements → one table
 AGREEMENT_SCHEMA = pa.schema([
-    ("aid", pa.string()), ("aid_n", pa.int64()), ("assignor", pa.string()), ("assignee", pa.string()), ("start", pa.date32()),
+    ("aid", pa.string()), ("aid_n", pa.int64()), ("keeps_nothing", pa.bool_()), ("assignor", pa.string()), ("assignee", pa.string()), ("start", pa.date32()),
     ("end", pa.date32()), ("currency", pa.string()), ("mg", pa.int64()), ("advance", pa.int64()),
     ("jurisdiction", pa.string()), ("contract", pa.string()), ("lump", pa.int64()), ("lump_currency", pa.string()),
     ("t_num", pa.int64()), ("t_den", pa.int64()), ("b_num", pa.int64()), ("b_den", pa.int64()),
@@ -152,6 +152,7 @@ def agreement_table(agreements: Iterable[Agreement], terms: dict[str, dict], rul
             result.not_applicable.setdefault(n_why, []).append(aid)
         cols["aid"].append(aid)
         cols["aid_n"].append(int(a.id))
+        cols["keeps_nothing"].append(a.retained == 0)
         cols["assignor"].append(str(a.assignor))
         cols["assignee"].append(str(a.assignee))
         cols["start"].append(a.start)
@@ -200,22 +201,24 @@ def check(con: Any, runs: list[StoredRun], agreements: Iterable[Agreement], term
     bounds = {p: period_bounds(p) for p in result.periods}
     con.register("fair_periods", pa.table({"period": list(bounds), "p_start": [b[0] for b in bounds.values()],
                                            "p_end": [b[1] for b in bounds.values()]}))
-    # one row per agreement x pool x item: revenue through the agreement, the assignor's part, the uses
-    # (agreement ids joined as integers: paths hold store ids; a law-cited path such as "law:UY" joins none)
-    con.execute("""CREATE OR REPLACE TEMP TABLE fair_items AS
-        SELECT any_value(a.aid) AS aid, l.period, l.right_type, l.service AS licensee, l.territory,
-               l.commercial_model, l.item, l.currency, sum(l.amount_minor) AS revenue,
-               sum(CASE WHEN l.payee = a.assignor AND l.last_n = l.aid_n THEN l.amount_minor ELSE 0 END) AS paid,
-               max(l.plays) AS units
-        FROM (SELECT period, right_type, service, territory, commercial_model, item, currency, payee, plays,
-                     amount_minor, TRY_CAST(unnest(parts) AS BIGINT) AS aid_n, TRY_CAST(parts[-1] AS BIGINT) AS last_n
+    # one row per agreement, licensee, right, period and currency: the revenue through the agreement, the
+    # assignor's part, and the uses. Agreement ids are joined as integers (paths hold store ids; a law-cited
+    # path such as "law:UY" joins none). Each (pool, item) has one line per recipient, all with the item's
+    # plays, so the uses are counted on one of them: the assignee's line through the agreement, or the
+    # assignor's where the assignee keeps nothing.
+    con.execute("""CREATE OR REPLACE TEMP TABLE fair_per AS
+        SELECT any_value(a.aid) AS aid, l.service AS licensee, l.right_type, l.period, l.currency,
+               sum(l.amount_minor)::BIGINT AS revenue,
+               sum(CASE WHEN l.payee = a.assignor AND l.last_n = l.aid_n THEN l.amount_minor ELSE 0 END)::BIGINT
+                   AS paid,
+               sum(CASE WHEN (NOT a.keeps_nothing AND l.payee = a.assignee)
+                          OR (a.keeps_nothing AND l.payee = a.assignor AND l.last_n = l.aid_n)
+                        THEN l.plays ELSE 0 END)::BIGINT AS units
+        FROM (SELECT period, right_type, service, currency, payee, plays, amount_minor,
+                     TRY_CAST(unnest(parts) AS BIGINT) AS aid_n, TRY_CAST(parts[-1] AS BIGINT) AS last_n
               FROM (SELECT *, string_split(path, '>') AS parts FROM fair_lines WHERE path <> '')) l
         JOIN fair_agreements a ON a.aid_n = l.aid_n
-        GROUP BY l.aid_n, l.period, l.right_type, l.service, l.territory, l.commercial_model, l.item, l.currency""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE fair_per AS
-        SELECT aid, licensee, right_type, period, currency, sum(revenue)::BIGINT AS revenue,
-               sum(paid)::BIGINT AS paid, sum(units)::BIGINT AS units
-        FROM fair_items GROUP BY aid, licensee, right_type, period, currency""")
+        GROUP BY l.aid_n, l.service, l.right_type, l.period, l.currency""")
     _disproportion(con, result, ctx, terms)
     _non_exploitation(con, result, ctx, as_of, bounds)
     _guarantee(con, result, ctx)
