@@ -28,7 +28,7 @@ from obra.api.limits import BodyLimits
 from obra.errors import InternalInvariantError, InvalidInput, NotFound, ObraError, PayloadTooLarge, Problem
 from obra.store import Store
 from obra.web import portal
-from obra.web.cache import PageCache
+from obra.web.cache import KeptPages, PageCache
 
 #: The portal's page modules, each ``router`` (+ optional ``NAV`` menu template): the table of contents.
 PAGE_MODULES = ("obra.web.pages.home", "obra.web.pages.registry", "obra.web.pages.royalties",
@@ -158,6 +158,7 @@ def create_app(store: Store | None = None, *, limits: BodyLimits | None = None) 
 
     app.state.nav_templates = []
     app.state.page_cache = PageCache()
+    app.add_middleware(KeptPages, cache=app.state.page_cache, store=app.state.obra.store)
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(name)

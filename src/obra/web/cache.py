@@ -6,6 +6,11 @@ a page rendered at version *n* is still right while the newest event is *n*. :cl
 keeps the search and record pages an anonymous visitor sees, per path, query and language (the
 least recently used dropped beyond :data:`SIZE`); a signed-in visitor's pages are never kept
 (they name the visitor). One indexed ``max(id)`` per request replaces the search and the render.
+
+:class:`KeptPages` answers a kept page before routing: an anonymous ``GET`` of a kept path whose page
+is current is sent from the cache without the framework's routing and dependencies; anything else
+(a session cookie, a language switch, a page not kept or out of date, any failure) goes on to the
+application, which renders and keeps it.
 """
 
 from __future__ import annotations
@@ -14,14 +19,18 @@ import threading
 from collections import OrderedDict
 from typing import Callable
 
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from obra.store.schema import journal_events
-from obra.web.portal import Visit, finish
+from obra.web import sessions
+from obra.web.portal import PREFIX, SECURITY_HEADERS, Visit, finish, language_of
 
 SIZE = 4096
+KEPT = tuple(PREFIX + p for p in ("/search", "/records/", "/law"))
+"""The paths whose anonymous pages are kept (public reads; see :func:`kept`)."""
 
 
 class PageCache:
@@ -68,3 +77,27 @@ async def kept(visit: Visit, build: Callable[[], Response]) -> Response:
     if response.status_code == 200:
         cache.put(key, version, bytes(response.body), visit.locale)
     return response
+
+
+class KeptPages:
+    """ASGI middleware: a current kept page for an anonymous ``GET``, answered before routing."""
+
+    def __init__(self, app, cache: PageCache, store):
+        self.app, self.cache, self.store = app, cache, store
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(KEPT):
+            try:
+                request = Request(scope)
+                hit = None
+                if sessions.SESSION_COOKIE not in request.cookies and "lang" not in request.query_params:
+                    key = (request.url.path, str(request.url.query), language_of(request))
+                    hit = self.cache.get(key, self.cache.version(self.store))
+            except Exception:  # noqa: BLE001 - the application answers instead, and reports what failed
+                hit = None
+            if hit is not None:
+                body, language = hit
+                headers = {**SECURITY_HEADERS, "Content-Language": language, "Vary": "Accept-Language, Cookie"}
+                await HTMLResponse(body, headers=headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -115,6 +115,16 @@ def secure_cookie(name: str, value: str, **extra: Any) -> tuple[str, str, dict]:
     return name, value, {"httponly": True, "secure": True, "samesite": "lax", "path": "/", **extra}
 
 
+def language_of(request: Request) -> str:
+    """The page's language: ``?lang=`` (the switch), else the ``obra_lang`` cookie, else ``Accept-Language``."""
+    wanted = request.query_params.get("lang")
+    if wanted in SUPPORTED:
+        return wanted
+    if request.cookies.get(LANG_COOKIE) in SUPPORTED:
+        return request.cookies[LANG_COOKIE]
+    return negotiate(request.headers.get("accept-language"))
+
+
 async def visit(request: Request) -> Visit:
     """The dependency every page takes: the session (if any), the language and the form token.
 
@@ -122,14 +132,8 @@ async def visit(request: Request) -> Visit:
     obra: Obra = request.app.state.obra
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     session, expired = (await run_in_threadpool(sessions.load, obra, cookie)) if cookie else (None, False)
-    wanted = request.query_params.get("lang")
-    new_lang = None
-    if wanted in SUPPORTED:
-        locale, new_lang = wanted, wanted
-    elif request.cookies.get(LANG_COOKIE) in SUPPORTED:
-        locale = request.cookies[LANG_COOKIE]
-    else:
-        locale = negotiate(request.headers.get("accept-language"))
+    locale = language_of(request)
+    new_lang = locale if request.query_params.get("lang") == locale else None
     new_csrf = None
     if session is not None:
         csrf = session.csrf
