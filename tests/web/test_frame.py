@@ -227,3 +227,15 @@ def test_a_repertoire_batch_is_imported_whole_or_refused_by_line(sqlite_store):
                files={"report": ("catalogo.json", good, "application/json")})
     assert r.status_code == 201 and "obra-portal" not in r.text      # no server path in the answer
     assert [w.title for w in sqlite_store.repertoire().works.values()] == ["Milonga del mar"]
+
+
+def test_a_kept_page_is_never_shown_to_a_signed_in_visitor_nor_in_another_language(store, people):
+    anonymous = client(store)
+    assert "Sign in" in anonymous.get("/portal/search?q=mar").text
+    assert "Sign in" in anonymous.get("/portal/search?q=mar").text       # kept now
+    c = client(store)
+    sign_in(c, "ana", people["ana"])
+    page = c.get("/portal/search?q=mar")
+    assert "Signed in as ana" in page.text and page.headers["cache-control"] == "no-store"
+    french = anonymous.get("/portal/search?q=mar&lang=fr")
+    assert '<html lang="fr">' in french.text and "obra_lang=fr" in french.headers["set-cookie"]
