@@ -88,9 +88,8 @@ def report_rows(con: Any, runs: list[StoredRun], agreements: Any, creators: list
             GROUP BY ALL),
         alls AS (SELECT * FROM through UNION ALL SELECT * FROM direct)
         SELECT creator, agreement, transferee, period, item, platform, service, territory, right_type, currency,
-               sum(units)::BIGINT AS units, sum(revenue)::BIGINT AS revenue, sum(due)::BIGINT AS due
-        FROM alls {only}
-        GROUP BY ALL""")
+               units::BIGINT AS units, revenue::BIGINT AS revenue, due::BIGINT AS due
+        FROM alls {only}""")
     return con.sql("""SELECT creator, agreement, transferee, item, platform, service, territory, right_type, currency,
                              sum(units)::BIGINT AS units, sum(revenue)::BIGINT AS revenue, sum(due)::BIGINT AS due
                       FROM rep_rows GROUP BY ALL
