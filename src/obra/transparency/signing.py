@@ -112,6 +112,44 @@ def parse_time(value: Any, what: str = "timestamp", error: type[ObraError] = Sig
         raise error(f"{what} {value!r} is not a real date and time ({exc})") from None
 
 
+def verify_signed(document: bytes | str | dict, key_history: "KeyHistory | bytes | str | dict", *, format: str,
+                  members: frozenset[str] | set[str], what: str, error: type[ObraError]) -> tuple[dict, "KeyHistory"]:
+    """The checks every signed Obra document shares, done offline: it is a JSON object of
+    ``format`` with exactly ``members``, issued by the office whose ``key_history`` is given, and
+    signed by a key of that office valid at its ``issued_at``. Returns the document and the key
+    history (parsed); raises ``error`` naming the first check that fails (``what`` names the
+    document in the message: "the receipt", "the licence"...). Each document then checks what is
+    its own (files, Merkle roots, proofs)."""
+    if isinstance(document, (bytes, str)):
+        try:
+            document = json.loads(document)
+        except (ValueError, RecursionError) as exc:
+            raise error(f"{what} is not JSON: {str(exc)[:160]}") from None
+    if not isinstance(document, dict):
+        raise error(f"{what} must be a JSON object")
+    if document.get("format") != format:
+        raise error(f"{what}'s format must be {format!r}, not {document.get('format')!r}")
+    missing, unexpected = set(members) - set(document), set(document) - set(members)
+    if missing or unexpected:
+        raise error(f"{what} " + "; ".join(x for x in (
+            f"lacks {', '.join(sorted(missing))}" if missing else "",
+            f"has unknown members {', '.join(sorted(unexpected))}" if unexpected else "") if x))
+    if not isinstance(key_history, KeyHistory):
+        try:
+            key_history = KeyHistory.parse(key_history)
+        except KeyHistoryError as exc:
+            raise error(f"the office key history cannot be used: {exc}") from None
+    if document.get("office") != key_history.office:
+        raise error(f"{what} was issued by office {document.get('office')}, but the key history given is "
+                    f"office {key_history.office}'s")
+    issued = parse_time(document.get("issued_at"), "the issue time", error)
+    try:
+        key_history.verify_object(document, issued, what.removeprefix("the "))
+    except SignatureError as exc:
+        raise error(str(exc)) from None
+    return document, key_history
+
+
 def signing_input(obj: dict) -> bytes:
     """The bytes a signature over a JSON object covers: JCS of the object minus ``signature``."""
     return canonical({k: v for k, v in obj.items() if k != "signature"})

@@ -25,15 +25,13 @@ checks a receipt offline, with only the office's published key history, and dete
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
 from obra.canonical import canonical
 from obra.errors import Unverifiable
-from obra.transparency.signing import (BadSignature, KeyHistory, KeyHistoryError, OfficeKeys, SignatureError,
-                                       format_time, parse_time)
+from obra.transparency.signing import KeyHistory, OfficeKeys, format_time, verify_signed
 
 __all__ = ["RECEIPT_FORMAT", "MEMBERS", "parser_versions", "build_receipt", "sign_receipt", "receipt_hash",
            "verify_receipt", "ReceiptError", "file_sha256"]
@@ -97,35 +95,8 @@ def verify_receipt(receipt: bytes | str | dict, key_history: KeyHistory | bytes 
     """Check a receipt offline: its shape, the office's signature by a key valid when it was issued,
     and (given the files) that each output file still has the hash it records. Returns the receipt;
     raises :class:`ReceiptError` naming the first check that fails."""
-    if isinstance(receipt, (bytes, str)):
-        try:
-            receipt = json.loads(receipt)
-        except (ValueError, RecursionError) as exc:
-            raise ReceiptError(f"the receipt is not JSON: {exc}") from None
-    if not isinstance(receipt, dict):
-        raise ReceiptError("the receipt must be a JSON object")
-    if receipt.get("format") != RECEIPT_FORMAT:
-        raise ReceiptError(f"the receipt format must be {RECEIPT_FORMAT!r}, not {receipt.get('format')!r}")
-    missing, unexpected = MEMBERS - set(receipt), set(receipt) - MEMBERS
-    if missing or unexpected:
-        raise ReceiptError("the receipt " + "; ".join(
-            x for x in (f"lacks {', '.join(sorted(missing))}" if missing else "",
-                        f"has unknown members {', '.join(sorted(unexpected))}" if unexpected else "") if x))
-    if not isinstance(key_history, KeyHistory):
-        try:
-            key_history = KeyHistory.parse(key_history)
-        except KeyHistoryError as exc:
-            raise ReceiptError(f"the office key history cannot be used: {exc}") from None
-    if receipt.get("office") != key_history.office:
-        raise ReceiptError(f"the receipt was issued by office {receipt.get('office')}, but the key history given is "
-                           f"office {key_history.office}'s")
-    issued = parse_time(receipt.get("issued_at"), "the issue time", ReceiptError)
-    try:
-        key_history.verify_object(receipt, issued, "receipt")
-    except BadSignature as exc:
-        raise ReceiptError(str(exc)) from None
-    except SignatureError as exc:
-        raise ReceiptError(str(exc)) from None
+    receipt, _keys = verify_signed(receipt, key_history, format=RECEIPT_FORMAT, members=MEMBERS, what="the receipt",
+                                   error=ReceiptError)
     for name, path in (outputs or {}).items():
         recorded = receipt["outputs"].get(name)
         if recorded is None:

@@ -26,7 +26,7 @@ from obra.aiuse.check.receipt import ReceiptError, receipt_hash, verify_receipt
 from obra.canonical import canonical, sha256_hex
 from obra.errors import Unverifiable
 from obra.journal import verify_proof
-from obra.transparency.signing import (BadSignature, KeyHistory, KeyHistoryError, SignatureError, parse_time)
+from obra.transparency.signing import KeyHistory, parse_time, verify_signed
 
 __all__ = ["EVIDENCE_FORMAT", "MEMBERS", "EvidenceError", "bundle_bytes", "bundle_hash", "verify_evidence"]
 
@@ -82,27 +82,8 @@ def _proof(proof: Any, history: KeyHistory, what: str) -> dict:
 
 def verify_evidence(data: bytes | str | dict, key_history: KeyHistory | bytes | str | dict) -> dict:
     """Check a bundle offline (see the module's five checks); returns what it proves."""
-    bundle = _parse(data)
-    if bundle.get("format") != EVIDENCE_FORMAT:
-        raise EvidenceError(f"the format must be {EVIDENCE_FORMAT!r}, not {bundle.get('format')!r}")
-    missing, unexpected = MEMBERS - set(bundle), set(bundle) - MEMBERS
-    if missing or unexpected:
-        raise EvidenceError("the evidence bundle " + "; ".join(x for x in (
-            f"lacks {', '.join(sorted(missing))}" if missing else "",
-            f"has unknown members {', '.join(sorted(unexpected))}" if unexpected else "") if x))
-    if not isinstance(key_history, KeyHistory):
-        try:
-            key_history = KeyHistory.parse(key_history)
-        except KeyHistoryError as exc:
-            raise EvidenceError(f"the office key history cannot be used: {exc}") from None
-    if bundle["office"] != key_history.office:
-        raise EvidenceError(f"the bundle was issued by office {bundle['office']}, but the key history given is "
-                            f"office {key_history.office}'s")
-    issued = parse_time(bundle.get("issued_at"), "the issue time", EvidenceError)
-    try:
-        key_history.verify_object(bundle, issued, "evidence bundle")
-    except (BadSignature, SignatureError) as exc:
-        raise EvidenceError(str(exc)) from None
+    bundle, key_history = verify_signed(_parse(data), key_history, format=EVIDENCE_FORMAT, members=MEMBERS,
+                                        what="the evidence bundle", error=EvidenceError)
 
     check = bundle["check"]
     try:

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Iterator
 from obra.canonical import canonical
 from obra.errors import Unverifiable
 from obra.transparency.merkle import InclusionProofError, MerkleTree, leaf_hash, verify_inclusion
-from obra.transparency.signing import KeyHistory, KeyHistoryError, OfficeKeys, SignatureError, parse_time
+from obra.transparency.signing import KeyHistory, OfficeKeys, verify_signed
 
 __all__ = ["LICENCE_FORMAT", "LicenceError", "leaf_object", "leaf_bytes", "item_tree", "build_licence",
            "sign_licence", "licence_hash", "verify_licence", "inclusion_bundle", "read_items_jsonl"]
@@ -116,17 +116,6 @@ def inclusion_bundle(tree: MerkleTree, leaves: list[dict], position: int) -> dic
             "proof": [h.hex() for h in tree.inclusion_proof(position)]}
 
 
-def _parse(licence: bytes | str | dict) -> dict:
-    if isinstance(licence, (bytes, str)):
-        try:
-            licence = json.loads(licence)
-        except (ValueError, RecursionError) as exc:
-            raise LicenceError(f"the licence is not JSON: {exc}") from None
-    if not isinstance(licence, dict):
-        raise LicenceError("the licence must be a JSON object")
-    return licence
-
-
 def verify_licence(licence: bytes | str | dict, key_history: KeyHistory | bytes | str | dict, *,
                    items: Iterable[dict] | bytes | str | None = None, proof: dict | None = None,
                    on: date | None = None) -> dict:
@@ -137,27 +126,8 @@ def verify_licence(licence: bytes | str | dict, key_history: KeyHistory | bytes 
     items the licence covers (count, then Merkle root); with ``proof``, that the item it carries is
     under the signed root. ``expired`` compares the term with ``on`` (default: today).
     """
-    licence = _parse(licence)
-    if licence.get("format") != LICENCE_FORMAT:
-        raise LicenceError(f"the licence format must be {LICENCE_FORMAT!r}, not {licence.get('format')!r}")
-    missing, unexpected = MEMBERS - set(licence), set(licence) - MEMBERS
-    if missing or unexpected:
-        raise LicenceError("the licence " + "; ".join(
-            x for x in (f"lacks {', '.join(sorted(missing))}" if missing else "",
-                        f"has unknown members {', '.join(sorted(unexpected))}" if unexpected else "") if x))
-    if not isinstance(key_history, KeyHistory):
-        try:
-            key_history = KeyHistory.parse(key_history)
-        except KeyHistoryError as exc:
-            raise LicenceError(f"the office key history cannot be used: {exc}") from None
-    if licence.get("office") != key_history.office:
-        raise LicenceError(f"the licence was issued by office {licence.get('office')}, but the key history given "
-                           f"is office {key_history.office}'s")
-    try:
-        issued = parse_time(licence.get("issued_at"), "issued_at", LicenceError)
-        key_history.verify_object(licence, issued, "licence")
-    except SignatureError as exc:
-        raise LicenceError(str(exc)) from None
+    licence, key_history = verify_signed(licence, key_history, format=LICENCE_FORMAT, members=MEMBERS,
+                                         what="the licence", error=LicenceError)
     spec = licence.get("items") or {}
     count, root = spec.get("count"), spec.get("merkle_root")
     if not isinstance(count, int) or not isinstance(root, str) or len(root) != 64:
