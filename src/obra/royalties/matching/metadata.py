@@ -196,19 +196,21 @@ _DECISION_RANK = {"match": 2, "review": 1, "no-match": 0}
 
 
 def score_pair(left: Track, right: Track) -> Score:
-    """Score two track descriptions with the model in the module docstring, over every reading of each
-    (:func:`readings`) against the other as given: the best decision, then the best score, wins; ties keep
-    the reading as given."""
+    """Score two track descriptions with the model in the module docstring: as given, and when that is not
+    a match, every other reading of each (:func:`readings`) against the other as given; the best decision,
+    then the best score, wins (ties keep the reading as given)."""
     li, ri = (left.isrc or "").replace("-", "").upper(), (right.isrc or "").replace("-", "").upper()
     if li and ri and li == ri:
         return Score(1.0, "match", reason="same ISRC")
-    best: Score | None = None
+    best = _score_reading(left, right)
+    if best.decision == "match":  # as given, it already matches: no other reading can change the decision
+        return best
     ours, theirs = readings(left), readings(right)
     # one side read another way against the other as given (reading both differently would compare,
     # say, each side's artist as its title)
-    for a, b in [(ours[0], b) for b in theirs] + [(a, theirs[0]) for a in ours[1:]]:
+    for a, b in [(ours[0], b) for b in theirs[1:]] + [(a, theirs[0]) for a in ours[1:]]:
         s = _score_reading(a, b)
-        if best is None or (_DECISION_RANK[s.decision], s.score) > (_DECISION_RANK[best.decision], best.score):
+        if (_DECISION_RANK[s.decision], s.score) > (_DECISION_RANK[best.decision], best.score):
             best = s
     return best
 
@@ -332,7 +334,9 @@ class FuzzyIndex:
         for i, t in enumerate(tracks):
             if not t.title:
                 continue
-            for key in dict.fromkeys(_candidate_key(r.title, r.artist) for r in readings(t)):
+            # readings are mostly the same words in another order: token_sort_ratio sees them alike
+            for key in dict.fromkeys(" ".join(sorted(_candidate_key(r.title, r.artist).split()))
+                                     for r in readings(t)):
                 owners.append(i)
                 queries.append(key)
         k = min(CANDIDATES, len(self.titles))
