@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
 from obra.errors import NotFound
 from obra.render import formatting
-from obra.render.catalogues import translations
+from obra.render.catalogues import domain_of, translations
 from obra.render.charts import chart_svg
 from obra.render.locales import DEFAULT, require_supported
 from obra.render.territories import territory_name
@@ -128,7 +128,7 @@ def render(template: str, context: dict, locale: str = DEFAULT) -> str:
     :func:`obra.render.negotiate` first. The template sees ``context`` plus ``locale``.
     """
     language = require_supported(locale)
-    token = _ACTIVE.set(_Active(language, translations(language)))
+    token = _ACTIVE.set(_Active(language, translations(language, domain_of(template))))
     try:
         try:
             compiled = environment.get_template(template)
