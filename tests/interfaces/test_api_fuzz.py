@@ -8,7 +8,9 @@ the admin's requests write, so later operations meet a store with parties, regis
 principals and rotated keys in it.
 
 Every answer must be below 500, and every 4xx must be the one error body
-``{error, message, hint, problems}``. The default run is deterministic and takes a handful
+``{error, message, hint, problems}`` — except where a specification fixes the body: the OAuth 2.0
+endpoints of the RSL licence server (``/ai/olp/token``, ``/ai/olp/introspect``) answer errors as
+RFC 6749 section 5.2 says, ``{error, error_description[, error_uri]}`` with a registered code. The default run is deterministic and takes a handful
 of examples per operation; ``OBRA_LONG_TESTS=1`` (``make test-long``) takes many more,
 with a fresh random seed each time.
 """
@@ -32,9 +34,14 @@ LONG = os.environ.get("OBRA_LONG_TESTS") == "1"
 EXAMPLES = 100 if LONG else 3
 """Examples per operation, per generation mode and per caller (anonymous, admin)."""
 BODY_KEYS = {"error", "message", "hint", "problems"}
+OAUTH_PATHS = ("/ai/olp/token", "/ai/olp/introspect")
+OAUTH_KEYS = {"error", "error_description", "error_uri"}
+OAUTH_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
+                "invalid_scope"}
+"""RFC 6749 section 5.2's error codes (RFC 7662 uses the same for introspection)."""
 
 
-def _fault(response) -> str | None:
+def _fault(response, path: str = "") -> str | None:
     """Why ``response`` breaks the contract, or None."""
     if response.status_code >= 500:
         return f"answered {response.status_code}"
@@ -43,7 +50,11 @@ def _fault(response) -> str | None:
             body = response.json()
         except ValueError:
             return f"{response.status_code} without a JSON body"
-        if not isinstance(body, dict) or set(body) != BODY_KEYS:
+        if path in OAUTH_PATHS:
+            if not isinstance(body, dict) or not {"error"} <= set(body) <= OAUTH_KEYS or \
+                    body["error"] not in OAUTH_ERRORS:
+                return f"{response.status_code} without an RFC 6749 error body"
+        elif not isinstance(body, dict) or set(body) != BODY_KEYS:
             return f"{response.status_code} without the one error body"
     return None
 
@@ -61,7 +72,7 @@ def _fuzzer(operation, mode, headers: dict, faults: list[str], counted: list[int
         except Exception as exc:  # noqa: BLE001 - a crash is reported like a 500
             faults.append(f"{operation.label}: raised {exc!r}\n    {case.as_curl_command()[:2000]}")
             return
-        if why := _fault(response):
+        if why := _fault(response, operation.path):
             faults.append(f"{operation.label}: {why}: {response.text[:300]}\n    {case.as_curl_command()[:2000]}")
 
     return fuzz

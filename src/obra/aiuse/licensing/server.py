@@ -85,6 +85,12 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _problem(code: str, message: str, hint: str | None = None) -> dict:
+    """The one error body of Obra's API (``error, message, hint, problems``) for the crawler-facing
+    answers; what the RSL protocol fixes for them is in the status and the headers."""
+    return {"error": code, "message": message, "hint": hint, "problems": []}
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -369,16 +375,16 @@ class LicenceServer:
         work = conn.execute(select(registrations.c.number, registrations.c.status)
                             .where(registrations.c.number == number, registrations.c.is_current)).first()
         if work is None or work.status == "withdrawn":
-            return Answer(404, {"error": "not_found", "message": f"no registration {number}"})
+            return Answer(404, _problem("not_found", f"no registration {number}"))
         if scheme.lower() != "license" or not token:
-            return Answer(401, {"error": "invalid_request", "message": "a licence token is required: "
-                                "Authorization: License <token>, from the licence server"},
+            return Answer(401, _problem("invalid_request", "a licence token is required: "
+                                "Authorization: License <token>, from the licence server"),
                           {"WWW-Authenticate": 'License error="invalid_request", error_description="License '
                                                'token required"', **link})
         found = self._token_row(conn, token)
         if found is None:
-            return Answer(401, {"error": "invalid_token", "message": "the licence token is missing, expired, "
-                                "revoked or malformed"},
+            return Answer(401, _problem("invalid_token", "the licence token is missing, expired, "
+                                "revoked or malformed"),
                           {"WWW-Authenticate": 'License error="invalid_token", error_description="License token '
                                                'missing, expired, revoked, or malformed"', **link})
         lic = found[1]
@@ -388,10 +394,10 @@ class LicenceServer:
 
         decided = AITermsService(self.store).decide(number, Use(use)) if use else {"permission": None}
         if decided["permission"] == "not-allowed":
-            return Answer(403, {"error": "forbidden", "message": f"the rightholder's terms do not permit "
-                                f"{use} of {number}: no licence can be had for it"})
-        return Answer(402, {"error": "insufficient_scope", "message": f"licence {lic.licence_id} does not "
-                            f"cover {number}: obtain a licence for it"},
+            return Answer(403, _problem("forbidden", f"the rightholder's terms do not permit "
+                                f"{use} of {number}: no licence can be had for it"))
+        return Answer(402, _problem("insufficient_scope", f"licence {lic.licence_id} does not "
+                            f"cover {number}: obtain a licence for it"),
                       {"WWW-Authenticate": 'License error="insufficient_scope", error_description="The licence '
                                            'does not cover this resource"', **link})
 
@@ -401,8 +407,8 @@ class LicenceServer:
         quoted = format_price(price, currency)
         exact, most = headers.get("crawler-exact-price"), headers.get("crawler-max-price")
         if exact is None and most is None:
-            return Answer(402, {"error": "payment_required", "message": f"each fetch costs {quoted}: retry with "
-                                "crawler-exact-price or crawler-max-price"}, {"crawler-price": quoted})
+            return Answer(402, _problem("payment_required", f"each fetch costs {quoted}: retry with "
+                                "crawler-exact-price or crawler-max-price"), {"crawler-price": quoted})
         offered = parse_price(exact if exact is not None else most)
         error = None
         if offered is None:
@@ -414,7 +420,7 @@ class LicenceServer:
         elif exact is None and offered[1] < price:
             error = "price-too-low"
         if error:
-            return Answer(402, {"error": "payment_required", "message": f"each fetch costs {quoted} ({error})"},
+            return Answer(402, _problem("payment_required", f"each fetch costs {quoted} ({error})"),
                           {"crawler-price": quoted, "crawler-error": error})
         now = _now()
         with self.store.begin() as conn:
