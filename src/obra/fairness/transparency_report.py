@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from collections import defaultdict
 from datetime import datetime
 from fractions import Fraction
@@ -37,8 +36,7 @@ from typing import Any
 from obra.canonical import canonical
 from obra.errors import Unverifiable
 from obra.fairness.runs import StoredRun, lines_relation
-from obra.transparency.signing import (BadSignature, KeyHistory, KeyHistoryError, OfficeKeys, SignatureError,
-                                       format_time, parse_time)
+from obra.transparency.signing import KeyHistory, OfficeKeys, format_time, verify_signed
 
 REPORT_FORMAT = "obra.transparency_report/1"
 MEMBERS = {"format", "office", "issued_at", "creator", "year", "law", "runs", "transferees", "direct",
@@ -189,33 +187,8 @@ def verify_report(report: bytes | str | dict, key_history: KeyHistory | bytes | 
     Returns the report; raises :class:`ReportError` naming the check that failed (any change
     to any figure breaks the signature).
     """
-    if isinstance(report, (bytes, str)):
-        try:
-            report = json.loads(report)
-        except (ValueError, RecursionError) as exc:
-            raise ReportError(f"the report is not JSON: {exc}") from None
-    if not isinstance(report, dict):
-        raise ReportError("the report must be a JSON object")
-    if report.get("format") != REPORT_FORMAT:
-        raise ReportError(f"the report format must be {REPORT_FORMAT!r}, not {report.get('format')!r}")
-    missing, unexpected = MEMBERS - set(report), set(report) - MEMBERS
-    if missing or unexpected:
-        raise ReportError("the report " + "; ".join(
-            x for x in (f"lacks {', '.join(sorted(missing))}" if missing else "",
-                        f"has unknown members {', '.join(sorted(unexpected))}" if unexpected else "") if x))
-    if not isinstance(key_history, KeyHistory):
-        try:
-            key_history = KeyHistory.parse(key_history)
-        except KeyHistoryError as exc:
-            raise ReportError(f"the office key history cannot be used: {exc}") from None
-    if report.get("office") != key_history.office:
-        raise ReportError(f"the report was issued by office {report.get('office')}, but the key history given is "
-                          f"office {key_history.office}'s")
-    issued = parse_time(report.get("issued_at"), "the issue time", ReportError)
-    try:
-        key_history.verify_object(report, issued, "transparency report")
-    except (BadSignature, SignatureError) as exc:
-        raise ReportError(str(exc)) from None
+    report, _keys = verify_signed(report, key_history, format=REPORT_FORMAT, members=MEMBERS,
+                                  what="the transparency report", error=ReportError)
     return report
 
 
