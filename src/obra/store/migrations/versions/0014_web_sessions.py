@@ -1,13 +1,13 @@
 """Tables of issue #19 web portal: signed-in sessions and failed sign-ins (login throttling).
 
 Revision ID: 0014_web_sessions
-Revises: 0013_observatory
+Revises: 0012_fairness
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_web_sessions"
-down_revision = "0013_observatory"
+down_revision = "0012_fairness"
 branch_labels = None
 depends_on = None
 
