@@ -13,8 +13,8 @@ deceased performer's estate, and evidence. Fields follow the synthesis in
 (an identity check, the signed contract, a reference fingerprint): the record refuses any other
 member (``extra="forbid"``), so a voice sample or a face image cannot be stored in it.
 
-**Statutory limits** come from a cited rule file (``data/likeness_rules.json``; the
-comparative-law data in :mod:`obra.law` has no term caps yet): the longest term for adults and
+**Statutory limits** come from the law data (``obra/law/data/likeness.json``, read through
+:mod:`obra.law.likeness`, every rule with its citation): the longest term for adults and
 for minors, the post-mortem period, whether the uses must be specifically described and whether
 representation is required. Rules from bills not in force are applied too (marked ``pending``):
 a consent beyond them would be void if the bill became law. A record beyond a limit is refused
@@ -28,10 +28,7 @@ permitted); **no record is no consent** — RSL-MEDIA §1.2: absence is not a wa
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from functools import lru_cache
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -123,10 +120,10 @@ class ConsentRecord(_Strict):
         return self
 
 
-@lru_cache(maxsize=1)
 def _rules() -> dict:
-    return json.loads((resources.files("obra.aiuse.licensing") / "data" / "likeness_rules.json")
-                      .read_text(encoding="utf-8"))
+    from obra.law.likeness import likeness_rules
+
+    return likeness_rules()
 
 
 def rules_for(jurisdiction: str) -> list[dict]:
@@ -186,7 +183,7 @@ def check_limits(record: ConsentRecord) -> list[dict]:
                 refuse(rule, "representation", "the performer must have been represented by counsel or a union")
     if problems:
         raise InvalidInput(problems, hint="shorten the term, describe the uses or record the representation; "
-                                          "the rule file is obra/aiuse/licensing/data/likeness_rules.json")
+                                          "the rules are obra/law/data/likeness.json")
     return applied
 
 
