@@ -174,7 +174,7 @@ def import_(files: list[Path] = typer.Argument(..., exists=True),
             token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """Import JSON, JSON Lines or CSV batches, all files in one transaction: one bad row in any file rejects
     them all, with every problem listed. A party key of one file may be used by the files after it. Written
-    set-based (a country's register loads in minutes, see docs/load-your-register.md)."""
+    set-based, far faster than one record at a time (see docs/load-your-register.md)."""
     obra = open_obra()
     principal = current_principal(obra, token)
     results = obra.import_files(principal, files, entity)
