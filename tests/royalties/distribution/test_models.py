@@ -265,3 +265,24 @@ def test_a_huge_subscriber_payment_keeps_exact_shares_with_fewer_digits(con):
     run = distribute(usage, pools, model="user-centric")
     # exact: A 3,333,333,333,333.33…, B 6,666,666,666,666.66…: the left-over unit goes to B's larger remainder
     assert amounts(run) == {"A": big // 3, "B": 2 * big // 3 + 1}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(line_st, min_size=1, max_size=25), amount=st.integers(1, 10**9),
+       cap=st.integers(1, 5_000))
+def test_the_per_user_cap_touches_only_listeners_over_it(con, lines, amount, cap):
+    """Listeners at or under the cap keep their plays exactly; over it, their plays sum to the cap."""
+    u = Usage()
+    for user, rec, plays, terr, cm in lines:
+        u.play(user, rec, plays, territory=terr, commercial_model=cm)
+    u.pay(amount)
+    usage, pools = u.tables(con)
+    totals: dict = defaultdict(int)
+    for user, _rec, plays, _t, _c in lines:
+        totals[user] += plays
+    capped = distribute(usage, pools, model="artist-centric", params=ArtistCentric(per_user_cap=cap))
+    if all(total <= cap for user, total in totals.items() if user is not None):
+        assert amounts(capped) == amounts(distribute(usage, pools, model="artist-centric", params=ArtistCentric()))
+    paid = sum(r["amount_minor"] for r in capped.allocations.to_pyarrow().to_pylist())
+    held_back = sum(r["amount_minor"] for r in capped.unallocated.to_pyarrow().to_pylist())
+    assert paid + held_back == amount

@@ -88,15 +88,20 @@ def artist_centric(lines: ibis.Table, pools: ibis.Table, params: ArtistCentric |
     keys = list(POOL_KEYS) + ["item", "user_id", "use_type", "artist_key"]
     t = t.group_by(keys).aggregate(plays=t.plays.sum().cast("int64"))
     if p.per_user_cap:
+        columns = t.columns
         users = t.filter(t.user_id.notnull())
-        users = users.mutate(cap=ibis.least(users.plays.sum().over(group_by=["period", "user_id"]),
-                                            ibis.literal(p.per_user_cap, "int64")).cast("int64"))
+        users = users.mutate(total=users.plays.sum().over(group_by=["period", "user_id"]))
+        # Only a listener over the cap is scaled down (largest remainder); the rest keep their plays
+        # exactly as the allocation would give them (a total allocated over itself), without it.
+        over = users.filter(users.total > p.per_user_cap).mutate(cap=ibis.literal(p.per_user_cap, "int64"))
+
         def ties(u: ibis.Table) -> list:
             return [u[k].fill_null("") for k in ("territory", "service", "commercial_model")] + \
                 item_ties(u) + [u.use_type.fill_null(""), u.artist_key]
-        users = allocate_expr(users, ["period", "user_id"], "cap", "plays", ties, out="capped", wide=wide)
-        users = users.mutate(plays=users.capped).drop("cap", "capped")
-        t = users.union(t.filter(t.user_id.isnull()))
+        over = allocate_expr(over.drop("total"), ["period", "user_id"], "cap", "plays", ties, out="capped", wide=wide)
+        over = over.mutate(plays=over.capped).select(*columns)
+        under = users.filter(users.total <= p.per_user_cap).select(*columns)
+        t = over.union(under).union(t.filter(t.user_id.isnull()).select(*columns))
     weight = t.plays
     if p.min_artist_streams or p.min_artist_listeners or p.professional_weight != 1:
         raw = lines.mutate(artist_key=lines.artist.fill_null("").lower().strip())
