@@ -129,20 +129,26 @@ def _hard_negative(rng: random.Random, base: Track) -> Track:
                  (base.duration_s or 200) + rng.randint(35, 90), _isrc(rng) if rng.random() < 0.5 else None)
 
 
-def noisy_pairs(n: int, seed: int = 7, positive_share: float = 0.5) -> list[Pair]:
-    """``n`` labelled pairs; about ``positive_share`` of them are the same recording."""
+def _pairs(n: int, seed: int, positive_share: float, report, hard, prefix: str = "") -> list[Pair]:
+    """``n`` labelled pairs: a registered track and ``report`` of it (positive), ``hard(rng, base)`` (a hard
+    negative) or ``report(rng, unrelated, 1)`` (an easy negative)."""
     rng = random.Random(seed)
     out: list[Pair] = []
     for _ in range(n):
         base = random_track(rng)
         r = rng.random()
         if r < positive_share:
-            out.append(Pair(base, distort(rng, base), True, "positive"))
+            out.append(Pair(base, report(rng, base), True, f"{prefix}positive"))
         elif r < positive_share + (1 - positive_share) * 0.6:
-            out.append(Pair(base, _hard_negative(rng, base), False, "hard-negative"))
+            out.append(Pair(base, hard(rng, base), False, f"{prefix}hard-negative"))
         else:
-            out.append(Pair(base, distort(rng, random_track(rng), 1), False, "easy-negative"))
+            out.append(Pair(base, report(rng, random_track(rng), 1), False, f"{prefix}easy-negative"))
     return out
+
+
+def noisy_pairs(n: int, seed: int = 7, positive_share: float = 0.5) -> list[Pair]:
+    """``n`` labelled pairs; about ``positive_share`` of them are the same recording."""
+    return _pairs(n, seed, positive_share, distort, _hard_negative)
 
 
 # --- messy platform metadata (issue #18) ------------------------------------------------------------
@@ -194,15 +200,5 @@ def messy_pairs(n: int, seed: int = 18, positive_share: float = 0.5) -> list[Pai
     """``n`` labelled pairs whose reported side is messy (:func:`messy`), with the same kinds of negatives as
     :func:`noisy_pairs` made messy too: another song by the same artist, a similar title by someone else, a
     live recording of the same song, an unrelated track."""
-    rng = random.Random(seed)
-    out: list[Pair] = []
-    for _ in range(n):
-        base = random_track(rng)
-        r = rng.random()
-        if r < positive_share:
-            out.append(Pair(base, messy(rng, base), True, "messy-positive"))
-        elif r < positive_share + (1 - positive_share) * 0.6:  # the artist in a messy title must not carry it
-            out.append(Pair(base, messy(rng, _hard_negative(rng, base)), False, "messy-hard-negative"))
-        else:
-            out.append(Pair(base, messy(rng, random_track(rng), 1), False, "messy-easy-negative"))
-    return out
+    # the artist in a messy title must not carry a hard negative to a match
+    return _pairs(n, seed, positive_share, messy, lambda rng, base: messy(rng, _hard_negative(rng, base)), "messy-")
