@@ -308,13 +308,21 @@ def payee_statement(store: Any, principal: Any, payee: str, period: str | None =
 
 
 def split_for_store(store: Any, principal: Any, path: str | Path, layout: "StatementLayout",
-                    id_kind: str = "number", formats: Iterable[str] = ("json", "csv")) -> dict:
+                    id_kind: str = "number", formats: Iterable[str] = ("json", "csv"),
+                    targets: Iterable[str] = ("work",)) -> dict:
     """Split a statement over the store's catalogue and write every payee's statement.
 
     Needs a principal allowed to ``distribute``. The split is a kept run (``incoming``, named
     after the file) whose statements go under ``royalties/runs/run-N/<right type>/``;
     splitting the same file again supersedes it. Returns the run report (conservation per
     right type and currency, payees, where the files are).
+
+    ``targets`` are the kinds of registration a row's id may name: societies' statements pay
+    works only (the default, so a recording's number on them is held as "no shares
+    registered"); licence income (:meth:`obra.aiuse.licensing.service.LicensingService.royalties`)
+    also pays recordings, whose money follows the recording's shares (performers, producers) and
+    agreement chains. Registration numbers are one sequence over every kind, so an id names one
+    item at most.
     """
     from obra.royalties import engine as engines
     from obra.royalties.incoming import ID_KINDS, split_statement
@@ -334,7 +342,12 @@ def split_for_store(store: Any, principal: Any, path: str | Path, layout: "State
             if work.iswc:
                 for spelling in {work.iswc, work.iswc.replace("-", "").replace(".", "")}:
                     work_ids[spelling] = number
-    rights = rights_from_repertoire(repertoire, "work")
+    targets = tuple(dict.fromkeys(targets))
+    unknown = [t for t in targets if t not in ("work", "recording")]
+    if unknown or not targets:
+        raise InvalidInput(Problem(f"unknown item kind {unknown[0] if unknown else '(none)'!r}; use work or recording",
+                                   field="targets"))
+    rights = [r for target in targets for r in rights_from_repertoire(repertoire, target)]
     con = engines.connect("duckdb")
     runs = split_statement(path, layout, rights, repertoire.agreements, con=con, work_ids=work_ids)
     out = _staging_dir(store)

@@ -678,13 +678,15 @@ class LicensingService:
                  "status": r.status, "reason": r.reason, "run_id": r.run_id} for r in rows]
 
     def royalties(self, principal: Principal, period: str, currency: str) -> dict:
-        """Split a period's pending licence income in ``currency`` over each work's rightholders.
+        """Split a period's pending licence income in ``currency`` over each licensed item's rightholders.
 
         The income lines (licence fees, usage-report lines, paid fetches) become one incoming
-        statement of right type ``ai_training`` (one row per line, the work's registration number and
-        the amount), run through the contract waterfall by :func:`obra.royalties.pipeline.split_for_store`
-        like any society statement: a kept run, every payee's statement, money conserved to the minor
-        unit. The lines are then marked distributed with the run, and the trace (income line → licence,
+        statement of right type ``ai_training`` (one row per line, the work's or recording's registration
+        number and the amount), run through the contract waterfall by
+        :func:`obra.royalties.pipeline.split_for_store` like any society statement, over works *and*
+        recordings: a work's money follows its ``ai_training`` shares (authors, publishers), a recording's
+        its own (performers, producers), each through its agreement chains; a kept run, every payee's
+        statement, money conserved to the minor unit. The lines are then marked distributed with the run, and the trace (income line → licence,
         source, report line → statement row) is kept beside the run; an ``aiuse.licence.royalties``
         event anchors its hash. Held lines are never paid.
         """
@@ -712,16 +714,16 @@ class LicensingService:
             with statement.open("w", newline="", encoding="utf-8") as fh, trace.open("w", newline="",
                                                                                      encoding="utf-8") as th:
                 out, tw = csv.writer(fh), csv.writer(th)
-                out.writerow(["Work ID", "Amount"])
+                out.writerow(["Registration", "Amount"])
                 tw.writerow(["statement_line", "income_id", "licence_id", "source", "source_line", "number",
                              "amount_minor", "currency"])
                 for n, r in enumerate(rows, 2):
                     out.writerow([r.number, str(from_minor(int(r.amount_minor), currency))])
                     tw.writerow([n, r.id, r.licence_id, r.source, r.line or "", r.number, int(r.amount_minor),
                                  currency])
-            layout = StatementLayout(period=period, currency=currency, right_type_column=None,
-                                     right_type=RightType.AI_TRAINING, minor_digits=digits)
-            report = split_for_store(self.store, principal, statement, layout)
+            layout = StatementLayout(period=period, currency=currency, work_id_column="Registration",
+                                     right_type_column=None, right_type=RightType.AI_TRAINING, minor_digits=digits)
+            report = split_for_store(self.store, principal, statement, layout, targets=("work", "recording"))
             run_id = report["run"]
             kept = Path(report["directory"]) / "ai-licence-trace.csv"
             shutil.copyfile(trace, kept)
