@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, frozenset[R]] = {
     "correct": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
     "withdraw": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
     "correct_any": frozenset({R.OFFICE_STAFF}),
+    # The register's keeper judges possible prior work; a CMO is a party to such disputes, not their judge.
+    "review": frozenset({R.OFFICE_STAFF}),
     "add_party": frozenset({R.REGISTRANT, R.CREATOR, R.OFFICE_STAFF, R.CMO}),
     "add_agreement": frozenset({R.REGISTRANT, R.OFFICE_STAFF, R.CMO}),
     "import": frozenset({R.OFFICE_STAFF, R.CMO, R.REGISTRANT}),

@@ -67,6 +67,14 @@ class Obra:
         return Registry(self.store)
 
     @cached_property
+    def review(self):
+        """The review queue: recent registrations with their near-duplicate warnings (office staff)."""
+        from obra.identify.similar import ContentIndex
+        from obra.registry.review import ReviewQueue
+
+        return ReviewQueue(self.store, ContentIndex(self.store))
+
+    @cached_property
     def identify(self) -> "IdentifyService":
         return IdentifyService(self)
 

@@ -70,6 +70,8 @@ EVENT_KINDS: dict[str, str] = {
     "aiuse.usage.reported": "an AI developer's usage report under a licence: lines priced, lines held outside it",
     "aiuse.licence.royalties": "licence income of a period was split over the works' rightholders (a royalty run)",
     "aiuse.disclosure": "an AI provider's public summary of training content was filed and cross-checked",
+    "registry.review": "office staff reviewed a registration's near-duplicate warnings: the reviewer, the note and "
+                       "each warning as it stood (the other registration, its unit and distance)",
     "likeness.consent.set": "a performer's voice and likeness consent record (a new version, signed)",
     "likeness.consent.revoked": "a performer revoked a voice and likeness consent",
     "likeness.takedown": "a takedown notice for a use of a performer's voice or likeness was issued (signed bundle)",
