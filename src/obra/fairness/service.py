@@ -31,7 +31,7 @@ from obra.fairness.renegotiation import Policy, check
 from obra.fairness.runs import current_runs
 from obra.fairness.terms import AgreementTerms, all_terms, set_terms
 from obra.fairness.transparency_report import (build_report, generated_by_period, report_hash, report_rows,
-                                               sign_report, to_csv, verify_report)
+                                               sign_reports, to_csv, verify_report)
 from obra.journal import Journal
 from obra.law import load as load_law
 from obra.law.fairness import FairnessConfig, rule_set
@@ -246,14 +246,12 @@ class FairnessService:
         log = TransparencyLog(self.store)
         log.keys.history()
         names, titles, law = self._names(), self._titles(), load_law()
-        out = []
         moment = _now()
-        for creator in (creators if creators is not None else sorted(by_creator, key=lambda s: (len(s), s))):
-            body = build_report(creator, year, by_creator.get(creator, []), runs, generated, office=log.office,
-                                issued_at=moment, names=names, titles=titles, clauses=clauses,
-                                law=self._law_of(creator), law_version=law.version)
-            out.append(sign_report(log.keys, body, moment))
-        return out
+        bodies = [build_report(creator, year, by_creator.get(creator, []), runs, generated, office=log.office,
+                               issued_at=moment, names=names, titles=titles, clauses=clauses,
+                               law=self._law_of(creator), law_version=law.version)
+                  for creator in (creators if creators is not None else sorted(by_creator, key=lambda s: (len(s), s)))]
+        return sign_reports(log.keys, bodies, moment)   # the key read and checked once for the whole catalogue
 
     def report(self, principal: Principal, party: str, year: int, fmt: str = "json",
                locale: str = "en") -> tuple[bytes, dict]:

@@ -176,6 +176,11 @@ def sign_report(keys: OfficeKeys, body: dict, at: datetime) -> dict:
     return keys.sign_object(body, at)
 
 
+def sign_reports(keys: OfficeKeys, bodies: list[dict], at: datetime) -> list[dict]:
+    """Many reports signed as :func:`sign_report` signs one, the key loaded and checked once."""
+    return keys.sign_objects(bodies, at)
+
+
 def report_hash(report: dict) -> str:
     """SHA-256 of the signed report's RFC 8785 canonical JSON: what the journal anchors."""
     return hashlib.sha256(canonical(report)).hexdigest()
