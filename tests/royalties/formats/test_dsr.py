@@ -76,6 +76,22 @@ def test_non_numeric_usages_and_extra_cell(tmp_path):
     assert {(p.line, p.field) for p in problems} == {(17, "Usages"), (18, None)}
 
 
+def test_a_list_of_usages_in_a_sales_record_is_reported_not_a_crash(tmp_path):
+    """Usages is a list only in RU records (paired with DspReleaseId); '1|7' in SU03.01 is named by line."""
+    problems, _ = _problems(tmp_path, lambda ls: [l.replace("\t7810\t", "\t1|7\t") for l in ls])
+    assert [(p.line, p.field) for p in problems] == [(17, "Usages")]
+    assert "holds a list" in problems[0].message
+
+
+def test_a_summary_header_without_summary_record_id_is_reported_not_a_crash(tmp_path):
+    def edit(ls):
+        return [("\t".join(l.split("\t")[:1] + l.split("\t")[2:]) if l.startswith(("#SY02.01", "SY02.01")) else l)
+                for l in ls]
+    problems, _ = _problems(tmp_path, edit)
+    assert (3, "SummaryRecordId") in {(p.line, p.field) for p in problems}
+    assert any("does not declare the mandatory cell 'SummaryRecordId'" in p.message for p in problems)
+
+
 def test_unknown_record_and_missing_footer(tmp_path):
     def edit(ls):
         ls[19] = "XX99\t1\tsomething"

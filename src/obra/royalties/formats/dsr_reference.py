@@ -379,7 +379,12 @@ class ReferenceParser:
                     block.ru_lines.append((line_no, rec))
             elif rtype in USAGE_RECORD_TYPES:
                 block.usage_seen = True
-                self._emit(line_no, rec, block, kind="SU")
+                if "|" in rec.get("Usages", "") or "|" in rec.get("NumberOfStreams", ""):
+                    name = "Usages" if "|" in rec.get("Usages", "") else "NumberOfStreams"
+                    problem(f"{name} holds a list ('{rec[name]}') in {rtype}: a sales or usage record reports one "
+                            "number of uses (lists pair up with DspReleaseId in RU records only)", line_no, name)
+                else:
+                    self._emit(line_no, rec, block, kind="SU")
         self.last_kind = rtype
 
     def finish(self) -> Report:
