@@ -17,23 +17,23 @@ catalogue), each asking for 1-5 uses. Figures:
 
 **Token checks.** A store with one licence, the API served by uvicorn on 127.0.0.1, and
 ``GET /ai/licensed/{number}`` with ``Authorization: License <token>`` (the CAP check: the token's
-hash, its licence, the item) from 8 client threads, against ``GET /health`` on the same server
+hash, its licence, the item) from 8 concurrent connections (``hey``, in its own process), against ``GET /health`` on the same server
 as the baseline; checks per second and the p50/p95 latency of each; and the check itself called in
 process (one thread), without HTTP.
 """
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+from bench.stages import hey
 
 SCALES = {"full": {"works": 1_000_000, "items": 1_000_000, "parties": 20_000, "own": 10_000, "loop": 100_000,
                    "requests": 4_000},
@@ -132,28 +132,15 @@ def _serve(store, port: int):
     return server, thread
 
 
-def _load(url: str, headers: dict, n: int, threads: int = 8) -> dict:
-    import httpx
-
-    local = threading.local()
-
-    def one(_i: int) -> float:
-        client = getattr(local, "client", None)
-        if client is None:
-            client = local.client = httpx.Client(timeout=30)
-        t = time.perf_counter()
-        r = client.get(url, headers=headers)
-        assert r.status_code == 200, (r.status_code, r.text[:200])
-        return time.perf_counter() - t
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(one, range(min(n, 50))))  # warm up
-        started = time.perf_counter()
-        latencies = list(pool.map(one, range(n)))
-        wall = time.perf_counter() - started
-    latencies.sort()
-    return {"requests": n, "per_second": round(n / wall), "p50_ms": round(statistics.median(latencies) * 1000, 2),
-            "p95_ms": round(latencies[int(0.95 * (n - 1))] * 1000, 2)}
+def _load(url: str, headers: dict, n: int, clients: int = 8) -> dict:
+    """``n`` requests from ``clients`` concurrent connections, by ``hey`` in its own process (a load
+    generator inside the server's interpreter would share its GIL and measure itself)."""
+    hey(url, min(n, 200), clients, headers)   # warm up
+    found = hey(url, n, clients, headers)
+    if found["non_2xx"] or found["errors"]:
+        raise AssertionError(f"{url}: {found['non_2xx']} answers other than 2xx, {found['errors']} errors")
+    return {"requests": n, "clients": clients, "per_second": round(found["requests_per_s"]),
+            "p50_ms": found["p50_ms"], "p95_ms": found["p95_ms"]}
 
 
 def token_figures(scale: str) -> dict:

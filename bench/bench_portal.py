@@ -14,13 +14,12 @@ page's p95 as a ratio to the API's. The target (issue #19) is p95 under 100 ms.
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench.stages import hey
 
 CLIENTS = 50
 
@@ -45,18 +44,7 @@ def _serve(store):
 
 
 def _hey(url: str, requests: int, lang: str = "es") -> dict:
-    out = subprocess.run(["hey", "-n", str(requests), "-c", str(CLIENTS), "-H", f"Accept-Language: {lang}", url],
-                         capture_output=True, text=True, timeout=600, check=True).stdout
-
-    def pct(p: int) -> float:
-        found = re.search(rf"\s{p}% in ([0-9.]+) secs", out)
-        return round(float(found.group(1)) * 1000, 1) if found else float("nan")
-
-    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
-    rps = re.search(r"Requests/sec:\s+([0-9.]+)", out)
-    return {"p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "requests_per_s": float(rps.group(1)),
-            "requests": requests, "non_2xx": sum(n for c, n in codes.items() if not 200 <= c < 300),
-            "errors": len(re.findall(r"^Error distribution:", out, re.M))}
+    return hey(url, requests, CLIENTS, {"Accept-Language": lang})
 
 
 def run(scale: str) -> dict:
@@ -67,8 +55,6 @@ def run(scale: str) -> dict:
     from obra.store import Store
     from obra_demo.catalogue import demo_catalogue
 
-    if shutil.which("hey") is None:
-        raise RuntimeError("hey is not installed: `make system-deps` (Debian package hey)")
     works, requests = (3000, 3000) if scale == "full" else (60, 200)
     with tempfile.TemporaryDirectory(prefix="obra-bench-portal-") as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'obra.db'}", Path(tmp) / "home", office="UYMVD", migrate=True)
