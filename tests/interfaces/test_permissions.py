@@ -277,6 +277,12 @@ SURFACES: dict[str, tuple[Surface, ...]] = {
         Surface("likeness revoke", lambda s: ["likeness", "revoke", "C-NOPE", "--reason", "walk"],
                 lambda s: ("POST", "/likeness/consents/C-NOPE/revoke", {"json": {"reason": "walk"}})),
     ),
+    "review": (
+        Surface("review list", lambda s: ["review", "list", "--limit", "5"],
+                lambda s: ("GET", "/review", {"params": {"limit": 5}})),
+        Surface("review mark", lambda s: ["review", "mark", s.number, "--note", "walk"],
+                lambda s: ("POST", f"/review/{s.number}", {"json": {"note": "walk"}})),
+    ),
     "manage_principals": (
         Surface("principal add", lambda s: ["principal", "add", s.unique("walker"), "--role", "creator"],
                 lambda s: ("POST", "/principals", {"json": {"name": s.unique("walker"), "role": "creator"}})),

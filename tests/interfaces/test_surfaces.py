@@ -201,6 +201,8 @@ PARITY: dict[str, tuple[Route, ...]] = {
                                why="--file holds the consent record, which is the request body"),),
     "likeness revoke": (Route("POST", "/likeness/consents/{consent_id}/revoke"),),
     "likeness takedown": (Route("POST", "/likeness/takedown/{performer}"),),
+    "review list": (Route("GET", "/review"),),
+    "review mark": (Route("POST", "/review/{number}"),),
 }
 
 

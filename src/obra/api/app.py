@@ -30,7 +30,7 @@ from obra.store import Store
 ROUTER_MODULES = ("obra.api.routes.registry", "obra.api.routes.transparency", "obra.api.routes.identify",
                   "obra.api.routes.matching", "obra.api.routes.royalties", "obra.api.routes.aiuse",
                   "obra.api.routes.licences", "obra.api.routes.law", "obra.api.routes.fairness",
-                  "obra.api.routes.observatory")
+                  "obra.api.routes.observatory", "obra.api.routes.review")
 
 log = logging.getLogger("obra.api")
 

@@ -27,7 +27,7 @@ app = typer.Typer(help="Obra: registry, content identification and royalties for
 #: Every command group, each adding its commands with ``register(app)``: the table of contents.
 COMMAND_MODULES = ("obra.cli.registry", "obra.cli.identify", "obra.cli.transparency", "obra.cli.ingest",
                    "obra.cli.distribute", "obra.cli.aiuse", "obra.cli.licences", "obra.cli.law", "obra.cli.fairness",
-                   "obra.cli.observatory")
+                   "obra.cli.observatory", "obra.cli.review")
 
 
 def _ensure_local_admin(store) -> bool:

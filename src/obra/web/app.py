@@ -34,7 +34,7 @@ from obra.web.cache import KeptPages, PageCache
 PAGE_MODULES = ("obra.web.pages.home", "obra.web.pages.registry", "obra.web.pages.royalties",
                 "obra.web.pages.aiuse", "obra.web.pages.transparency", "obra.web.pages.licences",
                 "obra.web.pages.law", "obra.web.pages.fairness", "obra.web.pages.observatory",
-                "obra.web.pages.likeness")
+                "obra.web.pages.likeness", "obra.web.pages.review")
 STATIC = Path(str(resources.files("obra.web") / "static"))
 DOCS_ASSETS = "/docs-assets"
 
