@@ -150,6 +150,9 @@ def statements(payee: str = typer.Option(..., "--payee", help="the payee's party
                model: Optional[str] = typer.Option(None, "--model"),
                run: Optional[int] = typer.Option(None, "--run", help="a specific run, superseded ones too "
                                                                      "(see `obra runs`)"),
+               right: Optional[str] = typer.Option(None, "--right", help="the right type, in an incoming run "
+                                                   "(split statement, AI licence royalties) paying the payee "
+                                                   "under several, e.g. ai_training"),
                fmt: str = typer.Option("json", "--format", help="json, csv, html or pdf"),
                locale: str = LOCALE_OPT,
                output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to this file"),
@@ -158,7 +161,8 @@ def statements(payee: str = typer.Option(..., "--payee", help="the payee's party
     obra = open_obra()
     principal = current_principal(obra, token)
     data, st = obra.royalties.statement(principal, payee, period=period, model=model, run=run,
-                                        fmt="json" if as_json and output is None else fmt, locale=locale_of(locale))
+                                        fmt="json" if as_json and output is None else fmt, locale=locale_of(locale),
+                                        right=right)
     if output is not None:
         output.write_bytes(data)
         emit({"payee": payee, "run": st["run"], "file": str(output), "format": fmt,

@@ -280,31 +280,64 @@ def _party_names(store: Any) -> dict[str, str]:
 
 def payee_statement(store: Any, principal: Any, payee: str, period: str | None = None,
                     model: str | None = None, fmt: str = "json", run: int | None = None,
-                    locale: str = "en") -> tuple[bytes, dict]:
+                    locale: str = "en", right: str | None = None) -> tuple[bytes, dict]:
     """A payee's statement from the current run (or ``period``/``model``, or exactly ``run``).
 
     A creator reads only their own party's statements (the ``read_statement`` rule of the
     permission table); a superseded run's statement is still readable by its ``run`` number.
+    Distribution runs keep their statements under ``statements/``; incoming splits (``obra
+    split-statement``, AI licence royalties) under ``<right type>/statements/``: for those,
+    ``right`` names the right type, needed only when the payee has statements under several.
     """
+    from obra.model.vocab import RightType
     from obra.royalties.statements import render, safe_name
 
     require(principal, "read_statement", party=payee)
+    if right is not None and right not in {r.value for r in RightType}:
+        raise InvalidInput(Problem(f"unknown right type '{right}'; use one of "
+                                   f"{', '.join(r.value for r in RightType)}", field="right"))
     if run is not None:
         chosen = _run_row(store, run)
     else:
         chosen = current_run(store, "distribution", period=period, model=model)
-    found = None
+    found, rights = None, []
     if chosen is not None:
-        for f in sorted(Path(chosen["directory"]).glob(f"statements/statement-{safe_name(str(payee))}-*.json")):
-            st = json.loads(f.read_text())
-            if st.get("payee") == str(payee):
-                found = st
+        directory = Path(chosen["directory"])
+        pattern = f"statements/statement-{safe_name(str(payee))}-*.json"
+        if chosen["kind"] == "incoming":
+            by_right = {d.name: _payee_file(directory / d.name, pattern, payee)
+                        for d in sorted(directory.iterdir()) if d.is_dir() and (d / "statements").is_dir()}
+            rights = sorted(r for r, st in by_right.items() if st is not None)
+            if right is not None:
+                found = by_right.get(right)
+            elif len(rights) > 1:
+                raise InvalidInput(Problem(f"payee {payee} has statements for several right types in run "
+                                           f"{chosen['id']}: {', '.join(rights)}; choose one", field="right"),
+                                   hint="add --right (API: ?right=)")
+            elif rights:
+                right, found = rights[0], by_right[rights[0]]
+        elif right is not None:
+            raise InvalidInput(Problem(f"run {chosen['id']} is a distribution run: its statements are not kept "
+                                       "per right type", field="right"), hint="leave out --right")
+        else:
+            found = _payee_file(directory, pattern, payee)
     if found is None:
         raise NotFound(f"no statement for payee {payee}" + (f" in {period}" if period else "")
-                       + (f" in run {run}" if run is not None else ""),
-                       hint="run `obra distribute` for the period first; `obra runs` lists the runs")
+                       + (f" in run {run}" if run is not None else "") + (f" for {right}" if right else ""),
+                       hint="run `obra distribute` for the period first; `obra runs` lists the runs"
+                       + (f"; this payee's right types in the run: {', '.join(rights)}" if rights else ""))
     names = _party_names(store) if fmt in ("html", "pdf") else None
-    return render(found, fmt, locale, names), {**found, "run": chosen["id"]}
+    return render(found, fmt, locale, names), {**found, "run": chosen["id"], "right": right}
+
+
+def _payee_file(directory: Path, pattern: str, payee: str) -> dict | None:
+    """The payee's statement among ``directory``'s files matching ``pattern`` (the last one, by name)."""
+    found = None
+    for f in sorted(directory.glob(pattern)):
+        st = json.loads(f.read_text())
+        if st.get("payee") == str(payee):
+            found = st
+    return found
 
 
 def split_for_store(store: Any, principal: Any, path: str | Path, layout: "StatementLayout",
@@ -491,8 +524,9 @@ class RoyaltiesService:
         return compare_period(self.store, principal, period, base, other, engine, spark_master)
 
     def statement(self, principal: Principal, payee: str, period: str | None = None, model: str | None = None,
-                  run: int | None = None, fmt: str = "json", locale: str = "en") -> tuple[bytes, dict]:
-        return payee_statement(self.store, principal, payee, period, model, fmt, run, locale)
+                  run: int | None = None, fmt: str = "json", locale: str = "en",
+                  right: str | None = None) -> tuple[bytes, dict]:
+        return payee_statement(self.store, principal, payee, period, model, fmt, run, locale, right)
 
     def runs(self, principal: Principal, period: str | None = None, kind: str | None = None) -> list[dict]:
         """Every run, superseded ones included (who may distribute or read every statement)."""

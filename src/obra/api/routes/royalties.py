@@ -109,11 +109,14 @@ def compare_models(period: ShortText, base: ShortText = "pro-rata", other: Short
 @router.get("/statements/{payee}")
 def statement(payee: ShortText, period: ShortText | None = None, model: ShortText | None = None,
               run: RowId | None = None,
+              right: Annotated[ShortText | None, Query(description="the right type in an incoming run paying the "
+                                                                   "payee under several, e.g. ai_training")] = None,
               format: str = Query("json", pattern="^(json|csv|html|pdf)$"), lang: str = Depends(locale),
               principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> Response:
     """A payee's statement (HTML and PDF in the ``Accept-Language``); a creator may read only their own."""
     data, st = obra.royalties.statement(principal, payee, period=period, model=model, run=run, fmt=format,
-                                        locale=lang)
+                                        locale=lang, right=right)
     return Response(data, media_type=MEDIA[format], headers={"X-Content-Hash": st["content_hash"],
                                                              "X-Obra-Run": str(st["run"]),
+                                                             **({"X-Obra-Right": st["right"]} if st["right"] else {}),
                                                              "Content-Language": lang})
