@@ -80,7 +80,8 @@ def test_the_template_file_lists_exactly_the_strings_in_use(domain):
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot) if m.id}
     source = "." if domain == DOMAIN else f"templates/{domain}"
     assert template == set(BY_DOMAIN[domain]), (
-        f"regenerate it: cd src/obra/render && pybabel extract -F babel.cfg --no-location --sort-output "
+        f"regenerate it: cd src/obra/render && pybabel extract -F "
+        f"{'babel.cfg' if domain == DOMAIN else 'babel-domain.cfg'} --no-location --sort-output "
         f"-o locale/{domain}.pot {source}" + (" (then drop the other domains' strings: see docs/rendering.md)"
                                                if domain == DOMAIN else ""))
 

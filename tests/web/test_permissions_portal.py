@@ -35,6 +35,7 @@ WALK = {
     "likeness_consent": ("/portal/likeness", {"party": "999999", "decision": "prohibited", "jurisdiction": "ES",
                                               "attributes": "voice", "uses": "training"}, None),
     "observatory": ("/portal/observatory", {"period": "2026-10"}, None),
+    "review": ("/portal/review/UYMVD-2026-0000001-G", {"note": "walk"}, None),
     "read_statement": ("/portal/distributions", None, None),   # the runs list: every statement
 }
 

@@ -62,3 +62,17 @@ def test_a_creator_gets_the_403_page_and_nobody_signed_out_sees_the_queue(store,
     assert r.status_code == 403 and "may not review" in r.text and 'href="/portal/search"' in r.text
     r = c.post(f"/portal/review/{copy}", data={"csrf_token": token_of(c, "/portal/"), "note": "mine"})
     assert r.status_code == 403 and obra.journal.events("registry.review") == []
+
+
+def test_registering_a_near_copy_shows_each_warning_as_a_row_not_raw_data(store, tmp_path):
+    obra, first, copy, tokens = _setup(store, tmp_path)
+    c = client(store)
+    sign_in(c, "ana", tokens["ana"])
+    csrf = token_of(c, "/portal/register")
+    text = LYRICS.replace("viejo", "otro", 1).encode()
+    r = c.post("/portal/register?lang=es", data={"csrf_token": csrf, "title": "Otro tambor", "kind": "literary"},
+               files={"content": ("c.txt", text, "text/plain")})
+    assert r.status_code == 201
+    assert f'href="/portal/records/{first}"' in r.text and f'href="/portal/records/{copy}"' in r.text
+    assert "possible_prior_work" not in r.text and "{&#39;" not in r.text and "{'" not in html.unescape(r.text)
+    assert "Distancia (bits de 64)" in r.text and "content-text" in r.text
