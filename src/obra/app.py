@@ -20,8 +20,13 @@ The services:
 * ``log``       — the transparency log, checkpoints, certificates, keys, federation
 * ``journal``   — every state change, with proofs
 * ``principals``— who may write
-* ``law``       — the comparative-law data the engines read
+* ``law``       — the comparative-law data the engines read (``law_compare``, ``law_show``)
+* ``review``    — office staff's queue of registrations with near-duplicate warnings
+* ``ai_terms``, ``protect``, ``ai_check`` — AI-use terms, the files that publish them, the training check
+* ``ai_licences``, ``likeness`` — offers, quotes, licences, the licence server; voice and likeness consent
+* ``ai_evidence`` — evidence bundles and letters for enforcement
 * ``fairness``  — renegotiation checks and letters, transparency reports (:mod:`obra.fairness`)
+* ``observatory`` — indicators, payment-model scenarios and the signed report
 
 This module sits between the capabilities and the interfaces: it may import every
 capability; no capability imports it.
