@@ -39,8 +39,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 SCALES = {"full": {"agreements": 100_000, "periods": 12, "pools_per_item": 5, "loop_sample": 20,
-                   "sign_sample": 2_000, "usage_per_line": 20},
-          "smoke": {"agreements": 1_000, "periods": 2, "pools_per_item": 3, "loop_sample": 5, "sign_sample": 20,
+                   "usage_per_line": 20},
+          "smoke": {"agreements": 1_000, "periods": 2, "pools_per_item": 3, "loop_sample": 5,
                     "usage_per_line": 20}}
 SERVICES = ("Tunebox", "Streamly", "Wavely")
 TERRITORIES = ("DE", "FR", "ES", "GB")
@@ -147,7 +147,7 @@ def run(scale: str = "full") -> dict:
     import duckdb
 
     from obra.fairness.renegotiation import check
-    from obra.fairness.transparency_report import build_report, report_rows, sign_reports
+    from obra.fairness.transparency_report import build_report, report_rows, sign_and_write
     from obra.law.fairness import FairnessConfig, rule_set
     from obra.transparency.signing import OfficeKeys
 
@@ -180,28 +180,26 @@ def run(scale: str = "full") -> dict:
         rows_s, rows_cpu = time.perf_counter() - t0, time.process_time() - c0
         load = os.getloadavg()[0]
 
-        # signed documents, on a sample of creators
+        # the whole catalogue's signed report documents, as the service issues them (worker processes)
         keys = OfficeKeys(root / "home", "BENCH")
         keys.history()
-        sample = [str(1_000_000 + i) for i in range(1, p["sign_sample"] + 1)]
-        per = {}
-        for r in con.sql(f"SELECT * FROM read_parquet('{root / 'report_rows.parquet'}') WHERE creator IN "
-                             f"({', '.join(repr(s) for s in sample)})").fetch_arrow_table().to_pylist():
-            per.setdefault(r["creator"], []).append(r)
         from datetime import datetime, timezone
 
-        from obra.canonical import canonical
         moment = datetime.now(timezone.utc)
         t0 = time.perf_counter()
+        per: dict[str, list[dict]] = {}
+        for r in con.sql(f"SELECT * FROM read_parquet('{root / 'report_rows.parquet'}')").fetch_arrow_table().to_pylist():
+            per.setdefault(r["creator"], []).append(r)
+        bodies = [build_report(creator, 2025, found, runs, {}, office="BENCH", issued_at=moment, names={}, titles={},
+                               clauses={}, law={"jurisdiction": None, "obligation": None}, law_version="bench")
+                  for creator, found in per.items()]
+        built_s = time.perf_counter() - t0
         out_dir = root / "reports"
         out_dir.mkdir()
-        bodies = [build_report(creator, 2025, per.get(creator, []), runs, {}, office="BENCH", issued_at=moment,
-                               names={}, titles={}, clauses={}, law={"jurisdiction": None, "obligation": None},
-                               law_version="bench") for creator in sample]
-        for creator, report in zip(sample, sign_reports(keys, bodies, moment)):   # as the service signs a catalogue
-            (out_dir / f"report-{creator}.json").write_bytes(canonical(report))
-        sign_s = time.perf_counter() - t0
-        sign_rate = len(sample) / sign_s
+        written = sign_and_write(keys, bodies, moment, out_dir)
+        documents_s = time.perf_counter() - t0
+        sign_rate = len(written) / (documents_s - built_s)
+        del per, bodies
 
         # baseline: a per-agreement loop, on a sample, scaled to the catalogue
         sample_agreements = rng.sample(agreements, p["loop_sample"])
@@ -231,10 +229,13 @@ def run(scale: str = "full") -> dict:
         "baseline_sample": len(sample_agreements), "baseline_sample_seconds": round(loop_sample_s, 2),
         "baseline_estimated_seconds": round(loop_est_s, 1),
         "speedup_vs_loop": round(loop_est_s / max(check_s, 1e-9), 1),
+        "report_documents": len(written),
+        "report_documents_seconds": round(documents_s, 2),
+        "report_documents_build_seconds": round(built_s, 2),
         "signed_reports_per_second": round(sign_rate, 1),
-        "signed_reports_sample": len(sample),
-        "signed_reports_catalogue_estimate_seconds": round(creators / sign_rate, 1),
+        "checks_and_signed_reports_seconds": round(vectorised_s + documents_s, 2),
+        "meets_target_with_documents": vectorised_s + documents_s < 60,
         "notes": "statement lines are generated in the layout of kept runs (the 10M usage lines per period they "
-                 "stand for are not generated); the loop is timed on a sample and scaled linearly; signed report "
-                 "documents are timed on a sample",
+                 "stand for are not generated); the loop is timed on a sample and scaled linearly; every creator's "
+                 "signed report document is built, signed and written (worker processes, as the service does)",
     }

@@ -31,7 +31,7 @@ from obra.fairness.renegotiation import Policy, check
 from obra.fairness.runs import current_runs
 from obra.fairness.terms import AgreementTerms, all_terms, set_terms
 from obra.fairness.transparency_report import (build_report, generated_by_period, report_hash, report_rows,
-                                               sign_reports, to_csv, verify_report)
+                                               sign_and_write, sign_reports, to_csv, verify_report)
 from obra.journal import Journal
 from obra.law import load as load_law
 from obra.law.fairness import FairnessConfig, rule_set
@@ -231,6 +231,12 @@ class FairnessService:
                                                          "confidence": fact.confidence}}
 
     def _build_reports(self, year: int, creators: list[str] | None) -> list[dict]:
+        """The signed reports of ``creators`` (every creator with income: ``None``)."""
+        bodies, keys, moment = self._report_bodies(year, creators)
+        return sign_reports(keys, bodies, moment)   # the key read and checked once for all of them
+
+    def _report_bodies(self, year: int, creators: list[str] | None) -> tuple[list[dict], Any, Any]:
+        """The unsigned reports, the office's keys and the issue time they carry."""
         import duckdb
 
         runs, table, clauses = self._report_inputs(year)
@@ -251,7 +257,7 @@ class FairnessService:
                                issued_at=moment, names=names, titles=titles, clauses=clauses,
                                law=self._law_of(creator), law_version=law.version)
                   for creator in (creators if creators is not None else sorted(by_creator, key=lambda s: (len(s), s)))]
-        return sign_reports(log.keys, bodies, moment)   # the key read and checked once for the whole catalogue
+        return bodies, log.keys, moment
 
     def report(self, principal: Principal, party: str, year: int, fmt: str = "json",
                locale: str = "en") -> tuple[bytes, dict]:
@@ -288,17 +294,14 @@ class FairnessService:
     def reports(self, principal: Principal, year: int) -> dict:
         """Every creator's signed report for ``year`` at once (CMOs, office staff; ``fairness.reports``)."""
         require(principal, "fairness_report")
-        built = self._build_reports(year, None)
+        bodies, keys, moment = self._report_bodies(year, None)
         target = self.home / "reports" / str(year)
         target.mkdir(parents=True, exist_ok=True)
         staging = target / f".staging-{uuid.uuid4().hex}"
         staging.mkdir()
         try:
-            manifest = {}
-            for report in built:
-                party = report["creator"]["party"]
-                (staging / f"report-{party}.json").write_bytes(canonical(report) + b"\n")
-                manifest[party] = report_hash(report)
+            # signed and written by worker processes for a large catalogue (each report its own file)
+            manifest = sign_and_write(keys, bodies, moment, staging)
             manifest_hash = sha256_hex(manifest)
             (staging / "manifest.json").write_bytes(canonical({"year": year, "reports": manifest}) + b"\n")
             with self.store.begin() as conn:

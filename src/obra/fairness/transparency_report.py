@@ -28,15 +28,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import multiprocessing
+import os
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from obra.canonical import canonical
 from obra.errors import Unverifiable
 from obra.fairness.runs import StoredRun, lines_relation
-from obra.transparency.signing import KeyHistory, OfficeKeys, format_time, verify_signed
+from obra.transparency.signing import (KeyHistory, OfficeKeys, format_time, load_private_key, sign_with,
+                                       verify_signed)
 
 REPORT_FORMAT = "obra.transparency_report/1"
 MEMBERS = {"format", "office", "issued_at", "creator", "year", "law", "runs", "transferees", "direct",
@@ -179,6 +184,38 @@ def sign_report(keys: OfficeKeys, body: dict, at: datetime) -> dict:
 def sign_reports(keys: OfficeKeys, bodies: list[dict], at: datetime) -> list[dict]:
     """Many reports signed as :func:`sign_report` signs one, the key loaded and checked once."""
     return keys.sign_objects(bodies, at)
+
+
+#: Below this many reports a catalogue is signed in this process (starting workers costs more).
+PARALLEL_FROM = 2_000
+
+
+def _sign_and_write_share(key_id: str, key_file: str, bodies: list[dict], directory: str) -> list[tuple[str, str]]:
+    """One worker's share: sign each report, write it as ``report-<party>.json``, return (party, hash)."""
+    out = []
+    for report in sign_with(load_private_key(Path(key_file)), key_id, bodies):
+        blob = canonical(report)
+        (Path(directory) / f"report-{report['creator']['party']}.json").write_bytes(blob + b"\n")
+        out.append((report["creator"]["party"], hashlib.sha256(blob).hexdigest()))
+    return out
+
+
+def sign_and_write(keys: OfficeKeys, bodies: list[dict], at: datetime, directory: Path, *, workers: int | None = None,
+                   parallel_from: int = PARALLEL_FROM) -> dict[str, str]:
+    """Sign every report and write it as ``report-<party>.json`` (its RFC 8785 form and a newline) in
+    ``directory``; returns party → :func:`report_hash`, in the order given. A catalogue of
+    ``parallel_from`` reports or more is shared among ``workers`` processes (default: the cores),
+    each loading the office key after this process has made the checks signing makes."""
+    key_id, key_file = keys.active_key_file(at)
+    n = max(1, workers or min(os.cpu_count() or 1, 8))
+    if len(bodies) < parallel_from or n == 1:
+        return dict(_sign_and_write_share(key_id, str(key_file), bodies, str(directory)))
+    step = -(-len(bodies) // n)
+    shares = [bodies[i:i + step] for i in range(0, len(bodies), step)]
+    with ProcessPoolExecutor(len(shares), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = pool.map(_sign_and_write_share, [key_id] * len(shares), [str(key_file)] * len(shares), shares,
+                        [str(directory)] * len(shares))
+        return dict(pair for share in done for pair in share)
 
 
 def report_hash(report: dict) -> str:

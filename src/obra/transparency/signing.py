@@ -150,6 +150,24 @@ def verify_signed(document: bytes | str | dict, key_history: "KeyHistory | bytes
     return document, key_history
 
 
+def sign_with(private: Ed25519PrivateKey, key_id: str, objs: Iterable[dict]) -> list[dict]:
+    """Each of ``objs`` plus ``key_id`` and its ``signature`` over the RFC 8785 form (without the signature)."""
+    out = []
+    for obj in objs:
+        body = {k: v for k, v in obj.items() if k != "signature"}
+        body["key_id"] = key_id
+        out.append({**body, "signature": b64(private.sign(signing_input(body)))})
+    return out
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    """An office's Ed25519 private key from its PEM file."""
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SignatureError(f"{path} is not an Ed25519 private key")
+    return key
+
+
 def signing_input(obj: dict) -> bytes:
     """The bytes a signature over a JSON object covers: JCS of the object minus ``signature``."""
     return canonical({k: v for k, v in obj.items() if k != "signature"})
@@ -474,10 +492,15 @@ class OfficeKeys:
         if not active.valid_at(at):
             raise KeyNotValid(f"the active key of office {self.office} starts at "
                               f"{format_time(active.valid_from)}, after {format_time(at)}")
-        private = self._private(active.key_id)
-        out = []
-        for obj in objs:
-            body = {k: v for k, v in obj.items() if k != "signature"}
-            body["key_id"] = active.key_id
-            out.append({**body, "signature": b64(private.sign(signing_input(body)))})
-        return out
+        return sign_with(self._private(active.key_id), active.key_id, objs)
+
+    def active_key_file(self, at: datetime) -> tuple[str, Path]:
+        """The id and private-key file of the key active at ``at``, after the checks signing makes
+        (the history, the database's history): for workers that sign in other processes."""
+        history = self.history()
+        active = history.active
+        if not active.valid_at(at):
+            raise KeyNotValid(f"the active key of office {self.office} starts at "
+                              f"{format_time(active.valid_from)}, after {format_time(at)}")
+        self._private(active.key_id)
+        return active.key_id, self.directory / f"{active.key_id}.pem"
