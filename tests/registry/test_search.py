@@ -1,21 +1,16 @@
 """Ranked search (issue #18): exact title first, then prefix, word, substring, party, typo; both stores alike."""
 
-import os
-import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
 
 from obra.access import create_principal
 from obra.errors import InvalidInput
 from obra.model.vocab import AccessRole
 from obra.registry import search
 from obra.registry.service import Registry
-from obra.store import Store
 
-PG_URL = os.environ.get("OBRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 CATALOGUE = ["Camino de canción", "Canción", "Canción de cuna", "La canción del mar", "Micancionero",
              "月亮代表我的心", "夜空中最亮的星", "Amor eterno", "El amor brujo", "Clamor", "Tokyo Nights",
@@ -116,27 +111,13 @@ def test_pieces_cover_one_edit():
 
 
 @pytest.fixture
-def both_stores(tmp_path):
-    """The same catalogue in a SQLite and a PostgreSQL store."""
-    engine = create_engine(PG_URL)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("OBRA_REQUIRE_SERVICES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    stores = [Store.open(f"sqlite:///{tmp_path / 'obra.db'}", tmp_path / "home", migrate=True),
-              Store.open(PG_URL, tmp_path / "home-pg", schema=schema, migrate=True)]
-    try:
-        yield stores
-    finally:
-        for s in stores:
-            s.dispose()
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+def both_stores(tmp_path, pg_admin_engine):
+    """The same catalogue in a SQLite and a PostgreSQL store (PostgreSQL as every test gets it: conftest)."""
+    from tests.conftest import _pg_store, _sqlite_store
+
+    (tmp_path / "pg").mkdir()
+    with _sqlite_store(tmp_path) as lite, _pg_store(pg_admin_engine, tmp_path / "pg") as pg:
+        yield [lite, pg]
 
 
 def test_both_stores_return_the_same_results(both_stores):
