@@ -150,9 +150,6 @@ def protect(kind: Optional[str] = typer.Argument(None, help=KINDS + " (or --term
 
 
 DECISIONS = ("allowed", "reserved", "licence-required", "licensed", "unknown")
-RESULT_FILES = {"parquet": "items.parquet", "csv": "items.csv", "json": "items.json", "parts": "parts.json",
-                "summary": "summary.json", "problems": "problems.json"}
-"""A check's result files, by the names its receipt records their hashes under."""
 
 
 @ai_app.command("check")
@@ -173,6 +170,9 @@ def check(manifest: Path = typer.Argument(..., exists=True, help="CSV, JSONL or 
                                                    "(--json prints all of them)"),
           output: Optional[Path] = typer.Option(None, "--out", help="directory for the results (default: under "
                                                                      "OBRA_HOME/ai-checks)"),
+          formats: Optional[list[str]] = typer.Option(None, "--format", help="per-item results to write: parquet, "
+                                                      "csv, json or all (repeatable; default: parquet, plus csv or "
+                                                      "json for a CSV or JSON Lines manifest)"),
           token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """May I train on this? Decide every item of a manifest (allowed, reserved, licence-required, licensed,
     unknown) with its reasons and evidence, and sign a receipt of the run."""
@@ -181,7 +181,7 @@ def check(manifest: Path = typer.Argument(..., exists=True, help="CSV, JSONL or 
     inline = items or (2**31 - 1 if as_json else 0)  # --json: one document with every item
     done = obra.ai_check.check(principal, manifest, sites, jurisdiction=jurisdiction, purpose=purpose,
                                commercial=commercial, user_agent=user_agent, use=use, engine=engine,
-                               out_dir=output, radius=radius, inline=inline)
+                               out_dir=output, radius=radius, inline=inline, formats=formats)
 
     def render(d: dict) -> None:
         summary = d["summary"]
@@ -218,6 +218,8 @@ def receipt(file: Path = typer.Argument(..., exists=True, help="a check's receip
                                                               "against the receipt too"),
             as_json: bool = JSON_OPT) -> None:
     """Verify a training-check receipt against the office's key history (and its result files)."""
+    from obra.aiuse.check.engine import RESULT_FILES
+
     outputs = None
     if results is not None:
         outputs = {name: results / filename for name, filename in RESULT_FILES.items() if (results / filename).exists()}

@@ -138,7 +138,7 @@ def test_the_receipt_verifies_offline_and_tampering_is_detected(checked, world, 
     history = TransparencyLog(world["store"]).key_history()
     receipt_text = Path(result["files"]["receipt"]).read_text()
     receipt = verify_receipt(receipt_text, history.to_json(), outputs={"parquet": result["files"]["parquet"],
-                                                                      "csv": result["files"]["csv"]})
+                                                                      "json": result["files"]["json"]})
     assert receipt["manifest"]["sha256"] == result["receipt"]["manifest"]["sha256"]
     assert receipt["law"]["rule_pack_version"] == result["law"]["rule_pack_version"]
     assert receipt["parsers"]["protego"] and receipt["parsers"]["http-sf"] and receipt["parsers"]["c2pa-python"]
@@ -146,10 +146,10 @@ def test_the_receipt_verifies_offline_and_tampering_is_detected(checked, world, 
     tampered["summary"]["decisions"]["allowed"] += 1
     with pytest.raises(ReceiptError, match="altered"):
         verify_receipt(tampered, history)
-    forged = tmp_path / "items.csv"
-    forged.write_text("url,decision\nhttps://x,allowed\n")
-    with pytest.raises(ReceiptError, match="csv"):
-        verify_receipt(receipt_text, history, outputs={"csv": forged})
+    forged = tmp_path / "items.json"
+    forged.write_text('[{"url": "https://x", "decision": "allowed"}]')
+    with pytest.raises(ReceiptError, match="json"):
+        verify_receipt(receipt_text, history, outputs={"json": forged})
 
 
 def test_the_check_is_a_journal_event_anchoring_the_receipt(checked, world):
@@ -163,8 +163,31 @@ def test_the_check_is_a_journal_event_anchoring_the_receipt(checked, world):
     assert anchor["journal_event"] == event.id
 
 
-def test_outputs_are_parquet_csv_and_json_one_row_per_item(checked):
-    result = checked
+def test_outputs_are_parquet_plus_the_manifests_own_format_by_default(checked, world, tmp_path):
+    assert checked["formats"] == ["parquet", "json"]   # a JSON Lines manifest
+    assert {"parquet", "json"} <= set(checked["files"]) and "csv" not in checked["files"]
+    assert not (Path(checked["directory"]) / "items.csv").exists()
+    assert set(checked["receipt"]["outputs"]) == {"parquet", "json", "parts", "summary", "problems"}
+    csv_manifest = tmp_path / "manifest.csv"
+    csv_manifest.write_text("url\nhttps://example.org/a\n")
+    done = run_check(world, tmp_path, manifest=csv_manifest, sites=None, out_dir=tmp_path / "csv")
+    assert done["formats"] == ["parquet", "csv"]
+    only = run_check(world, tmp_path, manifest=csv_manifest, sites=None, out_dir=tmp_path / "only", formats="json")
+    assert only["formats"] == ["json"] and not (tmp_path / "only" / "items.parquet").exists()
+    assert json.loads((tmp_path / "only" / "items.json").read_text())[0]["url"] == "https://example.org/a"
+
+
+def test_unknown_result_formats_are_named(world, tmp_path):
+    for bad in ("xlsx", ["parquet", "pdf"], ","):
+        with pytest.raises(InvalidInput) as caught:
+            run_check(world, tmp_path, formats=bad)
+        assert caught.value.problems[0].field == "formats"
+    assert not (tmp_path / "out").exists()
+
+
+def test_outputs_are_parquet_csv_and_json_one_row_per_item(world, tmp_path):
+    result = run_check(world, tmp_path, formats="all")
+    assert result["formats"] == ["parquet", "csv", "json"]
     table = pq.read_table(result["files"]["parquet"])
     assert table.num_rows == 20 and table["item"].to_pylist() == list(range(20))
     assert len(Path(result["files"]["csv"]).read_text().strip().splitlines()) == 21

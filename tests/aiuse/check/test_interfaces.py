@@ -33,6 +33,12 @@ def test_cli_check_writes_results_and_the_receipt_verifies(cli_home, tmp_path):
     (out / "items.csv").write_text("tampered\n")
     tampered = runner.invoke(app, ["ai", "receipt", str(out / "receipt.json"), "--results", str(out)])
     assert tampered.exit_code == 8 and "changed" in tampered.stderr
+    every = runner.invoke(app, ["ai", "check", str(DATA / "manifest.csv"), "--jurisdiction", "DE", "--purpose",
+                                "commercial", "--format", "json", "--format", "csv", "--out", str(tmp_path / "two"),
+                                "--json"])
+    assert every.exit_code == 0, every.output
+    assert json.loads(every.stdout)["formats"] == ["csv", "json"]
+    assert sorted(p.name for p in (tmp_path / "two").glob("items.*")) == ["items.csv", "items.json"]
     text = runner.invoke(app, ["ai", "check", str(DATA / "manifest.csv"), "--jurisdiction", "US",
                                "--purpose", "commercial", "--items", "3"])
     assert text.exit_code == 0 and "receipt sha256" in text.stdout and "line " in text.stdout
@@ -64,4 +70,11 @@ def test_api_check_answers_the_same_decisions_without_server_paths(sqlite_store,
     assert client.post("/ai/check", data=form, files=files).status_code == 401
     bad = client.post("/ai/check", data=form | {"purpose": "fun"}, files=files, headers=auth)
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "purpose"
+    assert done["formats"] == ["parquet", "csv"]   # a CSV manifest: Parquet and CSV by default
     shutil.rmtree(sqlite_store.home / done["directory"])
+    asked = client.post("/ai/check", data=form | {"formats": "json,parquet"}, files=files, headers=auth)
+    assert asked.status_code == 201 and asked.json()["formats"] == ["parquet", "json"]
+    assert set(asked.json()["receipt"]["outputs"]) >= {"parquet", "json"}
+    shutil.rmtree(sqlite_store.home / asked.json()["directory"])
+    unknown = client.post("/ai/check", data=form | {"formats": "xlsx"}, files=files, headers=auth)
+    assert unknown.status_code == 422 and unknown.json()["problems"][0]["field"] == "formats"

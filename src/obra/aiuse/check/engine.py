@@ -53,9 +53,14 @@ from obra.identify.similar import bulk_blocks, flips, near_duplicates
 from obra.law.tdm import TdmRule
 from obra.royalties import engine as backends
 
-__all__ = ["ENGINES", "Question", "CheckEngine", "CheckRun"]
+__all__ = ["ENGINES", "RESULT_FORMATS", "RESULT_FILES", "Question", "CheckEngine", "CheckRun"]
 
 ENGINES = ("duckdb", "spark")
+RESULT_FORMATS = ("parquet", "csv", "json")
+"""The per-item result formats a check can write."""
+RESULT_FILES = {"parquet": "items.parquet", "csv": "items.csv", "json": "items.json", "parts": "parts.json",
+                "summary": "summary.json", "problems": "problems.json"}
+"""A check's result files, by the names its receipt records their hashes under."""
 STANDARD_COLUMNS = ("crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg")
 """Per-item values of each standard: in the Parquet output; in CSV/JSON through the decision key."""
 _RANK_NAME = {0: "not-allowed", 1: "licence", 2: "allowed", 3: "none"}
@@ -602,12 +607,12 @@ class CheckEngine:
 
     # --- output --------------------------------------------------------------------------------
 
-    def write(self, run: CheckRun, out_dir: Path) -> dict[str, str]:
-        """The per-item results as Parquet, CSV and JSON (DuckDB: one file each; Spark: one
-        directory of part files each) and the class parts as JSON; returns the paths."""
+    def write(self, run: CheckRun, out_dir: Path, formats: tuple[str, ...] = RESULT_FORMATS) -> dict[str, str]:
+        """The per-item results in each of ``formats`` (Parquet, CSV, JSON; DuckDB: one file each;
+        Spark: one directory of part files each) and the class parts as JSON; returns the paths."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        files = {"parquet": out_dir / "items.parquet", "csv": out_dir / "items.csv", "json": out_dir / "items.json",
-                 "parts": out_dir / "parts.json"}
+        files = {f: out_dir / RESULT_FILES[f] for f in RESULT_FORMATS if f in formats} | {
+            "parts": out_dir / RESULT_FILES["parts"]}
         # CSV and JSON leave out the per-standard values, which the decision key in parts.json holds
         # (decisions[decision_id].key); Parquet keeps them, for filtering.
         compact = [c for c in run.items.columns if c not in STANDARD_COLUMNS]
@@ -622,29 +627,44 @@ class CheckEngine:
     def _write_items(self, run: CheckRun, files: dict[str, Path], compact: list[str]) -> None:
         if self.name == "duckdb":
             raw = self.con.con
-            # Sorted once; the three writes then stream it in order.
+            source = run.items.get_name()
+            many = sum(f in files for f in RESULT_FORMATS) > 1
+            # In item order. One format: the sort streams into the writer; several: sorted once, then
+            # each write streams the sorted table.
             raw.execute("SET preserve_insertion_order = true")
-            raw.execute(f"CREATE OR REPLACE TEMP TABLE obra_check_sorted AS SELECT * FROM {run.items.get_name()} "
-                        "ORDER BY item")
-            table = "obra_check_sorted"
-            raw.execute(f"COPY {table} TO '{_sql_path(files['parquet'])}' (FORMAT PARQUET, COMPRESSION ZSTD)")
-            cols = ", ".join(f'"{c}"' if c != "matches" else
-                             "CASE WHEN matches IS NULL THEN NULL ELSE to_json(matches)::VARCHAR END AS matches"
-                             for c in compact)
-            raw.execute(f"COPY (SELECT {cols} FROM {table}) TO '{_sql_path(files['csv'])}' (FORMAT CSV, HEADER)")
-            cols = ", ".join(f'"{c}"' for c in compact)
-            raw.execute(f"COPY (SELECT {cols} FROM {table}) TO '{_sql_path(files['json'])}' (FORMAT JSON, ARRAY true)")
-            raw.execute(f"DROP TABLE {table}")
+            if many:
+                raw.execute(f"CREATE OR REPLACE TEMP TABLE obra_check_sorted AS SELECT * FROM {source} ORDER BY item")
+                table, order = "obra_check_sorted", ""
+            else:
+                table, order = source, " ORDER BY item"
+            if "parquet" in files:
+                raw.execute(f"COPY (SELECT * FROM {table}{order}) TO '{_sql_path(files['parquet'])}' "
+                            "(FORMAT PARQUET, COMPRESSION ZSTD)")
+            if "csv" in files:
+                cols = ", ".join(f'"{c}"' if c != "matches" else
+                                 "CASE WHEN matches IS NULL THEN NULL ELSE to_json(matches)::VARCHAR END AS matches"
+                                 for c in compact)
+                raw.execute(f"COPY (SELECT {cols} FROM {table}{order}) TO '{_sql_path(files['csv'])}' "
+                            "(FORMAT CSV, HEADER)")
+            if "json" in files:
+                cols = ", ".join(f'"{c}"' for c in compact)
+                raw.execute(f"COPY (SELECT {cols} FROM {table}{order}) TO '{_sql_path(files['json'])}' "
+                            "(FORMAT JSON, ARRAY true)")
+            if many:
+                raw.execute(f"DROP TABLE {table}")
             raw.execute("SET preserve_insertion_order = false")
         else:
             from pyspark.sql import functions as F
 
             df = self.con._session.table(run.items.get_name()).orderBy("item")
-            df.write.mode("overwrite").parquet(str(files["parquet"]))
+            if "parquet" in files:
+                df.write.mode("overwrite").parquet(str(files["parquet"]))
             small = df.select(*compact)
-            small.withColumn("matches", F.to_json("matches")).write.mode("overwrite").option("header", True).csv(
-                str(files["csv"]))
-            small.write.mode("overwrite").json(str(files["json"]))
+            if "csv" in files:
+                small.withColumn("matches", F.to_json("matches")).write.mode("overwrite").option("header", True).csv(
+                    str(files["csv"]))
+            if "json" in files:
+                small.write.mode("overwrite").json(str(files["json"]))
 
     def close(self) -> None:
         if self.name == "duckdb":

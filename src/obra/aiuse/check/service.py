@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 from obra.access import Principal, require
 from obra.aiuse.check.decide import licensed_items
-from obra.aiuse.check.engine import ENGINES, CheckEngine, CheckRun, Question
+from obra.aiuse.check.engine import ENGINES, RESULT_FORMATS, CheckEngine, CheckRun, Question
 from obra.aiuse.check.manifest import Manifest, describe, manifest_from_table, read_manifest
 from obra.aiuse.check.receipt import (build_receipt, file_sha256, parser_versions, receipt_hash, sign_receipt,
                                       verify_receipt)
@@ -45,6 +46,44 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def result_formats(formats: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The result formats asked for (a list, or one comma-separated string), checked; None: the default."""
+    if formats is None or formats == [] or formats == ():
+        return None
+    names = formats.split(",") if isinstance(formats, str) else list(formats)
+    out: list[str] = []
+    for name in names:
+        name = str(name).strip().lower()
+        if name == "all":
+            out.extend(RESULT_FORMATS)
+        elif name in RESULT_FORMATS:
+            out.append(name)
+        elif name:
+            raise InvalidInput(Problem(f"unknown result format {name!r}", field="formats"),
+                               hint=f"use {', '.join(RESULT_FORMATS)} or all")
+    if not out:
+        raise InvalidInput(Problem("no result format given", field="formats"),
+                           hint=f"use {', '.join(RESULT_FORMATS)} or all")
+    return tuple(f for f in RESULT_FORMATS if f in out)
+
+
+class _Laps:
+    """Wall and CPU seconds of the service's own steps (reading, writing, hashing, the receipt)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._clock, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        self.timings[name] = round(now - self._clock, 3)
+        self.timings[f"{name}_cpu"] = round(cpu - self._cpu, 3)
+        self._clock, self._cpu = now, cpu
+
+    def skip(self) -> None:
+        self._clock, self._cpu = time.perf_counter(), time.process_time()
+
+
 class CheckService:
     """``check`` a manifest against the signals, the registry and the law; ``verify`` a receipt."""
 
@@ -55,14 +94,20 @@ class CheckService:
               *, jurisdiction: str, purpose: str, commercial: bool | None = None, user_agent: str = "*",
               use: str | Use = Use.AI_TRAIN_GENERATIVE, engine: str = "duckdb", out_dir: str | Path | None = None,
               radius: int = 8, on: date | None = None, registry: RegistryIndex | None = None,
-              session: Any = None, threads: int | None = None, inline: int = 0) -> dict:
+              session: Any = None, threads: int | None = None, inline: int = 0,
+              formats: str | list[str] | tuple[str, ...] | None = None) -> dict:
         """Run the check; returns the summary, the signed receipt, the journal event and the files.
 
-        ``inline`` > 0 also returns up to that many items, each with its full reasons (what the
-        CLI's ``--json`` prints for a small manifest).
+        ``formats`` are the per-item result files to write (``parquet``, ``csv``, ``json``, or
+        ``all``); by default Parquet, plus the manifest's own format when it is CSV (``csv``) or JSON
+        Lines (``json``): what the caller reads back with the tools that made the manifest, without
+        writing (and hashing) copies nobody asked for. ``inline`` > 0 also returns up to that many
+        items, each with its full reasons (what the CLI's ``--json`` prints for a small manifest).
         """
         require(principal, "ai_check")
         question = self._question(jurisdiction, purpose, commercial, user_agent, use, engine, radius, on)
+        wanted = result_formats(formats)
+        clock = _Laps()
         if isinstance(manifest, Manifest):
             read = manifest
         elif isinstance(manifest, pa.Table):
@@ -73,6 +118,9 @@ class CheckService:
             raise InvalidInput(Problem("the manifest has no items", source=read.source),
                                hint="one item per row (CSV, Parquet) or line (JSON Lines), each with its url")
         site_data = sites if isinstance(sites, Sites) else read_sites(sites)
+        if wanted is None:
+            wanted = ("parquet",) + {"csv": ("csv",), "jsonl": ("json",)}.get(read.format, ())
+        clock.lap("read")
         index = registry if registry is not None else RegistryIndex.from_store(self.store)
         target = Path(out_dir) if out_dir is not None else self.store.paths.home / "ai-checks" / \
             _now().strftime("check-%Y%m%dT%H%M%S%fZ")
@@ -86,8 +134,11 @@ class CheckService:
             licensed = licensed_items(self.store, principal, read.items)
             if hasattr(licensed, "for_question"):   # only licences for this use, in force on the question's date
                 licensed = licensed.for_question(question.use.value, question.on)
+            clock.lap("prepare")   # the registry snapshot, the engine, licences
             run = runner.run(read, site_data, index, question, licensed=licensed)
-            files = runner.write(run, work)
+            clock.skip()   # the engine's own steps are in run.timings
+            files = runner.write(run, work, wanted)
+            clock.lap("write")
             problems = [p.to_dict() for p in read.problems] + [p.to_dict() for p in site_data.problems]
             summary = run.summary | {"problems": {"manifest": read.problem_count, "sites": site_data.problem_count}}
             (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -95,6 +146,7 @@ class CheckService:
             outputs = {name: file_sha256(path) for name, path in files.items()}
             outputs["summary"] = file_sha256(work / "summary.json")
             outputs["problems"] = file_sha256(work / "problems.json")
+            clock.lap("hash_outputs")
             inline_items = self.explain(run, limit=inline) if inline else None
             log = TransparencyLog(self.store)
             log.keys.history()   # the office's first key is made now if there is none: before taking the time
@@ -121,6 +173,7 @@ class CheckService:
                      "rule_pack_version": question.rule.version,
                      "licences": [x["licence_id"] for x in getattr(licensed, "licences", [])]},
                     principal.name)
+                clock.lap("receipt")
                 anchor = {"journal_event": event.id, "log_index": event.log_index, "receipt_sha256": digest,
                           "record_hash": event.record_hash}
                 (work / "anchor.json").write_text(json.dumps(anchor, indent=2), encoding="utf-8")
@@ -137,7 +190,8 @@ class CheckService:
         out = {"summary": summary, "receipt": receipt, "receipt_sha256": digest, "journal_event": event.id,
                "log_index": event.log_index, "files": files, "directory": str(target),
                "problems": problems[:100], "problem_count": read.problem_count + site_data.problem_count,
-               "question": question.to_json(), "law": question.rule.to_json(), "timings": run.timings}
+               "question": question.to_json(), "law": question.rule.to_json(),
+               "timings": clock.timings | run.timings, "formats": list(wanted)}
         if inline_items is not None:
             evidence = getattr(licensed, "evidence", {})
             for entry in inline_items:

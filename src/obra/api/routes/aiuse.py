@@ -121,6 +121,9 @@ async def check(manifest: Annotated[UploadFile, File(description="CSV, JSONL or 
                 radius: Annotated[int, Form(ge=0, le=16)] = 8,
                 items: Annotated[int, Form(ge=0, le=10_000, description="answer the first N items with every "
                                                                          "reason")] = 100,
+                formats: Annotated[ShortText | None, Form(description="per-item result files, comma-separated: "
+                                                          "parquet, csv, json or all (default: parquet, plus csv or "
+                                                          "json for a CSV or JSON Lines manifest)")] = None,
                 principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """May I train on this? Every item of the manifest decided with its reasons; the results are kept under
     the office's home, the signed receipt and the first ``items`` items are in the answer."""
@@ -128,12 +131,12 @@ async def check(manifest: Annotated[UploadFile, File(description="CSV, JSONL or 
         if sites is None:
             done = obra.ai_check.check(principal, manifest_path, None, jurisdiction=jurisdiction, purpose=purpose,
                                        commercial=commercial, user_agent=user_agent, use=use, engine=engine,
-                                       radius=radius, inline=items)
+                                       radius=radius, inline=items, formats=formats)
         else:
             async with saved_upload(sites, "obra-check-sites-") as sites_path:
                 done = obra.ai_check.check(principal, manifest_path, sites_path, jurisdiction=jurisdiction,
                                            purpose=purpose, commercial=commercial, user_agent=user_agent, use=use,
-                                           engine=engine, radius=radius, inline=items)
+                                           engine=engine, radius=radius, inline=items, formats=formats)
     return without_server_paths(done, obra.store.home)
 
 
