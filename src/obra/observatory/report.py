@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from obra.canonical import canonical, sha256_hex
 from obra.errors import InvalidInput, Problem, Unverifiable
-from obra.observatory import indicators, scenarios
+from obra.observatory import indicators, kernels, scenarios
 from obra.observatory.market import Market
 
 REPORT_FORMAT = "obra.observatory_report/1"
@@ -64,14 +64,16 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
         rules_of["scenario"] = scenario.rules
     by_rules: dict[str, scenarios.Outcome] = {}
     runs: dict = {}     # one distribution per model and parameters, whatever floors or commissions follow
+    # On DuckDB the usage is joined to its matches once and every model runs over that (obra.observatory.kernels)
+    stage = kernels.Stage.of_market(market) if market.engine == "duckdb" else None
     for name, rules in rules_of.items():
         key = sha256_hex(rules.to_dict())
         if key not in by_rules:
-            by_rules[key] = scenarios.run_rules(rules, market.usage, market.pools, market.matches, runs)
+            by_rules[key] = scenarios.run_rules(rules, market.usage, market.pools, market.matches, runs, stage)
         outcomes[name] = by_rules[key]
 
     base = outcomes.get("pro-rata") or scenarios.run_rules(scenarios.Rules(), market.usage, market.pools,
-                                                           market.matches, runs)
+                                                           market.matches, runs, stage)
     artists = scenarios.per_artist(base, market.attributes, market.period)
     items = indicators.per_item(base.items)
     figures["concentration"] = indicators.concentration(artists, items, thresholds)
