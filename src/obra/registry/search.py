@@ -16,14 +16,29 @@ width folded, punctuation dropped, any script kept), then each registration it f
 Results are ordered by (tier, similarity for tier 5, title length, title, number): "Canción" before
 "Canción de cuna" before "Camino de canción". Alternate titles count like titles.
 
+Party hits are ranked among themselves by how the party's name matches (the whole name, then its
+beginning, then one of its words), then like titles.
+
 Each tier is one indexed query on either store (migration ``0010_register_search``): equality and
 prefix ranges on b-tree indexes in code-point order (PostgreSQL ``COLLATE "C"``, SQLite ``BINARY``),
-substrings through SQLite FTS5 ``trigram`` tables or PostgreSQL ``pg_trgm`` GIN indexes. Every tier
-reads at most :data:`CANDIDATES` rows, in an order both stores give alike (code point, then id), and
-the ranking is done here, in Python, so the two stores return the same results for the same data.
+substrings through SQLite FTS5 ``trigram`` tables or PostgreSQL ``pg_trgm`` GIN indexes. The work one
+query does is bounded whatever the size of the register:
+
+* every index probe for a substring reads at most :data:`PROBE` matches (SQLite: ``LIMIT`` inside the
+  FTS5 query, which stops reading its posting lists there; PostgreSQL: a ``MATERIALIZED`` probe with
+  ``LIMIT``, and sequential scans disabled for the search's transaction), and every tier keeps at most
+  :data:`CANDIDATES` of them, first by id (for a substring shared by more than :data:`PROBE` titles the
+  candidates are the first ones the index gives, the earliest registrations);
+* the tiers run in order and stop as soon as the tiers run so far found ``limit`` registrations: a later
+  tier can only rank below them, so the answer is the same as running every tier.
+
+The ranking is done here, in Python, so the two stores return the same results for the same data.
 Typo tolerance is built on the same substring machinery (pigeonhole): a title within one edit of a
-query of ``n`` characters contains one of its halves untouched (two edits, one of its thirds), so the
-titles containing a piece are the candidates, scored by :func:`rapidfuzz.fuzz.partial_ratio`.
+query of ``n`` characters contains one of its halves untouched (two edits, one of its thirds). With
+three pieces, the titles containing two of them are asked for first (a typo breaks at most two
+adjacent pieces, so unless it sits on a boundary two stay whole, and a title containing two pieces is a
+far smaller candidate set than one containing one); only when that finds nothing do single pieces
+count. Candidates are scored by :func:`rapidfuzz.fuzz.partial_ratio`.
 
 A query with nothing left after normalisation is refused by the caller; every other Unicode string is
 answered (never an error) and never by a scan of a whole table.
@@ -33,15 +48,20 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
 from sqlalchemy import Connection, and_, collate, literal_column, select, text
 
-from obra.store.schema import parties, registrations, titles
+from obra import ids
+from obra.errors import InvalidInput
+from obra.store.schema import contributors, parties, registrations, shares, titles
 
 CANDIDATES = 1000
-"""The most rows one tier's query reads (per kind of title)."""
+"""The most rows one tier's query keeps (per kind of title)."""
+PROBE = 10 * CANDIDATES
+"""The most matches one substring probe of an index reads (then filtered, ordered and cut to CANDIDATES)."""
 FUZZY_MIN = 4
 """Typo tolerance starts at queries of this many characters."""
 FUZZY_SCORE = 80
@@ -83,19 +103,24 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def _contains(conn: Connection, kind: str, needle: str) -> Any:
-    """A condition: the title (``kind`` title/alt) or party name contains ``needle`` (3+ characters)."""
+def _contains(conn: Connection, kind: str, needles: list[str]) -> Any:
+    """A condition: the title (``kind`` title/alt) or party name contains every one of ``needles`` (3+
+    characters each), read from the index at most :data:`PROBE` matches deep."""
     if conn.dialect.name == "postgresql":
-        column = {"title": registrations.c.title_norm, "alt": titles.c.title_norm, "party": parties.c.name_norm}[kind]
-        return column.like(f"%{_like_escape(needle)}%", escape="\\")
-    table, key = {"title": ("search_titles", registrations.c.id), "alt": ("search_alt_titles", None),
-                  "party": ("search_parties", parties.c.id)}[kind]
-    if key is None:  # alternate titles: the FTS table carries the registration id itself
-        return titles.c.registration_id.in_(select(literal_column("registration_id")).select_from(
-            text("search_alt_titles")).where(text("search_alt_titles MATCH :alt_phrase")
-                                             .bindparams(alt_phrase=_fts_phrase(needle))))
-    return key.in_(select(literal_column("rowid")).select_from(text(table)).where(
-        text(f"{table} MATCH :{kind}_phrase").bindparams(**{f"{kind}_phrase": _fts_phrase(needle)})))
+        column, key = {"title": (registrations.c.title_norm, registrations.c.id),
+                       "alt": (titles.c.title_norm, titles.c.registration_id),
+                       "party": (parties.c.name_norm, parties.c.id)}[kind]
+        likes = [column.like(f"%{_like_escape(n)}%", escape="\\") for n in needles]
+        probe = select(key.label("k")).where(*likes).limit(PROBE).cte(f"probe_{kind}").prefix_with("MATERIALIZED")
+        return and_(key.in_(select(probe.c.k)), *likes)
+    table, key, column = {"title": ("search_titles", registrations.c.id, "rowid"),
+                          "alt": ("search_alt_titles", titles.c.registration_id, "registration_id"),
+                          "party": ("search_parties", parties.c.id, "rowid")}[kind]
+    phrase = " AND ".join(_fts_phrase(n) for n in needles)
+    probe = (select(literal_column(column)).select_from(text(table))
+             .where(text(f"{table} MATCH :{kind}_phrase").bindparams(**{f"{kind}_phrase": phrase}))
+             .order_by(literal_column("rowid")).limit(PROBE))
+    return key.in_(probe)
 
 
 class TitleSearch:
@@ -142,6 +167,19 @@ class TitleSearch:
             out.extend((int(a), b, c) for a, b, c in self.conn.execute(stmt))
         return out
 
+    def identifiers(self, raw: str) -> None:
+        """A registration number, ISWC or ISRC typed as the query (tier 0, above an equal title)."""
+        r = registrations
+        for parse_id, column in ((ids.parse_registration_number, r.c.number), (ids.parse_iswc, r.c.iswc),
+                                 (ids.parse_isrc, r.c.isrc)):
+            try:
+                value = parse_id(raw.strip())
+            except InvalidInput:
+                continue
+            self.add(self.conn.execute(select(r.c.id, r.c.title_norm, r.c.number).where(column == value,
+                                                                                          *self.conditions)
+                                       .limit(CANDIDATES)), EXACT, 101.0)
+
     def exact_and_prefix(self, q: str) -> None:
         """Titles equal to ``q`` (tier 0) and beginning with it (tier 1): one ordered range read each kind."""
         hi = q + _TOP
@@ -156,26 +194,49 @@ class TitleSearch:
     def substring(self, q: str) -> None:
         if len(q) < SUBSTRING_MIN:
             return
-        rows = self._substring_rows(q)
+        rows = self._substring_rows([q])
         word = " " + q
         self.add((row for row in rows if not row[1].startswith(q) and word in " " + row[1]), WORD)
         self.add((row for row in rows if not row[1].startswith(q) and word not in " " + row[1]), SUBSTRING)
 
-    def _substring_rows(self, needle: str) -> list[tuple[int, str, str]]:
+    def _substring_rows(self, needles: list[str]) -> list[tuple[int, str, str]]:
+        """Titles and alternate titles containing every needle (an alternate title is checked itself, not
+        only its registration)."""
         conn = self.conn
-        if conn.dialect.name == "postgresql":
-            pattern = f"%{_like_escape(needle)}%"
-            return self._titles(lambda column: column.like(pattern, escape="\\"))
-        return self._titles(lambda column: _contains(conn, "title", needle), alt_where=_contains(conn, "alt", needle))
+        rows = self._titles(lambda column: _contains(conn, "title", needles), alt_where=_contains(conn, "alt", needles))
+        return [row for row in rows if all(n in row[1] for n in needles)]
+
+    def parties(self, q: str) -> None:
+        """Registrations of parties named by ``q`` (tier 4): the whole name first, then its beginning, then a
+        word of it (score 100, 90, 80), each party's registrations first by id."""
+        named = parties_named(self.conn, q)
+        if not named:
+            return
+        r = registrations
+        for score in sorted({s for _, s in named}, reverse=True):
+            pids = [pid for pid, s in named if s == score]
+            people = (select(shares.c.registration_id).where(shares.c.party_id.in_(pids))
+                      .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(pids))))
+            self.add(self.conn.execute(select(r.c.id, r.c.title_norm, r.c.number).where(r.c.id.in_(people),
+                                                                                         *self.conditions)
+                                       .order_by(r.c.id).limit(CANDIDATES)), PARTY, score)
 
     def fuzzy(self, q: str, room: int) -> None:
         """Titles within an edit or two of ``q`` (Latin script), when ``room`` results are still wanted."""
         if room <= 0 or len(self.hits) >= FUZZY_UNLESS or len(q) < FUZZY_MIN or not _latin(q):
             return
+        parts = pieces(q)
+        groups = [list(g) for g in combinations(parts, len(parts) - 1)] if len(parts) >= 3 else []
+        if not self._score_fuzzy(q, groups):
+            self._score_fuzzy(q, [[p] for p in parts])
+
+    def _score_fuzzy(self, q: str, groups: list[list[str]]) -> bool:
+        """Score the titles containing every piece of one of ``groups``; True when one scored high enough."""
         seen: dict[int, tuple[int, str, str]] = {}
-        for piece in pieces(q):
-            for row in self._substring_rows(piece):
+        for group in groups:
+            for row in self._substring_rows(group):
                 seen.setdefault(row[0], row)
+        found = False
         for rid, row in seen.items():
             if rid in self.hits:
                 continue
@@ -183,6 +244,26 @@ class TitleSearch:
             score = fuzz.partial_ratio(q, title) if len(q) <= len(title) else fuzz.ratio(q, title)
             if score >= FUZZY_SCORE:
                 self.add([row], FUZZY, round(score, 2))
+                found = True
+        return found
+
+
+def ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int) -> TitleSearch:
+    """Every tier a query needs, in order: what was found, and why (``raw``: the query as typed, ``q``: as
+    normalised). Stops once ``limit`` registrations are found: a later tier could only rank below them."""
+    if conn.dialect.name == "postgresql":
+        # the probes are bounded (PROBE): never a sequential scan of a table for a search, whatever the
+        # planner guesses of a pattern's selectivity (for this read transaction only)
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+    found = TitleSearch(conn, conditions)
+    steps = (lambda: found.identifiers(raw), lambda: found.exact_and_prefix(q), lambda: found.substring(q),
+             lambda: found.parties(q))
+    for step in steps:
+        step()
+        if len(found.hits) >= limit:
+            return found
+    found.fuzzy(q, limit - len(found.hits))
+    return found
 
 
 def pieces(q: str) -> list[str]:
@@ -202,25 +283,42 @@ def _latin(q: str) -> bool:
     return all(not ch.isalpha() or "LATIN" in unicodedata.name(ch, "") for ch in q)
 
 
+def _bounded_ids(conn: Connection, stmt, limit: int) -> list[int]:
+    """The first ``limit`` ids ``stmt`` (one id column, unordered) gives, smallest first; on PostgreSQL read
+    through a materialised probe so the planner never walks the primary key hoping to meet matches."""
+    if conn.dialect.name == "postgresql":
+        inner = stmt.cte("ids").prefix_with("MATERIALIZED")
+        stmt = select(inner.c[0])
+        return [int(i) for i in conn.execute(stmt.order_by(inner.c[0]).limit(limit)).scalars()]
+    return [int(i) for i in conn.execute(stmt.order_by(stmt.selected_columns[0]).limit(limit)).scalars()]
+
+
 def party_ids(conn: Connection, name: str) -> list[int]:
     """Parties whose normalised name contains ``name`` (3+ characters) or begins with it (shorter)."""
     p = parties
     if len(name) >= SUBSTRING_MIN:
-        stmt = select(p.c.id).where(_contains(conn, "party", name))
+        stmt = select(p.c.id).where(_contains(conn, "party", [name]))
     else:
         s = _sortable(conn, p.c.name_norm)
-        stmt = select(p.c.id).where(s >= name, s < name + _TOP)
-    return [int(i) for i in conn.execute(stmt.order_by(p.c.id).limit(50 * CANDIDATES)).scalars()]
+        stmt = select(p.c.id).where(s >= name, s < name + _TOP).limit(PROBE)
+    return _bounded_ids(conn, stmt, 50 * CANDIDATES)
 
 
-def parties_named(conn: Connection, q: str) -> list[int]:
-    """Parties with a name word beginning with ``q`` ("manzanero" finds Armando Manzanero): tier 4."""
+def parties_named(conn: Connection, q: str) -> list[tuple[int, float]]:
+    """Parties with a name word beginning with ``q`` ("manzanero" finds Armando Manzanero), each with how
+    well its name matches: 100 the whole name, 90 its beginning, 80 a later word (tier 4)."""
     p = parties
     if len(q) >= SUBSTRING_MIN:
-        where = _contains(conn, "party", q)
+        where = _contains(conn, "party", [q])
     else:
         s = _sortable(conn, p.c.name_norm)
         where = and_(s >= q, s < q + _TOP)
-    rows = conn.execute(select(p.c.id, p.c.name_norm).where(where).order_by(p.c.id).limit(CANDIDATES))
+    stmt = select(p.c.id, p.c.name_norm).where(where)
+    if conn.dialect.name == "postgresql":
+        inner = stmt.limit(PROBE).cte("named").prefix_with("MATERIALIZED")
+        rows = conn.execute(select(inner.c.id, inner.c.name_norm).order_by(inner.c.id).limit(CANDIDATES))
+    else:
+        rows = conn.execute(stmt.order_by(p.c.id).limit(CANDIDATES))
     word = " " + q
-    return [int(pid) for pid, name in rows if word in " " + name]
+    return [(int(pid), 100.0 if name == q else 90.0 if name.startswith(q) else 80.0)
+            for pid, name in rows if word in " " + name]

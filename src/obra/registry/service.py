@@ -253,7 +253,7 @@ class Registry:
             if q is None:
                 stmt = select(*columns).where(*conditions).order_by(r.c.title_norm, r.c.number).limit(limit)
                 return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
-            best = _ranked_hits(conn, text, q, conditions, limit).ranked(limit)
+            best = search.ranked_hits(conn, text, q, conditions, limit).ranked(limit)
             rows = conn.execute(select(*columns).where(r.c.id.in_(best))).all() if best else []
         order = {rid: k for k, rid in enumerate(best)}
         rows.sort(key=lambda row: order[row.id])
@@ -494,30 +494,6 @@ def _searchable(text: Any, field: str, max_length: int) -> str:
                                    "characters are ignored): write part of a title or name, or leave it out",
                                    field=field))
     return needle
-
-
-def _ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int) -> "search.TitleSearch":
-    """Every tier of :mod:`obra.registry.search` for one query: what was found, and why."""
-    r = registrations
-    found = search.TitleSearch(conn, conditions)
-    for parse_id, column in ((ids.parse_registration_number, r.c.number), (ids.parse_iswc, r.c.iswc),
-                             (ids.parse_isrc, r.c.isrc)):
-        try:
-            value = parse_id(raw.strip())
-        except InvalidInput:
-            continue
-        found.add(conn.execute(select(r.c.id, r.c.title_norm, r.c.number).where(column == value, *conditions)
-                               .limit(search.CANDIDATES)), search.EXACT, 101.0)
-    found.exact_and_prefix(q)
-    found.substring(q)
-    named = search.parties_named(conn, q)
-    if named:
-        people = (select(shares.c.registration_id).where(shares.c.party_id.in_(named))
-                  .union(select(contributors.c.registration_id).where(contributors.c.party_id.in_(named))))
-        found.add(conn.execute(select(r.c.id, r.c.title_norm, r.c.number).where(r.c.id.in_(people), *conditions)
-                               .order_by(r.c.id).limit(search.CANDIDATES)), search.PARTY)
-    found.fuzzy(q, limit - len(found.hits))
-    return found
 
 
 def _to_record(row) -> RegistrationRecord:
