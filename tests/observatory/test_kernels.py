@@ -103,3 +103,10 @@ def test_run_rules_on_the_stage_gives_the_same_outcome_with_floor_and_commission
         staged = scenarios.run_rules(r, usage, pools, matches, stage=stage)
         assert staged.items.to_pylist() == plain.items.to_pylist()
         assert (staged.held, staged.revenue) == (plain.held, plain.revenue)
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 30_000)), min_size=1, max_size=200))
+def test_the_change_bands_of_every_artist_at_once_are_those_of_one_at_a_time(pairs):
+    base = [b for b, _ in pairs]
+    other = [o for _, o in pairs]
+    assert list(scenarios._bands(base, other)) == [scenarios._band(b, o) for b, o in pairs]

@@ -149,6 +149,16 @@ class Stage:
     def of_market(cls, market: Any, threads: int | None = None) -> "Stage":
         return cls(market.con, market.usage, market.pools, market.matches, threads=threads)
 
+    def usage_lines(self) -> ibis.Table:
+        """The staged lines with their slice's columns (``period, territory, service, commercial_model,
+        item, method, user_id, use_type, plays``): what the plays, play-source and matching indicators read."""
+        name = f"{self.prefix}_usage_lines"
+        keys = ", ".join(f"k.{c}" for c in POOL_KEYS)
+        self.db.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
+            SELECT {keys}, l.item, l.method, l.user_id, l.use_type, l.plays
+            FROM {self.lines} l JOIN {self.keys} k ON l.pool_id = k.pool_id""")
+        return self.con.table(name)
+
     def _view(self, name: str, expr: ibis.Table) -> None:
         sql = str(ibis.to_sql(expr, dialect="duckdb"))
         self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.prefix}_{name} AS {sql}")

@@ -21,9 +21,11 @@ import csv
 import hashlib
 import io
 import json
+import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -42,18 +44,28 @@ LOCALES = ("en", "es", "fr", "pt")
 
 def build_report(market: Market, *, store: Any = None, run: dict | None = None,
                  scenario: scenarios.Scenario | None = None, models: Iterable[str] = MODELS,
-                 thresholds: dict | None = None, law_version: str | None = None) -> dict:
+                 thresholds: dict | None = None, law_version: str | None = None,
+                 timings: dict | None = None) -> dict:
     """The report of one market: indicators, concentration, the models compared with pro-rata, the scenario.
 
     ``store`` and ``run`` (a distribution run of the period) add what only they know: where the
     run's money went by role and payee (reconciled with its statements), unmatched money and its
-    ageing, registrations by creation mode, AI licence income.
+    ageing, registrations by creation mode, AI licence income. ``timings`` (a dict) receives the wall
+    and CPU seconds of each stage (the benchmark's figures).
     """
+    clock = _Clock(timings)
     figures: dict[str, indicators.Figure] = {}
-    for fn in (indicators.revenue, indicators.plays, indicators.play_sources, indicators.matching):
-        f = fn(market)
-        figures[f.id] = f
-    figures["rates"] = indicators.rates(figures["revenue"], figures["plays"])
+    # On DuckDB the usage is joined to its matches once; the indicators and every model read that
+    # (obra.observatory.kernels); on Spark the indicators and the royalty engine's models read the datasets.
+    with clock("stage"):
+        stage = kernels.Stage.of_market(market) if market.engine == "duckdb" else None
+    with clock("indicators"):
+        lines = stage.usage_lines() if stage is not None else None
+        figures["revenue"] = indicators.revenue(market)
+        for fn in (indicators.plays, indicators.play_sources, indicators.matching):
+            f = fn(market, lines)
+            figures[f.id] = f
+        figures["rates"] = indicators.rates(figures["revenue"], figures["plays"])
 
     outcomes: dict[str, scenarios.Outcome] = {}
     rules_of: dict[str, scenarios.Rules] = {}
@@ -64,21 +76,22 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
         rules_of["scenario"] = scenario.rules
     by_rules: dict[str, scenarios.Outcome] = {}
     runs: dict = {}     # one distribution per model and parameters, whatever floors or commissions follow
-    # On DuckDB the usage is joined to its matches once and every model runs over that (obra.observatory.kernels)
-    stage = kernels.Stage.of_market(market) if market.engine == "duckdb" else None
     for name, rules in rules_of.items():
         key = sha256_hex(rules.to_dict())
         if key not in by_rules:
-            by_rules[key] = scenarios.run_rules(rules, market.usage, market.pools, market.matches, runs, stage)
+            with clock(f"model {name}"):
+                by_rules[key] = scenarios.run_rules(rules, market.usage, market.pools, market.matches, runs, stage)
         outcomes[name] = by_rules[key]
 
-    base = outcomes.get("pro-rata") or scenarios.run_rules(scenarios.Rules(), market.usage, market.pools,
-                                                           market.matches, runs, stage)
-    artists = scenarios.per_artist(base, market.attributes, market.period)
-    items = indicators.per_item(base.items)
-    figures["concentration"] = indicators.concentration(artists, items, thresholds)
-    figures["by_kind"] = indicators.by_kind(items, market.attributes)
+    with clock("concentration"):
+        base = outcomes.get("pro-rata") or scenarios.run_rules(scenarios.Rules(), market.usage, market.pools,
+                                                               market.matches, runs, stage)
+        artists = scenarios.per_artist(base, market.attributes, market.period)
+        items = indicators.per_item(base.items)
+        figures["concentration"] = indicators.concentration(artists, items, thresholds)
+        figures["by_kind"] = indicators.by_kind(items, market.attributes)
 
+    clock.start("compare")
     comparisons = {}
     for name in models:
         if name != "pro-rata":
@@ -93,6 +106,10 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
                          "comparison": scenarios.compare(outcomes["scenario:baseline"], outcomes["scenario"],
                                                          market.attributes, market.period)},
             f"{scenarios.compare.__module__}.compare")
+
+    clock.stop("compare")
+    if stage is not None:
+        stage.close()
 
     reconciliation = None
     if store is not None:
@@ -123,6 +140,31 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
             "reconciliation": reconciliation}
 
 
+class _Clock:
+    """Wall and CPU seconds (the whole process: DuckDB's threads included) per stage, into ``out``."""
+
+    def __init__(self, out: dict | None):
+        self.out = out
+        self.started: dict[str, tuple[float, float]] = {}
+
+    def start(self, name: str) -> None:
+        self.started[name] = (time.perf_counter(), time.process_time())
+
+    def stop(self, name: str) -> None:
+        wall, cpu = self.started.pop(name)
+        if self.out is not None:
+            self.out[name] = {"wall_seconds": round(time.perf_counter() - wall, 3),
+                              "cpu_seconds": round(time.process_time() - cpu, 3)}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.start(name)
+        try:
+            yield
+        finally:
+            self.stop(name)
+
+
 def _summary(values: Any) -> dict:
     from obra.observatory import inequality
 
@@ -134,14 +176,11 @@ def _summary(values: Any) -> dict:
 def _totals(outcome: scenarios.Outcome) -> dict:
     """Per currency: revenue, paid to items, commission, performers' remuneration, held."""
     out: dict[str, dict] = {}
-    t = outcome.items
-    for cur, amount, commission, performers in zip(t["currency"].to_pylist(), t["amount_minor"].to_pylist(),
-                                                   t["commission_minor"].to_pylist(),
-                                                   t["performers_minor"].to_pylist()):
-        c = out.setdefault(cur, {"paid_minor": 0, "commission_minor": 0, "performers_minor": 0})
-        c["paid_minor"] += int(amount)
-        c["commission_minor"] += int(commission)
-        c["performers_minor"] += int(performers)
+    sums = outcome.items.group_by("currency").aggregate(
+        [("amount_minor", "sum"), ("commission_minor", "sum"), ("performers_minor", "sum")])
+    for r in sums.to_pylist():
+        out[r["currency"]] = {"paid_minor": int(r["amount_minor_sum"]), "commission_minor": int(r["commission_minor_sum"]),
+                              "performers_minor": int(r["performers_minor_sum"])}
     for cur in set(outcome.revenue) | set(outcome.held):
         c = out.setdefault(cur, {"paid_minor": 0, "commission_minor": 0, "performers_minor": 0})
         c["revenue_minor"] = outcome.revenue.get(cur, 0)
