@@ -37,7 +37,7 @@ REPLACES_OPT = typer.Option(None, "--replaces", metavar="SOURCE",
 
 
 def _ingest_files(files: list[Path], token: Optional[str], as_json: bool, job: str, label: str,
-                  replaces: Optional[list[str]] = None) -> None:
+                  replaces: Optional[list[str]] = None, **options) -> None:
     if replaces and len(files) != 1:
         raise InvalidInput(Problem("--replaces names what one file corrects: give exactly one file", field="replaces"))
     obra = open_obra()
@@ -48,7 +48,7 @@ def _ingest_files(files: list[Path], token: Optional[str], as_json: bool, job: s
         for f in files:
             task = bar.add_task(f"{label} {f.name}", total=None)
             results.append(fn(principal, f, progress=lambda n, t=task: bar.update(t, completed=n),
-                              replaces=replaces or ()))
+                              replaces=replaces or (), **options))
             bar.update(task, visible=False)
     emit(results, as_json, _render_ingest)
 
@@ -67,18 +67,25 @@ def _render_ingest(results: list[dict]) -> None:
                           f"{m['because']}; nothing changed")
         for old in r.get("supersedes") or []:
             console.print(f"  supersedes source {old}: its usage is no longer read")
+        for w in r.get("footer_warnings") or []:
+            console.print(f"  [yellow]warning[/] {user_text(w['file'])}:{w['line']}: field '{w['field']}' "
+                          f"{user_text(w['message'])} (accepted under --footer-policy accept-with-warning)")
 
 
 @ingest_app.command("dsr")
 @handle_errors
 def ingest_dsr(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False),
                replaces: Optional[list[str]] = REPLACES_OPT,
+               footer_policy: str = typer.Option(
+                   "refuse", "--footer-policy", metavar="refuse|accept-with-warning",
+                   help="a FOOT whose counts disagree with the file: refuse the file (default), or take it and "
+                        "record each disagreement in the result and the usage.ingested journal event"),
                token: Optional[str] = TOKEN_OPT, as_json: bool = JSON_OPT) -> None:
     """DDEX DSR flat files (.tsv or .tsv.gz); each is validated whole against its FOOT counts.
 
     A report already in (by sender, recipient, MessageId; gzipped or not) changes nothing; a
     corrected re-delivery (new MessageId, same period and slices) supersedes the earlier one."""
-    _ingest_files(files, token, as_json, "ingest_dsr", "DSR", replaces)
+    _ingest_files(files, token, as_json, "ingest_dsr", "DSR", replaces, footer_policy=footer_policy)
 
 
 @ingest_app.command("usage")

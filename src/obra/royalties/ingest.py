@@ -536,14 +536,26 @@ def _to_supersede(conn, kind: str, scope: dict, replaces: list[str], path: Path)
 
 
 def ingest_dsr(store, path: str | Path, principal: Principal,
-               progress: Callable[[int], None] | None = None, replaces: Collection[str] = ()) -> dict:
+               progress: Callable[[int], None] | None = None, replaces: Collection[str] = (),
+               footer_policy: str = "refuse") -> dict:
     """Ingest a DDEX DSR flat file (optionally gzipped): usage lines and the pools of its summaries.
 
     The usage lines arrive as Arrow tables from the vectorised reader (``dsr_fast``), which
     validates exactly as the row-by-row reference does, and go to Parquet as they are. The
     report's identity is its HEAD's sender, recipient, MessageId and file number.
+
+    ``footer_policy``: ``"refuse"`` (the default) refuses a file whose FOOT counts disagree with
+    it; ``"accept-with-warning"`` takes it and records each disagreement (FOOT field, stated and
+    counted values, file and line) as ``footer_warnings`` in the result, the ``usage.ingested``
+    journal event and the source's summary. Anything else wrong with the file still refuses it.
+    The policy is not part of the report's identity: the same report under another policy is the
+    same source.
     """
     from obra.royalties.formats import dsr_fast
+    from obra.royalties.formats.dsr_reference import check_footer_policy
+
+    require(principal, "ingest_usage")
+    check_footer_policy(footer_policy)
 
     def body(staging: _Staging, source: str) -> dict:
         slices: set[tuple[str, str, str]] = set()
@@ -555,7 +567,7 @@ def ingest_dsr(store, path: str | Path, principal: Principal,
             for period in pc.unique(table["period"]).to_pylist():
                 staging.add_table("usage", period, table.filter(pc.equal(table["period"], period)))
 
-        report = dsr_fast.read_dsr_tables(path, on_table=usage, progress=progress)
+        report = dsr_fast.read_dsr_tables(path, on_table=usage, progress=progress, footer_policy=footer_policy)
         pools: dict[tuple, Decimal] = defaultdict(Decimal)
         for p in report.pools:
             pools[(p.period, p.territory, p.service, p.commercial_model, p.currency)] += p.net_revenue
@@ -571,6 +583,7 @@ def ingest_dsr(store, path: str | Path, principal: Principal,
         message_id, file_number = head.get("MessageId") or "", head.get("FileNumber") or "1"
         return {"period": report.period, "lines": report.lines, "summaries": report.summaries,
                 "blocks": report.blocks, "usage_lines": report.usage_lines, "message_id": message_id,
+                "footer_policy": footer_policy, "footer_warnings": [w.as_dict() for w in report.footer_warnings],
                 "identity": {"kind": "dsr", "sender": sender, "recipient": recipient, "message_id": message_id,
                              "file_number": file_number},
                 "scope": {"sender": sender, "recipient": recipient, "message_id": message_id,

@@ -481,10 +481,13 @@ class RoyaltiesService:
     store: Any
 
     def ingest_dsr(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None,
-                   replaces: Iterable[str] = ()) -> dict:
+                   replaces: Iterable[str] = (), footer_policy: str = "refuse") -> dict:
         """A DSR file; ``replaces``: earlier sources it corrects (a corrected re-delivery under a new
-        MessageId supersedes its predecessor by itself; see :mod:`obra.royalties.ingest`)."""
-        return ingest_dsr(self.store, path, principal, progress=progress, replaces=replaces)
+        MessageId supersedes its predecessor by itself; see :mod:`obra.royalties.ingest`);
+        ``footer_policy``: ``refuse`` (default) or ``accept-with-warning`` for FOOT counts that disagree
+        with the file (recorded as ``footer_warnings`` in the result and the journal)."""
+        return ingest_dsr(self.store, path, principal, progress=progress, replaces=replaces,
+                          footer_policy=footer_policy)
 
     def ingest_usage(self, principal: Principal, path: Path, progress: Callable[[int], None] | None = None,
                      replaces: Iterable[str] = ()) -> dict:

@@ -32,6 +32,9 @@ INGEST_JOBS = {"dsr": "ingest_dsr", "usage": "ingest_usage", "cwr": "ingest_cwr"
 async def ingest(kind: Literal["dsr", "usage", "cwr"], file: UploadFile = File(...),
                  replaces: Annotated[list[ShortText] | None, Form(
                      description="sources this usage report corrects (dsr, usage): they are superseded")] = None,
+                 footer_policy: Annotated[Literal["refuse", "accept-with-warning"] | None, Form(
+                     description="dsr only: a FOOT whose counts disagree with the file is refused (default) or "
+                                 "accepted with each disagreement recorded as footer_warnings")] = None,
                  principal: Principal = Depends(caller), obra: Obra = Depends(get_obra)) -> dict:
     """Ingest a DDEX DSR file, a usage/pools CSV, or a CISAC CWR file; each all or nothing.
 
@@ -42,9 +45,12 @@ async def ingest(kind: Literal["dsr", "usage", "cwr"], file: UploadFile = File(.
     if replaces and kind == "cwr":
         raise InvalidInput(Problem("a CWR file replaces nothing: a revised work comes as a REV transaction",
                                    field="replaces"))
+    if footer_policy is not None and kind != "dsr":
+        raise InvalidInput(Problem("a footer policy applies to DDEX DSR files only", field="footer_policy"))
     async with saved_upload(upload=file, prefix="obra-ingest-") as path:  # keeps the name: .tsv.gz stays gzip
         job = getattr(obra.royalties, INGEST_JOBS[kind])
-        result = job(principal, path, replaces=replaces or ()) if kind != "cwr" else job(principal, path)
+        options = {"footer_policy": footer_policy} if footer_policy is not None else {}
+        result = job(principal, path, replaces=replaces or (), **options) if kind != "cwr" else job(principal, path)
     return without_server_paths({**result, "file": path.name}, obra.store.paths.home)
 
 

@@ -181,7 +181,7 @@ def _np_bool(a) -> np.ndarray:
 class _Reader:
     def __init__(self, path: Path, name: str, on_table: Callable[[pa.Table], None] | None,
                  on_line: Callable[[UsageLine], None] | None,
-                 progress: Callable[[int], None] | None, chunk_bytes: int):
+                 progress: Callable[[int], None] | None, chunk_bytes: int, footer_policy: str = "refuse"):
         self.path, self.name, self.on_table, self.on_line, self.progress = path, name, on_table, on_line, progress
         self.wants_usage = on_table is not None or on_line is not None
         self.chunk_bytes = chunk_bytes
@@ -190,7 +190,8 @@ class _Reader:
         self.pending_lines: list[UsageLine] = []     # from the reference parser
         self.pending: list[pa.Table | list[UsageLine]] = []
         self.pending_rows = 0
-        self.ref = ReferenceParser(path, name, self._collect)
+        self.footer_policy = footer_policy
+        self.ref = ReferenceParser(path, name, self._collect, footer_policy=footer_policy)
         self.mode = "ref"                      # the preamble (HEAD, summaries) goes to the reference
         self.ref_until = 0                     # the reference must read up to this line before handing back
         self.good: dict[str, set[str]] = {}    # distinct values the reference's checks accepted
@@ -259,7 +260,7 @@ class _Reader:
     def _restart(self) -> Report:
         """Read the whole file again with the reference parser; lines already handed over are skipped."""
         self.restarted, self.fast_lines = True, 0
-        self.ref = ReferenceParser(self.path, self.name, self._collect)
+        self.ref = ReferenceParser(self.path, self.name, self._collect, footer_policy=self.footer_policy)
         report = parse_dsr_reference(self.path, parser=self.ref, progress=self.progress)
         self._flush_lines()
         self._emit()
@@ -873,7 +874,7 @@ def _duration_or_none(text: str) -> int | None:
 
 def parse_dsr(path: str | Path, *, display_name: str | None = None,
               on_line: Callable[[UsageLine], None] | None = None,
-              progress: Callable[[int], None] | None = None) -> Report:
+              progress: Callable[[int], None] | None = None, footer_policy: str = "refuse") -> Report:
     """Validate a DSR file in one streaming pass, handing each usage line to ``on_line``.
 
     Raises :class:`InvalidInput` listing every problem (file, line, field) if anything is
@@ -883,16 +884,20 @@ def parse_dsr(path: str | Path, *, display_name: str | None = None,
 
     The file is read by the vectorised reader (:func:`read_dsr_tables`), which hands every
     stretch it cannot vouch for to :class:`ReferenceParser`; the result, the usage lines and
-    the problems are those :func:`parse_dsr_reference` gives.
+    the problems are those :func:`parse_dsr_reference` gives. ``footer_policy``: ``"refuse"`` (the
+    default) or ``"accept-with-warning"`` (FOOT counts that disagree with the file become
+    ``Report.footer_warnings``; see :mod:`obra.royalties.formats.dsr_reference`).
     """
-    return read_dsr_tables(path, display_name=display_name, on_line=on_line, progress=progress)
+    return read_dsr_tables(path, display_name=display_name, on_line=on_line, progress=progress,
+                           footer_policy=footer_policy)
 
 
 def read_dsr_tables(path: str | Path, *, display_name: str | None = None,
                     on_table: Callable[[pa.Table], None] | None = None,
                     on_line: Callable[[UsageLine], None] | None = None,
                     progress: Callable[[int], None] | None = None,
-                    chunk_bytes: int = CHUNK_BYTES, stats: dict | None = None) -> Report:
+                    chunk_bytes: int = CHUNK_BYTES, stats: dict | None = None,
+                    footer_policy: str = "refuse") -> Report:
     """Validate a DSR file in one streaming pass, handing its usage lines to ``on_table`` as Arrow
     tables (schema :data:`obra.royalties.records.USAGE_LINES_SCHEMA`, line order, up to a few
     hundred thousand rows each), or to ``on_line`` as :class:`UsageLine` values (what
@@ -901,10 +906,11 @@ def read_dsr_tables(path: str | Path, *, display_name: str | None = None,
     Same contract as :func:`parse_dsr`: raises :class:`InvalidInput` with every
     problem (the caller discards what it received), else returns the :class:`Report`. ``stats``,
     if given, receives how many lines each path read (``fast_lines``, ``reference_lines``) and
-    whether the file had to be read again from the start (``restarted``).
+    whether the file had to be read again from the start (``restarted``). ``footer_policy`` as for
+    :func:`parse_dsr`.
     """
     path = Path(path)
-    reader = _Reader(path, display_name or path.name, on_table, on_line, progress, chunk_bytes)
+    reader = _Reader(path, display_name or path.name, on_table, on_line, progress, chunk_bytes, footer_policy)
     try:
         return reader.run()
     finally:

@@ -13,6 +13,13 @@ records refer to a declared summary; FOOT ``NumberOfLinesInFile``,
 ``NumberOfSummaryRecords`` and ``NumberOfBlocksInFile`` equal what the file holds (and the
 ``…InReport`` counts too when the report is one file).
 
+**The footer policy.** A FOOT whose counts disagree with the file is refused by default
+(``footer_policy="refuse"``). Under ``"accept-with-warning"`` such a file is read as if its
+counts were right and each disagreement becomes a :class:`FooterWarning` in
+:attr:`Report.footer_warnings` (the field, the value the FOOT states, the value counted, file
+and line), for ingest to record; only that: a missing or malformed FOOT, and any other
+problem, still refuse the file (the disagreements are then listed with the other problems).
+
 **What comes out**: one :class:`obra.royalties.records.UsageLine` per usage record
 (``SU01``/``SU02``/``SU03.01``; a block with only ``RU0x`` records gives one line per ``RU``
 record, its usages summed), carrying the dimensions of its summary and the identifiers of its
@@ -49,8 +56,38 @@ from obra.royalties.records import Pool, UsageLine
 
 #: Problems collected before a reader stops reading a file it will refuse anyway.
 MAX_PROBLEMS = 10_000
+#: What to do with a FOOT whose counts disagree with the file: refuse it (the default), or take the
+#: file and record each disagreement as a :class:`FooterWarning`.
+FOOTER_POLICIES = ("refuse", "accept-with-warning")
 # Control characters a DSR cell may not hold: C0 except TAB, and DEL (CR only ends a line).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class FooterWarning:
+    """A FOOT count that disagrees with the file, taken under ``footer_policy="accept-with-warning"``."""
+
+    field: str          # the FOOT cell, e.g. NumberOfLinesInFile
+    stated: int         # what the FOOT says
+    counted: int        # what the file holds
+    source: str         # the file's name
+    line: int           # the FOOT's line
+
+    @property
+    def message(self) -> str:
+        return f"FOOT says {self.field} = {self.stated}, but the file has {self.counted}"
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "stated": self.stated, "counted": self.counted, "file": self.source,
+                "line": self.line, "message": self.message}
+
+
+def check_footer_policy(policy: str) -> str:
+    """The policy, if it is one of :data:`FOOTER_POLICIES`; else the problem, by name."""
+    if policy not in FOOTER_POLICIES:
+        raise InvalidInput(Problem(f"unknown footer policy {policy!r}; use {' or '.join(FOOTER_POLICIES)}",
+                                   field="footer_policy"))
+    return policy
 
 
 @dataclass
@@ -66,6 +103,7 @@ class Report:
     blocks: int = 0
     usage_lines: int = 0
     pools: list[Pool] = field(default_factory=list)
+    footer_warnings: list[FooterWarning] = field(default_factory=list)
 
 
 class Block:
@@ -85,15 +123,16 @@ class Block:
 def parse_dsr_reference(path: str | Path, *, display_name: str | None = None,
                         on_line: Callable[[UsageLine], None] | None = None,
                         progress: Callable[[int], None] | None = None,
-                        parser: "ReferenceParser | None" = None) -> Report:
+                        parser: "ReferenceParser | None" = None, footer_policy: str = "refuse") -> Report:
     """The specification: validate a DSR file row by row, in pure Python (slow, plain).
 
     Same contract as :func:`obra.royalties.formats.dsr_fast.parse_dsr`; kept as the executable
     definition of what a valid file is, what it yields and which problems it reports, against
-    which the fast reader is tested. ``progress`` is called every 100,000 lines.
+    which the fast reader is tested. ``progress`` is called every 100,000 lines. ``footer_policy``:
+    see :data:`FOOTER_POLICIES` (a ``parser`` given brings its own).
     """
     path = Path(path)
-    p = parser or ReferenceParser(path, display_name or path.name, on_line)
+    p = parser or ReferenceParser(path, display_name or path.name, on_line, footer_policy=footer_policy)
     with open_binary(path) as fh:
         lines = Lines(fh, p.name)
         for raw in lines:
@@ -118,8 +157,10 @@ class ReferenceParser:
     blocks it did handle, so every problem is reported by this code, in this order.
     """
 
-    def __init__(self, path: Path, name: str, on_line: Callable[[UsageLine], None] | None = None):
+    def __init__(self, path: Path, name: str, on_line: Callable[[UsageLine], None] | None = None,
+                 footer_policy: str = "refuse"):
         self.name = name
+        self.footer_policy = check_footer_policy(footer_policy)
         self.on_line = on_line
         self.problems: list[Problem] = []
         self.declared: dict[str, tuple[str, ...]] = {}
@@ -398,7 +439,12 @@ class ReferenceParser:
             problem("no FOOT record: the file is truncated or not a DSR flat file", max(self.line_no, 1),
                     "RecordType")
         else:
-            _check_foot(report, problem)
+            mismatches = _check_foot(report)
+            if self.footer_policy == "refuse" or self.problems:
+                for w in mismatches:      # refused: each disagreement is a problem like any other
+                    problem(w.message, w.line, w.field)
+            else:
+                report.footer_warnings = mismatches
         if self.problems:
             raise InvalidInput(self.problems)
         return report
@@ -425,15 +471,18 @@ def _asset_for(rec: dict[str, str], block: Block) -> dict[str, str] | None:
     return block.assets[0] if block.assets else None
 
 
-def _check_foot(report: Report, problem: Callable[..., None]) -> None:
+def _check_foot(report: Report) -> list[FooterWarning]:
+    """The FOOT counts that disagree with what the file holds (a malformed count is a cell problem,
+    reported where the line was read)."""
     foot = report.foot
     line = report.lines
     single = report.head.get("NumberOfFiles", "1") in ("1", "") and report.head.get("FileNumber", "1") in ("1", "")
+    out: list[FooterWarning] = []
 
     def check(name: str, actual: int) -> None:
         value = foot.get(name)
         if value and INTEGER_RE.fullmatch(value) and int(value) != actual:
-            problem(f"FOOT says {name} = {value}, but the file has {actual}", line, name)
+            out.append(FooterWarning(name, int(value), actual, report.source, line))
 
     check("NumberOfLinesInFile", report.lines)
     check("NumberOfSummaryRecords", report.summaries)
@@ -441,3 +490,4 @@ def _check_foot(report: Report, problem: Callable[..., None]) -> None:
     if single:
         check("NumberOfLinesInReport", report.lines)
         check("NumberOfBlocksInReport", report.blocks)
+    return out

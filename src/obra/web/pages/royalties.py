@@ -54,7 +54,7 @@ def usage_form(v: Visit = Depends(visit)):
     except ObraError:
         recent = None
     return page(v, "web/royalties/usage.html", {"result": None, "problems": [], "error": None, "recent": recent,
-                                                "limit": _limit(v), "kind": "usage"})
+                                                "limit": _limit(v), "kind": "usage", "footer_policy": "refuse"})
 
 
 @router.post("/usage")
@@ -64,7 +64,9 @@ async def usage_upload(v: Visit = Depends(visit),
     principal = v.principal_or_sign_in()
     form = await v.form()
     kind = str(form.get("kind") or "usage")
-    context = {"result": None, "problems": [], "error": None, "recent": None, "limit": _limit(v), "kind": kind}
+    footer_policy = str(form.get("footer_policy") or "refuse")     # DSR only; checked by the service
+    context = {"result": None, "problems": [], "error": None, "recent": None, "limit": _limit(v), "kind": kind,
+               "footer_policy": footer_policy}
     try:
         if kind not in INGEST and kind != "repertoire":
             raise InvalidInput(Problem("choose the kind of file: usage CSV, DDEX DSR, CISAC CWR or a repertoire "
@@ -74,6 +76,8 @@ async def usage_upload(v: Visit = Depends(visit),
         async with saved_upload(report, "obra-portal-ingest-") as path:
             if kind == "repertoire":
                 result = v.obra.import_file(principal, Path(path))
+            elif kind == "dsr":
+                result = v.obra.royalties.ingest_dsr(principal, Path(path), footer_policy=footer_policy)
             else:
                 result = getattr(v.obra.royalties, INGEST[kind])(principal, Path(path))
         result = {k: val for k, val in result.items() if k not in ("directory", "path", "partitions", "source")}
