@@ -91,6 +91,7 @@ class Reader:
         self._tdm: dict[tuple, Part] = {}
         self._rsl: dict[tuple, Part] = {}
         self._links: dict[tuple[str, ...], tuple] = {}
+        self._dates: dict[str, str | None] = {}
 
     # --- site classes --------------------------------------------------------------------------
 
@@ -104,7 +105,9 @@ class Reader:
             crawl = Part("robots.txt", "not-captured", ({"standard": "robots.txt", "rule": why},))
             return {"crawl": crawl, "content_signals": Part("content-signals", ABSENT), "aipref_robots": (),
                     "tdm_file": None, "rsl_docs": (), "date": None, "origin": origin}
-        date = _date(site.fetched_at)
+        date = self._dates.get(site.origin, ABSENT)
+        if date is ABSENT:
+            date = self._dates[site.origin] = _date(site.fetched_at)
         return {"crawl": self._crawl(site, path, date), "content_signals": self._content_signals(site, path, date),
                 "aipref_robots": self._aipref_robots(site, path), "tdm_file": self._tdm_file(site, path),
                 "rsl_docs": self._rsl_robots(site), "date": date, "origin": site.origin}

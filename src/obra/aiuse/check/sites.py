@@ -32,6 +32,7 @@ from obra.aiuse.signals import rsl as rsl_mod
 from obra.aiuse.signals import tdmrep
 from obra.aiuse.signals.paths import normalize_pattern, path_of
 from obra.aiuse.signals.robots import RobotsTxt
+from obra.aiuse.signals.robots import parse as parse_robots
 from obra.errors import InvalidInput, Problem
 
 __all__ = ["Site", "Sites", "read_sites", "sites_from_records", "normalise_origin", "like_pattern"]
@@ -87,7 +88,8 @@ class Site:
         """The parsed robots.txt, when one was fetched with a 2xx answer."""
         if not self.robots_captured or self.robots_status is None or not 200 <= self.robots_status < 300:
             return None
-        return RobotsTxt(self.robots_txt or "")
+        # The readers' own cache's object (robots.parse): they then share one parse and its answers.
+        return parse_robots(self.robots_txt or "")
 
     @cached_property
     def tdm_file(self) -> tdmrep.TdmFile | None:

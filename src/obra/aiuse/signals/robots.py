@@ -194,6 +194,7 @@ class RobotsTxt:
         self._matchers: dict[str, tuple[tuple[Group, ...], Protego]] = {}
         self._groups: dict[str, tuple[Group, ...]] = {}
         self._records: dict[tuple[str, str], tuple[Record, ...]] = {}
+        self._last: tuple[tuple[str, str], CrawlRule | None] = (("", ""), None)
 
     def groups_for(self, agent: str) -> tuple[Group, ...]:
         """The groups that apply to ``agent``: those naming its product token, else the ``*``
@@ -245,7 +246,19 @@ class RobotsTxt:
         return ", ".join(named) + (f" (in a group of {size} user agents)" if size > len(named) else "")
 
     def crawl_rule(self, agent: str, path: str) -> CrawlRule:
-        """May ``agent`` crawl ``path`` (a path, or a URL: its path and query are used)?"""
+        """May ``agent`` crawl ``path`` (a path, or a URL: its path and query are used)?
+
+        The last answer is kept: the crawl rule, the AIPREF rule and Content Signals each ask it for
+        the same agent and path in turn (one entry, replaced at once: safe across threads).
+        """
+        last = self._last
+        if last[0][0] == agent and last[0][1] == path and last[1] is not None:
+            return last[1]
+        rule = self._crawl_rule(agent, path)
+        self._last = ((agent, path), rule)
+        return rule
+
+    def _crawl_rule(self, agent: str, path: str) -> CrawlRule:
         path = path_of(path)
         if path == "/robots.txt":
             return CrawlRule(agent, path, True, "/robots.txt is always allowed (RFC 9309 §2.2.2)", status=200)
