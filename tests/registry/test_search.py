@@ -181,8 +181,18 @@ def _plan_problems(conn, statement: str, parameters) -> list[str]:
         walk(dbapi.fetchone()[0][0]["Plan"])
         return found
     dbapi.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+    # a SCAN of a table, or a SEARCH whose only bound is is_current (every current row, then sorted)
     return [detail for *_, detail in dbapi.fetchall()
-            if detail.startswith("SCAN ") and detail.split()[1] in _TABLES]
+            if (detail.startswith("SCAN ") and detail.split()[1] in _TABLES)
+            or detail.endswith(("(is_current=?)", "(is_current=? AND entity=?)"))]
+
+
+# what a sampled ANALYZE (analysis_limit) wrote on a register of a million works: is_current looking selective
+_SAMPLED_STATISTICS = [("registrations", "ix_registrations_is_current", "1043072 1001"),
+                       ("registrations", "ix_registrations_current_entity", "1110075 1001 1001"),
+                       ("registrations", "ix_registrations_title_norm", "1855008 3"),
+                       ("titles", "ix_titles_title_norm", "498330 2"),
+                       ("titles", "ix_titles_registration_id", "260304 1")]
 
 
 QUERIES_OF_EVERY_KIND = ["cancion", "Canción de cuna", "canc", "ca", "代表我的", "月亮", "corazon patrio",
@@ -195,6 +205,13 @@ def test_no_search_reads_a_whole_table(registry, admin, store):
     from sqlalchemy import event
 
     _load(registry, admin)
+    if store.engine.dialect.name == "sqlite":
+        with store.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("DELETE FROM sqlite_stat1")
+            for table, index, stat in _SAMPLED_STATISTICS:
+                conn.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index, stat))
+        store.engine.dispose()  # the statistics are read when a connection opens
     seen: list[tuple[str, object]] = []
 
     def remember(conn, cursor, statement, parameters, context, executemany):

@@ -10,7 +10,7 @@ width folded, punctuation dropped, any script kept), then each registration it f
 3     a title containing the query (3 characters or more: CJK by substring)
 4     a registration of a party (creator, performer, rightholder) with a name word beginning with the query
 5     a title within a typo or two of the query (Latin-script queries of 4 characters or more,
-      only when the tiers above found fewer than 10)
+      only when no title equals or begins with the query and the tiers above found fewer than 10)
 ====  ============================================================================================
 
 Results are ordered by (tier, similarity for tier 5, title length, title, number): "Canción" before
@@ -52,7 +52,9 @@ from itertools import combinations
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, and_, collate, literal_column, select, text
+from sqlalchemy import Boolean, Connection, and_, collate, literal_column, select, text
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from obra import ids
 from obra.errors import InvalidInput
@@ -62,17 +64,21 @@ CANDIDATES = 1000
 """The most rows one tier's query keeps (per kind of title)."""
 PROBE = 10 * CANDIDATES
 """The most matches one substring probe of an index reads (then filtered, ordered and cut to CANDIDATES)."""
+FUZZY_PROBE = 2 * CANDIDATES
+"""The most matches one probe for a piece of a misspelt query reads."""
 FUZZY_MIN = 4
 """Typo tolerance starts at queries of this many characters."""
 FUZZY_SCORE = 80
 """The least :func:`rapidfuzz.fuzz.partial_ratio` (0-100) a typo-tolerant match needs."""
 FUZZY_UNLESS = 10
-"""Typo tolerance is looked for only when the exact, prefix, word, substring and party tiers found fewer."""
+"""Typo tolerance is looked for only when the exact, prefix, word, substring and party tiers found fewer (and
+no title equals or begins with the query: then it is not misspelt)."""
 SUBSTRING_MIN = 3
 """Substring search needs this many characters (trigram indexes); shorter queries match by prefix."""
 _TOP = "\U0010ffff"  # above every character: [q, q + _TOP) is the range of strings beginning with q
 
 EXACT, PREFIX, WORD, SUBSTRING, PARTY, FUZZY = range(6)
+_UNINDEXED_CURRENT = UnaryExpression(registrations.c.is_current, operator=custom_op("+"), type_=Boolean)
 
 
 @dataclass(frozen=True)
@@ -103,15 +109,15 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def _contains(conn: Connection, kind: str, needles: list[str]) -> Any:
+def _contains(conn: Connection, kind: str, needles: list[str], probe_limit: int = PROBE) -> Any:
     """A condition: the title (``kind`` title/alt) or party name contains every one of ``needles`` (3+
-    characters each), read from the index at most :data:`PROBE` matches deep."""
+    characters each), read from the index at most ``probe_limit`` matches deep."""
     if conn.dialect.name == "postgresql":
         column, key = {"title": (registrations.c.title_norm, registrations.c.id),
                        "alt": (titles.c.title_norm, titles.c.registration_id),
                        "party": (parties.c.name_norm, parties.c.id)}[kind]
         likes = [column.like(f"%{_like_escape(n)}%", escape="\\") for n in needles]
-        probe = select(key.label("k")).where(*likes).limit(PROBE).cte(f"probe_{kind}").prefix_with("MATERIALIZED")
+        probe = select(key.label("k")).where(*likes).limit(probe_limit).cte(f"probe_{kind}").prefix_with("MATERIALIZED")
         return and_(key.in_(select(probe.c.k)), *likes)
     table, key, column = {"title": ("search_titles", registrations.c.id, "rowid"),
                           "alt": ("search_alt_titles", titles.c.registration_id, "registration_id"),
@@ -119,7 +125,7 @@ def _contains(conn: Connection, kind: str, needles: list[str]) -> Any:
     phrase = " AND ".join(_fts_phrase(n) for n in needles)
     probe = (select(literal_column(column)).select_from(text(table))
              .where(text(f"{table} MATCH :{kind}_phrase").bindparams(**{f"{kind}_phrase": phrase}))
-             .order_by(literal_column("rowid")).limit(PROBE))
+             .order_by(literal_column("rowid")).limit(probe_limit))
     return key.in_(probe)
 
 
@@ -151,11 +157,16 @@ class TitleSearch:
         alt = (select(t.c.registration_id, t.c.title_norm, r.c.number).join(r, r.c.id == t.c.registration_id)
                .where(alt_where if alt_where is not None else where(t.c.title_norm), *self.conditions))
         if ordered:
+            if self.conn.dialect.name == "sqlite":
+                # "+is_current": SQLite may not answer that term from the is_current index, which it would
+                # otherwise pick whenever its statistics (sampled by ANALYZE) call it selective, and then sort
+                # every current row; so the title index's range and order are read, LIMIT rows deep
+                conditions = [_UNINDEXED_CURRENT if c is r.c.is_current else c for c in self.conditions]
+                main = select(r.c.id, r.c.title_norm, r.c.number).where(where(r.c.title_norm), *conditions)
+                alt = (select(t.c.registration_id, t.c.title_norm, r.c.number)
+                       .join(r, r.c.id == t.c.registration_id).where(where(t.c.title_norm), *conditions))
             main = main.order_by(_sortable(self.conn, r.c.title_norm), r.c.id)
             alt = alt.order_by(_sortable(self.conn, t.c.title_norm), t.c.registration_id)
-            # SQLite would otherwise walk the (unselective) is_current index and sort every current row
-            main = main.with_hint(r, "INDEXED BY ix_registrations_title_norm", "sqlite")
-            alt = alt.with_hint(t, "INDEXED BY ix_titles_title_norm", "sqlite")
         else:
             main, alt = main.order_by(r.c.id), alt.order_by(t.c.registration_id)
         out = []
@@ -199,11 +210,12 @@ class TitleSearch:
         self.add((row for row in rows if not row[1].startswith(q) and word in " " + row[1]), WORD)
         self.add((row for row in rows if not row[1].startswith(q) and word not in " " + row[1]), SUBSTRING)
 
-    def _substring_rows(self, needles: list[str]) -> list[tuple[int, str, str]]:
+    def _substring_rows(self, needles: list[str], probe: int = PROBE) -> list[tuple[int, str, str]]:
         """Titles and alternate titles containing every needle (an alternate title is checked itself, not
-        only its registration)."""
+        only its registration), from at most ``probe`` index matches each."""
         conn = self.conn
-        rows = self._titles(lambda column: _contains(conn, "title", needles), alt_where=_contains(conn, "alt", needles))
+        rows = self._titles(lambda column: _contains(conn, "title", needles, probe),
+                            alt_where=_contains(conn, "alt", needles, probe))
         return [row for row in rows if all(n in row[1] for n in needles)]
 
     def parties(self, q: str) -> None:
@@ -225,6 +237,8 @@ class TitleSearch:
         """Titles within an edit or two of ``q`` (Latin script), when ``room`` results are still wanted."""
         if room <= 0 or len(self.hits) >= FUZZY_UNLESS or len(q) < FUZZY_MIN or not _latin(q):
             return
+        if any(hit.tier <= PREFIX for hit in self.hits.values()):
+            return
         parts = pieces(q)
         groups = [list(g) for g in combinations(parts, len(parts) - 1)] if len(parts) >= 3 else []
         if not self._score_fuzzy(q, groups):
@@ -234,7 +248,7 @@ class TitleSearch:
         """Score the titles containing every piece of one of ``groups``; True when one scored high enough."""
         seen: dict[int, tuple[int, str, str]] = {}
         for group in groups:
-            for row in self._substring_rows(group):
+            for row in self._substring_rows(group, FUZZY_PROBE):
                 seen.setdefault(row[0], row)
         found = False
         for rid, row in seen.items():
