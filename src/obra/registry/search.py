@@ -25,8 +25,8 @@ substrings through SQLite FTS5 ``trigram`` tables or PostgreSQL ``pg_trgm`` GIN 
 query does is bounded whatever the size of the register:
 
 * every index probe for a substring reads at most :data:`PROBE` matches (SQLite: ``LIMIT`` inside the
-  FTS5 query, which stops reading its posting lists there; PostgreSQL: a ``MATERIALIZED`` probe with
-  ``LIMIT``, and sequential scans disabled for the search's transaction), and every tier keeps at most
+  FTS5 query, which stops reading its posting lists there; PostgreSQL: a ``MATERIALIZED`` read of the
+  matching rows with ``LIMIT``, sequential scans disabled for the search's transaction), and every tier keeps at most
   :data:`CANDIDATES` of them, first by id (for a substring shared by more than :data:`PROBE` titles the
   candidates are the first ones the index gives, the earliest registrations);
 * the tiers run in order and stop as soon as the tiers run so far found ``limit`` registrations: a later
@@ -62,7 +62,7 @@ from obra.store.schema import contributors, parties, registrations, shares, titl
 
 CANDIDATES = 1000
 """The most rows one tier's query keeps (per kind of title)."""
-PROBE = 10 * CANDIDATES
+PROBE = 3 * CANDIDATES
 """The most matches one substring probe of an index reads (then filtered, ordered and cut to CANDIDATES)."""
 FUZZY_PROBE = 2 * CANDIDATES
 """The most matches one probe for a piece of a misspelt query reads."""
@@ -112,13 +112,16 @@ def _fts_phrase(needle: str) -> str:
 def _contains(conn: Connection, kind: str, needles: list[str], probe_limit: int = PROBE) -> Any:
     """A condition: the title (``kind`` title/alt) or party name contains every one of ``needles`` (3+
     characters each), read from the index at most ``probe_limit`` matches deep."""
-    if conn.dialect.name == "postgresql":
-        column, key = {"title": (registrations.c.title_norm, registrations.c.id),
-                       "alt": (titles.c.title_norm, titles.c.registration_id),
-                       "party": (parties.c.name_norm, parties.c.id)}[kind]
+    if conn.dialect.name == "postgresql":  # the caller reads at most probe_limit matching rows (see _titles)
+        column = {"title": registrations.c.title_norm, "alt": titles.c.title_norm, "party": parties.c.name_norm}[kind]
         likes = [column.like(f"%{_like_escape(n)}%", escape="\\") for n in needles]
-        probe = select(key.label("k")).where(*likes).limit(probe_limit).cte(f"probe_{kind}").prefix_with("MATERIALIZED")
-        return and_(key.in_(select(probe.c.k)), *likes)
+        if kind != "alt":
+            return and_(*likes)
+        # alternate titles are joined to their registrations: their matches are read first, so the planner
+        # never walks an index of either table in the hope of meeting them
+        probe = (select(titles.c.registration_id.label("k")).where(*likes).limit(probe_limit)
+                 .cte("probe_alt").prefix_with("MATERIALIZED"))
+        return and_(titles.c.registration_id.in_(select(probe.c.k)), *likes)
     table, key, column = {"title": ("search_titles", registrations.c.id, "rowid"),
                           "alt": ("search_alt_titles", titles.c.registration_id, "registration_id"),
                           "party": ("search_parties", parties.c.id, "rowid")}[kind]
@@ -149,9 +152,10 @@ class TitleSearch:
         """The ids of the ``limit`` best hits, best first."""
         return [h.registration_id for h in sorted(self.hits.values(), key=Hit.key)[:limit]]
 
-    def _titles(self, where, ordered: bool = False, alt_where=None) -> list[tuple[int, str, str]]:
+    def _titles(self, where, ordered: bool = False, alt_where=None, probe: int = PROBE) -> list[tuple[int, str, str]]:
         """(registration id, matched title, number) of current registrations whose title or an alternate title
-        matches."""
+        matches: the first :data:`CANDIDATES` by title (``ordered``) or by id among the first ``probe``
+        matches the index gives."""
         r, t = registrations, titles
         main = select(r.c.id, r.c.title_norm, r.c.number).where(where(r.c.title_norm), *self.conditions)
         alt = (select(t.c.registration_id, t.c.title_norm, r.c.number).join(r, r.c.id == t.c.registration_id)
@@ -172,8 +176,8 @@ class TitleSearch:
         out = []
         for stmt in (main.limit(CANDIDATES), alt.limit(CANDIDATES)):
             if self.conn.dialect.name == "postgresql" and not ordered:
-                # read the index's matches first, then order them: never a walk of the primary key
-                inner = stmt.order_by(None).limit(None).cte("m").prefix_with("MATERIALIZED")
+                # read at most `probe` of the index's matches, then order them: never a walk of the primary key
+                inner = stmt.order_by(None).limit(probe).cte("m").prefix_with("MATERIALIZED")
                 stmt = select(inner.c[0], inner.c[1], inner.c[2]).order_by(inner.c[0]).limit(CANDIDATES)
             out.extend((int(a), b, c) for a, b, c in self.conn.execute(stmt))
         return out
@@ -215,7 +219,7 @@ class TitleSearch:
         only its registration), from at most ``probe`` index matches each."""
         conn = self.conn
         rows = self._titles(lambda column: _contains(conn, "title", needles, probe),
-                            alt_where=_contains(conn, "alt", needles, probe))
+                            alt_where=_contains(conn, "alt", needles, probe), probe=probe)
         return [row for row in rows if all(n in row[1] for n in needles)]
 
     def parties(self, q: str) -> None:
@@ -311,7 +315,7 @@ def party_ids(conn: Connection, name: str) -> list[int]:
     """Parties whose normalised name contains ``name`` (3+ characters) or begins with it (shorter)."""
     p = parties
     if len(name) >= SUBSTRING_MIN:
-        stmt = select(p.c.id).where(_contains(conn, "party", [name]))
+        stmt = select(p.c.id).where(_contains(conn, "party", [name])).limit(PROBE)
     else:
         s = _sortable(conn, p.c.name_norm)
         stmt = select(p.c.id).where(s >= name, s < name + _TOP).limit(PROBE)
