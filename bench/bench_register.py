@@ -16,15 +16,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, or_, select, text
+from sqlalchemy import create_engine, func, or_, select, text
 
 from obra.access import create_principal
 from obra.ids import ipi_name_check
@@ -32,12 +34,14 @@ from obra.model.vocab import AccessRole
 from obra.registry.batch import Batch, import_batches
 from obra.registry.service import Registry
 from obra.store import Store
-from obra.store.schema import registrations, titles
+from obra.store.schema import contributors, parties, registrations, titles
 from obra.textnorm import normalize_text
 
 PG_URL = os.environ.get("OBRA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SCALES = {"full": {"works": 200_000, "per_record": 2_000, "queries": 250, "chunk": 50_000},
-          "smoke": {"works": 600, "per_record": 60, "queries": 25, "chunk": 300}}
+SCALES = {"full": {"works": 200_000, "per_record": 2_000, "queries": 250, "scan": 25, "chunk": 50_000,
+                   "search_sizes": [int(x) for x in os.environ.get("OBRA_BENCH_REGISTER_SIZES", "1000000").split(",")
+                                    if x]},
+          "smoke": {"works": 600, "per_record": 60, "queries": 25, "scan": 25, "chunk": 300, "search_sizes": []}}
 TARGET = 10_000_000
 
 _ES = ("canción amor noche corazón vida sueño luna mar cielo fuego lágrimas dolor alegría besos camino tierra "
@@ -53,8 +57,23 @@ _LAST = ("García Pérez Rodríguez González Fernández López Martínez Sánch
          "Ramírez Flores Acosta Benítez Medina Herrera Suárez Aguirre Giménez Molina Silva Castro Rojas").split()
 
 
-def _zipf(rng: random.Random, words: tuple | list) -> str:
-    return words[min(int(rng.paretovariate(1.1)) - 1, len(words) - 1)]
+class _Ranking:
+    """A random ranking of ``words`` (a fresh one per title), drawn lazily: the word at rank ``r`` is
+    picked uniformly among the words not ranked yet the first time ``r`` is asked for, which is the same
+    distribution as shuffling the whole list, at the cost of the few ranks a title uses."""
+
+    def __init__(self, rng: random.Random, words: tuple | list):
+        self.rng, self.words, self.at, self.used = rng, words, {}, set()
+
+    def zipf(self) -> str:
+        rank = min(int(self.rng.paretovariate(1.1)) - 1, len(self.words) - 1)
+        word = self.at.get(rank)
+        while word is None:
+            pick = self.rng.choice(self.words)
+            if pick not in self.used:
+                word = self.at[rank] = pick
+                self.used.add(pick)
+        return word
 
 
 def _title(rng: random.Random, k: int) -> str:
@@ -63,9 +82,8 @@ def _title(rng: random.Random, k: int) -> str:
         return rng.choice(_CJK) + (f" {k % 97}" if rng.random() < 0.7 else "")
     words = _ES if r < 0.7 else _EN
     n = rng.choice((1, 2, 2, 3, 3, 3, 4, 5))
-    shuffled = list(words)
-    rng.shuffle(shuffled)
-    text_ = " ".join(_zipf(rng, shuffled) if rng.random() < 0.6 else rng.choice(words) for _ in range(n))
+    ranking = _Ranking(rng, words)
+    text_ = " ".join(ranking.zipf() if rng.random() < 0.6 else rng.choice(words) for _ in range(n))
     return (text_.capitalize() if rng.random() < 0.8 else text_.title()) + (f" {k}" if rng.random() < 0.5 else "")
 
 
@@ -114,16 +132,20 @@ def _close(store, cleanup) -> None:
         engine.dispose()
 
 
-def _load(store, admin, n: int, chunk: int) -> float:
-    """Seconds to bulk-import ``n`` works (in imports of ``chunk`` works, each with its parties)."""
+def _load(store, admin, n: int, chunk: int) -> tuple[float, dict[str, float]]:
+    """Seconds to bulk-import ``n`` works (in imports of ``chunk`` works, each with its parties), and the CPU
+    seconds of each stage of the bulk path (:data:`obra.registry.bulk.STAGES`)."""
+    from obra.registry import bulk
+
     seconds = 0.0
+    bulk.STAGES.clear()
     for start in range(0, n, chunk):
         parties, works = catalogue(min(chunk, n - start), start=start)
         batch = Batch({"parties": parties, "works": works}, f"catalogue-{start}.json")
         t0 = time.perf_counter()
         import_batches(store, admin, [batch], method="bulk")
         seconds += time.perf_counter() - t0
-    return seconds
+    return seconds, dict(bulk.STAGES)
 
 
 def _per_record(store, admin, n: int) -> float:
@@ -138,8 +160,8 @@ def _typo(rng: random.Random, word: str) -> str:
     return word[:i] + word[i + 1] + word[i] + word[i + 2:]
 
 
-def queries(store, n: int, seed: int = 5) -> list[tuple[str, str, str]]:
-    """(kind, query, expected number): drawn from what was loaded."""
+def queries(store, n: int, seed: int = 5) -> list[tuple[str, str, str, str, str | None]]:
+    """(kind, query, expected number, its normalised title, the party named): drawn from what was loaded."""
     rng = random.Random(seed)
     with store.connect() as conn:
         top = conn.execute(select(registrations.c.id).order_by(registrations.c.id.desc()).limit(1)).scalar()
@@ -151,7 +173,7 @@ def queries(store, n: int, seed: int = 5) -> list[tuple[str, str, str]]:
             if row is not None:
                 sample.append(row)
     kinds = ("exact", "prefix", "misspelling", "cjk", "party")
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[str, str, str, str, str | None]] = []
     for slot in range(n):
         kind = kinds[slot % len(kinds)]
         for _ in range(len(sample)):
@@ -162,52 +184,104 @@ def queries(store, n: int, seed: int = 5) -> list[tuple[str, str, str]]:
     return out
 
 
-def _query(rng: random.Random, kind: str, row) -> tuple[str, str, str] | None:
+def _query(rng: random.Random, kind: str, row) -> tuple[str, str, str, str, str | None] | None:
     norm = normalize_text(row.title)
     cjk = any("\u3040" <= ch <= "\u9fff" for ch in norm)
     words = row.title.split()
     if kind == "exact":
-        return kind, row.title, row.number
+        return kind, row.title, row.number, norm, None
     if kind == "prefix" and not cjk and len(norm) > 8:
-        return kind, row.title[: max(5, len(row.title) * 2 // 3)], row.number
+        return kind, row.title[: max(5, len(row.title) * 2 // 3)], row.number, norm, None
     if kind == "misspelling" and not cjk:
         longest = max(range(len(words)), key=lambda i: len(words[i]))
         if len(words[longest]) >= 5:
             words[longest] = _typo(rng, words[longest])
-            return kind, " ".join(words), row.number
+            return kind, " ".join(words), row.number, norm, None
     if kind == "cjk" and cjk and len(norm.split()[0]) >= 4:  # a substring: the title without its first character
-        return kind, norm[1:], row.number
+        return kind, norm[1:], row.number, norm, None
     if kind == "party" and row.record.get("parties"):
-        return kind, rng.choice(row.record["parties"])["name"], row.number
+        name = rng.choice(row.record["parties"])["name"]
+        return kind, name, row.number, norm, name
     return None
 
 
-def _like_scan(store, text_: str, limit: int = 50) -> list[str]:
+def _like_scan(store, text_: str, limit: int = 50) -> list[tuple[str, str]]:
     """The search before issue #18: LIKE '%…%' on titles and alternate titles, ordered by title."""
     r = registrations
     needle = "%" + normalize_text(text_).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     alt = select(titles.c.registration_id).where(titles.c.title_norm.like(needle, escape="\\"))
-    stmt = (select(r.c.number).where(r.c.is_current, or_(r.c.title_norm.like(needle, escape="\\"), r.c.id.in_(alt)))
+    stmt = (select(r.c.number, r.c.title).where(r.c.is_current, or_(r.c.title_norm.like(needle, escape="\\"),
+                                                                     r.c.id.in_(alt)))
             .order_by(r.c.title_norm, r.c.number).limit(limit))
     with store.connect() as conn:
-        return list(conn.execute(stmt).scalars())
+        return [tuple(row) for row in conn.execute(stmt)]
 
 
-def _measure(run, qs) -> dict:
-    times, hits = [], 0
+def _of_party(store, name: str, numbers: list[str]) -> bool:
+    """True when one of ``numbers`` names the party called ``name`` (as a contributor)."""
+    if not numbers:
+        return False
+    r, c, p = registrations, contributors, parties
+    with store.connect() as conn:
+        return conn.execute(select(r.c.number).join(c, c.c.registration_id == r.c.id)
+                            .join(p, p.c.id == c.c.party_id)
+                            .where(p.c.name == name, r.c.number.in_(numbers)).limit(1)).first() is not None
+
+
+def _measure(store, run, qs) -> dict:
+    """Latency (wall and this process's CPU) and recall of each query's expected registration in the top 10:
+    strictly that registration, and any registration the query cannot tell from it (the same normalised
+    title; for a party's name, a registration of that party), since a generated register holds many works
+    with the same title (a party has ~19 works, a CJK title hundreds of namesakes at 1M)."""
+    times, cpu, hits, equivalent = [], [], 0, 0
     per_kind: dict[str, list[int]] = {}
-    for kind, q, expected in qs:
-        t0 = time.perf_counter()
+    per_kind_eq: dict[str, list[int]] = {}
+    for kind, q, expected, expected_title, _ in qs:
+        t0, c0 = time.perf_counter(), time.process_time()
         found = run(q)
         times.append(time.perf_counter() - t0)
-        ok = expected in found[:10]
+        cpu.append(time.process_time() - c0)
+        top = found[:10]
+        ok = expected in [number for number, _ in top]
+        if kind == "party":
+            same = _of_party(store, q, [number for number, _ in top])
+        else:
+            same = any(normalize_text(title) == expected_title for _, title in top)
         hits += ok
+        equivalent += same or ok
         per_kind.setdefault(kind, []).append(ok)
+        per_kind_eq.setdefault(kind, []).append(same or ok)
     times.sort()
-    return {"p50_ms": round(statistics.median(times) * 1000, 2),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2),
+    return {"queries": len(qs), "p50_ms": round(statistics.median(times) * 1000, 2),
+            "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 2),
+            "max_ms": round(times[-1] * 1000, 2),
+            "cpu_ms_mean": round(statistics.mean(cpu) * 1000, 2),
             "recall_at_10": round(hits / len(qs), 4),
-            "recall_at_10_by_kind": {k: round(sum(v) / len(v), 3) for k, v in sorted(per_kind.items())}}
+            "recall_at_10_by_kind": {k: round(sum(v) / len(v), 3) for k, v in sorted(per_kind.items())},
+            "recall_at_10_equivalent": round(equivalent / len(qs), 4),
+            "recall_at_10_equivalent_by_kind": {k: round(sum(v) / len(v), 3) for k, v in sorted(per_kind_eq.items())}}
+
+
+def measure_search(store, n_queries: int, n_scan: int) -> dict:
+    """The ranked search on ``n_queries`` mixed queries and the LIKE scan on the first ``n_scan`` of them
+    (every fifth kind alike), in the same run."""
+    registry = Registry(store)
+    qs = queries(store, n_queries)
+    ranked = _measure(store, lambda q: [(r["number"], r["title"]) for r in registry.search(q, limit=50)], qs)
+    scan = _measure(store, lambda q: _like_scan(store, q), qs[:n_scan])
+    same = _measure(store, lambda q: [(r["number"], r["title"]) for r in registry.search(q, limit=50)],
+                    qs[:n_scan])
+    with store.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(registrations)).scalar_one()
+    return {"registrations": total, "query_kinds": sorted({k for k, *_ in qs}), "ranked": ranked,
+            "like_scan_baseline": scan, "ranked_on_the_scan_sample": {k: same[k] for k in ("p50_ms", "p95_ms")},
+            "p95_speedup_same_queries": round(scan["p95_ms"] / max(same["p95_ms"], 1e-6), 1)}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (worker processes)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def run_store(kind: str, cfg: dict) -> dict:
@@ -215,29 +289,39 @@ def run_store(kind: str, cfg: dict) -> dict:
         store, cleanup = _open(kind, Path(tmp))
         try:
             admin, _ = create_principal(store, "bench", AccessRole.ADMIN)
-            bulk_s = _load(store, admin, cfg["works"], cfg["chunk"])
+            c0 = _cpu()
+            bulk_s, stages = _load(store, admin, cfg["works"], cfg["chunk"])
+            bulk_cpu = _cpu() - c0
+            c0 = _cpu()
             per_record_s = _per_record(store, admin, cfg["per_record"])
+            per_record_cpu = _cpu() - c0
             bulk_rate = cfg["works"] / bulk_s
             per_record_rate = cfg["per_record"] / per_record_s
-            registry = Registry(store)
-            qs = queries(store, cfg["queries"])
-            ranked = _measure(lambda q: [r["number"] for r in registry.search(q, limit=50)], qs)
-            scan = _measure(lambda q: _like_scan(store, q), qs)
-            with store.connect() as conn:
-                total = conn.execute(select(registrations.c.id).order_by(registrations.c.id.desc()).limit(1)).scalar()
+            searched = {str(cfg["works"]): measure_search(store, cfg["queries"], cfg["scan"])}
         finally:
             _close(store, cleanup)
+    for size in cfg["search_sizes"]:
+        big, build = scale_store(kind, size)
+        try:
+            searched[str(size)] = measure_search(big, cfg["queries"], cfg["scan"])
+            searched[str(size)]["store_built_in"] = build or "cached"
+        finally:
+            big.dispose()
+    largest = max(searched, key=int)
     return {
-        "bulk": {"works": cfg["works"], "seconds": round(bulk_s, 2), "registrations_per_s": round(bulk_rate),
+        "bulk": {"works": cfg["works"], "seconds": round(bulk_s, 2), "cpu_seconds_client": round(bulk_cpu, 2),
+                 "registrations_per_s": round(bulk_rate),
+                 "cpu_ms_per_registration_client": round(bulk_cpu / cfg["works"] * 1000, 3),
+                 "stages_cpu_seconds": {k: round(cpu, 2) for k, (cpu, _) in stages.items()},
+                 "stages_wall_seconds": {k: round(wall, 2) for k, (_, wall) in stages.items()},
                  "extrapolated_10M_minutes": round(TARGET / bulk_rate / 60, 1)},
         "per_record_baseline": {"works": cfg["per_record"], "seconds": round(per_record_s, 2),
+                                "cpu_seconds_client": round(per_record_cpu, 2),
                                 "registrations_per_s": round(per_record_rate),
                                 "extrapolated_10M_hours": round(TARGET / per_record_rate / 3600, 1)},
         "bulk_vs_per_record": round(bulk_rate / per_record_rate, 1),
-        "search": {"registrations": total, "queries": len(qs),
-                   "query_kinds": sorted({k for k, _, _ in qs}),
-                   "ranked": ranked, "like_scan_baseline": scan,
-                   "p95_speedup": round(scan["p95_ms"] / max(ranked["p95_ms"], 1e-6), 1)},
+        "search_by_size": searched,
+        "search": {**searched[largest], "queries": searched[largest]["ranked"]["queries"]},
     }
 
 
@@ -253,8 +337,134 @@ def run(scale: str = "full") -> dict:
     return out
 
 
+# --- a search store at national scale, generated in bulk ----------------------------------------------
+
+CACHE = Path(os.environ.get("OBRA_BENCH_CACHE", "/tmp/obra-bench-cache"))
+SCALE_VERSION = 2
+"""Bump when the generated rows change: the cached stores are keyed by it, the size and the seed."""
+
+
+def _scale_rows(n: int, start: int, party_base: int, reg_base: int, office: str, now: str):
+    """The rows ``catalogue(n, start=start)`` would leave in the search tables, with ids given here.
+
+    Only what search reads is real (titles, alternate titles, party names, shares, contributors); the
+    record is a stub naming the parties (the query set draws party names from it), numbers are spread
+    over years (seven digits per office and year) and no log leaf is written.
+    """
+    from obra.ids import format_registration_number
+
+    parties_, works = catalogue(n, start=start)
+    key_id = {p["key"]: party_base + i for i, p in enumerate(parties_)}
+    party_rows = [(key_id[p["key"]], "person", p["name"], normalize_text(p["name"]), '["composer"]', p["ipi"],
+                   now, "bench") for p in parties_]
+    names = {key_id[p["key"]]: p["name"] for p in parties_}
+    regs, alts, shares_, people = [], [], [], []
+    for k, w in enumerate(works):
+        rid = reg_base + k
+        seq = start + k
+        number = format_registration_number(office, 2000 + seq // 9_000_000, seq % 9_000_000 + 1)
+        pids = [key_id[c["party"]] for c in w["contributors"]]
+        record = json.dumps({"number": number, "parties": [{"id": p, "name": names[p]} for p in pids]},
+                            ensure_ascii=False)
+        regs.append((rid, number, 1, "work", "registered", True, w["title"], normalize_text(w["title"]), "human",
+                     record, "0" * 64, "bench", now))
+        for t in w.get("alternate_titles", ()):
+            alts.append((rid, t["title"], normalize_text(t["title"])))
+        for s, pid in zip(w["shares"], pids):
+            shares_.append((rid, pid, "performance", "2WL", s["share"]))
+            people.append((rid, pid, "composer"))
+    return {"parties": (party_rows, "id, kind, name, name_norm, roles, ipi, created_at, created_by"),
+            "registrations": (regs, "id, number, version, entity, status, is_current, title, title_norm, "
+                                    "creation_mode, record, record_hash, registrant, created_at"),
+            "titles": (alts, "registration_id, title, title_norm"),
+            "shares": (shares_, "registration_id, party_id, right_type, territory, share"),
+            "contributors": (people, "registration_id, party_id, role")}
+
+
+def scale_store(kind: str, n: int, chunk: int = 100_000, log=print):
+    """A store holding ``n`` generated works, built once and cached under :data:`CACHE` (or PostgreSQL
+    schema ``bench_register_<n>_v<version>``); returns (store, build seconds or None when cached)."""
+    name = f"register_{kind}_{n}_v{SCALE_VERSION}"
+    home = CACHE / name
+    home.mkdir(parents=True, exist_ok=True)
+    done = home / "complete"
+    if kind == "sqlite":
+        url, schema = f"sqlite:///{home / 'obra.db'}", None
+    else:
+        url, schema = PG_URL, f"bench_register_{n}_v{SCALE_VERSION}"
+    if done.exists():
+        return Store.open(url, home / "home", schema=schema, migrate=True), None
+    t0, c0 = time.perf_counter(), time.process_time()
+    if kind == "sqlite":
+        (home / "obra.db").unlink(missing_ok=True)
+    else:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+    store = Store.open(url, home / "home", schema=schema, migrate=True)
+    now = "2026-01-01 00:00:00.000000" if kind == "sqlite" else "2026-01-01 00:00:00+00"
+    tables = ("parties", "registrations", "titles", "shares", "contributors")
+    with store.engine.connect() as sa_conn:
+        raw = sa_conn.connection.dbapi_connection
+        if kind == "sqlite":
+            cur = raw.cursor()
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2000000",
+                           "temp_store = MEMORY"):
+                cur.execute(f"PRAGMA {pragma}")
+            cur.execute("BEGIN")
+        else:
+            cur = raw.cursor()
+            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND "
+                        "tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE "
+                        "connamespace = current_schema()::regnamespace)", (list(tables),))
+            indexes = cur.fetchall()
+            for index_name, _ in indexes:
+                cur.execute(f'DROP INDEX "{index_name}"')
+            raw.commit()
+        party_base, reg_base = 1, 1
+        for start in range(0, n, chunk):
+            size = min(chunk, n - start)
+            rows = _scale_rows(size, start, party_base, reg_base, store.office, now)
+            party_base += len(rows["parties"][0])
+            reg_base += size
+            for table in tables:
+                values, columns = rows[table]
+                if not values:
+                    continue
+                if kind == "sqlite":
+                    cur.executemany(f"INSERT INTO {table} ({columns}) VALUES "
+                                    f"({', '.join('?' * len(values[0]))})", values)
+                else:
+                    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                        for row in values:
+                            copy.write_row(row)
+            if kind != "sqlite":
+                raw.commit()
+            log(f"  {name}: {start + size:,} works, {time.perf_counter() - t0:.0f} s")
+        if kind == "sqlite":
+            cur.execute("COMMIT")
+            cur.execute("PRAGMA analysis_limit = 1000")
+            cur.execute("ANALYZE")
+        else:
+            cur.execute("SET maintenance_work_mem = '1GB'")
+            for index_name, definition in indexes:
+                t1 = time.perf_counter()
+                cur.execute(definition)
+                raw.commit()
+                log(f"  {name}: index {index_name} {time.perf_counter() - t1:.0f} s")
+            for table in ("parties", "registrations"):
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            cur.execute("ANALYZE")
+            raw.commit()
+    build = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s_client": round(time.process_time() - c0, 1)}
+    done.write_text(json.dumps(build))
+    return store, build
+
+
+
 if __name__ == "__main__":
-    import json
     import sys
 
     print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else "smoke"), indent=2))
