@@ -214,3 +214,29 @@ def test_bulk_reports_exactly_the_problems_of_the_per_record_path(sqlite_store, 
             import_batches(sqlite_store, admin, [Batch(batch, "b.json")], method=method)
         found[method] = [(p.field, p.message, p.line, p.source) for p in err.value.problems]
     assert found["bulk"] == found["per-record"]
+
+
+def test_an_import_past_the_last_number_of_the_year_is_refused_and_writes_nothing(store, admin):
+    """Seven digits per office and year: 9,999,999 registrations. A block that would run past the last one is
+    refused with what is left, before anything is written, instead of minting numbers no parser accepts."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from obra.errors import Conflict
+    from obra.store.schema import sequences
+
+    year = datetime.now(timezone.utc).year
+    Registry(store).register(admin, "work", {"title": "First of the year"})
+    with store.begin() as conn:
+        conn.execute(update(sequences).where(sequences.c.office == store.office, sequences.c.year == year)
+                     .values(next_value=9_999_996))
+    before = _state(store)
+    with pytest.raises(Conflict) as err:
+        import_batches(store, admin, [Batch({"works": [{"title": f"Late {i}"} for i in range(5)]}, "late.json")],
+                       method="bulk")
+    assert "4 registration numbers left" in str(err.value)
+    assert _state(store) == before
+    numbers = import_batches(store, admin, [Batch({"works": [{"title": f"Last {i}"} for i in range(4)]},
+                                                  "last.json")], method="bulk")[0]["works"]
+    assert numbers[-1].split("-")[2] == "9999999"

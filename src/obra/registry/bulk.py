@@ -41,7 +41,7 @@ from sqlalchemy import Connection, func, insert, select, text
 from obra import ids
 from obra.access import Principal
 from obra.canonical import canonical
-from obra.errors import InvalidInput, Problem
+from obra.errors import Conflict, InvalidInput, Problem
 from obra.model import Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX
 from obra.model.vocab import RegistrationStatus
@@ -52,6 +52,8 @@ from obra.store.schema import (contributors, journal_events, parties, recording_
 from obra.textnorm import normalize_text
 from obra.transparency.translog import TransparencyLog
 
+NUMBERS_PER_YEAR = 9_999_999
+"""The last registration number of an office in a year (seven digits: ``OBRA-2026-9999999-X``)."""
 CHUNK = 20_000
 """Registrations built, logged and written at a time (bounds memory; all chunks are one transaction)."""
 _QUERY_CHUNK = 5_000  # values per IN (...) lookup
@@ -383,7 +385,13 @@ def _reserve_numbers(conn: Connection, office: str, year: int, n: int) -> int:
             .on_conflict_do_update(index_elements=[sequences.c.office, sequences.c.year],
                                    set_={"next_value": sequences.c.next_value + n})
             .returning(sequences.c.next_value))
-    return conn.execute(stmt).scalar_one() - n
+    first = conn.execute(stmt).scalar_one() - n
+    if first + n - 1 > NUMBERS_PER_YEAR:
+        raise Conflict(f"office {office} has {NUMBERS_PER_YEAR - first + 1:,} registration numbers left in {year} "
+                       f"and this import needs {n:,}: a number has seven digits per office and year",
+                       hint="import the rest next year, or under another office code (OBRA_OFFICE); "
+                            "nothing was written")
+    return first
 
 
 def _registration_ids(conn: Connection, n: int) -> list[int]:
