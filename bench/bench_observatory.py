@@ -76,6 +76,7 @@ def generate(lines: int, users: int, recordings: int | None = None, seed: int = 
     artists = max(1, recordings // 4)
     db = duckdb.connect()
     db.execute("SET preserve_insertion_order = false")
+    db.execute("SET enable_progress_bar = false")
     db.execute(f"SET temp_directory = '{home / 'spill'}'")
     if memory_limit:
         db.execute(f"SET memory_limit = '{memory_limit}'")

@@ -28,7 +28,7 @@ params = st.builds(ArtistCentric, min_artist_streams=st.integers(0, 300), min_ar
                    per_user_cap=st.none() | st.integers(1, 500), min_item_streams=st.integers(0, 300))
 
 
-def market(plays, payments, with_matches):
+def market(plays, payments, with_matches, shuffled=False):
     u = Usage()
     for user, item, n, artist, use_type, s in plays:
         u.play(user, item, n, artist=artist or "", use_type=use_type, **SLICES[s])
@@ -43,6 +43,8 @@ def market(plays, payments, with_matches):
         rows = [{"source": line["source"], "line": line["line"], "recording_number": line["recording_number"],
                  "work_number": None, "isrc": None, "iswc": None,
                  "method": "isrc" if line["recording_number"] else "none", "score": 1.0} for line in u.lines]
+        if shuffled:     # not in the usage's order: the stage joins by line instead of reading side by side
+            rows = rows[1::2] + rows[::2]
         matches = engine.table(con, pa.Table.from_pylist(rows, schema=MATCHES_SCHEMA))
         usage = usage.drop("recording_number")
     return con, usage, pools, matches
@@ -58,9 +60,9 @@ def _rows(run):
     return alloc, {k: v for k, v in held.items() if v}
 
 
-def _same(con, usage, pools, matches, model, p=None):
+def _same(con, usage, pools, matches, model, p=None, hashed=True):
     expected = distribute(usage, pools, matches, model=model, params=p)
-    got = kernels.Stage(con, usage, pools, matches).distribute(model, p)
+    got = kernels.Stage(con, usage, pools, matches, hashed=hashed).distribute(model, p)
     assert _rows(got) == _rows(expected)
     assert {c: v.distributed for c, v in got.conservation.items()} == \
         {c: v.distributed for c, v in expected.conservation.items()}
@@ -82,13 +84,18 @@ def test_artist_centric_is_the_royalty_engines_to_the_cent(plays, payments, with
 
 
 @pytest.mark.parametrize("preset", ["deezer-2023", "spotify-2024"])
-def test_the_presets_on_a_market_with_a_capped_heavy_listener(preset):
-    plays = [("ana", "R1", 900, "Zoe", "OnDemandStream", 0), ("ana", "R2", 300, "Max", "NonInteractiveStream", 0),
+@pytest.mark.parametrize("shuffled, hashed", [(False, True), (True, True), (False, False)])
+def test_the_presets_on_a_market_with_a_capped_heavy_listener(preset, shuffled, hashed):
+    """Matches in the usage's order (read side by side) or not (joined by line); ids hashed or looked up."""
+    plays = [("ana", "R1", 900, "Zoe", "OnDemandStream", 0), ("ana", "R2", 300, " zoe", "NonInteractiveStream", 0),
              ("bo", "R1", 7, "Zoe", "OnDemandStream", 0), ("bo", None, 5, "Nobody", "OnDemandStream", 0),
-             ("cy", "R3", 1200, "Max", "OnDemandStream", 1)]
+             ("cy", "R3", 1200, "Max", "OnDemandStream", 1), ("ana", "R3", 2, "Max", "OnDemandStream", 0)]
     payments = [(1099, "ana", "EUR", 0), (1099, "bo", "EUR", 0), (999, "cy", "EUR", 1), (5000, None, "EUR", 2)]
-    con, usage, pools, matches = market(plays, payments, True)
-    _same(con, usage, pools, matches, "artist-centric", preset)
+    con, usage, pools, matches = market(plays, payments, True, shuffled)
+    stage = kernels.Stage(con, usage, pools, matches, hashed=hashed)
+    assert (stage.aligned, stage.hashed) == (not shuffled and hashed, hashed)
+    for model, p in (("artist-centric", preset), ("user-centric", None), ("pro-rata", None)):
+        _same(con, usage, pools, matches, model, p, hashed)
 
 
 def test_run_rules_on_the_stage_gives_the_same_outcome_with_floor_and_commission():

@@ -79,9 +79,10 @@ class Stage:
 
     * ``keys``: the pool slices (period, territory, service, commercial model) numbered ``pool_id``,
       with the rank of each slice in the tie order of the per-listener cap;
-    * ``artists``: each spelling of an artist and its case-folded key, numbered ``artist_id`` in key order;
+    * ``artists``: each spelling of an artist (``artist_h``) and its case-folded key, numbered
+      ``artist_id`` in key order;
     * ``lines``: one row per usage line — ``pool_id, period_id, item, method, user_id, use_type,
-      artist_id, plays`` (``item`` null when unmatched, ``method`` null when the line has no match row);
+      artist_h, plays`` (``item`` null when unmatched, ``method`` null when the line has no match row);
     * ``pools``: the pools with their ``pool_id``.
 
     Strings that repeat on every line (the slice, the artist) become integers once, so the models'
@@ -92,7 +93,7 @@ class Stage:
     _count = 0
 
     def __init__(self, con: Any, usage: ibis.Table, pools: ibis.Table, matches: ibis.Table | None,
-                 target: str = "recording", threads: int | None = None):
+                 target: str = "recording", threads: int | None = None, hashed: bool = True):
         if con.name != "duckdb":
             raise InvalidInput(Problem(f"the staged models run on DuckDB, not {con.name}", field="engine"))
         Stage._count += 1
@@ -112,30 +113,61 @@ class Stage:
         self.db.execute(f"""CREATE OR REPLACE TEMP TABLE {p}_dims AS
             SELECT {POOL}, artist, GROUPING(artist) AS g FROM {p}_usage
             GROUP BY GROUPING SETS (({POOL}), (artist))""")
+        # A slice's id is the hash of its keys, an artist spelling's the hash of the spelling: each line
+        # computes its own ids without a join. Checked free of collisions; if they ever collide, ids are
+        # numbers looked up by joins instead (slower, the same result).
         self.db.execute(f"""CREATE OR REPLACE TEMP TABLE {self.keys} AS
-            SELECT row_number() OVER (ORDER BY {POOL})::INTEGER AS pool_id,
-                   dense_rank() OVER (ORDER BY period)::INTEGER AS period_id,
+            SELECT hash({POOL}) AS pool_id, hash(period) AS period_id,
+                   row_number() OVER (ORDER BY {POOL}) AS pool_no, dense_rank() OVER (ORDER BY period) AS period_no,
                    dense_rank() OVER (ORDER BY coalesce(territory, ''), coalesce(service, ''),
                                       coalesce(commercial_model, ''))::INTEGER AS tie_rank,
                    ({' AND '.join(f'{k} IS NOT NULL' for k in POOL_KEYS)}) AS complete, *
             FROM (SELECT {POOL} FROM {p}_dims WHERE g = 1 UNION SELECT {POOL} FROM {p}_pools_in)""")
         # The artist key as the artist-centric model folds it (Ibis' strip: these six characters).
         self.db.execute(f"""CREATE OR REPLACE TEMP TABLE {self.artists} AS
-            SELECT artist, artist_key, dense_rank() OVER (ORDER BY artist_key)::INTEGER AS artist_id
+            SELECT artist, hash(artist) AS artist_h, row_number() OVER (ORDER BY artist) AS artist_no, artist_key,
+                   dense_rank() OVER (ORDER BY artist_key)::INTEGER AS artist_id
             FROM (SELECT artist, trim(lower(coalesce(artist, '')), ' \t\n\r\x0b\x0c') AS artist_key
                   FROM {p}_dims WHERE g = 0)""")
         self.db.execute(f"DROP TABLE {p}_dims")
+        unique = self.db.execute(f"""SELECT
+            (SELECT count(DISTINCT pool_id) = count(*) AND count(DISTINCT period_id) = count(DISTINCT period)
+             FROM {self.keys}),
+            (SELECT count(DISTINCT artist_h) = count(*) FROM {self.artists}),
+            (SELECT count(DISTINCT artist_key) = count(*) FROM {self.artists})""").fetchone()
+        self.hashed = bool(hashed and unique[0] and unique[1])
+        #: whether two spellings share an artist key (then grouping by artist needs the key's id)
+        self.folded = not unique[2]
+        if not self.hashed:
+            self.db.execute(f"UPDATE {self.keys} SET pool_id = pool_no, period_id = period_no")
+            self.db.execute(f"UPDATE {self.artists} SET artist_h = artist_no")
+            ids = "k.pool_id, k.period_id, a.artist_h"
+            dims = (f"JOIN {self.keys} k ON {same} JOIN {self.artists} a ON u.artist IS NOT DISTINCT FROM a.artist")
+        else:
+            ids = f"hash({', '.join(f'u.{k}' for k in POOL_KEYS)}) AS pool_id, hash(u.period) AS period_id, " \
+                  "hash(u.artist) AS artist_h"
+            dims = ""
+        columns = f"{ids}, {{item}} AS item, {{method}} AS method, u.user_id, u.use_type, u.plays"
+        create = f"CREATE OR REPLACE TEMP TABLE {self.lines} AS SELECT"
+        self.aligned = False
         if matches is not None:
             self._view("matches", matches)
-            join = f"LEFT JOIN {p}_matches m ON u.source = m.source AND u.line = m.line"
             item, method = f"m.{column}", "m.method"
+            # A usage report's matches are written line by line in its order: then the two files are
+            # read side by side (a positional join), checked line by line; otherwise joined by line.
+            if not dims:
+                self.db.execute(f"""{create} {columns.format(item=item, method=method)},
+                    coalesce(u.source = m.source AND u.line = m.line, false) AS aligned
+                    FROM {p}_usage u POSITIONAL JOIN {p}_matches m""")
+                self.aligned = self.db.execute(f"SELECT bool_and(aligned) FROM {self.lines}").fetchone()[0] is True
+            if self.aligned:
+                self.db.execute(f"ALTER TABLE {self.lines} DROP COLUMN aligned")
+            else:
+                self.db.execute(f"""{create} {columns.format(item=item, method=method)}
+                    FROM {p}_usage u {dims} LEFT JOIN {p}_matches m ON u.source = m.source AND u.line = m.line""")
         else:
-            join, item, method = "", f"u.{column}", "NULL::VARCHAR"
-        self.db.execute(f"""CREATE OR REPLACE TEMP TABLE {self.lines} AS
-            SELECT k.pool_id, k.period_id::SMALLINT AS period_id, {item} AS item, {method} AS method,
-                   u.user_id, u.use_type, a.artist_id, u.plays
-            FROM {p}_usage u JOIN {self.keys} k ON {same}
-            JOIN {self.artists} a ON u.artist IS NOT DISTINCT FROM a.artist {join}""")
+            self.db.execute(f"""{create} {columns.format(item=f"u.{column}", method="NULL::VARCHAR")}
+                FROM {p}_usage u {dims}""")
         self.db.execute(f"""CREATE OR REPLACE TEMP TABLE {self.pools} AS
             SELECT k.pool_id, k.complete, u.user_id, u.currency, u.amount_minor
             FROM {p}_pools_in u JOIN {self.keys} k ON {same}""")
@@ -243,31 +275,39 @@ class Stage:
         over the listener's rows (pool, item, use type, artist: the grain of the Ibis model, tie order
         included); every other line keeps its plays, so weights are summed per line (they are linear)."""
         p = params
-        rows = f"SELECT pool_id, period_id, item, use_type, artist_id, plays FROM {self.lines}"
+        rows = f"SELECT pool_id, period_id, item, use_type, artist_h, plays FROM {self.lines}"
         if p.per_user_cap:
             cap = int(p.per_user_cap)
             over = self._materialise(f"""SELECT period_id, user_id FROM {self.lines} WHERE user_id IS NOT NULL
                                          GROUP BY ALL HAVING sum(plays) > {cap}""")
             grain = self._materialise(f"""
-                SELECT l.pool_id, any_value(l.period_id) AS period_id, l.item, l.user_id, l.use_type, l.artist_id,
-                       sum(l.plays)::BIGINT AS plays, {cap}::BIGINT AS cap
-                FROM {self.lines} l SEMI JOIN {over} o ON l.period_id = o.period_id AND l.user_id = o.user_id
-                GROUP BY l.pool_id, l.item, l.user_id, l.use_type, l.artist_id""")
+                SELECT l.pool_id, any_value(l.period_id) AS period_id, l.item, l.user_id, l.use_type, a.artist_id,
+                       any_value(l.artist_h) AS artist_h, sum(l.plays)::BIGINT AS plays, {cap}::BIGINT AS cap
+                FROM (SELECT * FROM {self.lines} l SEMI JOIN {over} o
+                      ON l.period_id = o.period_id AND l.user_id = o.user_id) l
+                JOIN {self.artists} a ON l.artist_h = a.artist_h
+                GROUP BY l.pool_id, l.item, l.user_id, l.use_type, a.artist_id""")
             ranked = f"SELECT g.*, k.tie_rank FROM {grain} g JOIN {self.keys} k ON g.pool_id = k.pool_id"
             ties = f"tie_rank, {ITEM_TIES}, coalesce(use_type, ''), artist_id"
-            capped = (f"SELECT pool_id, period_id, item, use_type, artist_id, capped AS plays FROM "
+            capped = (f"SELECT pool_id, period_id, item, use_type, artist_h, capped AS plays FROM "
                       f"({allocate_sql(ranked, 'period_id, user_id', 'cap', 'plays', ties, out='capped')})")
-            kept = (f"SELECT pool_id, period_id, item, use_type, artist_id, plays FROM {self.lines} l "
+            kept = (f"SELECT pool_id, period_id, item, use_type, artist_h, plays FROM {self.lines} l "
                     f"ANTI JOIN {over} o ON l.period_id = o.period_id AND l.user_id = o.user_id")
             rows = f"{capped} UNION ALL {kept}"
         weight = "t.plays"
         joins = ""
         if p.min_artist_streams or p.min_artist_listeners or p.professional_weight != 1:
-            pros = self._materialise(f"""SELECT period_id, artist_id FROM {self.lines} GROUP BY ALL
-                HAVING sum(plays) >= {int(p.min_artist_streams)}
-                   AND count(DISTINCT user_id) >= {int(p.min_artist_listeners)}""")
-            joins += f" LEFT JOIN {pros} pro ON t.period_id = pro.period_id AND t.artist_id = pro.artist_id"
-            weight += f" * CASE WHEN pro.artist_id IS NOT NULL THEN {int(p.professional_weight)} ELSE 1 END"
+            having = (f"HAVING sum(plays) >= {int(p.min_artist_streams)} "
+                      f"AND count(DISTINCT user_id) >= {int(p.min_artist_listeners)}")
+            if self.folded:     # spellings of one artist counted together, by the key's id
+                pros = self._materialise(f"""SELECT p.period_id, a.artist_h FROM (
+                    SELECT l.period_id, a.artist_id FROM {self.lines} l JOIN {self.artists} a
+                    ON l.artist_h = a.artist_h GROUP BY ALL {having}) p
+                    JOIN {self.artists} a ON p.artist_id = a.artist_id""")
+            else:
+                pros = self._materialise(f"SELECT period_id, artist_h FROM {self.lines} GROUP BY ALL {having}")
+            joins += f" LEFT JOIN {pros} pro ON t.period_id = pro.period_id AND t.artist_h = pro.artist_h"
+            weight += f" * CASE WHEN pro.artist_h IS NOT NULL THEN {int(p.professional_weight)} ELSE 1 END"
         if p.user_initiated_weight != 1:
             chosen = ", ".join("'" + u.replace("'", "''") + "'" for u in p.user_initiated_use_types) or "NULL"
             weight += f" * CASE WHEN t.use_type IN ({chosen}) THEN {int(p.user_initiated_weight)} ELSE 1 END"
