@@ -216,8 +216,8 @@ class CheckEngine:
         interned_tf: dict[tuple, int] = {(None, None): 0}
         self._ar_values: dict[int, tuple] = {0: ((), None)}
         self._tf_values: dict[int, tuple] = {0: (None, None)}
-        order = sorted(range(classes.num_rows), key=lambda i: classes["okey"][i].as_py())  # one site at a time
         okeys, sigs, reps = classes["okey"].to_pylist(), classes["sig"].to_pylist(), classes["rep"].to_pylist()
+        order = sorted(range(classes.num_rows), key=okeys.__getitem__)   # one site at a time
         for sc, i in enumerate(order, start=1):
             origin = okeys[i] or None
             rep = reps[i] or "/"
@@ -523,8 +523,13 @@ class CheckEngine:
         finally:
             pool.shutdown(wait=True)
         keyed = keyed.left_join(reg, keyed.item == reg.r_item).drop("r_item")
-        keyed = keyed.mutate(registry=keyed.registry.fill_null("none"), is_error=keyed.error.notnull(),
-                             is_licensed=keyed.item.isin(sorted(licensed)) if licensed else ibis.literal(False))
+        if licensed:   # a join, not an IN list: a licence may cover millions of items
+            lic = self.put(pa.table({"lic_item": pa.array(sorted(licensed), pa.int64())}))
+            keyed = keyed.left_join(lic, keyed.item == lic.lic_item)
+            keyed = keyed.mutate(is_licensed=keyed.lic_item.notnull()).drop("lic_item")
+        else:
+            keyed = keyed.mutate(is_licensed=ibis.literal(False))
+        keyed = keyed.mutate(registry=keyed.registry.fill_null("none"), is_error=keyed.error.notnull())
         keyed = self._materialise(keyed)
         self._drop(items, base, reg)   # keyed holds what the rest needs
         lap("registry")

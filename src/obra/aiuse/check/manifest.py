@@ -371,7 +371,9 @@ def _raw_from_table(table: pa.Table, problems: _Problems, line_base: int) -> pa.
                            hint=f"name the columns url, {', '.join(COLUMNS[1:])}")
     con = _duckdb()
     try:
-        con.register("obra_in", table)
+        # Row numbers as a column of the input (not a window over it, which DuckDB runs in one thread).
+        numbers = pa.array(np.arange(line_base, line_base + table.num_rows, dtype=np.int64))
+        con.register("obra_in", table.append_column("obra_line_number", numbers))
         exprs = []
         for c in COLUMNS:
             if c not in names:
@@ -383,8 +385,8 @@ def _raw_from_table(table: pa.Table, problems: _Problems, line_base: int) -> pa.
                 exprs.append(f"to_json({col})::VARCHAR AS {c}")
             else:
                 exprs.append(f"{col}::VARCHAR AS {c}")
-        raw = con.sql(f"SELECT (row_number() OVER () - 1 + {int(line_base)})::BIGINT AS line, {', '.join(exprs)}, "
-                          "NULL::VARCHAR AS bad FROM obra_in").to_arrow_table()
+        raw = con.sql(f"SELECT obra_line_number AS line, {', '.join(exprs)}, "
+                      "NULL::VARCHAR AS bad FROM obra_in").to_arrow_table()
         return raw
     finally:
         con.close()
