@@ -127,6 +127,7 @@ class CheckEngine:
         if name == "duckdb" and threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
         self._names = itertools.count(1)   # table names, unique across this engine's threads
+        self._ordered: str | None = None   # the table stored in item order (the result)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -558,7 +559,7 @@ class CheckEngine:
             "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg",
             "decision_id", site_class="sc", header_class="hc", aipref_id="ap", tdmrep_id="tp", rsl_id="rp",
             cawg_id="cw", location_event="l_event", crawled_at="crawled_at", error="error", notes="notes")
-        result = self._materialise(result, "obra_check_result")
+        result = self._materialise(result, "obra_check_result", order_by="item")
         self._drop(keyed)
         lap("decide")
         summary = self.summarise(result)
@@ -577,12 +578,25 @@ class CheckEngine:
             else:
                 self.con._session.catalog.uncacheTable(name) if self.con._session.catalog.tableExists(name) else None
 
-    def _materialise(self, expr, name: str | None = None):
+    def _materialise(self, expr, name: str | None = None, *, order_by: str | None = None):
         """Compute ``expr`` once into a table of the backend (later steps read it several times):
-        a table of the engine's own in-memory database on DuckDB, a cached temporary view on Spark."""
+        a table of the engine's own in-memory database on DuckDB, a cached temporary view on Spark.
+
+        ``order_by``: on DuckDB the table is stored in that order (insertion order kept), so a
+        writer streams it in order without sorting it again."""
         name = name or f"obra_check_m{next(self._names)}"
         if self.name == "duckdb":
-            return self.con.create_table(name, expr)
+            if order_by is None:
+                return self.con.create_table(name, expr)
+            raw = self.con.con
+            raw.execute("SET preserve_insertion_order = true")
+            try:
+                sql = self.con.compile(expr.order_by(order_by))
+                raw.execute(f'CREATE TABLE "{name}" AS {sql}')
+            finally:
+                raw.execute("SET preserve_insertion_order = false")
+            self._ordered = name
+            return self.con.table(name)
         self.con.create_view(name, expr, overwrite=True)
         self.con._session.table(name).cache().createOrReplaceTempView(name)
         return self.con.table(name)
@@ -632,16 +646,10 @@ class CheckEngine:
     def _write_items(self, run: CheckRun, files: dict[str, Path], compact: list[str]) -> None:
         if self.name == "duckdb":
             raw = self.con.con
-            source = run.items.get_name()
-            many = sum(f in files for f in RESULT_FORMATS) > 1
-            # In item order. One format: the sort streams into the writer; several: sorted once, then
-            # each write streams the sorted table.
+            table = run.items.get_name()
+            # In item order: the result table is stored in it (see _materialise), read in insertion order.
+            order = "" if self._ordered == run.items.op().name else " ORDER BY item"
             raw.execute("SET preserve_insertion_order = true")
-            if many:
-                raw.execute(f"CREATE OR REPLACE TEMP TABLE obra_check_sorted AS SELECT * FROM {source} ORDER BY item")
-                table, order = "obra_check_sorted", ""
-            else:
-                table, order = source, " ORDER BY item"
             if "parquet" in files:
                 raw.execute(f"COPY (SELECT * FROM {table}{order}) TO '{_sql_path(files['parquet'])}' "
                             "(FORMAT PARQUET, COMPRESSION ZSTD)")
@@ -655,8 +663,6 @@ class CheckEngine:
                 cols = ", ".join(f'"{c}"' for c in compact)
                 raw.execute(f"COPY (SELECT {cols} FROM {table}{order}) TO '{_sql_path(files['json'])}' "
                             "(FORMAT JSON, ARRAY true)")
-            if many:
-                raw.execute(f"DROP TABLE {table}")
             raw.execute("SET preserve_insertion_order = false")
         else:
             from pyspark.sql import functions as F
