@@ -13,9 +13,10 @@ headers (six to nine fields; Content-Usage on 30%, tdm-reservation on 10%, X-Rob
 Figures (each in a child process, so its peak memory is its own):
 
 * **ours**, end to end — read and validate the manifest and the site captures, every signal, the
-  registry joins including the exact near-duplicate search, the decisions, the Parquet/CSV/JSON
-  outputs, the signed receipt and its journal event — with DuckDB on this machine's cores;
-  the stages' times, items/s, peak memory;
+  registry joins including the exact near-duplicate search, the decisions, the per-item results
+  (Parquet, the default for a Parquet manifest), the signed receipt and its journal event — with
+  DuckDB on this machine's cores; the stages' times, items/s, peak memory; and once more writing
+  all three formats (Parquet, CSV, JSON: ``--format all``);
 * the **near-duplicate step** alone (1M × 1M, radius 8), queries/s;
 * a **straightforward per-item Python loop** calling the same readers per item (robots.txt,
   AIPREF, Content Signals, TDMRep with tdmrep.json, noai, RSL, the registry: exact lookup, NumPy
@@ -198,7 +199,7 @@ def _registry(root: Path):
 
 
 def stage_check(root: str, engine: str = "duckdb", manifest: str = "manifest.parquet", threads: int | None = None,
-                **_: object) -> dict:
+                formats: str | None = None, **_: object) -> dict:
     """Ours, end to end: reading the registry snapshot is timed apart (a store holds it already)."""
     from obra.access import create_principal
     from obra.aiuse.check.service import CheckService
@@ -222,12 +223,12 @@ def stage_check(root: str, engine: str = "duckdb", manifest: str = "manifest.par
     started = time.perf_counter()
     result = CheckService(store).check(principal, root_path / manifest, root_path / "sites.jsonl", jurisdiction="DE",
                                        purpose="commercial", user_agent=AGENT, engine=engine, registry=registry,
-                                       out_dir=home / "out", session=session, threads=threads)
+                                       out_dir=home / "out", session=session, threads=threads, formats=formats)
     seconds = time.perf_counter() - started
     outputs = sum(p.stat().st_size for p in (home / "out").rglob("*") if p.is_file())
     return {"seconds": seconds, "registry_load_seconds": registry_seconds, "peak_rss": peak_rss(),
             "summary": result["summary"], "timings": result["timings"], "output_bytes": outputs,
-            "journal_event": result["journal_event"]}
+            "journal_event": result["journal_event"], "formats": result["formats"]}
 
 
 def stage_near(root: str, threads: int | None = None, **_: object) -> dict:
@@ -364,6 +365,7 @@ def run(scale: str = "full") -> dict:
     with tempfile.TemporaryDirectory(prefix="obra-bench-aiuse-") as root:
         gen = call("generate", root=root, items=cfg["items"], works=cfg["works"], sites=cfg["sites"])
         ours = call("check", root=root)
+        every = call("check", root=root, formats="all")
         near = call("near", root=root)
         naive = call("naive", root=root, sample=cfg["naive_sample"])
         dd = call("datadiligence", root=root)
@@ -389,7 +391,11 @@ def run(scale: str = "full") -> dict:
         "target_items_per_second": 100_000, "ours_stage_seconds": ours["timings"],
         "registry_snapshot_load_seconds": round(ours["registry_load_seconds"], 2),
         "ours_peak_rss_gib": round(ours["peak_rss"] / GIB, 2), "target_rss_gib": 4,
-        "output_bytes": ours["output_bytes"], "summary": ours["summary"],
+        "output_bytes": ours["output_bytes"], "output_formats": ours["formats"], "summary": ours["summary"],
+        "all_formats_seconds": round(every["seconds"], 2), "all_formats_items_per_second": round(items /
+                                                                                                 every["seconds"]),
+        "all_formats_output_bytes": every["output_bytes"], "all_formats_stage_seconds": every["timings"],
+        "all_formats_same_summary": every["summary"] == ours["summary"],
         "near_duplicates_seconds": round(near["seconds"], 2),
         "near_duplicates_queries_per_second": round(near["queries_per_second"]),
         "near_duplicates_pairs": near["pairs"],
