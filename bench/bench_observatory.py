@@ -261,7 +261,7 @@ def run(scale: str) -> dict:
     con.raw_sql("SET threads = 2")
     same, attrs = _market(con, files, {})
     stage = Stage.of_market(same)
-    indicators.revenue(same), indicators.plays(same, stage.usage_lines())
+    indicators.revenue(same), indicators.plays(same, stage)
     pro = scenarios.run_rules(scenarios.Rules(), same.usage, same.pools, same.matches, stage=stage)
     indicators.concentration(scenarios.per_artist(pro, same.attributes, same.period), indicators.per_item(pro.items))
     same_seconds, same_cpu = time.perf_counter() - started, _cpu() - cpu

@@ -117,3 +117,16 @@ def test_the_change_bands_of_every_artist_at_once_are_those_of_one_at_a_time(pai
     base = [b for b, _ in pairs]
     other = [o for _, o in pairs]
     assert list(scenarios._bands(base, other)) == [scenarios._band(b, o) for b, o in pairs]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(play, min_size=1, max_size=25), st.lists(payment, min_size=1, max_size=8), st.booleans(), st.booleans())
+def test_the_indicators_from_the_stage_are_those_from_the_usage(plays, payments, with_matches, shuffled):
+    from obra.observatory import indicators
+    from obra.observatory.market import Market
+
+    con, usage, pools, matches = market(plays, payments, with_matches, shuffled)
+    m = Market("2024-01", "duckdb", con, usage, pools, matches)
+    stage = kernels.Stage.of_market(m)
+    for fn in (indicators.plays, indicators.play_sources, indicators.matching):
+        assert fn(m, stage).rows == fn(m).rows, fn.__name__

@@ -27,6 +27,7 @@ This is the DuckDB path of :func:`obra.observatory.scenarios.run_rules`; Spark k
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -181,15 +182,56 @@ class Stage:
     def of_market(cls, market: Any, threads: int | None = None) -> "Stage":
         return cls(market.con, market.usage, market.pools, market.matches, threads=threads)
 
-    def usage_lines(self) -> ibis.Table:
-        """The staged lines with their slice's columns (``period, territory, service, commercial_model,
-        item, method, user_id, use_type, plays``): what the plays, play-source and matching indicators read."""
-        name = f"{self.prefix}_usage_lines"
-        keys = ", ".join(f"k.{c}" for c in POOL_KEYS)
-        self.db.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
-            SELECT {keys}, l.item, l.method, l.user_id, l.use_type, l.plays
-            FROM {self.lines} l JOIN {self.keys} k ON l.pool_id = k.pool_id""")
-        return self.con.table(name)
+    def listeners(self) -> str:
+        """Per pool and listener (made once): all plays, and the plays and lines with plays > 0 — the
+        listeners per slice, user-centric's subscribers' plays and the artist-centric cap's totals."""
+        name = f"{self.prefix}_listeners"
+        if not getattr(self, "_listeners", None):
+            self.db.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                SELECT pool_id, user_id, any_value(period_id) AS period_id, sum(plays)::BIGINT AS plays,
+                       (sum(plays) FILTER (WHERE plays > 0))::BIGINT AS positive_plays,
+                       count(*) FILTER (WHERE plays > 0) AS positive_lines
+                FROM {self.lines} WHERE user_id IS NOT NULL GROUP BY pool_id, user_id""")
+            self._listeners = name
+        return name
+
+    def plays_by_slice(self) -> tuple[list[dict], str]:
+        """Plays, usage lines and distinct listeners per service, territory and commercial model (the rows
+        of :func:`obra.observatory.indicators.plays`), and the SQL that made them."""
+        same = " AND ".join(f"a.{k} IS NOT DISTINCT FROM b.{k}" for k in ("service", "territory", "commercial_model"))
+        query = f"""WITH a AS (SELECT k.service, k.territory, k.commercial_model, sum(p.plays) AS plays,
+                                     sum(p.usage_lines) AS lines
+                              FROM {self.played} p JOIN {self.keys} k ON p.pool_id = k.pool_id GROUP BY ALL),
+                         b AS (SELECT k.service, k.territory, k.commercial_model, count(DISTINCT u.user_id) AS listeners
+                              FROM {self.listeners()} u JOIN {self.keys} k ON u.pool_id = k.pool_id GROUP BY ALL)
+                    SELECT a.service, a.territory, a.commercial_model, a.plays::BIGINT AS plays,
+                           a.lines::BIGINT AS lines, coalesce(b.listeners, 0)::BIGINT AS listeners
+                    FROM a LEFT JOIN b ON {same} ORDER BY a.service, a.territory, a.commercial_model"""
+        return self._dicts(query), self._shown(query)
+
+    def by_use_and_method(self) -> tuple[list[dict], list[dict], str]:
+        """Plays and lines by use type and by match method (null method: ``none``), from one scan of the lines."""
+        if getattr(self, "_uses", None):
+            return self._uses
+        query = f"""SELECT GROUPING(use_type) AS by_method, use_type, method, sum(plays)::BIGINT AS plays,
+                           count(*)::BIGINT AS lines
+                    FROM (SELECT use_type, coalesce(method, 'none') AS method, plays FROM {self.lines})
+                    GROUP BY GROUPING SETS ((use_type), (method)) ORDER BY by_method, use_type, method"""
+        rows = self._dicts(query)
+        uses = [{"use_type": r["use_type"], "plays": r["plays"], "lines": r["lines"]} for r in rows if not r["by_method"]]
+        methods = [{"method": r["method"], "lines": r["lines"], "plays": r["plays"]} for r in rows if r["by_method"]]
+        self._uses = (uses, methods, self._shown(query))
+        return self._uses
+
+    def _dicts(self, query: str) -> list[dict]:
+        cursor = self.db.execute(query)
+        names = [d[0] for d in cursor.description]
+        return [{k: (int(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in zip(names, row)}
+                for row in cursor.fetchall()]
+
+    def _shown(self, query: str) -> str:
+        """The query as a reader can rerun it: the staged tables under their names in this module's docstring."""
+        return re.sub(rf"{self.prefix}_([a-z]+)", r"\1", " ".join(query.split()))
 
     def _view(self, name: str, expr: ibis.Table) -> None:
         sql = str(ibis.to_sql(expr, dialect="duckdb"))
@@ -243,8 +285,8 @@ class Stage:
     def user_centric(self) -> tuple[str, str]:
         payers = self._materialise(f"""
             SELECT l.*, p.currency, p.pool_minor FROM (
-                SELECT pool_id, user_id, sum(plays)::BIGINT AS user_plays
-                FROM {self.lines} WHERE user_id IS NOT NULL AND plays > 0 GROUP BY ALL) l
+                SELECT pool_id, user_id, positive_plays AS user_plays FROM {self.listeners()}
+                WHERE positive_lines > 0) l
             JOIN ({self._pool_totals(True)}) p ON l.pool_id = p.pool_id AND l.user_id = p.user_id
             WHERE p.complete""")
         top = self.db.execute(f"SELECT max(pool_minor) FROM {payers}").fetchone()[0] or 0
@@ -278,7 +320,7 @@ class Stage:
         rows = f"SELECT pool_id, period_id, item, use_type, artist_h, plays FROM {self.lines}"
         if p.per_user_cap:
             cap = int(p.per_user_cap)
-            over = self._materialise(f"""SELECT period_id, user_id FROM {self.lines} WHERE user_id IS NOT NULL
+            over = self._materialise(f"""SELECT period_id, user_id FROM {self.listeners()}
                                          GROUP BY ALL HAVING sum(plays) > {cap}""")
             grain = self._materialise(f"""
                 SELECT l.pool_id, any_value(l.period_id) AS period_id, l.item, l.user_id, l.use_type, a.artist_id,

@@ -60,10 +60,9 @@ def build_report(market: Market, *, store: Any = None, run: dict | None = None,
     with clock("stage"):
         stage = kernels.Stage.of_market(market) if market.engine == "duckdb" else None
     with clock("indicators"):
-        lines = stage.usage_lines() if stage is not None else None
         figures["revenue"] = indicators.revenue(market)
         for fn in (indicators.plays, indicators.play_sources, indicators.matching):
-            f = fn(market, lines)
+            f = fn(market, stage)
             figures[f.id] = f
         figures["rates"] = indicators.rates(figures["revenue"], figures["plays"])
 

@@ -280,6 +280,8 @@ class Outcome:
     items: pa.Table        # ALLOCATION_KEYS, item, plays, amount_minor, commission_minor, performers_minor, rightholders_minor
     held: dict[str, int]   # currency -> unallocated
     revenue: dict[str, int]
+    #: per_artist's frames of this outcome, by (attributes, period): the report asks for the base's several times
+    artists: dict = field(default_factory=dict, repr=False, compare=False)
 
     def paid_to_creators(self) -> pa.Table:
         """Per item and currency, the money that reaches rightholders and performers (after commission)."""
@@ -417,6 +419,9 @@ def per_artist(outcome: Outcome, attributes: pa.Table | None, period: str) -> "A
     """
     import duckdb
 
+    key = (id(attributes), period)
+    if key in outcome.artists and outcome.artists[key][0] is attributes:
+        return outcome.artists[key][1].copy()
     t = outcome.paid_to_creators().select(["territory", "currency", "item", "plays", "creators_minor"])
     attrs = pa.Table.from_pandas(item_groups(attributes, t["item"].unique().to_pylist()), preserve_index=False)
     attrs = attrs.cast(pa.schema([(c, pa.int64() if c == "year" else pa.string()) for c in attrs.column_names]))
@@ -448,7 +453,9 @@ def per_artist(outcome: Outcome, attributes: pa.Table | None, period: str) -> "A
             FROM totals {joins} ORDER BY currency, artist""").to_arrow_table()
     finally:
         db.close()
-    return frame.to_pandas()
+    frame = frame.to_pandas()
+    outcome.artists[key] = (attributes, frame)
+    return frame.copy()
 
 
 ATTRIBUTES = ("item", "artist", "genre", "origin_country", "year", "label_type", "kind", "creation_mode")
