@@ -21,6 +21,7 @@ crashes and never yields a code for a file it did not actually read.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -67,6 +68,8 @@ class ContentCodes:
     datahash: str
     filesize: int
     name: str | None = None
+    sha256: str | None = None
+    """The file's SHA-256 (hex): what crawl manifests and datasets name files by."""
 
     def units(self) -> list[Unit]:
         """The units that make up the ISCC-CODE, each decoded (meta, content, data, instance)."""
@@ -212,5 +215,11 @@ def _content_codes(path: Path, result) -> ContentCodes:
         datahash=str(result.datahash),
         filesize=int(result.filesize),
         name=getattr(result, "name", None),
+        sha256=_sha256_of(path),
     )
+
+
+def _sha256_of(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 

@@ -46,7 +46,7 @@ from obra.store.schema import metadata, registrations
 
 __all__ = [
     "Block", "ContentIndex", "Match", "blocks_for", "flips", "hamming", "near_duplicates",
-    "content_codes", "content_files", "STORE_BLOCKS", "MAX_RADIUS",
+    "content_codes", "content_files", "file_sha256s", "STORE_BLOCKS", "MAX_RADIUS",
 ]
 
 BITS = 64
@@ -138,6 +138,7 @@ content_files = Table(
     Column("mode", String(16)),
     Column("datahash", String(80), nullable=False),
     Column("filesize", BigInteger, nullable=False),
+    Column("sha256", String(64), index=True),   # migration 0015: what crawl manifests name files by
 )
 
 content_codes = Table(
@@ -207,7 +208,7 @@ class ContentIndex:
         conn.execute(content_files.insert().values(
             number=number, version=version, iscc=codes.iscc, filename=codes.filename[:300],
             mediatype=codes.mediatype[:100], mode=codes.mode, datahash=codes.datahash,
-            filesize=codes.filesize))
+            filesize=codes.filesize, sha256=codes.sha256))
         rows = []
         for unit in codes.units():
             row = {"number": number, "version": version, "unit": unit.kind, "code": unit.code,
@@ -478,3 +479,15 @@ def _popcount(values: np.ndarray) -> np.ndarray:
         return np.bitwise_count(values)
     table = np.array([bin(i).count("1") for i in range(256)], np.uint8)
     return table[values.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.uint8)
+
+
+def file_sha256s(files: Iterable) -> set[tuple[str, str]]:
+    """(number, SHA-256) of registered files: the SHA-256 recorded at registration (migration 0015),
+    and a datahash that is itself a SHA-256 multihash (``1220…``)."""
+    out: set[tuple[str, str]] = set()
+    for f in files:
+        if getattr(f, "sha256", None):
+            out.add((f.number, f.sha256.lower()))
+        if isinstance(f.datahash, str) and f.datahash.lower().startswith("1220") and len(f.datahash) == 68:
+            out.add((f.number, f.datahash[4:].lower()))
+    return out

@@ -39,7 +39,7 @@ from obra.aiuse.service import _parties_of, terms_history_rows
 from obra.aiuse.terms import AITerms, Purpose, UserType
 from obra.aiuse.vocabulary import Use
 from obra.canonical import sha256_hex
-from obra.identify.similar import content_codes, content_files
+from obra.identify.similar import content_codes, content_files, file_sha256s
 from obra.store.schema import registrations
 
 __all__ = ["RegistryIndex", "evaluate_terms", "uses_hash", "PERMISSION_RANK"]
@@ -119,7 +119,7 @@ class RegistryIndex:
                                    latest.c.version == content_codes.c.version))
                 .where(content_codes.c.number.not_in(withdrawn))).all()
             files = conn.execute(
-                select(content_files.c.number, content_files.c.datahash)
+                select(content_files.c.number, content_files.c.datahash, content_files.c.sha256)
                 .join(latest, and_(latest.c.number == content_files.c.number,
                                    latest.c.version == content_files.c.version))
                 .where(content_files.c.number.not_in(withdrawn))).all()
@@ -131,8 +131,7 @@ class RegistryIndex:
                                                registrations.c.is_current)).all()
         codes = [(r.number, r.unit, int(r.body) % (1 << 64)) for r in rows if r.unit.startswith("content")]
         instances = [(r.number, int(r.body) % (1 << 64)) for r in rows if r.unit == "instance"]
-        hashes = [(f.number, f.datahash[4:]) for f in files
-                  if isinstance(f.datahash, str) and f.datahash.lower().startswith("1220") and len(f.datahash) == 68]
+        hashes = sorted(file_sha256s(files))
         parties = [(r.number, p) for r in records for p in sorted(_parties_of((r.record or {}).get(r.entity, {})))]
         return cls.from_rows(codes=codes, instances=instances, hashes=hashes, terms=terms_history_rows(store),
                              parties=parties, source="store")
@@ -215,3 +214,4 @@ def evaluate_terms(documents: dict[str, dict], hashes: Iterable[str], use: Use, 
 def signed64(values: np.ndarray) -> np.ndarray:
     """uint64 codes as the signed int64 with the same bits (how tables carry them)."""
     return np.asarray(values, np.uint64).view(np.int64)
+

@@ -133,15 +133,15 @@ class Catalogue:
     @classmethod
     def from_store(cls, store: Any) -> "Catalogue":
         """Every current registration, its parties and registered files' SHA-256, and the terms in force."""
-        from obra.identify.similar import content_files
+        from obra.identify.similar import content_files, file_sha256s
 
         with store.connect() as conn:
             rows = conn.execute(select(registrations.c.number, registrations.c.entity, registrations.c.status,
                                        registrations.c.record).where(registrations.c.is_current)).all()
-            files = conn.execute(select(content_files.c.number, content_files.c.datahash)).all()
+            files = conn.execute(select(content_files.c.number, content_files.c.datahash,
+                                        content_files.c.sha256)).all()
         parties = [(r.number, p) for r in rows for p in sorted(_parties_of((r.record or {}).get(r.entity, {})))]
-        hashes = sorted({(f.number, f.datahash[4:]) for f in files if isinstance(f.datahash, str)
-                         and f.datahash.lower().startswith("1220") and len(f.datahash) == 68})
+        hashes = sorted(file_sha256s(files))
         return cls.from_rows(works=[(r.number, r.status == "withdrawn") for r in rows], parties=parties,
                              hashes=hashes, terms=current_terms_rows(store))
 
