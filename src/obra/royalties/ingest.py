@@ -181,7 +181,8 @@ class _ContentHash:
     encoding, line ending, quoting or column order hash the same).
 
     The hashing runs on a worker thread while the reader parses the next block (hashlib and
-    Arrow's kernels release the GIL); at most a few blocks wait for it."""
+    Arrow's kernels release the GIL), and so does what is done with a block once it is hashed
+    (``then``: writing it to Parquet, which releases the GIL too); at most a few blocks wait."""
 
     PENDING = 4
 
@@ -192,15 +193,17 @@ class _ContentHash:
         self.pool: ThreadPoolExecutor | None = None
         self.pending: deque[Future] = deque()
 
-    def add(self, dataset: str, period: str, table: pa.Table) -> None:
+    def add(self, dataset: str, period: str, table: pa.Table,
+            then: Callable[[pa.Table], None] | None = None) -> None:
         self.rows[(dataset, period)] += table.num_rows
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
         while len(self.pending) >= self.PENDING:
             self.pending.popleft().result()
-        self.pending.append(self.pool.submit(self._add, dataset, period, table))
+        self.pending.append(self.pool.submit(self._add, dataset, period, table, then))
 
-    def _add(self, dataset: str, period: str, table: pa.Table) -> None:
+    def _add(self, dataset: str, period: str, table: pa.Table,
+             then: Callable[[pa.Table], None] | None = None) -> None:
         first_row = self.hashed.get((dataset, period), 0)
         self.hashed[(dataset, period)] = first_row + table.num_rows
         for name in table.column_names:
@@ -212,6 +215,8 @@ class _ContentHash:
                 h.update(part)
             if nulls:
                 self.columns.setdefault((dataset, period, name + "\x1fnulls"), hashlib.sha256()).update(nulls)
+        if then is not None:
+            then(table)
 
     def close(self) -> None:
         while self.pending:
@@ -255,10 +260,10 @@ class _Staging:
             self._flush(dataset, period)
 
     def add_table(self, dataset: str, period: str, table: pa.Table) -> None:
-        """Write a block of rows (already in the dataset's schema) straight to its partition."""
+        """Write a block of rows (already in the dataset's schema) straight to its partition (on the
+        hashing worker, in order, while the reader goes on)."""
         self.counts[dataset] += table.num_rows
-        self.content.add(dataset, period, table)
-        self._writer(dataset, period).write_table(table)
+        self.content.add(dataset, period, table, then=self._writer(dataset, period).write_table)
 
     def _writer(self, dataset: str, period: str) -> pq.ParquetWriter:
         key = (dataset, period)
@@ -273,14 +278,14 @@ class _Staging:
         if not buf or not buf["source"]:
             return
         table = pa.Table.from_pydict(buf, schema=self.schemas[dataset])
-        self.content.add(dataset, period, table)
-        self._writer(dataset, period).write_table(table)
+        self.content.add(dataset, period, table, then=self._writer(dataset, period).write_table)
         for column in buf.values():
             column.clear()
 
     def close(self) -> None:
         for dataset, period in list(self.buffers):
             self._flush(dataset, period)
+        self.content.close()            # every block written before the files are closed
         for w in self.writers.values():
             w.close()
 
@@ -564,8 +569,10 @@ def ingest_dsr(store, path: str | Path, principal: Principal,
             table = dsr_fast.to_usage_contract(table, source, USAGE_SCHEMA)
             keys = table.group_by(["territory", "service", "commercial_model"]).aggregate([])
             slices.update(zip(*(keys.column(c).to_pylist() for c in ("territory", "service", "commercial_model"))))
-            for period in pc.unique(table["period"]).to_pylist():
-                staging.add_table("usage", period, table.filter(pc.equal(table["period"], period)))
+            periods = pc.unique(table["period"]).to_pylist()
+            for period in periods:         # a DSR reports one period: the block goes as it is
+                staging.add_table("usage", period, table if len(periods) == 1 else
+                                  table.filter(pc.equal(table["period"], period)))
 
         report = dsr_fast.read_dsr_tables(path, on_table=usage, progress=progress, footer_policy=footer_policy)
         pools: dict[tuple, Decimal] = defaultdict(Decimal)

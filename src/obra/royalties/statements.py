@@ -39,6 +39,29 @@ FORMATS = ("json", "csv", "html", "pdf")
 STATEMENT_VERSION = 1
 
 
+class Statement(dict):
+    """A built statement: a plain JSON-ready dict that also keeps the canonical JSON it was hashed
+    over, so that writing it (:func:`to_json`) does not canonicalise it a second time. A statement
+    is not to be changed once built (its ``content_hash`` would no longer be its hash)."""
+
+    canonical_json: bytes | None = None
+    sealed_hash: str | None = None
+
+
+def _sealed(statement: dict) -> Statement:
+    """The statement with its ``content_hash``: the SHA-256 of the RFC 8785 JSON of the rest, built
+    member by member (RFC 8785 sorts an object's members and canonicalises each value on its own), so
+    that the same members with the hash added are the canonical JSON of the whole."""
+    members = {k: canonical(k) + b":" + canonical(v) for k, v in statement.items() if k != "content_hash"}
+    order = sorted(members)           # member names are ASCII: code point order is UTF-16 order
+    digest = hashlib.sha256(b"{" + b",".join(members[k] for k in order) + b"}").hexdigest()
+    members["content_hash"] = canonical("content_hash") + b":" + canonical(digest)
+    out = Statement(statement)
+    out["content_hash"] = out.sealed_hash = digest
+    out.canonical_json = b"{" + b",".join(members[k] for k in sorted(members)) + b"}"
+    return out
+
+
 # --------------------------------------------------------------------------- build
 def _ranges(numbers: list[int]) -> str:
     numbers = sorted(numbers)
@@ -123,13 +146,19 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
     usage = _usage(run, items, detail) if rows else {}
     dist = run.distribution
     by_payee: dict[str, list[dict]] = defaultdict(list)
+    amounts: dict[tuple[int, str], str] = {}        # the same amounts recur: each formatted once
+    titles = titles or {}
     for r in rows:
         key = tuple(r[k] for k in POOL_KEYS) + (r["item"],)
+        minor = int(r["amount_minor"])
+        amount = amounts.get((minor, r["currency"]))
+        if amount is None:
+            amount = amounts[(minor, r["currency"])] = str(from_minor(minor, r["currency"]))
         by_payee[r["payee"]].append({
             **{k: r[k] for k in POOL_KEYS}, "currency": r["currency"], "item": r["item"],
-            "title": (titles or {}).get(r["item"]), "role": r["role"],
+            "title": titles.get(r["item"]), "role": r["role"],
             "agreement_path": r["path"].split(">") if r["path"] else [], "share": r["fraction"],
-            "amount_minor": int(r["amount_minor"]), "amount": str(from_minor(int(r["amount_minor"]), r["currency"])),
+            "amount_minor": minor, "amount": amount,
             "plays": int(r["plays"]), "usage": usage.get(key, []),
         })
     adjustments: dict[str, list[dict]] = defaultdict(list)
@@ -185,8 +214,7 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
                         "ties go to the recipient listed first (commission, equitable remuneration, shares "
                         "by party and agreement path)",
         }
-        statement["content_hash"] = content_hash(statement)
-        out[payee] = statement
+        out[payee] = _sealed(statement)
     return out
 
 
@@ -204,8 +232,11 @@ CSV_COLUMNS = ("payee", "period", "territory", "service", "commercial_model", "c
 
 
 def to_json(statement: dict) -> bytes:
-    """RFC 8785 canonical JSON, one document per file."""
-    return canonical(statement) + b"\n"
+    """RFC 8785 canonical JSON, one document per file (a :class:`Statement` as it was sealed)."""
+    sealed = getattr(statement, "canonical_json", None)
+    if sealed is None or statement.get("content_hash") != getattr(statement, "sealed_hash", None):
+        sealed = canonical(statement)
+    return sealed + b"\n"
 
 
 def to_csv(statement: dict) -> bytes:

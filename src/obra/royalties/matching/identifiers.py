@@ -72,3 +72,39 @@ def repertoire_tables(repertoire) -> tuple[pa.Table, pa.Table]:
              for number, item in sorted(repertoire.works.items())]
     return (pa.Table.from_pylist(recs, schema=RECORDINGS_SCHEMA),
             pa.Table.from_pylist(works, schema=WORKS_SCHEMA))
+
+
+def store_tables(store) -> tuple[pa.Table, pa.Table]:
+    """:func:`repertoire_tables` of the store's repertoire, read straight from the registry in two
+    queries: matching needs the current recordings and works with their identifiers and
+    metadata, not the shares, parties and agreements a whole repertoire loads."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from obra.store.schema import recording_works, registrations as r
+
+    current = (r.c.is_current, r.c.status != "withdrawn")
+    recs, works = [], []
+    with store.connect() as conn:
+        links: dict[int, list[str]] = defaultdict(list)
+        ids = select(r.c.id).where(*current)
+        for link in conn.execute(select(recording_works).where(recording_works.c.registration_id.in_(ids))):
+            links[link.registration_id].append(link.work_number)
+        # as the repertoire sorts them: works, and every other current registration among recordings
+        rows = conn.execute(select(r.c.number, r.c.title, r.c.iswc)
+                            .where(*current, r.c.entity == "work").order_by(r.c.number))
+        found = {row.number: row for row in rows}
+        works = [{"work_number": n, "iswc": row.iswc, "title": row.title} for n, row in sorted(found.items())]
+        rows = conn.execute(select(r.c.id, r.c.number, r.c.title, r.c.isrc, r.c.record)
+                            .where(*current, r.c.entity != "work").order_by(r.c.number))
+        found = {row.number: row for row in rows}
+        for number, row in sorted(found.items()):
+            record = row.record if isinstance(row.record, dict) else {}
+            rec = record.get("recording", record)
+            work = links.get(row.id)
+            recs.append({"recording_number": number, "isrc": row.isrc, "work_number": work[0] if work else None,
+                         "title": row.title, "artist": rec.get("artist"), "album": rec.get("album"),
+                         "duration_s": rec.get("duration_seconds")})
+    return (pa.Table.from_pylist(recs, schema=RECORDINGS_SCHEMA),
+            pa.Table.from_pylist(works, schema=WORKS_SCHEMA))

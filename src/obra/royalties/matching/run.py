@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from obra.royalties import engine as engines
 from obra.royalties.datasets import matches_dataset, partitions, published_sources, usage_dataset, write_partition
 from obra.royalties.matching import claims
-from obra.royalties.matching.identifiers import match_by_id, repertoire_tables
+from obra.royalties.matching.identifiers import match_by_id, store_tables
 from obra.royalties.matching.metadata import FuzzyIndex, fuzzy_match
 from obra.royalties.records import MATCH_METHODS, MATCHES_SCHEMA
 
@@ -28,7 +29,7 @@ def match_store(store, period: str | None = None, *, fuzzy: bool = True,
     ``session``) through :mod:`obra.royalties.engine`; the metadata stage and claims run
     in this process on the lines still unmatched.
     """
-    recordings, works = repertoire_tables(store.repertoire())
+    recordings, works = store_tables(store)
     con = engines.connect(engine, session=session)
     rec_t = engines.table(con, recordings, "obra_match_recordings")
     work_t = engines.table(con, works, "obra_match_works")
@@ -38,16 +39,19 @@ def match_store(store, period: str | None = None, *, fuzzy: bool = True,
     done = 0
     parts = partitions(usage_dataset(store), period, sources=published_sources(store))
     for p, source, path in parts:
-        usage_arrow = _read_usage(path)
         if con.name == "duckdb":
             usage_t = con.read_parquet(str(path), hive_partitioning=False)
         else:
             usage_t = engines.read_parquet(con, str(path), f"obra_match_usage_{source}")
         matched = match_by_id(usage_t, rec_t, work_t).order_by("line").to_pyarrow()
         matched = matched.select(MATCHES_SCHEMA.names).cast(MATCHES_SCHEMA)
-        if index is not None:
-            matched = fuzzy_match(usage_arrow, matched, index)
-        matched = claims.apply_claims(usage_arrow, matched, claimed)
+        # the metadata model and the claims look at the lines still unmatched, by their metadata:
+        # read it only when one of them will (the identifier stage alone never needs it)
+        if (index is not None or claimed) and pc.any(pc.equal(matched["method"], "none")).as_py():
+            usage_arrow = _read_usage(path)
+            if index is not None:
+                matched = fuzzy_match(usage_arrow, matched, index)
+            matched = claims.apply_claims(usage_arrow, matched, claimed)
         write_partition(matches_dataset(store), p, source, matched, MATCHES_SCHEMA)
         for method, n in zip(*_value_counts(matched)):
             totals[method] = totals.get(method, 0) + n
@@ -69,7 +73,5 @@ def _read_usage(path) -> pa.Table:
 
 
 def _value_counts(table: pa.Table) -> tuple[list[str], list[int]]:
-    import pyarrow.compute as pc
-
     counts = pc.value_counts(table["method"])
     return ([c["values"].as_py() for c in counts], [c["counts"].as_py() for c in counts])
