@@ -130,3 +130,12 @@ def test_the_indicators_from_the_stage_are_those_from_the_usage(plays, payments,
     stage = kernels.Stage.of_market(m)
     for fn in (indicators.plays, indicators.play_sources, indicators.matching):
         assert fn(m, stage).rows == fn(m).rows, fn.__name__
+
+
+def test_a_huge_payment_is_split_in_128_bit_integers_to_the_same_cent():
+    """payment x plays x 10^k passes 2^63: the shares are computed in HUGEINT, with the Ibis model's result."""
+    plays = [("ana", "R1", 10_000, "Zoe", "OnDemandStream", 0), ("ana", "R2", 3, "Max", "OnDemandStream", 0),
+             ("bo", "R2", 7, "Max", "OnDemandStream", 0)]
+    payments = [(10 ** 12 + 7, "ana", "EUR", 0), (1099, "bo", "EUR", 0)]
+    con, usage, pools, matches = market(plays, payments, True)
+    _same(con, usage, pools, matches, "user-centric")

@@ -289,7 +289,8 @@ class Stage:
                 WHERE positive_lines > 0) l
             JOIN ({self._pool_totals(True)}) p ON l.pool_id = p.pool_id AND l.user_id = p.user_id
             WHERE p.complete""")
-        top = self.db.execute(f"SELECT max(pool_minor) FROM {payers}").fetchone()[0] or 0
+        top, most = self.db.execute(f"SELECT max(pool_minor), max(user_plays) FROM {payers}").fetchone()
+        top, most = int(top or 0), int(most or 0)
         digits = USER_SHARE_DIGITS
         while digits > 0 and top * 10 ** digits >= 2 ** 52:
             digits -= 1
@@ -297,9 +298,12 @@ class Stage:
             raise InvalidInput(Problem(f"a subscriber payment of {top} minor units is too large to split exactly",
                                        field="amount"))
         scale = 10 ** digits
-        # Each line's share of its subscriber's payment, floored to 10^-k of a minor unit, summed per item.
+        # Each line's share of its subscriber's payment, floored to 10^-k of a minor unit, summed per item;
+        # in 64-bit integers when payment x plays x 10^k cannot pass 2^63 (a line's plays are at most its
+        # listener's), else in 128-bit ones.
+        kind = "BIGINT" if top * most * scale < 2 ** 63 else "HUGEINT"
         weights = self._materialise(f"""
-            SELECT l.pool_id, y.currency, l.item, sum(y.pool_minor::HUGEINT * l.plays * {scale} // y.user_plays) AS weight
+            SELECT l.pool_id, y.currency, l.item, sum(y.pool_minor::{kind} * l.plays * {scale} // y.user_plays) AS weight
             FROM {self.lines} l JOIN {payers} y ON l.pool_id = y.pool_id AND l.user_id = y.user_id
             WHERE l.plays > 0 GROUP BY ALL""")
         paid = f"SELECT pool_id, currency, sum(pool_minor)::BIGINT AS pool_minor FROM {payers} GROUP BY ALL"
