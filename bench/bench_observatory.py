@@ -68,8 +68,10 @@ def generate(lines: int, users: int, recordings: int | None = None, seed: int = 
     recordings = recordings or max(2_000, lines // 500)
     home = CACHE / f"observatory-g{GENERATOR}-{lines}-{users}-{recordings}-{seed}"
     files = {k: [str(home / f"{k}.parquet")] for k in ("usage", "pools", "matches", "recordings")}
-    if (home / "done").exists():
-        return {"home": home, "files": files, "generate_seconds": None, "cached": True}
+    if (home / "done").exists():   # the figures of the run that generated them, kept beside the files
+        made = json.loads((home / "generated.json").read_text()) if (home / "generated.json").exists() else {}
+        return {"home": home, "files": files, "generate_seconds": made.get("generate_seconds"),
+                "generate_cpu_seconds": made.get("generate_cpu_seconds"), "cached": True}
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     outside = max(1, recordings // 5)
@@ -130,9 +132,11 @@ def generate(lines: int, users: int, recordings: int | None = None, seed: int = 
         TO '{files['recordings'][0]}' (FORMAT parquet)""")
     db.close()
     shutil.rmtree(home / "spill", ignore_errors=True)
+    made = {"generate_seconds": round(time.perf_counter() - started, 2), "generate_cpu_seconds": round(_cpu() - cpu, 2),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    (home / "generated.json").write_text(json.dumps(made))
     (home / "done").touch()
-    return {"home": home, "files": files, "generate_seconds": round(time.perf_counter() - started, 2),
-            "generate_cpu_seconds": round(_cpu() - cpu, 2), "cached": False}
+    return {"home": home, "files": files, **made, "cached": False}
 
 
 def _pandas_baseline(files: dict, attrs) -> dict:
