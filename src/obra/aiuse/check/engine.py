@@ -194,7 +194,10 @@ class CheckEngine:
         return pa.table({"p_origin": pa.array(rows_o, pa.string()), "pid": pa.array(rows_p, pa.int64()),
                          "like": pa.array(rows_l, pa.string())}), exact
 
-    def _site_classes(self, items, manifest: Manifest, sites: Sites, reader: Reader, agent: str):
+    def _site_classes(self, items, manifest: Manifest, sites: Sites, reader: Reader, agent: str,
+                      meanwhile: Any = None):
+        """The site classes, read; ``meanwhile`` (Python work that does not touch the engine) runs while
+        the engine computes the items' signatures, the GIL released (DuckDB), else after."""
         patterns, exact = self._patterns(manifest, sites, reader, agent)
         pat = self.put(patterns)
         it = items.filter(items.url.notnull()).select("item", "origin", lpath=_esc(items.path))
@@ -208,8 +211,23 @@ class CheckEngine:
         signature = base.bits.fill_null(0).cast("string")
         if exact:
             signature = base.origin.isin(sorted(exact)).ifelse(base.path.fill_null(""), signature)
-        base = self._materialise(base.mutate(okey=okey, sig=signature).drop("bits"))
-        classes = self.arrow(base.group_by(["okey", "sig"]).aggregate(rep=base.path.min()))
+        base = base.mutate(okey=okey, sig=signature).drop("bits")
+
+        def signatures():
+            table = self._materialise(base)
+            return table, self.arrow(table.group_by(["okey", "sig"]).aggregate(rep=table.path.min()))
+
+        if meanwhile is not None and self.name == "duckdb":
+            with ThreadPoolExecutor(1, thread_name_prefix="obra-check-sig") as pool:
+                computed = pool.submit(signatures)
+                try:
+                    meanwhile()
+                finally:
+                    base, classes = computed.result()
+        else:
+            base, classes = signatures()
+            if meanwhile is not None:
+                meanwhile()
         rows = {"okey": [], "sig": [], "sc": [], "crawl": [], "content_signals": [], "ar": [], "tf": [], "rsl_docs": []}
         parts: dict[str, dict[int, dict]] = {"site": {}, "aipref_robots": {}, "tdm_file": {}}
         self._sc: dict[int, dict] = {}
@@ -245,7 +263,8 @@ class CheckEngine:
         base = base.join(table, [base.okey == table.c_okey, base.sig == table.c_sig]).drop("c_okey", "c_sig", "sig")
         return base, parts
 
-    def _header_classes(self, manifest: Manifest, reader: Reader):
+    def _header_rows(self, manifest: Manifest, reader: Reader) -> tuple[dict[str, list], dict[int, dict]]:
+        """Each header class read (Python only: no engine call)."""
         rows = {"h_hsig": [""], "hc": [0], "ah": [0], "th": [0], "noai": [ABSENT], "rl": [0]}
         parts: dict[int, dict] = {0: {"fields": {}, "noai": Part("noai", ABSENT).to_json()}}
         interned_ah: dict[tuple, int] = {(): 0}
@@ -266,9 +285,10 @@ class CheckEngine:
             for name, value in (("h_hsig", key), ("hc", hc), ("ah", ah), ("th", th), ("noai", part["noai"].value),
                                 ("rl", rl)):
                 rows[name].append(value)
-        return self.put(pa.table(rows)), parts
+        return rows, parts
 
-    def _cawg(self, manifest: Manifest, reader: Reader):
+    def _cawg_rows(self, manifest: Manifest, reader: Reader) -> tuple[dict[str, list], dict[int, dict]]:
+        """Each captured C2PA manifest store read (Python only: no engine call)."""
         stores = pc.unique(manifest.items["c2pa"].drop_null()).to_pylist()
         rows = {"w_c2pa": [""], "cw": [0], "cawg": [ABSENT]}
         parts: dict[int, dict] = {0: Part("cawg", ABSENT).to_json()}
@@ -278,7 +298,7 @@ class CheckEngine:
             rows["w_c2pa"].append(store)
             rows["cw"].append(cw)
             rows["cawg"].append(part.value)
-        return self.put(pa.table(rows)), parts
+        return rows, parts
 
     def _pairs(self, keyed, reader: Reader):
         """AIPREF (robots rule × header), TDMRep (file × headers), RSL (site documents × Link documents)."""
@@ -509,10 +529,18 @@ class CheckEngine:
             registered = pool.submit(registry_step)
         else:
             registered = None
-        base, site_parts = self._site_classes(items, manifest, sites, reader, q.user_agent)
+        # The header classes and C2PA stores are read by Python while the engine computes the items'
+        # site signatures.
+        read: dict[str, tuple] = {}
+
+        def headers_and_c2pa() -> None:
+            read["header"] = self._header_rows(manifest, reader)
+            read["cawg"] = self._cawg_rows(manifest, reader)
+
+        base, site_parts = self._site_classes(items, manifest, sites, reader, q.user_agent, headers_and_c2pa)
         lap("site_classes")
-        hc_t, header_parts = self._header_classes(manifest, reader)
-        cw_t, cawg_parts = self._cawg(manifest, reader)
+        (header_rows, header_parts), (cawg_rows, cawg_parts) = read["header"], read["cawg"]
+        hc_t, cw_t = self.put(pa.table(header_rows)), self.put(pa.table(cawg_rows))
         keyed = base.mutate(hkey=base.hsig.fill_null(""), wkey=base.c2pa.fill_null(""))
         keyed = keyed.join(hc_t, keyed.hkey == hc_t.h_hsig).drop("h_hsig")
         keyed = keyed.join(cw_t, keyed.wkey == cw_t.w_c2pa).drop("w_c2pa")
