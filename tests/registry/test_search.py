@@ -108,6 +108,14 @@ def test_any_unicode_query_is_answered_or_refused_never_crashes(sqlite_store, qu
 def test_pieces_cover_one_edit():
     assert search.pieces("cancoin") == ["can", "coin"]
     assert all(len(p) >= 3 for p in search.pieces("abcdefghijkl"))
+    # a fragment of a word cut off at a piece's edge is dropped: "n sol" would be "a word ending in n, then sol"
+    assert search.pieces("coarzon sol") == ["coa", "rzo", "sol"]
+
+
+def test_a_misspelt_title_of_two_words_is_found_through_its_intact_word(registry, admin):
+    registry.register(admin, "work", {"title": "Corazón sol"})
+    registry.register(admin, "work", {"title": "Canción sol"})
+    assert _titles(registry.search("coarzon sol"))[:1] == ["Corazón sol"]
 
 
 @pytest.fixture

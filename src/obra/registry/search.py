@@ -52,7 +52,7 @@ from itertools import combinations
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
-from sqlalchemy import Boolean, Connection, and_, collate, literal_column, select, text
+from sqlalchemy import Boolean, Connection, and_, collate, func, literal_column, select, text
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -105,6 +105,20 @@ def _like_escape(needle: str) -> str:
     return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _pg_contains(column, needle: str) -> list:
+    """Conditions true exactly when ``column`` contains ``needle``, shaped for ``pg_trgm``'s GIN index.
+
+    ``LIKE '%invierno tiempo%'`` would have the index read the trigrams of each word's edges too ("words
+    beginning with t", "words ending in o"), the longest posting lists it holds; so each word of three characters
+    or more is asked for alone (``LIKE '%tiempo%'``: its inner trigrams), and the whole needle is checked on the
+    rows found (``strpos``, which the index does not answer). A needle with no such word keeps its ``LIKE``."""
+    words = [w for w in needle.split(" ") if len(w) >= SUBSTRING_MIN]
+    if not words or (len(words) == 1 and words[0] == needle):
+        return [column.like(f"%{_like_escape(needle)}%", escape="\\")]
+    return [*(column.like(f"%{_like_escape(w)}%", escape="\\") for w in dict.fromkeys(words)),
+            func.strpos(column, needle) > 0]
+
+
 def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
@@ -114,7 +128,7 @@ def _contains(conn: Connection, kind: str, needles: list[str], probe_limit: int 
     characters each), read from the index at most ``probe_limit`` matches deep."""
     if conn.dialect.name == "postgresql":  # the caller reads at most probe_limit matching rows (see _titles)
         column = {"title": registrations.c.title_norm, "alt": titles.c.title_norm, "party": parties.c.name_norm}[kind]
-        likes = [column.like(f"%{_like_escape(n)}%", escape="\\") for n in needles]
+        likes = [c for n in needles for c in _pg_contains(column, n)]
         if kind != "alt":
             return and_(*likes)
         # alternate titles are joined to their registrations: their matches are read first, so the planner
@@ -290,10 +304,22 @@ def pieces(q: str) -> list[str]:
     parts = 3 if n >= 9 else 2
     size = n // parts
     out = [q[i * size:(i + 1) * size] if i < parts - 1 else q[i * size:] for i in range(parts)]
-    out = [p.strip() for p in out]
+    out = [_trimmed(p.strip()) for p in out]
     if any(len(p) < SUBSTRING_MIN for p in out):  # short queries: the first and last three characters
         out = [q[:SUBSTRING_MIN], q[-SUBSTRING_MIN:]]
     return list(dict.fromkeys(p for p in out if len(p) >= SUBSTRING_MIN))
+
+
+def _trimmed(piece: str) -> str:
+    """``piece`` without a fragment of fewer than three characters cut off at either end ("n sol" → "sol"): a part
+    of an intact piece is intact, and a word's last letter then a space is in most titles (PostgreSQL's trigram
+    index reads it as "a word ending in n", one of its longest posting lists)."""
+    words = piece.split(" ")
+    while len(words) > 1 and len(words[0]) < SUBSTRING_MIN:
+        words.pop(0)
+    while len(words) > 1 and len(words[-1]) < SUBSTRING_MIN:
+        words.pop()
+    return " ".join(words)
 
 
 def _latin(q: str) -> bool:
