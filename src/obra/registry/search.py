@@ -334,7 +334,8 @@ def _bounded_ids(conn: Connection, stmt, limit: int) -> list[int]:
         inner = stmt.cte("ids").prefix_with("MATERIALIZED")
         stmt = select(inner.c[0])
         return [int(i) for i in conn.execute(stmt.order_by(inner.c[0]).limit(limit)).scalars()]
-    return [int(i) for i in conn.execute(stmt.order_by(stmt.selected_columns[0]).limit(limit)).scalars()]
+    inner = stmt.subquery("ids")  # the bounded read first (a LIMIT keeps SQLite from flattening it)
+    return [int(i) for i in conn.execute(select(inner.c[0]).order_by(inner.c[0]).limit(limit)).scalars()]
 
 
 def party_ids(conn: Connection, name: str) -> list[int]:
