@@ -5,13 +5,22 @@
    set-based path (:mod:`obra.registry.bulk`), against the per-record path (``method="per-record"``,
    what every import did before) on a sample in the same run: registrations per second, each with
    its log leaf and journal event, one signed tree head per import, and the time 10,000,000 would take
-   at that rate (an extrapolation: the rate is measured, not the 10M load).
-2. **Search** over the loaded register: a mixed query set (exact titles, prefixes, misspellings, CJK
-   substrings, party names), each with the registration it should find, answered by the ranked search
-   (:mod:`obra.registry.search`) and by the ``LIKE '%…%'`` scan ordered by title that was the search
-   before, in the same run: latency p50/p95 and recall of the expected registration in the top 10.
+   at that rate (an extrapolation: the rate is measured, not the 10M load); the CPU seconds of this process
+   for the whole load and for each stage of it (validate, resolve, build, log, journal, registrations,
+   side tables: :data:`obra.registry.bulk.STAGES`), wall seconds beside them.
+2. **Search** over the loaded register and over registers of national size generated in bulk
+   (:func:`scale_store`: the catalogue's titles, alternate titles, parties, shares and contributors written
+   straight into the tables with ``COPY`` / ``executemany`` and the indexes built after, stub records and no log
+   leaves; built once and cached under ``/tmp/obra-bench-cache`` or ``OBRA_BENCH_CACHE``, PostgreSQL schema
+   ``bench_register_<n>_v<version>``; sizes from ``OBRA_BENCH_REGISTER_SIZES``, default 1,000,000): a mixed
+   query set (exact titles, prefixes, misspellings, CJK substrings, party names), each with the registration it
+   should find, answered by the ranked search (:mod:`obra.registry.search`) and, on a sample of the same
+   queries, by the ``LIKE '%…%'`` scan ordered by title that was the search before, in the same run: latency
+   p50/p95 (wall) and mean CPU per query, and recall of the expected registration in the top 10, strictly and
+   counting the works the query cannot tell from it (the same normalised title; for a party's name, that
+   party's works). One entry per size (``search_by_size``): the scaling curve.
 
-``python -m bench register`` (full: 200,000 works per store) or ``--scale smoke``.
+``python -m bench register`` (full: 200,000 works per store loaded, search also at 1,000,000) or ``--scale smoke``.
 """
 
 from __future__ import annotations
