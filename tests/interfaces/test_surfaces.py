@@ -159,7 +159,10 @@ PARITY: dict[str, tuple[Route, ...]] = {
                                 fixed={"kind": f"`obra ingest {kind}` is kind {kind}",
                                        **({"replaces": "a CWR file replaces nothing (a revised work is a REV "
                                                        "transaction); the route refuses it for kind cwr"}
-                                          if kind == "cwr" else {})},
+                                          if kind == "cwr" else {}),
+                                       **({"footer_policy": "a footer policy is for DDEX DSR files (their FOOT "
+                                                            "counts); the route refuses it for other kinds"}
+                                          if kind != "dsr" else {})},
                                 why="the CLI takes several files; the API one upload per request"),)
        for kind in ("dsr", "usage", "cwr")},
     "match": (Route("POST", "/match", renames={"no_fuzzy": "fuzzy"},
