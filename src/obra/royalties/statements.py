@@ -141,25 +141,30 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
     if wanted is not None:
         lines = lines.filter(lines.payee.isin(wanted))
     order = list(POOL_KEYS) + ["currency", "item", "recipient_order"]
-    rows = lines.order_by(["payee"] + order).to_pyarrow().to_pylist()
-    items = sorted({r["item"] for r in rows}) if wanted is not None else None
-    usage = _usage(run, items, detail) if rows else {}
+    table = lines.order_by(["payee"] + order).to_pyarrow()
+    # column by column (a row dict each would cost more than the statements' own dicts)
+    c = {name: table.column(name).to_pylist() for name in
+         (*POOL_KEYS, "payee", "currency", "item", "role", "path", "fraction", "amount_minor", "plays")}
+    n = table.num_rows
+    items = sorted(set(c["item"])) if wanted is not None else None
+    usage = _usage(run, items, detail) if n else {}
     dist = run.distribution
     by_payee: dict[str, list[dict]] = defaultdict(list)
     amounts: dict[tuple[int, str], str] = {}        # the same amounts recur: each formatted once
     titles = titles or {}
-    for r in rows:
-        key = tuple(r[k] for k in POOL_KEYS) + (r["item"],)
-        minor = int(r["amount_minor"])
-        amount = amounts.get((minor, r["currency"]))
+    period, territory, service, model = (c[k] for k in POOL_KEYS)
+    for i in range(n):
+        item, currency, path = c["item"][i], c["currency"][i], c["path"][i]
+        minor = int(c["amount_minor"][i])
+        amount = amounts.get((minor, currency))
         if amount is None:
-            amount = amounts[(minor, r["currency"])] = str(from_minor(minor, r["currency"]))
-        by_payee[r["payee"]].append({
-            **{k: r[k] for k in POOL_KEYS}, "currency": r["currency"], "item": r["item"],
-            "title": titles.get(r["item"]), "role": r["role"],
-            "agreement_path": r["path"].split(">") if r["path"] else [], "share": r["fraction"],
-            "amount_minor": minor, "amount": amount,
-            "plays": int(r["plays"]), "usage": usage.get(key, []),
+            amount = amounts[(minor, currency)] = str(from_minor(minor, currency))
+        by_payee[c["payee"][i]].append({
+            "period": period[i], "territory": territory[i], "service": service[i], "commercial_model": model[i],
+            "currency": currency, "item": item, "title": titles.get(item), "role": c["role"][i],
+            "agreement_path": path.split(">") if path else [], "share": c["fraction"][i],
+            "amount_minor": minor, "amount": amount, "plays": int(c["plays"][i]),
+            "usage": usage.get((period[i], territory[i], service[i], model[i], item), []),
         })
     adjustments: dict[str, list[dict]] = defaultdict(list)
     for a in run.adjustments:
