@@ -46,7 +46,7 @@ from obra.store.schema import metadata, registrations
 
 __all__ = [
     "Block", "ContentIndex", "Match", "blocks_for", "flips", "hamming", "near_duplicates",
-    "content_codes", "content_files", "file_sha256s", "STORE_BLOCKS", "MAX_RADIUS",
+    "content_codes", "content_files", "file_sha256s", "near_duplicate_arrays", "STORE_BLOCKS", "MAX_RADIUS",
 ]
 
 BITS = 64
@@ -371,6 +371,14 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
     da = np.concatenate(found_d).astype(np.int8)
     order = np.lexsort((xa, qa))
     return pa.table({"query": qa[order], "indexed": xa[order], "distance": da[order]})
+
+
+def near_duplicate_arrays(query_codes: np.ndarray, indexed: np.ndarray, radius: int = DEFAULT_RADIUS,
+                          threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`near_duplicates` as three NumPy arrays (query, indexed, distance), what
+    :class:`obra.identify.near_worker.NearWorker` sends back from its own process."""
+    found = near_duplicates(query_codes, indexed, radius, threads=threads)
+    return (found["query"].to_numpy(), found["indexed"].to_numpy(), found["distance"].to_numpy())
 
 
 #: 2**9 queries per lookup step: their flipped keys (F x 512) stay in the processor's cache.

@@ -231,3 +231,24 @@ def test_an_empty_manifest_is_refused(world, tmp_path):
     empty.write_text("\n\n")
     with pytest.raises(InvalidInput, match="no items"):
         run_check(world, tmp_path, manifest=empty)
+
+
+def test_the_near_duplicate_search_started_while_reading_finds_what_the_engine_would(world, tmp_path):
+    """A file manifest's Content-Codes are searched while its other columns are read; a manifest
+    already read is searched by the engine itself: the same matches, and an unreadable row's code
+    (no url) matches nothing either way."""
+    from obra.aiuse.check.manifest import read_manifest
+
+    near_a = "ISCC:KEAQCI2FM6E2XTPQAAAAAAAAAAAAEAAAAAAAAAAABQ"   # 5 bits from work A
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"url,iscc\nhttps://www.example/img/a.png,{near_a}\n,{near_a}\nnot a url,{near_a}\n"
+                        "https://www.example/img/b.png,\n")
+    early = run_check(world, tmp_path, manifest=manifest, sites=None, out_dir=tmp_path / "early")
+    late = run_check(world, tmp_path, manifest=read_manifest(manifest), sites=None, out_dir=tmp_path / "late")
+    seen = [(i["line"], i["decision"], [(m["number"], m["how"]) for m in i["registry"]["matches"]])
+            for i in early["items"]]
+    assert seen == [(i["line"], i["decision"], [(m["number"], m["how"]) for m in i["registry"]["matches"]])
+                    for i in late["items"]]
+    assert seen == [(2, "reserved", [(world["numbers"]["A"], "iscc")]), (3, "unknown", []), (4, "unknown", []),
+                    (5, "allowed", [])]
+    assert "near_duplicates_done_at" in early["timings"]

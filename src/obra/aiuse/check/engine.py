@@ -49,7 +49,7 @@ from obra.aiuse.check.signals import ABSENT, Part, Reader, dumps
 from obra.aiuse.check.sites import Sites, like_pattern, normalise_origin
 from obra.aiuse.vocabulary import Use
 from obra.errors import InvalidInput, Problem
-from obra.identify.similar import bulk_blocks, flips, near_duplicates
+from obra.identify.similar import bulk_blocks, flips, near_duplicate_arrays
 from obra.law.tdm import TdmRule
 from obra.royalties import engine as backends
 
@@ -64,6 +64,8 @@ RESULT_FILES = {"parquet": "items.parquet", "csv": "items.csv", "json": "items.j
 STANDARD_COLUMNS = ("crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg")
 """Per-item values of each standard: in the Parquet output; in CSV/JSON through the decision key."""
 _RANK_NAME = {0: "not-allowed", 1: "licence", 2: "allowed", 3: "none"}
+PROCESS_QUERIES = 100_000
+"""From this many Content-Codes of one kind, the service searches them in a worker process."""
 
 
 @dataclass(frozen=True)
@@ -349,22 +351,44 @@ class CheckEngine:
         if self.name == "spark":
             return self._near_spark(manifest, registry, radius)
         items = manifest.items
+        return self.near_codes(items["content_kind"], items["content_body"], registry, radius,
+                               valid=pc.is_null(items["error"]))
+
+    def near_codes(self, kinds: Any, bodies: Any, registry: RegistryIndex, radius: int,
+                   valid: Any = None, worker: Any = None) -> pa.Table:
+        """(item, number, distance) for Content-Codes given by row (``kinds``, ``bodies``; the row
+        is the item): what :meth:`near` does, from the codes alone, so it can start before the
+        manifest's other columns are read. ``valid`` (by row) leaves rows out. ``worker``: a
+        :class:`~obra.identify.near_worker.NearWorker`, used for :data:`PROCESS_QUERIES` queries or
+        more (the search then never waits for this process's GIL, which the signal readers hold)."""
         out = []
-        kinds = set(pc.unique(items["content_kind"].drop_null()).to_pylist()) & \
-            set(pc.unique(registry.codes["kind"]).to_pylist())
-        for kind in sorted(kinds):
-            mask = pc.and_(pc.equal(items["content_kind"], kind), pc.is_null(items["error"]))
-            q = items.filter(mask)
+        found = set(pc.unique(pa.chunked_array(kinds) if not isinstance(kinds, (pa.Array, pa.ChunkedArray))
+                              else kinds).drop_null().to_pylist())
+        rows = pa.array(np.arange(len(bodies), dtype=np.int64))
+        for kind in sorted(found & set(pc.unique(registry.codes["kind"]).to_pylist())):
+            mask = pc.equal(kinds, kind)
+            if valid is not None:
+                mask = pc.and_(mask, valid)
+            q_rows, q_bodies = rows.filter(mask), pc.filter(bodies, mask)
             x = registry.codes.filter(pc.equal(registry.codes["kind"], kind))
-            pairs = near_duplicates(q["content_body"].to_numpy().view(np.uint64),
-                                    x["body"].to_numpy().view(np.uint64), radius, threads=self.threads)
-            out.append(pa.table({"n_item": q["item"].take(pairs["query"]),
-                                 "number": x["number"].take(pairs["indexed"]),
-                                 "distance": pc.cast(pairs["distance"], pa.int64())}))
+            q_codes, x_codes = q_bodies.to_numpy().view(np.uint64), x["body"].to_numpy().view(np.uint64)
+            if worker is not None and q_codes.size >= PROCESS_QUERIES:
+                found = worker.search(q_codes, x_codes, radius, self.threads)
+            else:
+                found = near_duplicate_arrays(q_codes, x_codes, radius, self.threads)
+            query, indexed, distance = (pa.array(a) for a in found)
+            out.append(pa.table({"n_item": q_rows.take(query), "number": x["number"].take(indexed),
+                                 "distance": pc.cast(distance, pa.int64())}))
         if not out:
             return pa.table({"n_item": pa.array([], pa.int64()), "number": pa.array([], pa.string()),
                              "distance": pa.array([], pa.int64())})
         return pa.concat_tables(out)
+
+    @staticmethod
+    def _checkable(pairs: pa.Table, manifest: Manifest) -> pa.Table:
+        """Near-duplicate pairs of readable items only (a search started before the rows were checked)."""
+        ok = pc.is_null(manifest.items["error"]).combine_chunks()
+        return pairs.filter(ok.take(pairs["n_item"])) if pairs.num_rows else pairs
 
     def _near_spark(self, manifest: Manifest, registry: RegistryIndex, radius: int) -> pa.Table:
         """Multi-index hashing as Spark equi-joins: the query side's block values with every flip
@@ -493,7 +517,9 @@ class CheckEngine:
     # --- the run -------------------------------------------------------------------------------
 
     def run(self, manifest: Manifest, sites: Sites, registry: RegistryIndex, q: Question, *,
-            licensed: set[int] | frozenset[int] = frozenset()) -> CheckRun:
+            licensed: set[int] | frozenset[int] = frozenset(), near: Any = None) -> CheckRun:
+        """Every step; ``near``: the near-duplicate search already under way (a future of
+        :meth:`near_codes` over every row's codes, started while the manifest was read), else run here."""
         import time as timer
 
         timings: dict[str, float] = {}
@@ -512,7 +538,19 @@ class CheckEngine:
                         country=q.jurisdiction)
         # The near-duplicate search (NumPy, the GIL released) runs while the signal classes are read.
         pool = ThreadPoolExecutor(2, thread_name_prefix="obra-check")
-        near = pool.submit(self.near, manifest, registry, q.radius)
+        started = timer.perf_counter()
+
+        early = near
+
+        def near_step() -> pa.Table:
+            if early is not None and self.name == "duckdb":
+                pairs = self._checkable(early.result(), manifest)
+            else:
+                pairs = self.near(manifest, registry, q.radius)
+            timings["near_duplicates_done_at"] = round(timer.perf_counter() - started, 3)   # wall, from the start
+            return pairs
+
+        near = pool.submit(near_step)
         columns = ["item", "line", "url", "origin", "path", "sha256", "instance_body", "hsig", "c2pa", "crawled_at",
                    "error", "notes"]
         items_name = "obra_check_items"
@@ -524,6 +562,7 @@ class CheckEngine:
             def registry_step() -> str:
                 name = f"obra_check_registry_{next(self._names)}"
                 side._materialise(side._registry(side.table(items_name), manifest, registry, q, near), name)
+                timings["registry_joins_done_at"] = round(timer.perf_counter() - started, 3)
                 return name
 
             registered = pool.submit(registry_step)

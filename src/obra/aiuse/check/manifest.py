@@ -117,8 +117,12 @@ C2PA store, the crawl time, ``error`` (why the row cannot be checked) and ``note
 # Entry points
 
 
-def read_manifest(path: str | Path, *, fmt: str | None = None) -> Manifest:
-    """Read and validate a manifest file (format from ``fmt`` or the file's extension)."""
+def read_manifest(path: str | Path, *, fmt: str | None = None, on_codes: Any = None) -> Manifest:
+    """Read and validate a manifest file (format from ``fmt`` or the file's extension).
+
+    ``on_codes(kind, content)``, if given, receives every row's decoded Content-Code (kind and
+    64-bit body, by row) as soon as they are decoded, before the other columns are checked: a
+    caller starts the near-duplicate search with them while the rest of the manifest is read."""
     path = Path(path)
     source = path.name
     if not path.is_file():
@@ -137,7 +141,7 @@ def read_manifest(path: str | Path, *, fmt: str | None = None) -> Manifest:
         raw = _raw_csv(path, problems)
     else:
         raw = _raw_parquet(path, problems)
-    manifest = _normalise(raw, problems, source, fmt, trusted_json=trusted)
+    manifest = _normalise(raw, problems, source, fmt, trusted_json=trusted, on_codes=on_codes)
     manifest.sha256, manifest.size, _lines, _blank = scan.result()
     return manifest
 
@@ -451,9 +455,17 @@ _FIELD_NOTES = {
 }
 
 
-def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, trusted_json: bool = False) -> Manifest:
+def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, trusted_json: bool = False,
+               on_codes: Any = None) -> Manifest:
     if raw.num_rows > 1 and (np.diff(raw["line"].to_numpy(zero_copy_only=False)) <= 0).any():
         raw = raw.sort_by("line")
+    # ISCC codes first (vectorised; trimmed of spaces as the query below trims them): the rows keep
+    # their order through the query, so a caller may search their Content-Codes meanwhile.
+    codes = pc.utf8_trim(raw["iscc"], " ")
+    codes = pc.if_else(pc.equal(codes, ""), pa.scalar(None, pa.string()), codes)
+    kind, content, instance, iscc_errors = decode_iscc(codes)
+    if on_codes is not None:
+        on_codes(kind, content)
     con = _duckdb()
     try:
         con.register("obra_raw", raw)
@@ -472,8 +484,6 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
         for i, url in zip(idx.tolist(), urls):
             fixed[i] = normalize_path(path_of(url))
         path = pa.array(fixed, pa.string())
-    # ISCC codes, vectorised.
-    kind, content, instance, iscc_errors = decode_iscc(out["iscc"])
     # Problems: the unreadable rows, then each value read as absent.
     lines = out["line"]
     errors = out["error"]

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from obra.aiuse.check.sites import Sites, read_sites
 from obra.aiuse.signals.robots import product_token
 from obra.aiuse.vocabulary import Use
 from obra.errors import InvalidInput, Problem
+from obra.identify.near_worker import NearWorker
 from obra.journal import Journal
 from obra.law import load
 from obra.law.tdm import rule_for
@@ -65,6 +67,23 @@ def result_formats(formats: str | list[str] | tuple[str, ...] | None) -> tuple[s
         raise InvalidInput(Problem("no result format given", field="formats"),
                            hint=f"use {', '.join(RESULT_FORMATS)} or all")
     return tuple(f for f in RESULT_FORMATS if f in out)
+
+
+PROCESS_MANIFEST_BYTES = 16 << 20
+"""A manifest file this large (about 100,000 items and more) has its Content-Codes searched in a
+worker process; a smaller one in a thread (starting a process would cost more than it saves)."""
+
+
+def _search_process(manifest: Any) -> NearWorker | None:
+    """A worker process for the near-duplicate search of a large manifest file, started at once."""
+    if isinstance(manifest, (Manifest, pa.Table)):
+        return None
+    try:
+        if Path(manifest).stat().st_size < PROCESS_MANIFEST_BYTES:
+            return None
+    except OSError:
+        return None
+    return NearWorker()
 
 
 class _Laps:
@@ -107,35 +126,50 @@ class CheckService:
         require(principal, "ai_check")
         question = self._question(jurisdiction, purpose, commercial, user_agent, use, engine, radius, on)
         wanted = result_formats(formats)
-        clock = _Laps()
-        if isinstance(manifest, Manifest):
-            read = manifest
-        elif isinstance(manifest, pa.Table):
-            read = manifest_from_table(manifest)
-        else:
-            read = read_manifest(manifest)
-        if read.rows == 0:
-            raise InvalidInput(Problem("the manifest has no items", source=read.source),
-                               hint="one item per row (CSV, Parquet) or line (JSON Lines), each with its url")
-        site_data = sites if isinstance(sites, Sites) else read_sites(sites)
-        if wanted is None:
-            wanted = ("parquet",) + {"csv": ("csv",), "jsonl": ("json",)}.get(read.format, ())
-        clock.lap("read")
-        index = registry if registry is not None else RegistryIndex.from_store(self.store)
         target = Path(out_dir) if out_dir is not None else self.store.paths.home / "ai-checks" / \
             _now().strftime("check-%Y%m%dT%H%M%S%fZ")
         if target.exists() and any(target.iterdir()):
             raise InvalidInput(Problem(f"{target} already holds files", field="out_dir"),
                                hint="give a new or empty directory: a check never overwrites another's results")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".obra-check-", dir=target.parent))
+        clock = _Laps()
+        index = registry if registry is not None else RegistryIndex.from_store(self.store)
         runner = CheckEngine(engine, session=session, threads=threads)
+        # On DuckDB the near-duplicate search starts as soon as the manifest's codes are decoded,
+        # while its other columns are read and checked (NumPy, the GIL released).
+        # A large search runs in a worker process (started now, ready when the codes are), where it
+        # never waits for the GIL the signal readers hold.
+        searcher = ThreadPoolExecutor(1, thread_name_prefix="obra-check-near")
+        worker = _search_process(manifest) if engine == "duckdb" else None
+        near: list[Future] = []
+
+        def on_codes(kinds: Any, bodies: Any) -> None:
+            if engine == "duckdb":
+                near.append(searcher.submit(runner.near_codes, kinds, bodies, index, question.radius,
+                                            worker=worker))
+
+        work: Path | None = None
         try:
+            clock.lap("prepare")   # the registry snapshot and the engine
+            if isinstance(manifest, Manifest):
+                read = manifest
+            elif isinstance(manifest, pa.Table):
+                read = manifest_from_table(manifest)
+            else:
+                read = read_manifest(manifest, on_codes=on_codes)
+            if read.rows == 0:
+                raise InvalidInput(Problem("the manifest has no items", source=read.source),
+                                   hint="one item per row (CSV, Parquet) or line (JSON Lines), each with its url")
+            site_data = sites if isinstance(sites, Sites) else read_sites(sites)
+            if wanted is None:
+                wanted = ("parquet",) + {"csv": ("csv",), "jsonl": ("json",)}.get(read.format, ())
+            clock.lap("read")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=".obra-check-", dir=target.parent))
             licensed = licensed_items(self.store, principal, read.items)
             if hasattr(licensed, "for_question"):   # only licences for this use, in force on the question's date
                 licensed = licensed.for_question(question.use.value, question.on)
-            clock.lap("prepare")   # the registry snapshot, the engine, licences
-            run = runner.run(read, site_data, index, question, licensed=licensed)
+            clock.lap("licences")
+            run = runner.run(read, site_data, index, question, licensed=licensed, near=near[0] if near else None)
             clock.skip()   # the engine's own steps are in run.timings
             files = runner.write(run, work, wanted)
             clock.lap("write")
@@ -181,9 +215,13 @@ class CheckService:
                     target.rmdir()
                 os.replace(work, target)
         except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
             raise
         finally:
+            searcher.shutdown(wait=True)
+            if worker is not None:
+                worker.close()
             runner.close()
         files = {name: str(target / Path(path).name) for name, path in files.items()}
         files |= {name: str(target / f"{name}.json") for name in ("summary", "problems", "receipt", "anchor")}
