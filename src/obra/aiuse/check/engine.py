@@ -362,8 +362,7 @@ class CheckEngine:
         :class:`~obra.identify.near_worker.NearWorker`, used for :data:`PROCESS_QUERIES` queries or
         more (the search then never waits for this process's GIL, which the signal readers hold)."""
         out = []
-        found = set(pc.unique(pa.chunked_array(kinds) if not isinstance(kinds, (pa.Array, pa.ChunkedArray))
-                              else kinds).drop_null().to_pylist())
+        found = set(pc.unique(kinds).drop_null().to_pylist())
         rows = pa.array(np.arange(len(bodies), dtype=np.int64))
         for kind in sorted(found & set(pc.unique(registry.codes["kind"]).to_pylist())):
             mask = pc.equal(kinds, kind)

@@ -135,9 +135,8 @@ class CheckService:
         index = registry if registry is not None else RegistryIndex.from_store(self.store)
         runner = CheckEngine(engine, session=session, threads=threads)
         # On DuckDB the near-duplicate search starts as soon as the manifest's codes are decoded,
-        # while its other columns are read and checked (NumPy, the GIL released).
-        # A large search runs in a worker process (started now, ready when the codes are), where it
-        # never waits for the GIL the signal readers hold.
+        # while its other columns are read and checked; a large one in a worker process (started
+        # now, ready when the codes are), where it never waits for the GIL the signal readers hold.
         searcher = ThreadPoolExecutor(1, thread_name_prefix="obra-check-near")
         worker = _search_process(manifest) if engine == "duckdb" else None
         near: list[Future] = []
