@@ -349,7 +349,7 @@ def run(scale: str = "full") -> dict:
 # --- a search store at national scale, generated in bulk ----------------------------------------------
 
 CACHE = Path(os.environ.get("OBRA_BENCH_CACHE", "/tmp/obra-bench-cache"))
-SCALE_VERSION = 2
+SCALE_VERSION = 3
 """Bump when the generated rows change: the cached stores are keyed by it, the size and the seed."""
 
 
@@ -390,9 +390,70 @@ def _scale_rows(n: int, start: int, party_base: int, reg_base: int, office: str,
             "contributors": (people, "registration_id, party_id, role")}
 
 
-def scale_store(kind: str, n: int, chunk: int = 100_000, log=print):
+_TYPES = {"parties": (0,), "registrations": (0, 2, 5), "titles": (0,), "shares": (0, 1), "contributors": (0, 1)}
+"""The integer columns of each generated table's rows (SQLite gets them as numbers, PostgreSQL's COPY as text)."""
+_SCALE_TABLES = ("parties", "registrations", "titles", "shares", "contributors")
+_SCALE_NOW = "2026-01-01 00:00:00.000000"
+
+
+def _tsv(value) -> str:
+    if value is True or value is False:
+        return "1" if value else "0"
+    out = str(value)
+    if any(c in out for c in "\t\n\r\\"):
+        raise ValueError(f"generated value not TSV-safe: {out!r}")
+    return out
+
+
+def _scale_chunk(job: tuple) -> str:
+    """One chunk of :func:`_scale_rows` written as tab-separated files (a worker process's share)."""
+    folder, index, size, start, party_base, reg_base, office = job
+    rows = _scale_rows(size, start, party_base, reg_base, office, _SCALE_NOW)
+    for table in _SCALE_TABLES:
+        values, _ = rows[table]
+        with open(Path(folder) / f"{table}.{index:04d}.tsv", "w", encoding="utf-8") as out:
+            out.writelines("\t".join(_tsv(v) for v in row) + "\n" for row in values)
+    return f"{start + size:,}"
+
+
+def _scale_files(n: int, office: str, chunk: int, log=print) -> tuple[Path, dict[str, str]]:
+    """The generated rows of ``n`` works as TSV files, one per table and chunk (built once by every core,
+    under a lock so two stores being built at once share them); returns the folder and each table's columns."""
+    import fcntl
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    columns = {t: c for t, (_, c) in _scale_rows(0, 0, 1, 1, office, _SCALE_NOW).items()}
+    if n % chunk == 0:  # the first chunks of a larger register are this one's rows (same seeds, same ids)
+        for larger in sorted(CACHE.glob(f"rows_*_{chunk}_v{SCALE_VERSION}/complete")):
+            if int(larger.parent.name.split("_")[1]) >= n:
+                return larger.parent, columns
+    folder = CACHE / f"rows_{n}_{chunk}_v{SCALE_VERSION}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "complete").exists():
+            jobs, party_base = [], 1
+            for index, start in enumerate(range(0, n, chunk)):
+                size = min(chunk, n - start)
+                jobs.append((str(folder), index, size, start, party_base, 1 + start, office))
+                party_base += max(4, size // 8)
+            t0 = time.perf_counter()
+            with ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=get_context("fork")) as pool:
+                for done in pool.map(_scale_chunk, jobs):
+                    log(f"  rows_{n}: {done} works generated, {time.perf_counter() - t0:.0f} s")
+            (folder / "complete").write_text("")
+    return folder, columns
+
+
+def scale_store(kind: str, n: int, chunk: int = 250_000, log=print):
     """A store holding ``n`` generated works, built once and cached under :data:`CACHE` (or PostgreSQL
-    schema ``bench_register_<n>_v<version>``); returns (store, build seconds or None when cached)."""
+    schema ``bench_register_<n>_v<version>``); returns (store, build seconds or None when cached).
+
+    The rows are generated once as TSV files by every core (:func:`_scale_files`), then loaded like a real
+    store would be restored: the schema by the migrations, the rows with the indexes, search triggers and
+    (PostgreSQL) foreign-key triggers off, then the indexes and the FTS5 tables built in one pass each and
+    the statistics gathered (``ANALYZE``)."""
     name = f"register_{kind}_{n}_v{SCALE_VERSION}"
     home = CACHE / name
     home.mkdir(parents=True, exist_ok=True)
@@ -413,52 +474,69 @@ def scale_store(kind: str, n: int, chunk: int = 100_000, log=print):
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine.dispose()
     store = Store.open(url, home / "home", schema=schema, migrate=True)
-    now = "2026-01-01 00:00:00.000000" if kind == "sqlite" else "2026-01-01 00:00:00+00"
-    tables = ("parties", "registrations", "titles", "shares", "contributors")
+    folder, columns = _scale_files(n, store.office, chunk, log)
+    generated = time.perf_counter() - t0
     with store.engine.connect() as sa_conn:
         raw = sa_conn.connection.dbapi_connection
+        cur = raw.cursor()
         if kind == "sqlite":
-            cur = raw.cursor()
             for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2000000",
                            "temp_store = MEMORY"):
                 cur.execute(f"PRAGMA {pragma}")
+            cur.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT "
+                        f"NULL AND tbl_name IN ({', '.join(repr(t) for t in _SCALE_TABLES)})")
+            later = cur.fetchall()
             cur.execute("BEGIN")
+            for what, object_name, _ in later:
+                cur.execute(f'DROP {what.upper()} "{object_name}"')
         else:
-            cur = raw.cursor()
             cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND "
                         "tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE "
-                        "connamespace = current_schema()::regnamespace)", (list(tables),))
-            indexes = cur.fetchall()
-            for index_name, _ in indexes:
+                        "connamespace = current_schema()::regnamespace)", (list(_SCALE_TABLES),))
+            later = cur.fetchall()
+            for index_name, _ in later:
                 cur.execute(f'DROP INDEX "{index_name}"')
+            cur.execute("SET session_replication_role = replica")  # the rows are consistent by construction
             raw.commit()
-        party_base, reg_base = 1, 1
-        for start in range(0, n, chunk):
-            size = min(chunk, n - start)
-            rows = _scale_rows(size, start, party_base, reg_base, store.office, now)
-            party_base += len(rows["parties"][0])
-            reg_base += size
-            for table in tables:
-                values, columns = rows[table]
-                if not values:
-                    continue
-                if kind == "sqlite":
-                    cur.executemany(f"INSERT INTO {table} ({columns}) VALUES "
-                                    f"({', '.join('?' * len(values[0]))})", values)
-                else:
-                    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                        for row in values:
-                            copy.write_row(row)
-            if kind != "sqlite":
-                raw.commit()
-            log(f"  {name}: {start + size:,} works, {time.perf_counter() - t0:.0f} s")
+        for table in _SCALE_TABLES:
+            t1 = time.perf_counter()
+            for path in sorted(folder.glob(f"{table}.*.tsv"))[:-(-n // chunk)]:
+                with open(path, encoding="utf-8") as f:
+                    if kind == "sqlite":
+                        ints = _TYPES[table]
+                        marks = ", ".join("?" * len(columns[table].split(",")))
+
+                        def parsed(f=f, ints=ints):
+                            for line in f:
+                                row = line[:-1].split("\t")
+                                for i in ints:
+                                    row[i] = int(row[i])
+                                yield row
+                        cur.executemany(f"INSERT INTO {table} ({columns[table]}) VALUES ({marks})", parsed())
+                    else:
+                        with cur.copy(f"COPY {table} ({columns[table]}) FROM STDIN") as copy:
+                            while block := f.read(1 << 22):
+                                copy.write(block)
+                        raw.commit()
+            log(f"  {name}: {table} loaded {time.perf_counter() - t1:.0f} s")
         if kind == "sqlite":
+            for what, object_name, sql in later:
+                t1 = time.perf_counter()
+                cur.execute(sql)
+                log(f"  {name}: {what} {object_name} {time.perf_counter() - t1:.0f} s")
+            for fts, source in (("search_titles(rowid, title)", "id, title_norm FROM registrations"),
+                                ("search_alt_titles(title, registration_id)", "title_norm, registration_id FROM titles"),
+                                ("search_parties(rowid, name)", "id, name_norm FROM parties")):
+                t1 = time.perf_counter()
+                cur.execute(f"INSERT INTO {fts} SELECT {source}")
+                log(f"  {name}: {fts} {time.perf_counter() - t1:.0f} s")
             cur.execute("COMMIT")
             cur.execute("PRAGMA analysis_limit = 1000")
             cur.execute("ANALYZE")
         else:
+            cur.execute("SET session_replication_role = DEFAULT")
             cur.execute("SET maintenance_work_mem = '1GB'")
-            for index_name, definition in indexes:
+            for index_name, definition in later:
                 t1 = time.perf_counter()
                 cur.execute(definition)
                 raw.commit()
@@ -467,10 +545,10 @@ def scale_store(kind: str, n: int, chunk: int = 100_000, log=print):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             cur.execute("ANALYZE")
             raw.commit()
-    build = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s_client": round(time.process_time() - c0, 1)}
+    build = {"wall_s": round(time.perf_counter() - t0, 1), "generate_wall_s": round(generated, 1),
+             "cpu_s_client": round(time.process_time() - c0, 1)}
     done.write_text(json.dumps(build))
     return store, build
-
 
 
 if __name__ == "__main__":

@@ -62,7 +62,9 @@ def upgrade() -> None:
         for statement in _SQLITE_UP:
             op.execute(statement)
         return
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # in schema public: a store's search_path is its own schema, where the extension would otherwise land
+    # and be dropped with it (for every other store of the database)
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     # the extension may live in another schema than the store's (one per database): name its operator class
     where = bind.execute(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON "
                                  "n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'")).scalar_one()
