@@ -237,6 +237,11 @@ def _of_party(store, name: str, numbers: list[str]) -> bool:
                             .where(p.c.name == name, r.c.number.in_(numbers)).limit(1)).first() is not None
 
 
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
 def _measure(store, run, qs) -> dict:
     """Latency (wall and this process's CPU) and recall of each query's expected registration in the top 10:
     strictly that registration, and any registration the query cannot tell from it (the same normalised
@@ -245,11 +250,13 @@ def _measure(store, run, qs) -> dict:
     times, cpu, hits, equivalent = [], [], 0, 0
     per_kind: dict[str, list[int]] = {}
     per_kind_eq: dict[str, list[int]] = {}
+    per_kind_ms: dict[str, list[float]] = {}
     for kind, q, expected, expected_title, _ in qs:
         t0, c0 = time.perf_counter(), time.process_time()
         found = run(q)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+        per_kind_ms.setdefault(kind, []).append(times[-1] * 1000)
         top = found[:10]
         ok = expected in [number for number, _ in top]
         if kind == "party":
@@ -265,6 +272,8 @@ def _measure(store, run, qs) -> dict:
             "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 2),
             "max_ms": round(times[-1] * 1000, 2),
             "cpu_ms_mean": round(statistics.mean(cpu) * 1000, 2),
+            "ms_by_kind": {k: {"p50": round(statistics.median(v), 2), "p95": round(_p95(v), 2)}
+                           for k, v in sorted(per_kind_ms.items())},
             "recall_at_10": round(hits / len(qs), 4),
             "recall_at_10_by_kind": {k: round(sum(v) / len(v), 3) for k, v in sorted(per_kind.items())},
             "recall_at_10_equivalent": round(equivalent / len(qs), 4),
@@ -276,6 +285,7 @@ def measure_search(store, n_queries: int, n_scan: int) -> dict:
     (every fifth kind alike), in the same run."""
     registry = Registry(store)
     qs = queries(store, n_queries)
+    load_before = os.getloadavg()[0]
     ranked = _measure(store, lambda q: [(r["number"], r["title"]) for r in registry.search(q, limit=50)], qs)
     scan = _measure(store, lambda q: _like_scan(store, q), qs[:n_scan])
     same = _measure(store, lambda q: [(r["number"], r["title"]) for r in registry.search(q, limit=50)],
@@ -284,7 +294,8 @@ def measure_search(store, n_queries: int, n_scan: int) -> dict:
         total = conn.execute(select(func.count()).select_from(registrations)).scalar_one()
     return {"registrations": total, "query_kinds": sorted({k for k, *_ in qs}), "ranked": ranked,
             "like_scan_baseline": scan, "ranked_on_the_scan_sample": {k: same[k] for k in ("p50_ms", "p95_ms")},
-            "p95_speedup_same_queries": round(scan["p95_ms"] / max(same["p95_ms"], 1e-6), 1)}
+            "p95_speedup_same_queries": round(scan["p95_ms"] / max(same["p95_ms"], 1e-6), 1),
+            "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
 
 
 def _cpu() -> float:
@@ -293,7 +304,24 @@ def _cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+def _search_sizes(kind: str, cfg: dict, searched: dict) -> dict:
+    """The search measured on the generated national-size stores (:func:`scale_store`), one entry per size."""
+    for size in cfg["search_sizes"]:
+        big, build = scale_store(kind, size)
+        try:
+            searched[str(size)] = measure_search(big, cfg["queries"], cfg["scan"])
+            searched[str(size)]["store_built_in"] = build or "cached"
+        finally:
+            big.dispose()
+    return searched
+
+
 def run_store(kind: str, cfg: dict) -> dict:
+    if os.environ.get("OBRA_BENCH_REGISTER_PARTS") == "search":  # the search part alone, on the generated stores
+        searched = _search_sizes(kind, cfg, {})
+        largest = max(searched, key=int)
+        return {"search_by_size": searched,
+                "search": {**searched[largest], "queries": searched[largest]["ranked"]["queries"]}}
     with tempfile.TemporaryDirectory(prefix="obra-bench-register-") as tmp:
         store, cleanup = _open(kind, Path(tmp))
         try:
@@ -309,13 +337,7 @@ def run_store(kind: str, cfg: dict) -> dict:
             searched = {str(cfg["works"]): measure_search(store, cfg["queries"], cfg["scan"])}
         finally:
             _close(store, cleanup)
-    for size in cfg["search_sizes"]:
-        big, build = scale_store(kind, size)
-        try:
-            searched[str(size)] = measure_search(big, cfg["queries"], cfg["scan"])
-            searched[str(size)]["store_built_in"] = build or "cached"
-        finally:
-            big.dispose()
+    _search_sizes(kind, cfg, searched)
     largest = max(searched, key=int)
     return {
         "bulk": {"works": cfg["works"], "seconds": round(bulk_s, 2), "cpu_seconds_client": round(bulk_cpu, 2),
