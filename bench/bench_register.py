@@ -29,6 +29,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -468,6 +469,28 @@ def _scale_files(n: int, office: str, chunk: int, log=print) -> tuple[Path, dict
     return folder, columns
 
 
+def _sqlite_import(database: Path, folder: Path, columns: dict[str, str], chunks: int, log=print) -> None:
+    """Load the first ``chunks`` TSV files of each table with the ``sqlite3`` shell (``.import`` into a staging
+    table whose INTEGER columns convert the numbers, then one ``INSERT … SELECT``)."""
+    import subprocess
+
+    script = ["PRAGMA journal_mode = OFF;", "PRAGMA synchronous = OFF;", "PRAGMA cache_size = -1000000;",
+              ".mode ascii", '.separator "\\t" "\\n"', "BEGIN;"]
+    for table in _SCALE_TABLES:
+        names = [c.strip() for c in columns[table].split(",")]
+        typed = ", ".join(f"{c} {'INTEGER' if i in _TYPES[table] else 'TEXT'}" for i, c in enumerate(names))
+        script.append(f"CREATE TABLE load_{table} ({typed});")
+        script += [f".import {path} load_{table}" for path in sorted(folder.glob(f"{table}.*.tsv"))[:chunks]]
+        script += [f"INSERT INTO {table} ({columns[table]}) SELECT * FROM load_{table};", f"DROP TABLE load_{table};"]
+    script.append("COMMIT;")
+    t0 = time.perf_counter()
+    done = subprocess.run(["sqlite3", "-bail", str(database)], input="\n".join(script) + "\n", text=True,
+                          capture_output=True)
+    if done.returncode:
+        raise RuntimeError(f"sqlite3 shell: {done.stderr[-2000:]}")
+    log(f"  {database.parent.name}: rows loaded by the sqlite3 shell {time.perf_counter() - t0:.0f} s")
+
+
 def scale_store(kind: str, n: int, chunk: int = 250_000, log=print):
     """A store holding ``n`` generated works, built once and cached under :data:`CACHE` (or PostgreSQL
     schema ``bench_register_<n>_v<version>``); returns (store, build seconds or None when cached).
@@ -511,6 +534,10 @@ def scale_store(kind: str, n: int, chunk: int = 250_000, log=print):
             cur.execute("BEGIN")
             for what, object_name, _ in later:
                 cur.execute(f'DROP {what.upper()} "{object_name}"')
+            if shutil.which("sqlite3"):  # the sqlite3 shell's .import reads the files in C, 5x less CPU
+                cur.execute("COMMIT")
+                _sqlite_import(home / "obra.db", folder, columns, -(-n // chunk), log)
+                cur.execute("BEGIN")
         else:
             cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND "
                         "tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE "
@@ -520,7 +547,7 @@ def scale_store(kind: str, n: int, chunk: int = 250_000, log=print):
                 cur.execute(f'DROP INDEX "{index_name}"')
             cur.execute("SET session_replication_role = replica")  # the rows are consistent by construction
             raw.commit()
-        for table in _SCALE_TABLES:
+        for table in _SCALE_TABLES if kind != "sqlite" or not shutil.which("sqlite3") else ():
             t1 = time.perf_counter()
             for path in sorted(folder.glob(f"{table}.*.tsv"))[:-(-n // chunk)]:
                 with open(path, encoding="utf-8") as f:
