@@ -68,7 +68,10 @@ def _visible(ch: str) -> bool:
 
 def is_blank(text: str) -> bool:
     """True when ``text`` shows nothing: only whitespace, format characters, marks or fillers."""
-    return not any(_visible(ch) for ch in text)
+    for ch in text:
+        if _visible(ch):
+            return False
+    return True
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
@@ -95,6 +98,17 @@ def _trim(text: str) -> str:
 
 def _checked(text: str, max_length: int, multiline: bool, required: bool) -> str:
     """The text with its edges trimmed, or ValueError saying what is wrong."""
+    if text.isascii() and text.isprintable():
+        # the common case, decided without the character walk (a bulk load checks millions of these):
+        # printable ASCII holds no control character or surrogate, trims to its ``strip()`` (the edge
+        # invisibles are not ASCII) and is blank only when that is empty (every other printable ASCII
+        # character is visible)
+        trimmed = text.strip()
+        if not trimmed and required:
+            raise ValueError("is empty: it needs visible characters (spaces and invisible characters do not count)")
+        if len(trimmed) > max_length:
+            raise ValueError(f"is {len(trimmed):,} characters long; the most allowed is {max_length:,}")
+        return trimmed
     problem = text_problem(text, multiline=multiline)
     if problem:
         raise ValueError(problem)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +38,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, any_, func, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from obra import ids
 from obra.access import Principal
@@ -50,12 +53,13 @@ from obra.registry.service import BatchKeys, resolve_references
 from obra.store.schema import (contributors, journal_events, parties, recording_works, registrations, sequences,
                                shares, titles, work_identifiers)
 from obra.textnorm import normalize_text
-from obra.transparency.translog import TransparencyLog
+from obra.transparency.translog import BatchAppend, TransparencyLog, log_entries, log_nodes
 
 NUMBERS_PER_YEAR = 9_999_999
 """The last registration number of an office in a year (seven digits: ``OBRA-2026-9999999-X``)."""
-CHUNK = 20_000
-"""Registrations built, logged and written at a time (bounds memory; all chunks are one transaction)."""
+CHUNK = 5_000
+"""Registrations built, logged and written at a time (bounds memory, and the writer works one chunk behind the
+builder; all chunks are one transaction)."""
 _QUERY_CHUNK = 5_000  # values per IN (...) lookup
 _ADAPTERS = {"works": TypeAdapter(list[Work]), "recordings": TypeAdapter(list[Recording]),
              "parties": TypeAdapter(list[Party])}
@@ -65,19 +69,21 @@ _MODELS = {"works": Work, "recordings": Recording, "parties": Party}
 _SECTION_ORDER = {"parties": 0, "works": 1, "recordings": 2, "agreements": 3}
 
 STAGES: dict[str, list[float]] = {}
-"""CPU and wall seconds spent in each stage of the bulk path since it was last cleared (the benchmark reads it):
-``validate``, ``resolve``, ``build`` (records, canonical JSON, hashes), ``log`` (leaves, Merkle nodes, their
-rows), ``journal``, ``registrations``, ``side_tables``."""
+"""CPU (of the thread) and wall seconds spent in each stage of the bulk path since it was last cleared (the
+benchmark reads it): ``validate``, ``resolve``, ``build`` (records, canonical JSON, hashes), ``log`` (leaves,
+Merkle nodes), ``rows`` (the other rows), ``log_check``, ``wait for writer`` (the building thread waiting for
+the writing one), and ``write <table>`` for each table, on the writer's thread (their wall time overlaps the
+building stages)."""
 
 
 @contextmanager
 def _stage(name: str):
-    c0, t0 = time.process_time(), time.perf_counter()
+    c0, t0 = time.thread_time(), time.perf_counter()
     try:
         yield
     finally:
         spent = STAGES.setdefault(name, [0.0, 0.0])
-        spent[0] += time.process_time() - c0
+        spent[0] += time.thread_time() - c0
         spent[1] += time.perf_counter() - t0
 
 
@@ -131,6 +137,14 @@ def _chunks(values: list, size: int = _QUERY_CHUNK) -> Iterable[list]:
         yield values[start:start + size]
 
 
+def _among(conn: Connection, column, values: list):
+    """``column IN values``: on PostgreSQL ``= ANY(array)``, one parameter however many values (psycopg
+    rewrites a statement of 5,000 placeholders in Python, slower than the query itself)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(literal(list(values), ARRAY(column.type)))
+    return column.in_(values)
+
+
 class Resolver:
     """Party references and linked works of a whole section, looked up with one query per kind."""
 
@@ -164,7 +178,7 @@ class Resolver:
                     "party in the same batch")))
         found_ids = set()
         for chunk in _chunks(sorted(wanted_ids)):
-            found_ids.update(self.conn.execute(select(parties.c.id).where(parties.c.id.in_(chunk))).scalars())
+            found_ids.update(self.conn.execute(select(parties.c.id).where(_among(self.conn, parties.c.id, chunk))).scalars())
         for ref in [r for r in refs if (isinstance(r, int) or (isinstance(r, str) and r.isascii() and r.isdigit()
                                                                 and len(r) <= 8)) and r not in self.party]:
             pid = int(ref)
@@ -172,7 +186,7 @@ class Resolver:
                                else (None, InvalidInput(Problem(f"no party with id {pid}"))))
         by_ipi: dict[str, int] = {}
         for chunk in _chunks(sorted(set(wanted_ipis.values()))):
-            by_ipi.update(self.conn.execute(select(parties.c.ipi, parties.c.id).where(parties.c.ipi.in_(chunk))).all())
+            by_ipi.update(self.conn.execute(select(parties.c.ipi, parties.c.id).where(_among(self.conn, parties.c.ipi, chunk))).all())
         for ref, ipi in wanted_ipis.items():
             self.party[ref] = ((by_ipi[ipi], None) if ipi in by_ipi else (None, InvalidInput(Problem(
                 f"no party with IPI name number {ipi}; register the party first"))))
@@ -199,11 +213,11 @@ class Resolver:
         live = (r.c.is_current, r.c.entity == "work", r.c.status != RegistrationStatus.WITHDRAWN.value)
         found: dict[str, str] = {}
         for chunk in _chunks(sorted(set(numbers.values()))):
-            found.update((n, n) for n in self.conn.execute(select(r.c.number).where(r.c.number.in_(chunk), *live))
+            found.update((n, n) for n in self.conn.execute(select(r.c.number).where(_among(self.conn, r.c.number, chunk), *live))
                          .scalars())
         by_iswc: dict[str, str] = {}
         for chunk in _chunks(sorted(set(iswcs.values()))):
-            for iswc, number in self.conn.execute(select(r.c.iswc, r.c.number).where(r.c.iswc.in_(chunk), *live)
+            for iswc, number in self.conn.execute(select(r.c.iswc, r.c.number).where(_among(self.conn, r.c.iswc, chunk), *live)
                                                   .order_by(r.c.id)):
                 by_iswc.setdefault(iswc, number)
         for ref, number in numbers.items():
@@ -315,7 +329,7 @@ def import_parties(conn: Connection, principal: Principal, items: list, keys: Ba
     ipis = sorted({m.ipi for m in models.values() if m.ipi and not m.identifiers})
     for chunk in _chunks(ipis):
         for ipi, pid, name in conn.execute(select(parties.c.ipi, parties.c.id, parties.c.name)
-                                           .where(parties.c.ipi.in_(chunk))):
+                                           .where(_among(conn, parties.c.ipi, chunk))):
             on_file[ipi] = (pid, name)
     ids_out: dict[int, int] = {}
     known: list[int] = []
@@ -449,32 +463,107 @@ def write_rows(conn: Connection, table, rows: list[dict]) -> None:
 
 def register_many(conn: Connection, store, principal: Principal, entity: str, items: list[Resolved],
                   log: TransparencyLog) -> list[str]:
-    """Register resolved ``items`` (all valid) in the caller's transaction; returns their numbers in order."""
+    """Register resolved ``items`` (all valid) in the caller's transaction; returns their numbers in order.
+
+    Numbers, ids and the log's state are taken for the whole section first; then each chunk is built
+    (records, hashes, leaves, rows) while the rows of the chunk before are written by a
+    :class:`_Writer` on its own thread, so the database's work overlaps this process's.
+    """
+    if not items:
+        return []
     if conn.dialect.name == "sqlite" and len(items) >= CHUNK // 4:
         # a bulk load touches the title, number and trigram indexes all over: a page cache of 256 MiB (it
         # grows only as used) instead of SQLite's 2 MiB keeps them in memory for the connection's life
         conn.exec_driver_sql(f"PRAGMA cache_size = -{256 * 1024}")
-    numbers: list[str] = []
     year = datetime.now(timezone.utc).year
-    for start in range(0, len(items), CHUNK):
-        chunk = items[start:start + CHUNK]
-        first = _reserve_numbers(conn, store.office, year, len(chunk))
-        chunk_numbers = [ids.format_registration_number(store.office, year, first + k) for k in range(len(chunk))]
-        _write_chunk(conn, principal, entity, chunk, chunk_numbers, log, store.office.upper())
-        numbers.extend(chunk_numbers)
+    first = _reserve_numbers(conn, store.office, year, len(items))
+    numbers = [ids.format_registration_number(store.office, year, first + k) for k in range(len(items))]
+    rids = _registration_ids(conn, len(items))
+    with _stage("resolve"):
+        named = _party_names(conn, items)
+    batch = BatchAppend(log, conn)
+    with _Writer(conn) as writer:
+        for start in range(0, len(items), CHUNK):
+            end = start + CHUNK
+            writer.put(_chunk_rows(principal, entity, items[start:end], numbers[start:end], rids[start:end],
+                                   named, batch, store.office.upper()))
+    with _stage("log_check"):
+        batch.finish(conn)
     return numbers
 
 
-def _write_chunk(conn: Connection, principal: Principal, entity: str, items: list[Resolved], numbers: list[str],
-                 log: TransparencyLog, office: str) -> None:
+def _party_names(conn: Connection, items: list[Resolved]) -> dict[int, dict]:
+    """Id → the party as a record names it (id, name, IPI, ISNI), for every party ``items`` name."""
+    named: dict[int, dict] = {}
+    wanted = sorted({pid for item in items for pid in item.party.values()})
+    for chunk in _chunks(wanted):
+        for row in conn.execute(select(parties.c.id, parties.c.name, parties.c.ipi, parties.c.isni)
+                                .where(_among(conn, parties.c.id, chunk))):
+            named[row.id] = {"id": row.id, "name": row.name, "ipi": row.ipi, "isni": row.isni}
+    return named
+
+
+class _Writer:
+    """Writes a bulk load's rows (:func:`write_rows`, table by table, in the order given) on a thread of its
+    own, one chunk behind the thread that builds them: while it waits for the database (a COPY, SQLite's
+    page and index work, which release the GIL) the next chunk is being built.
+
+    The connection is used by this thread alone between ``__enter__`` and ``__exit__``. A failure stops the
+    writing and is raised in the building thread, at the next :meth:`put` or on leaving, so the caller's
+    transaction rolls back; leaving on an error waits for the thread to stop first.
+    """
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.jobs: queue.Queue = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        # SQLite works inside this process and needs the GIL back after every row (the builder holds it for
+        # up to the switch interval each time): there the rows are written at once, on the building thread
+        self.inline = conn.dialect.name == "sqlite"
+        self.thread = threading.Thread(target=self._run, name="obra-bulk-writer", daemon=True)
+
+    def __enter__(self) -> "_Writer":
+        if not self.inline:
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the builder learns of the error at its next put
+            try:
+                for table, rows in job:
+                    with _stage(f"write {table.name}"):
+                        write_rows(self.conn, table, rows)
+            except BaseException as exc:  # noqa: BLE001 - handed to the building thread
+                self.error = exc
+
+    def put(self, job: list[tuple[Any, list[dict]]]) -> None:
+        if self.inline:
+            for table, rows in job:
+                with _stage(f"write {table.name}"):
+                    write_rows(self.conn, table, rows)
+            return
+        if self.error is not None:
+            raise self.error
+        with _stage("wait for writer"):
+            self.jobs.put(job)
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.inline:
+            return
+        with _stage("wait for writer"):
+            self.jobs.put(None)
+            self.thread.join()
+        if exc is None and self.error is not None:
+            raise self.error
+
+
+def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], numbers: list[str], rids: list[int],
+                named: dict[int, dict], batch: BatchAppend, office: str) -> list[tuple[Any, list[dict]]]:
+    """The rows of one chunk of registrations, table by table in the order they are written: log entries and
+    subtrees, journal events, registrations, then the tables that point to them."""
     now = datetime.now(timezone.utc)
-    with _stage("resolve"):
-        named: dict[int, dict] = {}
-        wanted = sorted({pid for item in items for pid in item.party.values()})
-        for chunk in _chunks(wanted):
-            for row in conn.execute(select(parties.c.id, parties.c.name, parties.c.ipi, parties.c.isni)
-                                    .where(parties.c.id.in_(chunk))):
-                named[row.id] = {"id": row.id, "name": row.name, "ipi": row.ipi, "isni": row.isni}
     with _stage("build"):
         records, events = [], []
         registered_at = now.isoformat()
@@ -497,14 +586,11 @@ def _write_chunk(conn: Connection, principal: Principal, entity: str, items: lis
             events.append({"type": "register", "number": number, "version": 1, "record_hash": digest,
                            "entity": entity})
     with _stage("log"):
-        entries = log.append_many(conn, events, write=write_rows)
-    with _stage("journal"):
-        write_rows(conn, journal_events, [
-            {"office": log.office, "kind": "registration.register", "subject": f"{e['number']}/v1",
-             "actor": principal.name, "at": entry.timestamp, "payload": e, "record_hash": e["record_hash"],
-             "log_index": entry.index} for e, entry in zip(events, entries)])
-    with _stage("registrations"):
-        rids = _registration_ids(conn, len(items))
+        entries, entry_rows, node_rows = batch.add(events)
+    with _stage("rows"):
+        journal = [{"office": batch.log.office, "kind": "registration.register", "subject": f"{e['number']}/v1",
+                    "actor": principal.name, "at": entry.timestamp, "payload": e, "record_hash": e["record_hash"],
+                    "log_index": entry.index} for e, entry in zip(events, entries)]
         rows: list[dict] = []
         for rid, item, number, (record, digest), entry in zip(rids, items, numbers, records, entries):
             model = item.model
@@ -514,14 +600,12 @@ def _write_chunk(conn: Connection, principal: Principal, entity: str, items: lis
                          "iswc": getattr(model, "iswc", None), "isrc": getattr(model, "isrc", None),
                          "creation_mode": model.creation_mode.value, "record": record, "record_hash": digest,
                          "registrant": principal.name, "reason": None, "created_at": now, "log_index": entry.index})
-        write_rows(conn, registrations, rows)
-    with _stage("side_tables"):
         side: dict[Any, list[dict]] = {}
         for rid, item in zip(rids, items):
             for table, extra in _side_rows(rid, item):
                 side.setdefault(table, []).extend(extra)
-        for table, extra in side.items():
-            write_rows(conn, table, extra)
+    return [(log_entries, entry_rows), (log_nodes, node_rows), (journal_events, journal), (registrations, rows),
+            *side.items()]
 
 
 def import_section(conn: Connection, store, principal: Principal, section: str, items: list, resolver: Resolver,

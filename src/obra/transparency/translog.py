@@ -319,43 +319,17 @@ class TransparencyLog:
         for the batch, from what was stored: the tree before is a prefix of the tree after
         (consistency proof), and the first and last new leaves are included in it.
         """
-        if not self.local:
-            raise LogError(f"the log of office {self.office} is an imported copy; only "
-                           f"{self.store.office} may append to its own log")
         if not events:
             return []
-        state = self._lock_state(conn)
-        moment = utc_now()
-        if state["last_timestamp"] and format_time(moment) < state["last_timestamp"]:
-            moment = parse_time(state["last_timestamp"])
-        stamp = format_time(moment)
-        old_size, old_root = state["size"], state["root_hash"]
-        size, frontier = old_size, list(state["frontier"])
-        entries, entry_rows, node_rows = [], [], []
-        for event in events:
-            leaf = make_leaf(self.office, size, stamp, event)
-            leaf_bytes = leaf_bytes_of(leaf)
-            lh = merkle.leaf_hash(leaf_bytes)
-            created = merkle.new_nodes_on_append(size, lh, frontier)
-            number, version = entry_key(leaf)
-            entry_rows.append({"office": self.office, "idx": size, "timestamp": stamp, "type": leaf["type"],
-                               "number": number, "version": version, "record_hash": leaf["record_hash"],
-                               "leaf": leaf_bytes.decode("utf-8"), "leaf_hash": lh})
-            node_rows.extend({"office": self.office, "node": node_number(lv, ix), "hash": h}
-                             for (lv, ix), h in created)
-            frontier = frontier[: len(frontier) - (len(created) - 1)] + [created[-1][1]]
-            entries.append(LogEntry(self.office, size, stamp, leaf, leaf_bytes, lh))
-            size += 1
+        batch = BatchAppend(self, conn)
+        entries, entry_rows, node_rows = batch.add(events)
         if write is None:
             conn.execute(_INSERT_ENTRY, entry_rows)
             conn.execute(_INSERT_NODES, node_rows)
         else:
             write(conn, log_entries, entry_rows)
             write(conn, log_nodes, node_rows)
-        new_root = merkle.fold_nodes(frontier)
-        self._check_batch(conn, old_size, size, old_root, new_root, entries)
-        conn.execute(_UPDATE_STATE, {"o": self.office, "size": size, "root": new_root,
-                                     "frontier": json.dumps(_hex_list(frontier)), "ts": stamp})
+        batch.finish(conn)
         return entries
 
     def _check_batch(self, conn: Connection, old_size: int, new_size: int, old_root: bytes, new_root: bytes,
@@ -561,3 +535,63 @@ class TransparencyLog:
         else:
             from sqlalchemy.dialects.sqlite import insert as pg_insert
         conn.execute(pg_insert(log_heads).values(**values).on_conflict_do_nothing())
+
+
+class BatchAppend:
+    """Many leaves appended in pieces (the chunks of a bulk load), all of one transaction.
+
+    The office's log state is locked when the batch begins; :meth:`add` builds the leaves of each
+    piece in order (the same leaves :meth:`TransparencyLog.append` would, one timestamp for the batch)
+    and returns the rows for the caller to write, when and how it likes (a bulk load writes them on a
+    thread of its own while it builds the next piece); :meth:`finish`, once every row is written, checks
+    the invariant from what was stored (the tree before is a prefix of the tree after, the first and the
+    last new leaves are included in it) and stores the new state. A batch not finished leaves the state
+    as it was, and the caller's transaction must then roll back.
+    """
+
+    def __init__(self, log: TransparencyLog, conn: Connection):
+        if not log.local:
+            raise LogError(f"the log of office {log.office} is an imported copy; only "
+                           f"{log.store.office} may append to its own log")
+        self.log = log
+        state = log._lock_state(conn)
+        moment = utc_now()
+        if state["last_timestamp"] and format_time(moment) < state["last_timestamp"]:
+            moment = parse_time(state["last_timestamp"])  # the clock stepped back: never go back in the log
+        self.stamp = format_time(moment)
+        self.old_size, self.old_root = state["size"], state["root_hash"]
+        self.size, self.frontier = self.old_size, list(state["frontier"])
+        self.ends: list[LogEntry] = []  # the first and the last new entry
+
+    def add(self, events: list[dict]) -> tuple[list[LogEntry], list[dict], list[dict]]:
+        """The entries of ``events`` (in order, after those already added) and their rows: log entries and
+        the Merkle subtrees they complete."""
+        office, stamp, size, frontier = self.log.office, self.stamp, self.size, self.frontier
+        entries, entry_rows, node_rows = [], [], []
+        for event in events:
+            leaf = make_leaf(office, size, stamp, event)
+            leaf_bytes = leaf_bytes_of(leaf)
+            lh = merkle.leaf_hash(leaf_bytes)
+            created = merkle.new_nodes_on_append(size, lh, frontier)
+            number, version = entry_key(leaf)
+            entry_rows.append({"office": office, "idx": size, "timestamp": stamp, "type": leaf["type"],
+                               "number": number, "version": version, "record_hash": leaf["record_hash"],
+                               "leaf": leaf_bytes.decode("utf-8"), "leaf_hash": lh})
+            node_rows.extend({"office": office, "node": node_number(lv, ix), "hash": h} for (lv, ix), h in created)
+            del frontier[len(frontier) - (len(created) - 1):]
+            frontier.append(created[-1][1])
+            entries.append(LogEntry(office, size, stamp, leaf, leaf_bytes, lh))
+            size += 1
+        self.size = size
+        if entries:
+            self.ends = [self.ends[0] if self.ends else entries[0], entries[-1]]
+        return entries, entry_rows, node_rows
+
+    def finish(self, conn: Connection) -> None:
+        """Check the log, from the rows written, and store its new state (nothing to do if nothing was added)."""
+        if not self.ends:
+            return
+        new_root = merkle.fold_nodes(self.frontier)
+        self.log._check_batch(conn, self.old_size, self.size, self.old_root, new_root, self.ends)
+        conn.execute(_UPDATE_STATE, {"o": self.log.office, "size": self.size, "root": new_root,
+                                     "frontier": json.dumps(_hex_list(self.frontier)), "ts": self.stamp})
