@@ -431,10 +431,8 @@ SELECT
                             '*', '%2A'), '$', '%24') END AS path,
   sha AS sha256,
   iscc,
-  CASE WHEN headers_ok AND regexp_matches(headers, '(?i)"(content-usage|tdm-reservation|tdm-policy|x-robots-tag|link)"')
-       THEN nullif(to_json(list_filter(list_zip(json_keys(headers), json_extract(headers, '$.*')),
-                   lambda p: lower(p[1]) IN ('content-usage', 'tdm-reservation', 'tdm-policy', 'x-robots-tag',
-                                             'link')))::VARCHAR, '[]') END AS hsig,
+  coalesce(headers_ok AND regexp_matches(headers, '(?i)"(content-usage|tdm-reservation|tdm-policy|x-robots-tag|link)"'),
+           FALSE) AS hsig_wanted,
   CASE WHEN c2pa_ok THEN c2pa END AS c2pa,
   crawled AS crawled_at,
   CASE WHEN bad IS NOT NULL THEN bad
@@ -447,6 +445,15 @@ SELECT
   bad IS NULL AND crawled_at IS NOT NULL AND crawled_at <> '' AND crawled IS NULL AS bad_crawled_at
 FROM w
 """
+_HSIG = """
+SELECT nullif(to_json(list_filter(list_zip(json_keys(headers), json_extract(headers, '$.*')),
+                      lambda p: lower(p[1]) IN ('content-usage', 'tdm-reservation', 'tdm-policy', 'x-robots-tag',
+                                                'link')))::VARCHAR, '[]') AS hsig
+FROM obra_headers
+"""
+"""The signal-bearing fields of the headers that name one (``hsig``), computed only for those rows:
+parsing every JSON object twice (keys, values) is most of the manifest's reading, and most items'
+headers name no such field (the rows that do are found by one regular expression first)."""
 _FIELD_NOTES = {
     "bad_sha256": ("sha256", "not 64 hexadecimal digits; read as absent"),
     "bad_headers": ("headers", "not a JSON object of header fields; read as absent"),
@@ -471,6 +478,11 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
         con.register("obra_raw", raw)
         sql = _NORMALISE.replace("$trusted", "TRUE" if trusted_json else "FALSE")
         out = con.sql(sql).to_arrow_table()
+        wanted = out["hsig_wanted"].combine_chunks()
+        hsig = pa.nulls(out.num_rows, pa.string())
+        if pc.any(wanted).as_py():
+            con.register("obra_headers", pa.table({"headers": pc.filter(raw["headers"], wanted)}))
+            hsig = pc.replace_with_mask(hsig, wanted, con.sql(_HSIG).to_arrow_table()["hsig"].combine_chunks())
     finally:
         con.close()
     n = out.num_rows
@@ -513,7 +525,7 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
     items = pa.table({
         "item": pa.array(np.arange(n, dtype=np.int64)), "line": lines, "url": out["url"], "origin": out["origin"],
         "path": path, "sha256": out["sha256"], "iscc": out["iscc"], "content_kind": kind, "content_body": content,
-        "instance_body": instance, "hsig": out["hsig"], "c2pa": out["c2pa"],
+        "instance_body": instance, "hsig": hsig, "c2pa": out["c2pa"],
         "crawled_at": out["crawled_at"].cast(pa.timestamp("us", tz="UTC")), "error": errors,
         "notes": pa.array(note_text, pa.string()) if note_text is not None else pa.nulls(n, pa.string())},
         schema=ITEM_SCHEMA)
