@@ -63,6 +63,25 @@ def test_a_misspelt_title_is_still_found(registry, admin):
     assert registry.search("zzzzqqqq") == []
 
 
+def test_a_slip_in_a_short_word_is_undone_and_ranked_before_pieces(registry, admin):
+    """A swap in the middle of a five-letter word leaves no three letters of it intact, so the pieces never
+    find it; undoing the slip finds it by equality (and a title one slip away is the only answer given)."""
+    for title in ("Cielo", "Cielo azul", "Fuego", "Ciel", "Canción", "Micancionero"):
+        registry.register(admin, "work", {"title": title})
+    assert search.pieces("cileo") == ["cil", "leo"]  # neither is in "cielo"
+    assert _titles(registry.search("cileo")) == ["Cielo"]
+    assert _titles(registry.search("FEUGO")) == ["Fuego"]
+    assert _titles(registry.search("canciion")) == ["Canción"]  # a character too many
+    assert _titles(registry.search("cielo azlu")) == ["Cielo azul"]
+
+
+def test_one_edit_away_swaps_neighbours_and_drops_one_character():
+    assert "cielo" in search.one_edit_away("cileo") and "cielo" in search.one_edit_away("cieloo")
+    assert "cileo" not in search.one_edit_away("cileo")
+    assert search.one_edit_away("abc") == [] and search.one_edit_away("x" * 61) == []
+    assert len(search.one_edit_away("canciones de amor")) <= 2 * len("canciones de amor")
+
+
 def test_alternate_titles_party_names_and_identifiers_are_searched(registry, admin):
     numbers = _load(registry, admin)
     assert _titles(registry.search("eternal love")) == ["Amor eterno"]
@@ -141,7 +160,8 @@ def test_both_stores_return_the_same_results(both_stores):
         for title in titles:
             registry.register(admin, "work", {"title": title})
         results.append([[r["number"] for r in registry.search(q, limit=40)]
-                        for q in ("amor", "cancion", "luna mar", "月亮", "coraozn", "vida sol", "cam", "ci")])
+                        for q in ("amor", "cancion", "luna mar", "月亮", "coraozn", "vida sol", "cam", "ci",
+                                  "cileo", "vdia sol", "amor lnua")])
     assert results[0] == results[1]
     assert all(results[0][:4])
 
@@ -204,7 +224,8 @@ _SAMPLED_STATISTICS = [("registrations", "ix_registrations_is_current", "1043072
 
 
 QUERIES_OF_EVERY_KIND = ["cancion", "Canción de cuna", "canc", "ca", "代表我的", "月亮", "corazon patrio",
-                         "manzanero", "armando manzanero", "amor", "eternal", "zzzzqqqq", "clamor brujo eterno"]
+                         "manzanero", "armando manzanero", "amor", "eternal", "zzzzqqqq", "clamor brujo eterno",
+                         "cacnion", "amor etreno", "eternl love"]
 
 
 def test_no_search_reads_a_whole_table(registry, admin, store):

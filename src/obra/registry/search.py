@@ -10,7 +10,10 @@ width folded, punctuation dropped, any script kept), then each registration it f
 3     a title containing the query (3 characters or more: CJK by substring)
 4     a registration of a party (creator, performer, rightholder) with a name word beginning with the query
 5     a title within a typo or two of the query (Latin-script queries of 4 characters or more,
-      only when no title equals or begins with the query and the tiers above found fewer than 10)
+      only when no title equals or begins with the query and the tiers above found fewer than 10):
+      first the titles equal to the query with one slip undone (two neighbouring characters swapped
+      back, one character taken out: equality probes of the title indexes); only when there is none,
+      the titles sharing pieces of the query, scored by similarity
 ====  ============================================================================================
 
 Results are ordered by (tier, similarity for tier 5, title length, title, number): "Canción" before
@@ -73,6 +76,10 @@ FUZZY_SCORE = 80
 FUZZY_UNLESS = 10
 """Typo tolerance is looked for only when the exact, prefix, word, substring and party tiers found fewer (and
 no title equals or begins with the query: then it is not misspelt)."""
+NEIGHBOUR_SCORE = 99.0
+"""The similarity given to a title one swap or one extra character away from the query (above any pieces match)."""
+NEIGHBOURS_MAX = 60
+"""Queries up to this many characters are also looked up with each slip undone (2 x length equality probes)."""
 SUBSTRING_MIN = 3
 """Substring search needs this many characters (trigram indexes); shorter queries match by prefix."""
 _TOP = "\U0010ffff"  # above every character: [q, q + _TOP) is the range of strings beginning with q
@@ -257,10 +264,26 @@ class TitleSearch:
             return
         if any(hit.tier <= PREFIX for hit in self.hits.values()):
             return
+        if self.neighbours(q):  # the query is a title with a slip in it: what was meant, not what else is near
+            return
         parts = pieces(q)
         groups = [list(g) for g in combinations(parts, len(parts) - 1)] if len(parts) >= 3 else []
         if not self._score_fuzzy(q, groups):
             self._score_fuzzy(q, [[p] for p in parts])
+
+    def neighbours(self, q: str) -> int:
+        """Titles equal to ``q`` with two neighbouring characters swapped back or one character taken out (the
+        commonest slips of typing: "cileo", "feugo", "canciion"), one equality probe of the title indexes for
+        all of them: found by the b-tree at any size, even when the slip leaves no three characters of a short
+        word intact for the pieces. Ranked first among typo matches (score :data:`NEIGHBOUR_SCORE`); returns how
+        many registrations they found."""
+        variants = one_edit_away(q)
+        if not variants:
+            return 0
+        rows = [row for row in self._titles(lambda column: column.in_(variants), ordered=True)
+                if row[0] not in self.hits]
+        self.add(rows, FUZZY, NEIGHBOUR_SCORE)
+        return len({row[0] for row in rows})
 
     def _score_fuzzy(self, q: str, groups: list[list[str]]) -> bool:
         """Score the titles containing every piece of one of ``groups``; True when one scored high enough."""
@@ -296,6 +319,17 @@ def ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int
             return found
     found.fuzzy(q, limit - len(found.hits))
     return found
+
+
+def one_edit_away(q: str) -> list[str]:
+    """``q`` with each pair of neighbouring characters swapped and with each character taken out (queries of
+    :data:`FUZZY_MIN` to :data:`NEIGHBOURS_MAX` characters; the ones of three characters or more, not ``q``)."""
+    if not FUZZY_MIN <= len(q) <= NEIGHBOURS_MAX:
+        return []
+    swapped = (q[:i] + q[i + 1] + q[i] + q[i + 2:] for i in range(len(q) - 1))
+    shorter = (q[:i] + q[i + 1:] for i in range(len(q)))
+    return sorted({v.strip() for v in (*swapped, *shorter) if v != q and "  " not in v and len(v.strip()) >= 3}
+                  - {q})
 
 
 def pieces(q: str) -> list[str]:
