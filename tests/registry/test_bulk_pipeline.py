@@ -1,0 +1,71 @@
+"""Bulk registration written chunk by chunk while the next chunk is built (issue #18): the rows of a load cut
+into many chunks are those of one chunk, and a write that fails on the writer's thread rolls the whole import
+back, on both stores."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from obra.registry import bulk
+from obra.registry.batch import Batch, import_batches
+from obra.store.schema import journal_events, registrations, sequences, shares
+from obra.transparency.translog import TransparencyLog, log_entries
+
+from tests.registry.test_bulk import _catalogue, _state
+
+
+def test_a_load_cut_into_many_chunks_writes_what_one_chunk_writes(store, admin, monkeypatch):
+    monkeypatch.setattr(bulk, "CHUNK", 7)  # 30 works: five chunks, the last one short
+    import_batches(store, admin, [Batch(_catalogue(), "cat.json")], method="bulk")
+    chunked = _state(store)
+    assert chunked == _state_of_one_chunk(admin, store, monkeypatch)
+    with store.connect() as conn:
+        numbers = conn.execute(select(registrations.c.number).order_by(registrations.c.id)).scalars().all()
+        indexes = conn.execute(select(registrations.c.log_index).order_by(registrations.c.id)).scalars().all()
+    assert [int(n.split("-")[2]) for n in numbers] == list(range(1, 33))  # gapless, in input order
+    assert indexes == sorted(indexes) and len(set(indexes)) == 32
+    assert chunked["counts"]["registrations"] == 32 and chunked["log"] == 32 + 1 + 1
+
+
+def _state_of_one_chunk(admin, store, monkeypatch) -> dict:
+    """The same catalogue loaded in one chunk, in another store of the same kind (SQLite)."""
+    import tempfile
+    from pathlib import Path
+
+    from obra.access import create_principal
+    from obra.model.vocab import AccessRole
+    from obra.store import Store
+
+    monkeypatch.setattr(bulk, "CHUNK", 5_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Store.open(f"sqlite:///{Path(tmp) / 'one.db'}", Path(tmp) / "home", migrate=True)
+        try:
+            admin2, _ = create_principal(other, admin.name, AccessRole.ADMIN)
+            import_batches(other, admin2, [Batch(_catalogue(), "cat.json")], method="bulk")
+            return _state(other)
+        finally:
+            other.dispose()
+
+
+def test_a_write_failing_on_the_writer_rolls_the_whole_import_back(store, admin, monkeypatch):
+    monkeypatch.setattr(bulk, "CHUNK", 7)
+    log = TransparencyLog(store)
+    before = log.size()
+    with store.begin() as conn:  # a stray entry where the 3rd chunk's first leaf will go: its write fails
+        conn.execute(insert(log_entries).values(office=log.office, idx=before + 14, timestamp="2026-01-01T00:00:00Z",
+                                                type="register", number="X", version=1, record_hash="0" * 64,
+                                                leaf="{}", leaf_hash=b"\0" * 32))
+    with pytest.raises(Exception) as raised:
+        import_batches(store, admin, [Batch(_catalogue(), "cat.json")], method="bulk")
+    # the writer's own error, not a later statement's refusal of the failed transaction
+    message = str(raised.value)
+    assert ("duplicate key" in message or "UNIQUE constraint failed" in message) and "aborted" not in message
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(registrations)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(shares)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(journal_events)
+                            .where(journal_events.c.kind == "registration.register")).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(sequences)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(log_entries)).scalar_one() == before + 1
+    assert log.size() == before
