@@ -50,7 +50,8 @@ from obra.textnorm import normalize_text
 PG_URL = os.environ.get("OBRA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCALES = {"full": {"works": 200_000, "per_record": 2_000, "queries": 250, "scan": 25, "chunk": 50_000,
                    "search_sizes": [int(x) for x in os.environ.get("OBRA_BENCH_REGISTER_SIZES", "1000000").split(",")
-                                    if x]},
+                                    if x],
+                   "search_scan": int(os.environ.get("OBRA_BENCH_REGISTER_SCAN", "25"))},
           "smoke": {"works": 600, "per_record": 60, "queries": 25, "scan": 25, "chunk": 300, "search_sizes": []}}
 TARGET = 10_000_000
 
@@ -310,7 +311,7 @@ def _search_sizes(kind: str, cfg: dict, searched: dict) -> dict:
     for size in cfg["search_sizes"]:
         big, build = scale_store(kind, size)
         try:
-            searched[str(size)] = measure_search(big, cfg["queries"], cfg["scan"])
+            searched[str(size)] = measure_search(big, cfg["queries"], cfg.get("search_scan", cfg["scan"]))
             searched[str(size)]["store_built_in"] = build or "cached"
         finally:
             big.dispose()
