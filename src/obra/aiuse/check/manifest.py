@@ -373,10 +373,17 @@ def _raw_from_table(table: pa.Table, problems: _Problems, line_base: int) -> pa.
     if "url" not in names:
         raise InvalidInput(Problem("the manifest has no 'url' column", field="url", source=problems.source),
                            hint=f"name the columns url, {', '.join(COLUMNS[1:])}")
+    # Row numbers as a column of the input (not a window over it, which DuckDB runs in one thread).
+    numbers = pa.array(np.arange(line_base, line_base + table.num_rows, dtype=np.int64))
+    kinds = {c: table.schema.field(names[c]).type for c in COLUMNS if c in names}
+    if all(pa.types.is_string(k) or pa.types.is_large_string(k) or pa.types.is_null(k) for k in kinds.values()):
+        # Text columns already (the usual Parquet manifest): taken as they are, no copy.
+        n = table.num_rows
+        return pa.table({"line": numbers, **{c: table[names[c]].cast(pa.string()) if c in names
+                                             else pa.nulls(n, pa.string()) for c in COLUMNS},
+                         "bad": pa.nulls(n, pa.string())})
     con = _duckdb()
     try:
-        # Row numbers as a column of the input (not a window over it, which DuckDB runs in one thread).
-        numbers = pa.array(np.arange(line_base, line_base + table.num_rows, dtype=np.int64))
         con.register("obra_in", table.append_column("obra_line_number", numbers))
         exprs = []
         for c in COLUMNS:

@@ -24,7 +24,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,6 +53,7 @@ def normalise_origin(value: str) -> str | None:
     return f"{scheme}://{host}"
 
 
+@lru_cache(maxsize=65536)
 def like_pattern(pattern: str) -> tuple[str, int]:
     """An RFC 9309 path pattern as a SQL ``LIKE`` pattern over paths escaped with :func:`like_escape`,
     and the pattern's match length (its normalised length in octets, as :mod:`paths` counts it)."""
