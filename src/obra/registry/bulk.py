@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection, any_, func, insert, literal, select, text
+from sqlalchemy import Connection, any_, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from obra import ids
@@ -339,10 +339,12 @@ def import_parties(conn: Connection, principal: Principal, items: list, keys: Ba
         if not pending:
             return
         now = datetime.now(timezone.utc)
-        rows = [{"kind": m.kind.value, "name": m.name, "name_norm": normalize_text(m.name),
-                 "roles": [r.value for r in m.roles], "ipi": m.ipi, "ipi_base": m.ipi_base, "isni": m.isni,
-                 "country": m.country, "created_at": now, "created_by": principal.name} for _, m in pending]
-        made = conn.execute(insert(parties).returning(parties.c.id, sort_by_parameter_order=True), rows).scalars()
+        made = _new_ids(conn, parties, len(pending))
+        write_rows(conn, parties, [
+            {"id": pid, "kind": m.kind.value, "name": m.name, "name_norm": normalize_text(m.name),
+             "roles": [r.value for r in m.roles], "ipi": m.ipi, "ipi_base": m.ipi_base, "isni": m.isni,
+             "country": m.country, "created_at": now, "created_by": principal.name}
+            for pid, (_, m) in zip(made, pending)])
         for (i, m), pid in zip(pending, made):
             ids_out[i] = pid
             if m.key:
@@ -408,13 +410,14 @@ def _reserve_numbers(conn: Connection, office: str, year: int, n: int) -> int:
     return first
 
 
-def _registration_ids(conn: Connection, n: int) -> list[int]:
-    """``n`` new ids of ``registrations`` (PostgreSQL: from its sequence; SQLite: after the largest, under
-    the write lock the transaction holds)."""
+def _new_ids(conn: Connection, table, n: int) -> list[int]:
+    """``n`` new ids of ``table`` (``registrations``, ``parties``), so its rows can be written with COPY and the
+    rows pointing to them built before (PostgreSQL: from its sequence; SQLite: after the largest, under the
+    write lock the transaction holds)."""
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence('registrations', 'id')) "
+        return list(conn.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
                                       "FROM generate_series(1, :n)"), {"n": n}).scalars())
-    top = conn.execute(select(func.max(registrations.c.id))).scalar() or 0
+    top = conn.execute(select(func.max(table.c.id))).scalar() or 0
     return list(range(top + 1, top + 1 + n))
 
 
@@ -478,7 +481,7 @@ def register_many(conn: Connection, store, principal: Principal, entity: str, it
     year = datetime.now(timezone.utc).year
     first = _reserve_numbers(conn, store.office, year, len(items))
     numbers = [ids.format_registration_number(store.office, year, first + k) for k in range(len(items))]
-    rids = _registration_ids(conn, len(items))
+    rids = _new_ids(conn, registrations, len(items))
     with _stage("resolve"):
         named = _party_names(conn, items)
     batch = BatchAppend(log, conn)
