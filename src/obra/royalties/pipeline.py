@@ -189,6 +189,7 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
     from obra.law import RulePack
     from obra.royalties import engine as engines
     from obra.royalties.distribution import distribute
+    from obra.royalties.statement_files import write_run_statements
     from obra.royalties.statements import build_statements, export_statements, money_summary, write_statements
     from obra.royalties.waterfall import Deductions, rights_from_repertoire, run_waterfall
 
@@ -217,26 +218,31 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
     wf = run_waterfall(dist, rights, repertoire.agreements, rules=rules,
                        deductions=Deductions(cmo_party, cmo_commission or {}), balances=balances, con=con,
                        floors=floor_pack)
-    built = build_statements(wf, previous=previous, titles={r.item: r.title for r in rights})
+    titles = {r.item: r.title for r in rights}
     out = _staging_dir(store)
     try:
-        written = write_statements(built, out / "statements", formats)
+        # whole runs: the statement files rendered column by column (the same bytes), else line by line
+        files = write_run_statements(wf, out / "statements", formats, previous=previous, titles=titles)
+        if files is None:
+            built = build_statements(wf, previous=previous, titles=titles)
+            written = write_statements(built, out / "statements", formats)
+            files = {p: {"content_hash": s["content_hash"], "files": written.get(p, {})} for p, s in built.items()}
         exported = export_statements(wf, out)
         notes = list(wf.notes) + [f"relies on {r.jurisdiction} {r.topic}.{r.key}, reported with {r.confidence} "
                                   "confidence only: verify before relying on it" for r in rules.uncertain()]
         report = {
             "period": period, "model": dist.describe(), "engine": engine, **money_summary(wf),
-            "payees": len(built), "previous_period": prior["period"] if prior else None,
+            "payees": len(files), "previous_period": prior["period"] if prior else None,
             "previous_run": prior["id"] if prior else None,
             "law_version": rules.version,
             "statement_lines": exported["lines"], "totals_hash": exported["content_hash"],
-            "statements": {p: {"content_hash": s["content_hash"], "files": written.get(p, {})}
-                           for p, s in sorted(built.items())},
+            "statements": {p: {"content_hash": f["content_hash"], "files": f["files"]}
+                           for p, f in sorted(files.items())},
             "notes": notes,
         }
         (out / "balances.json").write_text(json.dumps(wf.closing_balances, sort_keys=True))
         return _publish_run(store, principal, out, kind="distribution", period=period, model=model, engine=engine,
-                            report=report, statement_hashes={p: s["content_hash"] for p, s in built.items()},
+                            report=report, statement_hashes={p: f["content_hash"] for p, f in files.items()},
                             law=rules)
     finally:
         if out.exists():

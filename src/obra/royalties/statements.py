@@ -48,18 +48,58 @@ class Statement(dict):
     sealed_hash: str | None = None
 
 
-def _sealed(statement: dict) -> Statement:
+def _sealed(statement: dict, plain: frozenset[str] = frozenset()) -> Statement:
     """The statement with its ``content_hash``: the SHA-256 of the RFC 8785 JSON of the rest, built
     member by member (RFC 8785 sorts an object's members and canonicalises each value on its own), so
-    that the same members with the hash added are the canonical JSON of the whole."""
-    members = {k: canonical(k) + b":" + canonical(v) for k, v in statement.items() if k != "content_hash"}
+    that the same members with the hash added are the canonical JSON of the whole.
+
+    ``plain`` names members the caller has already proved plain (strings, null, booleans and integers
+    within ±2^53, ASCII member names: see :func:`obra.canonical._plain`), as :func:`build_statements`
+    does for a whole run's lines with one pass over its integer columns: those skip the walk over every
+    value and go straight to the standard library's encoder, whose bytes are then the RFC's."""
+    digest, sealed = _seal(statement, {k: _plain_json(statement[k]) for k in plain if k in statement})
+    out = Statement(statement)
+    out["content_hash"] = out.sealed_hash = digest
+    out.canonical_json = sealed
+    return out
+
+
+def _seal(statement: dict, encoded: dict[str, bytes]) -> tuple[str, bytes]:
+    """(content_hash, canonical JSON of the statement with it) — ``encoded``: members whose canonical
+    JSON the caller already has (the rest are canonicalised here)."""
+    members = {k: canonical(k) + b":" + (encoded[k] if k in encoded else canonical(v))
+               for k, v in statement.items() if k != "content_hash"}
     order = sorted(members)           # member names are ASCII: code point order is UTF-16 order
     digest = hashlib.sha256(b"{" + b",".join(members[k] for k in order) + b"}").hexdigest()
     members["content_hash"] = canonical("content_hash") + b":" + canonical(digest)
-    out = Statement(statement)
-    out["content_hash"] = out.sealed_hash = digest
-    out.canonical_json = b"{" + b",".join(members[k] for k in sorted(members)) + b"}"
-    return out
+    return digest, b"{" + b",".join(members[k] for k in sorted(members)) + b"}"
+
+
+def _plain_json(value) -> bytes:
+    """RFC 8785 bytes of a value known to be plain (the fast path of :func:`obra.canonical.canonical`
+    without its check); a lone surrogate in a string still goes to ``canonical``, which decides."""
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return canonical(value)
+
+
+_SAFE_INT = 2**53
+_PLAIN_LINES = frozenset({"lines"})
+
+
+def _safe_ints(table, names: Iterable[str]) -> bool:
+    """Are all the integer columns ``names`` of ``table`` within ±2^53 (JSON numbers RFC 8785 prints as
+    Python does)? One vectorised pass instead of a check per value."""
+    import pyarrow.compute as pc
+
+    for name in names:
+        mm = pc.min_max(table.column(name))
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        if lo is not None and not (-_SAFE_INT <= lo and hi <= _SAFE_INT):
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- build
@@ -101,6 +141,10 @@ def _usage(run: Waterfall, items: list[str] | None, detail: str) -> dict[tuple, 
     else:
         rows = lines.group_by(keys).aggregate(first=lines.line.min(), last=lines.line.max(),
                                               count=lines.count(), plays=lines.plays.sum())
+    if detail != "lines" and run.distribution.summed is not None:
+        fast = _usage_summary(rows)
+        if fast is not None:
+            return fast
     out: dict[tuple, dict[str, dict]] = defaultdict(dict)
     for r in rows.to_pyarrow().to_pylist():
         key = tuple(r[k] for k in POOL_KEYS) + (r["item"],)
@@ -127,6 +171,31 @@ def _usage(run: Waterfall, items: list[str] | None, detail: str) -> dict[tuple, 
     return result
 
 
+class _PlainUsage(dict):
+    """The drill-down of :func:`_usage_summary`, whose every value is plain JSON (checked once)."""
+
+
+def _usage_summary(rows: ibis.Table) -> "_PlainUsage | None":
+    """The summary drill-down from rows already summed per (pool, item, source): one entry per source,
+    in source order, read column by column (the general loop of :func:`_usage` gives the same). None
+    when a count is beyond 2^53 (then the general loop, and the checked canonical JSON, take it)."""
+    keys = list(POOL_KEYS) + ["item", "source"]
+    table = rows.order_by(keys).to_pyarrow()
+    if not _safe_ints(table, ("first", "last", "count", "plays")):
+        return None
+    result = _PlainUsage()
+    cols = [table.column(k).to_pylist() for k in (*keys, "first", "last", "count", "plays")]
+    for period, territory, service, model, item, source, first, last, count, plays in zip(*cols):
+        entry = {"source": source, "lines": f"{first}..{last}", "line_count": int(count), "plays": int(plays)}
+        key = (period, territory, service, model, item)
+        found = result.get(key)
+        if found is None:
+            result[key] = [entry]
+        else:
+            found.append(entry)
+    return result
+
+
 def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, detail: str = "summary",
                      previous: dict[str, dict] | None = None, titles: dict[str, str] | None = None) -> dict[str, dict]:
     """One statement (a JSON-ready dict with its ``content_hash``) per payee of the run.
@@ -147,25 +216,45 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
          (*POOL_KEYS, "payee", "currency", "item", "role", "path", "fraction", "amount_minor", "plays")}
     n = table.num_rows
     items = sorted(set(c["item"])) if wanted is not None else None
-    usage = _usage(run, items, detail) if n else {}
-    dist = run.distribution
+    usage = _usage(run, items, detail) if n else _PlainUsage()
     by_payee: dict[str, list[dict]] = defaultdict(list)
     amounts: dict[tuple[int, str], str] = {}        # the same amounts recur: each formatted once
     titles = titles or {}
-    period, territory, service, model = (c[k] for k in POOL_KEYS)
-    for i in range(n):
-        item, currency, path = c["item"][i], c["currency"][i], c["path"][i]
-        minor = int(c["amount_minor"][i])
+    # the lines are plain JSON when their integers are within ±2^53 and so is the drill-down
+    plain = isinstance(usage, _PlainUsage) and _safe_ints(table, ("amount_minor", "plays"))
+    gross: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    periods_of: dict[str, set] = defaultdict(set)
+    for period, territory, service, model, payee, currency, item, role, path, share, minor, plays in zip(*(
+            c[k] for k in (*POOL_KEYS, "payee", "currency", "item", "role", "path", "fraction", "amount_minor",
+                           "plays"))):
+        minor = int(minor)
         amount = amounts.get((minor, currency))
         if amount is None:
             amount = amounts[(minor, currency)] = str(from_minor(minor, currency))
-        by_payee[c["payee"][i]].append({
-            "period": period[i], "territory": territory[i], "service": service[i], "commercial_model": model[i],
-            "currency": currency, "item": item, "title": titles.get(item), "role": c["role"][i],
-            "agreement_path": path.split(">") if path else [], "share": c["fraction"][i],
-            "amount_minor": minor, "amount": amount, "plays": int(c["plays"][i]),
-            "usage": usage.get((period[i], territory[i], service[i], model[i], item), []),
+        by_payee[payee].append({
+            "period": period, "territory": territory, "service": service, "commercial_model": model,
+            "currency": currency, "item": item, "title": titles.get(item), "role": role,
+            "agreement_path": path.split(">") if path else [], "share": share,
+            "amount_minor": minor, "amount": amount, "plays": int(plays),
+            "usage": usage.get((period, territory, service, model, item), []),
         })
+        gross[payee][currency] += minor
+        periods_of[payee].add(period)
+    out = {}
+    for payee, statement in _documents(run, set(by_payee), wanted, gross, periods_of, previous,
+                                       lambda payee: by_payee.get(payee, [])):
+        out[payee] = _sealed(statement, _PLAIN_LINES if plain else frozenset())
+    return out
+
+
+def _documents(run: Waterfall, paid_payees: set[str], wanted: list[str] | None,
+               gross: dict[str, dict[str, int]], periods_of: dict[str, set], previous: dict[str, dict] | None,
+               lines_of) -> Iterable[tuple[str, dict]]:
+    """Each payee's statement document, in payee order, with ``lines_of(payee)`` as its lines: what
+    :func:`build_statements` seals and :mod:`obra.royalties.statement_files` writes (one code, so the
+    two give the same documents). ``gross``: payee → currency → the lines' minor units; ``periods_of``:
+    payee → the periods of its lines."""
+    dist = run.distribution
     adjustments: dict[str, list[dict]] = defaultdict(list)
     for a in run.adjustments:
         for party, sign in ((a.from_party, -1), (a.to_party, 1)):
@@ -183,33 +272,31 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
         shortfalls_of[str(sf["owed_to"])].append(sf)
         if str(sf["owed_by"]) != str(sf["owed_to"]):
             shortfalls_of[str(sf["owed_by"])].append(sf)
-    everyone = sorted(set(by_payee) | (set(adjustments) if wanted is None else set(adjustments) & set(wanted)))
-    out = {}
+    everyone = sorted(paid_payees | (set(adjustments) if wanted is None else set(adjustments) & set(wanted)))
     for payee in everyone:
-        plines = by_payee.get(payee, [])
         totals: dict[str, dict] = {}
-        for cur in sorted({ln["currency"] for ln in plines} | {a["currency"] for a in adjustments.get(payee, [])}):
-            gross = sum(ln["amount_minor"] for ln in plines if ln["currency"] == cur)
+        paid = gross.get(payee, {})
+        for cur in sorted(set(paid) | {a["currency"] for a in adjustments.get(payee, [])}):
+            g = paid.get(cur, 0)
             adj = sum(a["amount_minor"] for a in adjustments.get(payee, []) if a["currency"] == cur)
             prev = ((previous or {}).get(payee) or {}).get("totals", {}).get(cur, {}).get("net_minor")
-            totals[cur] = {"gross_minor": gross, "adjustments_minor": adj, "net_minor": gross + adj,
-                           "net": str(from_minor(gross + adj, cur)),
+            totals[cur] = {"gross_minor": g, "adjustments_minor": adj, "net_minor": g + adj,
+                           "net": str(from_minor(g + adj, cur)),
                            "previous_net_minor": prev,
-                           "change_minor": None if prev is None else gross + adj - prev}
+                           "change_minor": None if prev is None else g + adj - prev}
         balances = []
         for aid in advances_of.get(payee, ()):
             a = agreements[aid]
-            if True:
-                balances.append({"agreement": aid, "currency": a.currency,
-                                 "unrecouped_opening_minor": run.opening_balances.get(aid, a.advance),
-                                 "unrecouped_closing_minor": run.closing_balances.get(aid, a.advance)})
+            balances.append({"agreement": aid, "currency": a.currency,
+                             "unrecouped_opening_minor": run.opening_balances.get(aid, a.advance),
+                             "unrecouped_closing_minor": run.closing_balances.get(aid, a.advance)})
         shortfalls = shortfalls_of.get(payee, [])
-        statement = {
+        yield payee, {
             "statement_version": STATEMENT_VERSION,
             "payee": payee,
-            "periods": sorted({ln["period"] for ln in plines}),
+            "periods": sorted(periods_of.get(payee, ())),
             "model": {"name": dist.model, "params": dist.params, "target": dist.target},
-            "lines": plines,
+            "lines": lines_of(payee),
             "adjustments": adjustments.get(payee, []),
             "advance_balances": balances,
             "guarantee_shortfalls": [{**s, "agreement": str(s["agreement"])} for s in shortfalls],
@@ -219,8 +306,6 @@ def build_statements(run: Waterfall, payees: Iterable[str | int] | None = None, 
                         "ties go to the recipient listed first (commission, equitable remuneration, shares "
                         "by party and agreement path)",
         }
-        out[payee] = _sealed(statement)
-    return out
 
 
 def content_hash(statement: dict) -> str:
