@@ -181,6 +181,9 @@ class CheckEngine:
                             extra_any[content.url] = None
         rows_o, rows_p, rows_l = [], [], []
         exact: set[str] = set()
+        # Per origin, the bits of its robots.txt patterns in a signature (they come first: see
+        # Site.patterns), so paths of sites serving the same robots.txt share its reading.
+        self._robots_bits: dict[str, int] = {}
         for origin in origins:
             site = sites.get(origin)
             found, ambiguous = site.patterns(agent) if site is not None else ([], False)
@@ -188,6 +191,8 @@ class CheckEngine:
             if ambiguous or len(found) > 62:   # per-path classes: exact, only finer
                 exact.add(origin)
                 continue
+            if site is not None and site.robots is not None:
+                self._robots_bits[origin] = (1 << len(site.robots_patterns(agent)[0])) - 1
             for pid, pattern in enumerate(found):
                 like, _length = like_pattern(pattern)
                 rows_o.append(origin)
@@ -242,7 +247,8 @@ class CheckEngine:
         for sc, i in enumerate(order, start=1):
             origin = okeys[i] or None
             rep = reps[i] or "/"
-            part = reader.site_class(origin, rep)
+            mask = self._robots_bits.get(origin) if origin else None
+            part = reader.site_class(origin, rep, None if mask is None else int(sigs[i]) & mask)
             ar_key = (part["aipref_robots"], part["date"] if part["aipref_robots"] else None)
             ar = interned_ar.setdefault(ar_key, len(interned_ar))
             self._ar_values[ar] = ar_key

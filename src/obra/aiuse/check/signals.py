@@ -92,13 +92,19 @@ class Reader:
         self._rsl: dict[tuple, Part] = {}
         self._links: dict[tuple[str, ...], tuple] = {}
         self._dates: dict[str, str | None] = {}
+        self._robots_answers: dict[tuple, tuple] = {}
 
     # --- site classes --------------------------------------------------------------------------
 
-    def site_class(self, origin: str | None, path: str) -> dict[str, Any]:
+    def site_class(self, origin: str | None, path: str, robots_key: int | None = None) -> dict[str, Any]:
         """Everything the site says about ``path`` (any path of its class): the crawl rule, the
         Content Signals part, and the keys of the AIPREF rule, tdmrep.json step and RSL documents
-        (combined with the item's headers later)."""
+        (combined with the item's headers later).
+
+        ``robots_key``: which of the site's robots.txt patterns (:meth:`Site.robots_patterns`, as
+        bits) ``path`` matches. Sites serving the same robots.txt answer the same for paths that
+        match the same of its patterns, so robots.txt is then read once for all of them (each
+        site's answer still names its own robots.txt and capture date)."""
         site = self.sites.get(origin)
         if site is None:
             why = "no capture of this site was given" if origin else "the item has no URL"
@@ -108,21 +114,43 @@ class Reader:
         date = self._dates.get(site.origin, ABSENT)
         if date is ABSENT:
             date = self._dates[site.origin] = _date(site.fetched_at)
-        return {"crawl": self._crawl(site, path, date), "content_signals": self._content_signals(site, path, date),
-                "aipref_robots": self._aipref_robots(site, path), "tdm_file": self._tdm_file(site, path),
+        if robots_key is not None and site.robots is not None:
+            key = (site.robots, site.robots_status, robots_key)
+            answers = self._robots_answers.get(key)
+            if answers is None:
+                answers = self._robots_answers[key] = self._robots_read(site, path)
+        else:
+            answers = self._robots_read(site, path)
+        rule, found, aipref_robots = answers
+        return {"crawl": self._crawl(site, rule, date), "content_signals": self._content_signals(found, date)
+                if site.robots is not None else Part("content-signals", ABSENT),
+                "aipref_robots": aipref_robots, "tdm_file": self._tdm_file(site, path),
                 "rsl_docs": self._rsl_robots(site), "date": date, "origin": site.origin}
 
-    def _crawl(self, site: Site, path: str, date: str | None) -> Part:
+    def _robots_read(self, site: Site, path: str) -> tuple[robots.CrawlRule | None, list[Signal], tuple[Signal, ...]]:
+        """What robots.txt says of ``path`` for the crawler: its crawl rule, Content Signals and
+        AIPREF ``Content-Usage`` rule (no site-specific evidence yet)."""
         if not site.robots_captured:
-            return Part("robots.txt", "not-captured", ({"standard": "robots.txt", "source": f"{site.origin}/robots.txt",
-                                                         "rule": "robots.txt was not captured for this site",
-                                                         "date": date},))
+            return None, [], ()
         if site.robots is not None:
             rule = site.robots.crawl_rule(self.agent, path)
             rule = robots.CrawlRule(rule.agent, rule.path, rule.allowed, rule.rule, rule.group, rule.line,
                                     site.robots_status)
         else:
             rule = robots.crawl_rule(None, self.agent, path, status=site.robots_status)
+        if site.robots is None:
+            return rule, [], ()
+        found = [s for s in content_signals.read_robots(site.robots_txt, self.agent, path,
+                                                         status=site.robots_status) if s.use is self.use]
+        usage = tuple(s for s in aipref.read_robots(site.robots_txt, self.agent, path, status=site.robots_status)
+                      if s.use is self.use)
+        return rule, found, usage
+
+    def _crawl(self, site: Site, rule: robots.CrawlRule | None, date: str | None) -> Part:
+        if rule is None:
+            return Part("robots.txt", "not-captured", ({"standard": "robots.txt", "source": f"{site.origin}/robots.txt",
+                                                         "rule": "robots.txt was not captured for this site",
+                                                         "date": date},))
         if rule.allowed:
             state = "crawl-allowed"
         elif site.robots_status is None or not 200 <= site.robots_status < 300:
@@ -133,18 +161,9 @@ class Reader:
         evidence.pop("path", None)
         return Part("robots.txt", state, (evidence,))
 
-    def _content_signals(self, site: Site, path: str, date: str | None) -> Part:
-        if site.robots is None:
-            return Part("content-signals", ABSENT)
-        found = [s for s in content_signals.read_robots(site.robots_txt, self.agent, path,
-                                                         status=site.robots_status) if s.use is self.use]
+    @staticmethod
+    def _content_signals(found: list[Signal], date: str | None) -> Part:
         return Part("content-signals", _reading_of(found), tuple(_signal_json(s, date) for s in found))
-
-    def _aipref_robots(self, site: Site, path: str) -> tuple[Signal, ...]:
-        if site.robots is None:
-            return ()
-        return tuple(s for s in aipref.read_robots(site.robots_txt, self.agent, path, status=site.robots_status)
-                     if s.use is self.use)
 
     def _tdm_file(self, site: Site, path: str) -> tdmrep.TdmStep | None:
         file = site.tdm_file

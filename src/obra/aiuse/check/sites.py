@@ -113,27 +113,20 @@ class Site:
             cache[agent] = rsl_mod.robots_licenses(self.robots_txt, agent)
         return cache[agent]
 
+    def robots_patterns(self, agent: str) -> tuple[tuple[str, ...], bool]:
+        """The path patterns of robots.txt that can decide something for ``agent`` (the first part of
+        :meth:`patterns`), and whether one of them is ambiguous; the same for every site serving the
+        same robots.txt."""
+        return _robots_patterns(self.robots, agent)
+
     def patterns(self, agent: str) -> tuple[list[str], bool]:
         """Every path pattern of this site's documents that can decide something for ``agent``:
         robots.txt Allow/Disallow, Content-Usage and Content-Signal paths of the groups that apply,
         tdmrep.json locations, and the ``url`` of every ``<content>`` of the RSL documents its
         robots.txt names. Also whether the robots.txt holds a pattern protego may read otherwise
         than RFC 9309 (then each path is its own class: the check stays exact)."""
-        found: list[str] = ["/robots.txt$"]
-        ambiguous = False
-        robots = self.robots
-        if robots is not None:
-            # Every path-like value of the groups that apply (over-including is harmless: a finer
-            # class of paths), and the path of every Content-Usage / Content-Signal line.
-            records = [r for g in robots.groups_for(agent) for r in g.records]
-            records += list(robots.global_records_named("content-signal"))
-            for record in records:
-                value = record.value.strip(" \t")
-                if record.field in ("content-usage", "content-signal"):
-                    value = re.split(r"[ \t]", value, maxsplit=1)[0] if value.startswith("/") else ""
-                if value.startswith(("/", "*")):
-                    found.append(value)
-                    ambiguous = ambiguous or bool(_AMBIGUOUS.search(value))
+        found, ambiguous = self.robots_patterns(agent)
+        found = list(found)
         tdm = self.tdm_file
         if tdm is not None and tdm.implemented:
             found += [rule.location for rule in tdm.rules]
@@ -153,6 +146,25 @@ class Site:
                     url = path_of(url)
                 found.append(url)
         return list(dict.fromkeys(found)), ambiguous
+
+
+@lru_cache(maxsize=4096)
+def _robots_patterns(robots: RobotsTxt | None, agent: str) -> tuple[tuple[str, ...], bool]:
+    found: list[str] = ["/robots.txt$"]
+    ambiguous = False
+    if robots is not None:
+        # Every path-like value of the groups that apply (over-including is harmless: a finer
+        # class of paths), and the path of every Content-Usage / Content-Signal line.
+        records = [r for g in robots.groups_for(agent) for r in g.records]
+        records += list(robots.global_records_named("content-signal"))
+        for record in records:
+            value = record.value.strip(" \t")
+            if record.field in ("content-usage", "content-signal"):
+                value = re.split(r"[ \t]", value, maxsplit=1)[0] if value.startswith("/") else ""
+            if value.startswith(("/", "*")):
+                found.append(value)
+                ambiguous = ambiguous or bool(_AMBIGUOUS.search(value))
+    return tuple(dict.fromkeys(found)), ambiguous
 
 
 @dataclass
