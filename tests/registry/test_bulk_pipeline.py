@@ -69,3 +69,25 @@ def test_a_write_failing_on_the_writer_rolls_the_whole_import_back(store, admin,
         assert conn.execute(select(func.count()).select_from(sequences)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(log_entries)).scalar_one() == before + 1
     assert log.size() == before
+
+
+def test_a_bulk_record_is_stored_as_the_rfc_8785_text_it_is_hashed_as(store, admin):
+    import hashlib
+    import json
+
+    from sqlalchemy import String, cast
+
+    from obra.canonical import canonical
+
+    batch = _catalogue(4)
+    batch["works"][1]["title"] = "Canción del 🎵 mar “azul” \\ tab"
+    batch["works"][2] |= {"creation_mode": "ai_assisted", "disclosure": {
+        "systems": [{"name": "Suno", "version": "v4"}], "ai_contribution": "the backing track\nand the mix",
+        "human_contribution": "melodía y letra"}}
+    import_batches(store, admin, [Batch(batch, "cat.json")], method="bulk")
+    with store.connect() as conn:
+        rows = conn.execute(select(cast(registrations.c.record, String), registrations.c.record_hash)).all()
+    assert len(rows) == 6
+    for text_, digest in rows:
+        assert text_.encode("utf-8") == canonical(json.loads(text_))
+        assert hashlib.sha256(text_.encode("utf-8")).hexdigest() == digest

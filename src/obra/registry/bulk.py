@@ -232,11 +232,15 @@ def resolve(model: Work | Recording, resolver: Resolver) -> tuple[Work | Recordi
 
 
 def _refs(model: Work | Recording) -> list[Any]:
+    # by the model's kind, not getattr(…, default): a pydantic model answers a missing attribute by raising
+    # inside its __getattr__, which cost more than the rest of this function
     out = [s.party for s in model.shares]
-    out += [c.party for c in getattr(model, "contributors", ())]
-    out += [p.party for p in getattr(model, "performers", ())]
-    if getattr(model, "label", None) is not None:
-        out.append(model.label)
+    if isinstance(model, Work):
+        out += [c.party for c in model.contributors]
+    else:
+        out += [p.party for p in model.performers]
+        if model.label is not None:
+            out.append(model.label)
     return out
 
 
@@ -258,7 +262,7 @@ def _resolved(model: Work | Recording, resolver: Resolver, own: bool = False) ->
     """``model`` resolved when every reference resolves and its shares add up; None otherwise (then
     :func:`resolve` names each problem as a single registration would). ``own``: the references are ids."""
     if own:
-        return Resolved(model, {ref: ref for ref in _refs(model)}, tuple(getattr(model, "works", ())))
+        return Resolved(model, {ref: ref for ref in _refs(model)}, () if isinstance(model, Work) else model.works)
     table = resolver.party
     found: dict[Any, int] = {}
     for ref in _refs(model):
@@ -495,6 +499,18 @@ def register_many(conn: Connection, store, principal: Principal, entity: str, it
     return numbers
 
 
+def _canonical_record(record: dict) -> bytes:
+    """:func:`obra.canonical.canonical` of a record built from a validated model, without its walk over every
+    value: such a record is what the standard library's sorted, compact JSON writes as RFC 8785 (member names
+    are the models' ASCII field names, numbers are integers the models bound far below 2^53, shares are decimal
+    text), except for a lone surrogate, which the encoder refuses and ``canonical`` then decides on."""
+    try:
+        return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return canonical(record)
+
+
 def _party_names(conn: Connection, items: list[Resolved]) -> dict[int, dict]:
     """Id → the party as a record names it (id, name, IPI, ISNI), for every party ``items`` name."""
     named: dict[int, dict] = {}
@@ -583,7 +599,7 @@ def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], number
                 entity: _dump(item, entity),
                 "parties": [named[p] for p in item.party_ids()],
             }
-            text_ = canonical(record)  # hashed, and stored as the record's JSON text (one serialisation)
+            text_ = _canonical_record(record)  # hashed, and stored as the record's JSON text (one serialisation)
             digest = hashlib.sha256(text_).hexdigest()
             records.append((RawJSON(text_.decode("utf-8")), digest))
             events.append({"type": "register", "number": number, "version": 1, "record_hash": digest,
@@ -595,12 +611,13 @@ def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], number
                     "actor": principal.name, "at": entry.timestamp, "payload": e, "record_hash": e["record_hash"],
                     "log_index": entry.index} for e, entry in zip(events, entries)]
         rows: list[dict] = []
+        is_work = entity == "work"
         for rid, item, number, (record, digest), entry in zip(rids, items, numbers, records, entries):
             model = item.model
             rows.append({"id": rid, "number": number, "version": 1, "entity": entity, "status": status,
-                         "is_current": True, "kind": getattr(model, "kind", None) and model.kind.value,
+                         "is_current": True, "kind": model.kind.value if is_work else None,
                          "title": model.title, "title_norm": normalize_text(model.title),
-                         "iswc": getattr(model, "iswc", None), "isrc": getattr(model, "isrc", None),
+                         "iswc": model.iswc if is_work else None, "isrc": None if is_work else model.isrc,
                          "creation_mode": model.creation_mode.value, "record": record, "record_hash": digest,
                          "registrant": principal.name, "reason": None, "created_at": now, "log_index": entry.index})
         side: dict[Any, list[dict]] = {}
