@@ -200,16 +200,30 @@ def _split_key(rights: ItemRights | None, index: AgreementIndex, country: str, d
     Territory-specific shares or deals make the country part of the key; deals limited
     to named works make the item part of it. None means "do not share the cache".
     """
+    return _key_in(_item_key(rights, index), rights, country, day, rules)
+
+
+def _item_key(rights: ItemRights | None, index: AgreementIndex) -> tuple | None:
+    """The part of :func:`_split_key` that depends on the item alone (worked out once per item, not
+    once per item and territory): (kind, shares, performers, deals, local), or None (no sharing)."""
     if rights is None:
         return ("unregistered",)
     deals = _reachable(index, rights.shares)
-    local = any(s.territory != "2WL" for s in rights.shares) or any(a.territories != ("2WL",) for a in deals)
     if any(a.works for a in deals):
         return None
-    rule = rules.rule_for(country) if rules and rights.kind == "recording" else None
+    local = any(s.territory != "2WL" for s in rights.shares) or any(a.territories != ("2WL",) for a in deals)
     return (rights.kind, tuple((str(s.party), str(s.right_type), s.territory, s.share) for s in rights.shares),
-            tuple(sorted(str(p) for p in rights.performers)), day, rule.jurisdiction if rule else None,
-            country if local else None, tuple(sorted(str(a.id) for a in deals)))
+            tuple(sorted(str(p) for p in rights.performers)), tuple(sorted(str(a.id) for a in deals)), local)
+
+
+def _key_in(item_key: tuple | None, rights: ItemRights | None, country: str, day: date,
+            rules: RulePack | None) -> tuple | None:
+    """:func:`_split_key` from the item's part and the territory and day."""
+    if item_key is None or rights is None:
+        return item_key
+    kind, shares, performers, deals, local = item_key
+    rule = rules.rule_for(country) if rules and kind == "recording" else None
+    return (kind, shares, performers, day, rule.jurisdiction if rule else None, country if local else None, deals)
 
 
 def _integer_weights(recipients: list[Recipient]) -> list[int]:
@@ -272,27 +286,30 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
     keys = alloc.select("period", "territory", "item").distinct().to_pyarrow().to_pylist()
 
     index = AgreementIndex(agreements)
-    cache: dict[tuple, tuple[list[Recipient], list[int]]] = {}
+    # split key -> the recipients' columns (payee, role, path, fraction, weight, order), each list once
+    cache: dict[tuple, tuple[list, ...]] = {}
+    item_keys: dict[str, tuple | None] = {}
     cols: dict[str, list] = defaultdict(list)
     starts = {p: period_start(p) for p in {k["period"] for k in keys}}
     for k in keys:
         item, country, day = k["item"], k["territory"], starts[k["period"]]
         rights_i = rights_by_item.get(item)
-        key = _split_key(rights_i, index, country, day, rules) or (item, country, day)
-        if key not in cache:
+        if item not in item_keys:
+            item_keys[item] = _item_key(rights_i, index)
+        key = _key_in(item_keys[item], rights_i, country, day, rules) or (item, country, day)
+        split = cache.get(key)
+        if split is None:
             recipients = split_item(rights_i, index, right_type, country, day, rules, deductions)
-            cache[key] = (recipients, _integer_weights(recipients))
-        recipients, weights = cache[key]
-        for order, (r, w) in enumerate(zip(recipients, weights)):
-            cols["period"].append(k["period"])
-            cols["territory"].append(k["territory"])
-            cols["item"].append(k["item"])
-            cols["payee"].append(r.party)
-            cols["role"].append(r.role)
-            cols["path"].append(r.path)
-            cols["fraction"].append(f"{r.fraction.numerator}/{r.fraction.denominator}")
-            cols["weight"].append(w)
-            cols["recipient_order"].append(order)
+            split = cache[key] = (
+                [r.party for r in recipients], [r.role for r in recipients], [r.path for r in recipients],
+                [f"{r.fraction.numerator}/{r.fraction.denominator}" for r in recipients],
+                _integer_weights(recipients), list(range(len(recipients))))
+        width = len(split[0])
+        cols["period"] += [k["period"]] * width
+        cols["territory"] += [k["territory"]] * width
+        cols["item"] += [item] * width
+        for name, values in zip(("payee", "role", "path", "fraction", "weight", "recipient_order"), split):
+            cols[name] += values
     schema = pa.schema([("period", pa.string()), ("territory", pa.string()), ("item", pa.string()),
                         ("payee", pa.string()), ("role", pa.string()), ("path", pa.string()),
                         ("fraction", pa.string()), ("weight", pa.int64()), ("recipient_order", pa.int32())])
