@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -475,16 +476,20 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
         raw = raw.sort_by("line")
     # ISCC codes first (vectorised; trimmed of spaces as the query below trims them): the rows keep
     # their order through the query, so a caller may search their Content-Codes meanwhile.
-    codes = pc.utf8_trim(raw["iscc"], " ")
-    codes = pc.if_else(pc.equal(codes, ""), pa.scalar(None, pa.string()), codes)
-    kind, content, instance, iscc_errors = decode_iscc(codes)
-    if on_codes is not None:
-        on_codes(kind, content)
     con = _duckdb()
     try:
         con.register("obra_raw", raw)
         sql = _NORMALISE.replace("$trusted", "TRUE" if trusted_json else "FALSE")
-        out = con.sql(sql).to_arrow_table()
+        # The engine checks the other columns (its threads, the GIL released) while NumPy decodes
+        # the codes here.
+        with ThreadPoolExecutor(1, thread_name_prefix="obra-manifest") as pool:
+            checked = pool.submit(lambda: con.sql(sql).to_arrow_table())
+            codes = pc.utf8_trim(raw["iscc"], " ")
+            codes = pc.if_else(pc.equal(codes, ""), pa.scalar(None, pa.string()), codes)
+            kind, content, instance, iscc_errors = decode_iscc(codes)
+            if on_codes is not None:
+                on_codes(kind, content)
+            out = checked.result()
         wanted = out["hsig_wanted"].combine_chunks()
         hsig = pa.nulls(out.num_rows, pa.string())
         if pc.any(wanted).as_py():
