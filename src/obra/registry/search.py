@@ -65,9 +65,12 @@ from obra.store.schema import contributors, parties, registrations, shares, titl
 
 CANDIDATES = 1000
 """The most rows one tier's query keeps (per kind of title)."""
-PROBE = 3 * CANDIDATES
-"""The most matches one substring probe of an index reads (then filtered, ordered and cut to CANDIDATES)."""
-FUZZY_PROBE = 2 * CANDIDATES
+PROBE = CANDIDATES
+"""The most matches one substring probe of an index reads (then filtered, ordered and cut to CANDIDATES). Each
+match read is a fetch of its registration's row (PostgreSQL checks the title there), the cost of a common
+substring: reading three times CANDIDATES to keep the first CANDIDATES by id tripled it for the same answer
+(the index gives its matches in id order on a register written in id order)."""
+FUZZY_PROBE = CANDIDATES
 """The most matches one probe for a piece of a misspelt query reads."""
 FUZZY_MIN = 4
 """Typo tolerance starts at queries of this many characters."""
