@@ -93,6 +93,8 @@ class Reader:
         self._links: dict[tuple[str, ...], tuple] = {}
         self._dates: dict[str, str | None] = {}
         self._robots_answers: dict[tuple, tuple] = {}
+        self._fields: dict[tuple, Any] = {}
+        self._cs_parts: dict[tuple, Part] = {}
 
     # --- site classes --------------------------------------------------------------------------
 
@@ -119,11 +121,15 @@ class Reader:
             answers = self._robots_answers.get(key)
             if answers is None:
                 answers = self._robots_answers[key] = self._robots_read(site, path)
+            rule, found, aipref_robots = answers
+            signals = self._cs_parts.get((key, date))   # its evidence names no site, only the date
+            if signals is None:
+                signals = self._cs_parts[(key, date)] = self._content_signals(found, date)
         else:
-            answers = self._robots_read(site, path)
-        rule, found, aipref_robots = answers
-        return {"crawl": self._crawl(site, rule, date), "content_signals": self._content_signals(found, date)
-                if site.robots is not None else Part("content-signals", ABSENT),
+            rule, found, aipref_robots = self._robots_read(site, path)
+            signals = self._content_signals(found, date) if site.robots is not None else \
+                Part("content-signals", ABSENT)
+        return {"crawl": self._crawl(site, rule, date), "content_signals": signals,
                 "aipref_robots": aipref_robots, "tdm_file": self._tdm_file(site, path),
                 "rsl_docs": self._rsl_robots(site), "date": date, "origin": site.origin}
 
@@ -183,14 +189,24 @@ class Reader:
         if bundle is None:
             return {"aipref_header": (), "tdm_header": None, "noai": Part("noai", ABSENT), "rsl_links": (),
                     "problems": ()}
+        # Bundles differ in some field and repeat the others: each field's distinct value read once.
+        memo = self._fields
         usage = bundle.get("content-usage")
-        header = tuple(s for s in aipref.read_header(list(usage)) if s.use is self.use) if usage else ()
-        tdm_fields = {k: list(v) for k, v in bundle.fields.items() if k in ("tdm-reservation", "tdm-policy")}
-        step = tdmrep.read_headers(tdm_fields) if tdm_fields else None
+        header = memo.get(("content-usage", usage))
+        if header is None:
+            header = memo[("content-usage", usage)] = tuple(
+                s for s in aipref.read_header(list(usage)) if s.use is self.use) if usage else ()
+        tdm_key = ("tdm", bundle.get("tdm-reservation"), bundle.get("tdm-policy"))
+        step = memo.get(tdm_key, ABSENT)
+        if step is ABSENT:
+            tdm_fields = {k: list(v) for k, v in bundle.fields.items() if k in ("tdm-reservation", "tdm-policy")}
+            step = memo[tdm_key] = tdmrep.read_headers(tdm_fields) if tdm_fields else None
         tags = bundle.get("x-robots-tag")
-        found = [s for s in noai.read_x_robots_tag(list(tags), self.agent) if s.use is self.use] if tags else []
-        noai_part = Part("noai", Reading.NOT_ALLOWED.value if found else ABSENT,
-                         tuple(_signal_json(s, ITEM_DATE) for s in found))
+        noai_part = memo.get(("x-robots-tag", tags))
+        if noai_part is None:
+            found = [s for s in noai.read_x_robots_tag(list(tags), self.agent) if s.use is self.use] if tags else []
+            noai_part = memo[("x-robots-tag", tags)] = Part("noai", Reading.NOT_ALLOWED.value if found else ABSENT,
+                                                            tuple(_signal_json(s, ITEM_DATE) for s in found))
         link = bundle.get("link")
         links = self.licence_links(link) if link else ()
         return {"aipref_header": header, "tdm_header": step, "noai": noai_part,
