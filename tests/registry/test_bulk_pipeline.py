@@ -1,10 +1,12 @@
 """Bulk registration written chunk by chunk while the next chunk is built (issue #18): the rows of a load cut
 into many chunks are those of one chunk, and a write that fails on the writer's thread rolls the whole import
-back, on both stores."""
+back, on both stores; the shortcuts taken per record give what the full rules give."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
 from obra.registry import bulk
@@ -91,3 +93,28 @@ def test_a_bulk_record_is_stored_as_the_rfc_8785_text_it_is_hashed_as(store, adm
     for text_, digest in rows:
         assert text_.encode("utf-8") == canonical(json.loads(text_))
         assert hashlib.sha256(text_.encode("utf-8")).hexdigest() == digest
+
+
+def _full_rule(text: str, max_length: int, multiline: bool, required: bool) -> tuple:
+    """The text rule walked character by character (what every text took before the ASCII shortcut)."""
+    from obra.model.text import _trim, is_blank, text_problem
+
+    if text_problem(text, multiline=multiline):
+        return ("refused",)
+    text = _trim(text)
+    if (required and is_blank(text)) or len(text) > max_length:
+        return ("refused",)
+    return ("kept", text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=st.sampled_from([chr(c) for c in range(128)] + ["\u200b", "\ufeff", "é", "\u3000", "\u0301"]),
+               max_size=8), st.integers(0, 6), st.booleans(), st.booleans())
+def test_printable_ascii_text_is_checked_as_the_full_rule_checks_it(text, max_length, multiline, required):
+    from obra.model.text import _checked
+
+    try:
+        got = ("kept", _checked(text, max_length, multiline, required))
+    except ValueError:
+        got = ("refused",)
+    assert got == _full_rule(text, max_length, multiline, required)
