@@ -443,11 +443,11 @@ class CheckEngine:
             pieces.append(ok.filter(ok.instance_body.notnull()).join(inst, ok.instance_body == inst.i_body)
                           .select(m_item=ok.item, number=inst.number, how=ibis.literal("instance"),
                                   distance=ibis.literal(0, "int64")))
-        near = near.result() if near is not None else self.near(manifest, registry, q.radius)
-        if near.num_rows:
-            nt = self.put(near)
-            pieces.append(nt.select(m_item=nt.n_item, number=nt.number, how=ibis.literal("iscc"),
-                                    distance=nt.distance))
+        if len(pieces) > 1 or (pieces and near is not None):   # computed while the search still runs
+            exact = pieces[0]
+            for p in pieces[1:]:
+                exact = exact.union(p, distinct=False)
+            pieces = [self._materialise(exact)]
         tclass = self.put(evaluate_terms(registry.documents, pc.unique(registry.terms["uses_hash"]).to_pylist(), q.use,
                                          territory=q.jurisdiction, purpose=q.purpose, commercial=q.commercial,
                                          on=q.on))
@@ -459,6 +459,25 @@ class CheckEngine:
             t_event=terms.journal_event, t_rank=tclass.rank, t_from=terms.set_at.cast(instant),
             t_until=until.cast(instant)))
         at = ibis.literal(datetime.combine(q.on + timedelta(days=1), time.min, timezone.utc), instant)
+        best = self._locations(ok, registry, ranked, at)
+        # Each registration's own terms in force, and its parties' most restrictive catalogue terms.
+        own = ranked.filter(ranked.t_kind.isin(["work", "recording"]))
+        own = own.filter(_in_force(at, own)).select(o_number=own.t_subject, own_rank=own.t_rank,
+                                                     own_event=own.t_event, own_version=own.t_version)
+        catalogue = None
+        if registry.parties.num_rows:
+            parties = self.put(registry.parties.rename_columns(["p_number", "party"]))
+            cat_terms = ranked.filter(ranked.t_kind == "party")
+            cat = parties.join(cat_terms, [parties.party == cat_terms.t_subject, _in_force(at, cat_terms)])
+            catalogue = self._materialise(cat.group_by(c_number=cat.p_number).aggregate(
+                cat_rank=cat.t_rank.min(), cat_event=cat.t_event.argmin(cat.t_rank),
+                cat_party=cat.party.argmin(cat.t_rank), cat_version=cat.t_version.argmin(cat.t_rank)))
+        # The near-duplicate pairs last: everything above runs while the search may still be running.
+        near = near.result() if near is not None else self.near(manifest, registry, q.radius)
+        if near.num_rows:
+            nt = self.put(near)
+            pieces.append(nt.select(m_item=nt.n_item, number=nt.number, how=ibis.literal("iscc"),
+                                    distance=nt.distance))
         out = base.select("item")
         if pieces:
             matches = pieces[0]
@@ -468,20 +487,11 @@ class CheckEngine:
             matches = matches.mutate(pri=priority)
             matches = matches.group_by(["m_item", "number"]).aggregate(
                 distance=matches.distance.min(), how=matches.how.argmin(matches.pri))
-            own = ranked.filter(ranked.t_kind.isin(["work", "recording"]))
-            mo = matches.left_join(own, [matches.number == own.t_subject, _in_force(at, own)])
-            mo = mo.select("m_item", "number", "distance", "how", own_rank=mo.t_rank.fill_null(3),
-                           own_event=mo.t_event, own_version=mo.t_version)
-            if registry.parties.num_rows:
-                parties = self.put(registry.parties.rename_columns(["p_number", "party"]))
-                cat_terms = ranked.filter(ranked.t_kind == "party")
-                cat = mo.select("m_item", "number").join(parties, mo.number == parties.p_number)
-                cat = cat.join(cat_terms, [cat.party == cat_terms.t_subject, _in_force(at, cat_terms)])
-                cat = cat.group_by(["m_item", "number"]).aggregate(
-                    cat_rank=cat.t_rank.min(), cat_event=cat.t_event.argmin(cat.t_rank),
-                    cat_party=cat.party.argmin(cat.t_rank), cat_version=cat.t_version.argmin(cat.t_rank))
-                cat = cat.rename(c_item="m_item", c_number="number")
-                mo = mo.left_join(cat, [mo.m_item == cat.c_item, mo.number == cat.c_number]).drop("c_item", "c_number")
+            mo = matches.left_join(own, matches.number == own.o_number)
+            mo = mo.select("m_item", "number", "distance", "how", own_rank=mo.own_rank.fill_null(3),
+                           own_event=mo.own_event, own_version=mo.own_version)
+            if catalogue is not None:
+                mo = mo.left_join(catalogue, mo.number == catalogue.c_number).drop("c_number")
             else:
                 mo = mo.mutate(cat_rank=ibis.null("int64"), cat_event=ibis.null("int64"),
                                cat_party=ibis.null("string"), cat_version=ibis.null("int64"))
@@ -503,21 +513,28 @@ class CheckEngine:
                                                                          "how: string, permission: string, "
                                                                          "from: string, terms_event: int64, "
                                                                          "terms_version: int64>>"))
-        locations = registry.locations()
-        if locations.num_rows:
-            loc = self.put(locations.rename_columns(["l_origin", "like", "length", "l_subject"]))
-            lit = ok.select("item", "origin", lpath=_esc(ok.path))
-            lhits = lit.join(loc, lit.origin == loc.l_origin).filter(lambda t: t.lpath.like(t.like))
-            best = lhits.group_by("item").aggregate(location=lhits.l_subject.argmax(lhits.length))
-            lterms = ranked.filter(ranked.t_kind == "location")
-            best = best.left_join(lterms, [best.location == lterms.t_subject, _in_force(at, lterms)]).select(
-                l_item=best.item, location=best.location, l_rank=lterms.t_rank.fill_null(3), l_event=lterms.t_event)
+        if best is not None:
             out = out.left_join(best, out.item == best.l_item).drop("l_item")
         else:
             out = out.mutate(location=ibis.null("string"), l_rank=ibis.null("int64"), l_event=ibis.null("int64"))
         rank = ibis.least(out.m_rank.fill_null(3), out.l_rank.fill_null(3))
         out = out.mutate(registry=ibis.cases(*[(rank == k, v) for k, v in _RANK_NAME.items()]))
         return out.rename(r_item="item").select("r_item", "registry", "matches", "location", "l_event")
+
+    def _locations(self, ok, registry: RegistryIndex, ranked, at):
+        """Per item under a registered web location: the most specific location, its terms' rank and
+        event (a table; None when no location is registered)."""
+        locations = registry.locations()
+        if not locations.num_rows:
+            return None
+        loc = self.put(locations.rename_columns(["l_origin", "like", "length", "l_subject"]))
+        lit = ok.select("item", "origin", lpath=_esc(ok.path))
+        lhits = lit.join(loc, lit.origin == loc.l_origin).filter(lambda t: t.lpath.like(t.like))
+        best = lhits.group_by("item").aggregate(location=lhits.l_subject.argmax(lhits.length))
+        lterms = ranked.filter(ranked.t_kind == "location")
+        best = best.left_join(lterms, [best.location == lterms.t_subject, _in_force(at, lterms)]).select(
+            l_item=best.item, location=best.location, l_rank=lterms.t_rank.fill_null(3), l_event=lterms.t_event)
+        return self._materialise(best)
 
     # --- the run -------------------------------------------------------------------------------
 
