@@ -19,7 +19,9 @@ record on its own (:meth:`obra.registry.service.Registry.register`), at a fracti
   (:meth:`obra.transparency.translog.TransparencyLog.append_many`), the log's invariant checked once
   per chunk, and one tree head is signed for the whole import;
 * **written with COPY** on PostgreSQL (``executemany`` on SQLite), chunk by chunk, in the one
-  transaction of the import: all or nothing, as before.
+  transaction of the import: all or nothing, as before. On PostgreSQL a chunk's rows are written on a
+  thread of their own (:class:`_Writer`) while the next chunk is built, so the server's work (indexes,
+  foreign keys) runs beside this process's; a failed write there rolls the whole import back.
 
 The import as a whole is also one ``repertoire.imported`` journal event per file (written by
 :func:`obra.registry.batch.import_batches`), listing how many records it created.
