@@ -443,7 +443,7 @@ class CheckEngine:
             pieces.append(ok.filter(ok.instance_body.notnull()).join(inst, ok.instance_body == inst.i_body)
                           .select(m_item=ok.item, number=inst.number, how=ibis.literal("instance"),
                                   distance=ibis.literal(0, "int64")))
-        if len(pieces) > 1 or (pieces and near is not None):   # computed while the search still runs
+        if self.name == "duckdb" and pieces and near is not None:   # computed while the search still runs
             exact = pieces[0]
             for p in pieces[1:]:
                 exact = exact.union(p, distinct=False)
