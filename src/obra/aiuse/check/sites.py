@@ -110,7 +110,7 @@ class Site:
             return (), ()
         cache = self.__dict__.setdefault("_licence_links", {})
         if agent not in cache:
-            cache[agent] = rsl_mod.robots_licenses(self.robots_txt, agent)
+            cache[agent] = _robots_licences(self.robots_txt, agent)
         return cache[agent]
 
     def robots_patterns(self, agent: str) -> tuple[tuple[str, ...], bool]:
@@ -146,6 +146,12 @@ class Site:
                     url = path_of(url)
                 found.append(url)
         return list(dict.fromkeys(found)), ambiguous
+
+
+@lru_cache(maxsize=4096)
+def _robots_licences(robots_txt: str | None, agent: str) -> tuple[tuple[rsl_mod.LicenseLink, ...], tuple[Problem, ...]]:
+    """RSL's ``License:`` lines of a robots.txt for ``agent``: once for every site serving that file."""
+    return rsl_mod.robots_licenses(robots_txt, agent)
 
 
 @lru_cache(maxsize=4096)
