@@ -265,3 +265,16 @@ def test_no_search_reads_a_whole_table(registry, admin, store):
         for statement, parameters in seen:
             problems += [(p, statement[:300]) for p in _plan_problems(conn, statement, parameters)]
     assert problems == []
+
+
+def test_a_short_word_of_a_substring_is_asked_of_the_trigram_index():
+    """PostgreSQL: "阔天空 0" asks the index for a word beginning with "0" beside "阔天空" (the check on the rows found
+    alone read every title containing 阔天空); the needle itself is still checked on the rows."""
+    from obra.store.schema import registrations
+
+    def patterns(needle):
+        return [c.right.value for c in search._pg_contains(registrations.c.title_norm, needle) if hasattr(c, "right")
+                and hasattr(c.right, "value")]
+    assert "% 0%" in patterns("阔天空 0") and "%阔天空%" in patterns("阔天空 0")
+    assert "%7 %" in patterns("7 vidas")
+    assert patterns("amor") == ["%amor%"]
