@@ -453,6 +453,7 @@ def _scale_files(n: int, office: str, chunk: int, log=print) -> tuple[Path, dict
     """The generated rows of ``n`` works as TSV files, one per table and chunk (built once by every core,
     under a lock so two stores being built at once share them); returns the folder and each table's columns."""
     import fcntl
+    import pickle
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
@@ -472,9 +473,17 @@ def _scale_files(n: int, office: str, chunk: int, log=print) -> tuple[Path, dict
                 jobs.append((str(folder), index, size, start, party_base, 1 + start, office))
                 party_base += max(4, size // 8)
             t0 = time.perf_counter()
-            with ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=get_context("fork")) as pool:
-                for done in pool.map(_scale_chunk, jobs):
+            try:  # worker processes need this module importable by name (not when loaded from its file path)
+                pickle.dumps(_scale_chunk)
+                pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=get_context("fork"))
+            except (pickle.PicklingError, AttributeError):
+                pool = None
+            try:
+                for done in (pool.map(_scale_chunk, jobs) if pool else map(_scale_chunk, jobs)):
                     log(f"  rows_{n}: {done} works generated, {time.perf_counter() - t0:.0f} s")
+            finally:
+                if pool:
+                    pool.shutdown()
             (folder / "complete").write_text("")
     return folder, columns
 
