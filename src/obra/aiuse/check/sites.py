@@ -148,13 +148,13 @@ class Site:
         return list(dict.fromkeys(found)), ambiguous
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)   # as many files as robots.parse keeps parsed (a robots.txt may be 500 KiB)
 def _robots_licences(robots_txt: str | None, agent: str) -> tuple[tuple[rsl_mod.LicenseLink, ...], tuple[Problem, ...]]:
     """RSL's ``License:`` lines of a robots.txt for ``agent``: once for every site serving that file."""
     return rsl_mod.robots_licenses(robots_txt, agent)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _robots_patterns(robots: RobotsTxt | None, agent: str) -> tuple[tuple[str, ...], bool]:
     found: list[str] = ["/robots.txt$"]
     ambiguous = False
