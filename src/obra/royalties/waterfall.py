@@ -193,16 +193,6 @@ def split_item(rights: ItemRights | None, agreements: "AgreementIndex | list[Agr
     return out
 
 
-def _split_key(rights: ItemRights | None, index: AgreementIndex, country: str, day: date,
-               rules: RulePack | None) -> tuple | None:
-    """A cache key for items whose split cannot differ (same shares, performers, rule, deals).
-
-    Territory-specific shares or deals make the country part of the key; deals limited
-    to named works make the item part of it. None means "do not share the cache".
-    """
-    return _key_in(_item_key(rights, index), rights, country, day, rules)
-
-
 def _item_key(rights: ItemRights | None, index: AgreementIndex) -> tuple | None:
     """The part of :func:`_split_key` that depends on the item alone (worked out once per item, not
     once per item and territory): (kind, shares, performers, deals, local), or None (no sharing)."""
@@ -216,9 +206,14 @@ def _item_key(rights: ItemRights | None, index: AgreementIndex) -> tuple | None:
             tuple(sorted(str(p) for p in rights.performers)), tuple(sorted(str(a.id) for a in deals)), local)
 
 
-def _key_in(item_key: tuple | None, rights: ItemRights | None, country: str, day: date,
-            rules: RulePack | None) -> tuple | None:
-    """:func:`_split_key` from the item's part and the territory and day."""
+def _split_key(item_key: tuple | None, rights: ItemRights | None, country: str, day: date,
+               rules: RulePack | None) -> tuple | None:
+    """A cache key for items whose split cannot differ (same shares, performers, rule, deals), from
+    the item's part (:func:`_item_key`) and the territory and day.
+
+    Territory-specific shares or deals make the country part of the key; deals limited
+    to named works make the item part of it. None means "do not share the cache".
+    """
     if item_key is None or rights is None:
         return item_key
     kind, shares, performers, deals, local = item_key
@@ -296,7 +291,7 @@ def run_waterfall(distribution: Distribution, rights: Iterable[ItemRights], agre
         rights_i = rights_by_item.get(item)
         if item not in item_keys:
             item_keys[item] = _item_key(rights_i, index)
-        key = _key_in(item_keys[item], rights_i, country, day, rules) or (item, country, day)
+        key = _split_key(item_keys[item], rights_i, country, day, rules) or (item, country, day)
         split = cache.get(key)
         if split is None:
             recipients = split_item(rights_i, index, right_type, country, day, rules, deductions)
