@@ -157,7 +157,8 @@ class CheckEngine:
 
     # --- 1-3: signal classes -------------------------------------------------------------------
 
-    def _patterns(self, manifest: Manifest, sites: Sites, reader: Reader, agent: str) -> tuple[pa.Table, set[str]]:
+    def _patterns(self, manifest: Manifest, sites: Sites, reader: Reader,
+                  agent: str) -> tuple[pa.Table, set[str], dict[str, int]]:
         origins = [o for o in pc.unique(manifest.items["origin"].drop_null()).to_pylist()]
         extra_any: dict[str, None] = {}
         extra_by: dict[str, dict[str, None]] = {}
@@ -183,7 +184,7 @@ class CheckEngine:
         exact: set[str] = set()
         # Per origin, the bits of its robots.txt patterns in a signature (they come first: see
         # Site.patterns), so paths of sites serving the same robots.txt share its reading.
-        self._robots_bits: dict[str, int] = {}
+        robots_bits: dict[str, int] = {}
         for origin in origins:
             site = sites.get(origin)
             found, ambiguous = site.patterns(agent) if site is not None else ([], False)
@@ -192,20 +193,20 @@ class CheckEngine:
                 exact.add(origin)
                 continue
             if site is not None and site.robots is not None:
-                self._robots_bits[origin] = (1 << len(site.robots_patterns(agent)[0])) - 1
+                robots_bits[origin] = (1 << len(site.robots_patterns(agent)[0])) - 1
             for pid, pattern in enumerate(found):
                 like, _length = like_pattern(pattern)
                 rows_o.append(origin)
                 rows_p.append(pid)
                 rows_l.append(like)
         return pa.table({"p_origin": pa.array(rows_o, pa.string()), "pid": pa.array(rows_p, pa.int64()),
-                         "like": pa.array(rows_l, pa.string())}), exact
+                         "like": pa.array(rows_l, pa.string())}), exact, robots_bits
 
     def _site_classes(self, items, manifest: Manifest, sites: Sites, reader: Reader, agent: str,
                       meanwhile: Any = None):
         """The site classes, read; ``meanwhile`` (Python work that does not touch the engine) runs while
         the engine computes the items' signatures, the GIL released (DuckDB), else after."""
-        patterns, exact = self._patterns(manifest, sites, reader, agent)
+        patterns, exact, robots_bits = self._patterns(manifest, sites, reader, agent)
         pat = self.put(patterns)
         it = items.filter(items.url.notnull()).select("item", "origin", lpath=_esc(items.path))
         hits = it.join(pat, it.origin == pat.p_origin).filter(lambda t: t.lpath.like(t.like))
@@ -247,7 +248,7 @@ class CheckEngine:
         for sc, i in enumerate(order, start=1):
             origin = okeys[i] or None
             rep = reps[i] or "/"
-            mask = self._robots_bits.get(origin) if origin else None
+            mask = robots_bits.get(origin) if origin else None
             part = reader.site_class(origin, rep, None if mask is None else int(sigs[i]) & mask)
             ar_key = (part["aipref_robots"], part["date"] if part["aipref_robots"] else None)
             ar = interned_ar.setdefault(ar_key, len(interned_ar))
@@ -378,10 +379,10 @@ class CheckEngine:
             x = registry.codes.filter(pc.equal(registry.codes["kind"], kind))
             q_codes, x_codes = q_bodies.to_numpy().view(np.uint64), x["body"].to_numpy().view(np.uint64)
             if worker is not None and q_codes.size >= PROCESS_QUERIES:
-                found = worker.search(q_codes, x_codes, radius, self.threads)
+                pairs = worker.search(q_codes, x_codes, radius, self.threads)
             else:
-                found = near_duplicate_arrays(q_codes, x_codes, radius, self.threads)
-            query, indexed, distance = (pa.array(a) for a in found)
+                pairs = near_duplicate_arrays(q_codes, x_codes, radius, self.threads)
+            query, indexed, distance = (pa.array(a) for a in pairs)
             out.append(pa.table({"n_item": q_rows.take(query), "number": x["number"].take(indexed),
                                  "distance": pc.cast(distance, pa.int64())}))
         if not out:

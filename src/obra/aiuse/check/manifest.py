@@ -474,14 +474,13 @@ def _normalise(raw: pa.Table, problems: _Problems, source: str, fmt: str, *, tru
                on_codes: Any = None) -> Manifest:
     if raw.num_rows > 1 and (np.diff(raw["line"].to_numpy(zero_copy_only=False)) <= 0).any():
         raw = raw.sort_by("line")
-    # ISCC codes first (vectorised; trimmed of spaces as the query below trims them): the rows keep
-    # their order through the query, so a caller may search their Content-Codes meanwhile.
     con = _duckdb()
     try:
         con.register("obra_raw", raw)
         sql = _NORMALISE.replace("$trusted", "TRUE" if trusted_json else "FALSE")
-        # The engine checks the other columns (its threads, the GIL released) while NumPy decodes
-        # the codes here.
+        # DuckDB checks the other columns (its threads, the GIL released) while NumPy decodes the ISCC
+        # codes here (trimmed of spaces as the query trims them); the rows keep their order through the
+        # query, so a caller may search their Content-Codes meanwhile.
         with ThreadPoolExecutor(1, thread_name_prefix="obra-manifest") as pool:
             checked = pool.submit(lambda: con.sql(sql).to_arrow_table())
             codes = pc.utf8_trim(raw["iscc"], " ")
