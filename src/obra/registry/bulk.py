@@ -45,7 +45,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from obra import ids
 from obra.access import Principal
-from obra.canonical import canonical
+from obra.canonical import canonical_plain
 from obra.errors import Conflict, InvalidInput, Problem
 from obra.model import Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX
@@ -501,18 +501,6 @@ def register_many(conn: Connection, store, principal: Principal, entity: str, it
     return numbers
 
 
-def _canonical_record(record: dict) -> bytes:
-    """:func:`obra.canonical.canonical` of a record built from a validated model, without its walk over every
-    value: such a record is what the standard library's sorted, compact JSON writes as RFC 8785 (member names
-    are the models' ASCII field names, numbers are integers the models bound far below 2^53, shares are decimal
-    text), except for a lone surrogate, which the encoder refuses and ``canonical`` then decides on."""
-    try:
-        return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                          allow_nan=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return canonical(record)
-
-
 def _party_names(conn: Connection, items: list[Resolved]) -> dict[int, dict]:
     """Id → the party as a record names it (id, name, IPI, ISNI), for every party ``items`` name."""
     named: dict[int, dict] = {}
@@ -601,7 +589,9 @@ def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], number
                 entity: _dump(item, entity),
                 "parties": [named[p] for p in item.party_ids()],
             }
-            text_ = _canonical_record(record)  # hashed, and stored as the record's JSON text (one serialisation)
+            # hashed, and stored as the record's JSON text (one serialisation); plain: member names are the
+            # models' ASCII field names, numbers integers the models bound far below 2^53, shares decimal text
+            text_ = canonical_plain(record)
             digest = hashlib.sha256(text_).hexdigest()
             records.append((RawJSON(text_.decode("utf-8")), digest))
             events.append({"type": "register", "number": number, "version": 1, "record_hash": digest,

@@ -40,7 +40,7 @@ _TEXT = pa.large_string()
 
 
 def _json(value: Any) -> str:
-    """The RFC 8785 text of a plain value (the standard library's encoder, as ``_plain_json``)."""
+    """The RFC 8785 text of a plain value (the standard library's encoder, as :func:`obra.canonical.canonical_plain`)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 

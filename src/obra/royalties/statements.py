@@ -28,7 +28,7 @@ from typing import Iterable
 
 import ibis
 
-from obra.canonical import canonical
+from obra.canonical import canonical, canonical_plain
 from obra.canonical import content_hash as obra_content_hash
 from obra.errors import NotFound
 from obra.money import from_minor
@@ -57,7 +57,7 @@ def _sealed(statement: dict, plain: frozenset[str] = frozenset()) -> Statement:
     within ±2^53, ASCII member names: see :func:`obra.canonical._plain`), as :func:`build_statements`
     does for a whole run's lines with one pass over its integer columns: those skip the walk over every
     value and go straight to the standard library's encoder, whose bytes are then the RFC's."""
-    digest, sealed = _seal(statement, {k: _plain_json(statement[k]) for k in plain if k in statement})
+    digest, sealed = _seal(statement, {k: canonical_plain(statement[k]) for k in plain if k in statement})
     out = Statement(statement)
     out["content_hash"] = out.sealed_hash = digest
     out.canonical_json = sealed
@@ -73,16 +73,6 @@ def _seal(statement: dict, encoded: dict[str, bytes]) -> tuple[str, bytes]:
     digest = hashlib.sha256(b"{" + b",".join(members[k] for k in order) + b"}").hexdigest()
     members["content_hash"] = canonical("content_hash") + b":" + canonical(digest)
     return digest, b"{" + b",".join(members[k] for k in sorted(members)) + b"}"
-
-
-def _plain_json(value) -> bytes:
-    """RFC 8785 bytes of a value known to be plain (the fast path of :func:`obra.canonical.canonical`
-    without its check); a lone surrogate in a string still goes to ``canonical``, which decides."""
-    try:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                          allow_nan=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return canonical(value)
 
 
 _SAFE_INT = 2**53
