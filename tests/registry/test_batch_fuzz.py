@@ -10,6 +10,7 @@ Bounded for CI (about 15 s on both stores); ``OBRA_LONG_TESTS=1`` runs twenty ti
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -73,6 +74,10 @@ def _paths(doc, prefix=()):
 
 
 def _set(doc, path, value, drop=False):
+    """``doc`` with ``value`` at ``path`` (or the member there dropped). The value goes in as a copy: the
+    nasty values are module constants (``[]``, ``{}``, a list of 64 strings), and a later edit inside an
+    inserted one must not change the constant, nor make a document that contains itself."""
+    value = copy.deepcopy(value)
     if not path:
         return value
     parent = doc
