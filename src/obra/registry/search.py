@@ -33,7 +33,11 @@ query does is bounded whatever the size of the register:
   :data:`CANDIDATES` of them, first by id (for a substring shared by more than :data:`PROBE` titles the
   candidates are the first ones the index gives, the earliest registrations);
 * the tiers run in order and stop as soon as the tiers run so far found ``limit`` registrations: a later
-  tier can only rank below them, so the answer is the same as running every tier.
+  tier can only rank below them, so the answer is the same as running every tier;
+* once identifiers and titles equal to or beginning with the query (b-tree range reads) fill the first
+  :data:`SETTLED` places, the word, substring, party and typo tiers are not run at all: the first page is
+  the same, and the answer ends with those titles (the substring tier's trigram walk for a phrase of common
+  words was the slow tail at 10,000,000 registrations).
 
 The ranking is done here, in Python, so the two stores return the same results for the same data.
 Typo tolerance is built on the same substring machinery (pigeonhole): a title within one edit of a
@@ -85,6 +89,13 @@ NEIGHBOURS_MAX = 60
 """Queries up to this many characters are also looked up with each slip undone (2 x length equality probes)."""
 SUBSTRING_MIN = 3
 """Substring search needs this many characters (trigram indexes); shorter queries match by prefix."""
+SETTLED = 10
+"""Once identifiers and titles equal to or beginning with the query fill this many places, the later tiers
+(word, substring, party, typo) are not looked for. They could only rank below every one of those, so the first
+SETTLED results (a page) are the same as with every tier; the answer then ends with the last such title
+instead of going on with substrings. Those later tiers are the slow ones on a national register: a
+query of common words ("amor de noche") has a trigram index walk long posting lists to find the few titles
+containing the whole phrase, while the equal and beginning titles are b-tree range reads."""
 _TOP = "\U0010ffff"  # above every character: [q, q + _TOP) is the range of strings beginning with q
 
 EXACT, PREFIX, WORD, SUBSTRING, PARTY, FUZZY = range(6)
@@ -315,15 +326,18 @@ class TitleSearch:
 
 def ranked_hits(conn: Connection, raw: str, q: str, conditions: list, limit: int) -> TitleSearch:
     """Every tier a query needs, in order: what was found, and why (``raw``: the query as typed, ``q``: as
-    normalised). Stops once ``limit`` registrations are found: a later tier could only rank below them."""
+    normalised). Stops once ``limit`` registrations are found, or once identifiers, equal and beginning titles
+    fill the first page (:data:`SETTLED`): a later tier could only rank below them."""
     if conn.dialect.name == "postgresql":
         # the probes are bounded (PROBE): never a sequential scan of a table for a search, whatever the
         # planner guesses of a pattern's selectivity (for this read transaction only)
         conn.execute(text("SET LOCAL enable_seqscan = off"))
     found = TitleSearch(conn, conditions)
-    steps = (lambda: found.identifiers(raw), lambda: found.exact_and_prefix(q), lambda: found.substring(q),
-             lambda: found.parties(q))
-    for step in steps:
+    found.identifiers(raw)
+    found.exact_and_prefix(q)
+    if len(found.hits) >= min(limit, SETTLED):  # the first page is settled: see SETTLED
+        return found
+    for step in (lambda: found.substring(q), lambda: found.parties(q)):
         step()
         if len(found.hits) >= limit:
             return found
