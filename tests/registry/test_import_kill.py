@@ -6,9 +6,9 @@ held before it picks the moment). Afterwards nothing of the batch is visible: re
 parties, the journal, the transparency log and the year's sequence are exactly as before. The
 re-run then succeeds and its numbers continue the earlier ones without a gap.
 
-SQLite: 20,000 works, three kills; PostgreSQL: 20,000 works, two kills (imports are set-based since
-issue #18, so a batch must be this large to be still writing when killed). ``OBRA_LONG_TESTS=1``:
-50,000 works on each.
+SQLite: 200,000 works, three kills; PostgreSQL: 80,000 works, two kills (imports are set-based since
+issue #18, so a batch must be this large to be still writing when killed, latest 2.0 s and 0.8 s after
+its write lock is seen). ``OBRA_LONG_TESTS=1``: 500,000 and 200,000.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def test_a_sqlite_import_killed_mid_write_leaves_nothing_and_the_rerun_is_gaples
     store = Store.open(None, home, office="UYMVD", migrate=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBRA_")}
     env.update(OBRA_HOME=str(home), OBRA_OFFICE="UYMVD")
-    works = 50_000 if LONG else 20_000
+    works = 500_000 if LONG else 200_000
     moments = [round(random.Random(13 + k).uniform(0.05, 2.0), 2) for k in range(3)]
     _kill_and_rerun(store, env, _batch(tmp_path / "batch.json", works), works,
                     lambda: _sqlite_write_lock_held(home / "obra.db"), moments)
@@ -147,7 +147,7 @@ def test_a_postgresql_import_killed_mid_write_leaves_nothing_and_the_rerun_is_ga
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBRA_")}
     env.update(OBRA_HOME=str(tmp_path / "home"), OBRA_OFFICE="UYMVD",
                OBRA_DATABASE_URL=f"{PG_URL}?options={quote(f'-csearch_path={schema}')}")
-    works = 50_000 if LONG else 20_000
+    works = 200_000 if LONG else 80_000
     moments = [round(random.Random(17 + k).uniform(0.05, 0.8), 2) for k in range(2)]
     try:
         _kill_and_rerun(store, env, _batch(tmp_path / "batch.json", works), works,

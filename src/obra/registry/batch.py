@@ -154,17 +154,18 @@ def _import_batch_bulk(conn, store, registry: Registry, principal: Principal, ke
                                 "agreements": []}
     located = bulk.Located(batch.source, batch.locations)
     sections = batch.sections
-    if sections.get("parties"):
-        created["parties"], created["known_parties"] = bulk.import_parties(
-            conn, principal, list(sections["parties"]), keys, located)
     batch_works: dict[str, str] = {}
-    if sections.get("works"):
-        created["works"] = bulk.import_section(conn, store, principal, "works", list(sections["works"]),
-                                               bulk.Resolver(conn, keys), located, batch_works, log)
-    if sections.get("recordings"):
-        items = bulk.link_batch_works(list(sections["recordings"]), created["works"], located)
-        created["recordings"] = bulk.import_section(conn, store, principal, "recordings", items,
-                                                    bulk.Resolver(conn, keys), located, batch_works, log)
+    with bulk.gc_paused():  # see there: the collector cost five times the parsing
+        if sections.get("parties"):
+            created["parties"], created["known_parties"] = bulk.import_parties(
+                conn, principal, list(sections["parties"]), keys, located)
+        if sections.get("works"):
+            created["works"] = bulk.import_section(conn, store, principal, "works", list(sections["works"]),
+                                                   bulk.Resolver(conn, keys), located, batch_works, log)
+        if sections.get("recordings"):
+            items = bulk.link_batch_works(list(sections["recordings"]), created["works"], located)
+            created["recordings"] = bulk.import_section(conn, store, principal, "recordings", items,
+                                                        bulk.Resolver(conn, keys), located, batch_works, log)
     for i, item in enumerate(sections.get("agreements") or ()):
         try:
             created["agreements"].append(registry.add_agreement(principal, item, conn, keys).id)
