@@ -64,6 +64,8 @@ RESULT_FILES = {"parquet": "items.parquet", "csv": "items.csv", "json": "items.j
 STANDARD_COLUMNS = ("crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg")
 """Per-item values of each standard: in the Parquet output; in CSV/JSON through the decision key."""
 _RANK_NAME = {0: "not-allowed", 1: "licence", 2: "allowed", 3: "none"}
+_MATCHES = ("array<struct<distance: int64, number: string, how: string, permission: string, from: string, "
+            "terms_event: int64, terms_version: int64>>")
 PROCESS_QUERIES = 100_000
 """From this many Content-Codes of one kind, the service searches them in a worker process."""
 
@@ -479,7 +481,9 @@ class CheckEngine:
             nt = self.put(near)
             pieces.append(nt.select(m_item=nt.n_item, number=nt.number, how=ibis.literal("iscc"),
                                     distance=nt.distance))
-        out = base.select("item")
+        # Only the items with a match or under a registered location: every other item's registry
+        # reading is "none" (filled in by the caller's left join), so the result holds ~a third of the rows.
+        out = None
         if pieces:
             matches = pieces[0]
             for p in pieces[1:]:
@@ -508,16 +512,18 @@ class CheckEngine:
                                  "terms_version": mo.version})
             per_item = mo.mutate(entry=entry).group_by("m_item").aggregate(
                 m_rank=mo.rank.min(), matches=entry.collect().sort())   # nearest first
-            out = out.left_join(per_item, out.item == per_item.m_item).drop("m_item")
-        else:
-            out = out.mutate(m_rank=ibis.null("int64"), matches=ibis.null("array<struct<distance: int64, number: string, "
-                                                                         "how: string, permission: string, "
-                                                                         "from: string, terms_event: int64, "
-                                                                         "terms_version: int64>>"))
-        if best is not None:
-            out = out.left_join(best, out.item == best.l_item).drop("l_item")
-        else:
+            out = per_item.rename(item="m_item")
+        if out is not None and best is not None:
+            out = out.outer_join(best, out.item == best.l_item)
+            out = out.mutate(item=out.item.fill_null(out.l_item)).drop("l_item")
+        elif best is not None:
+            out = best.rename(item="l_item").mutate(m_rank=ibis.null("int64"), matches=ibis.null(_MATCHES))
+        elif out is not None:
             out = out.mutate(location=ibis.null("string"), l_rank=ibis.null("int64"), l_event=ibis.null("int64"))
+        else:
+            out = base.select("item").filter(ibis.literal(False)).mutate(
+                m_rank=ibis.null("int64"), matches=ibis.null(_MATCHES), location=ibis.null("string"),
+                l_rank=ibis.null("int64"), l_event=ibis.null("int64"))
         rank = ibis.least(out.m_rank.fill_null(3), out.l_rank.fill_null(3))
         out = out.mutate(registry=ibis.cases(*[(rank == k, v) for k, v in _RANK_NAME.items()]))
         return out.rename(r_item="item").select("r_item", "registry", "matches", "location", "l_event")
