@@ -34,6 +34,7 @@ from obra.aiuse.check.registry import RegistryIndex
 from obra.aiuse.check.sites import Sites, read_sites
 from obra.aiuse.signals.robots import product_token
 from obra.aiuse.vocabulary import Use
+from obra.collector import paused
 from obra.errors import InvalidInput, Problem
 from obra.identify.near_worker import NearWorker
 from obra.journal import Journal
@@ -116,6 +117,7 @@ class CheckService:
     def __init__(self, store: Any):
         self.store = store
 
+    @paused()   # the signal classes and their evidence: many objects kept, none garbage until the end
     def check(self, principal: Principal, manifest: str | Path | Manifest | pa.Table, sites: str | Path | Sites | None = None,
               *, jurisdiction: str, purpose: str, commercial: bool | None = None, user_agent: str = "*",
               use: str | Use = Use.AI_TRAIN_GENERATIVE, engine: str = "duckdb", out_dir: str | Path | None = None,
