@@ -25,18 +25,3 @@ def test_the_worker_finds_the_same_pairs_and_reports_errors():
         empty = worker.search(q[:0], x, 8)   # the worker serves on after an error
         assert [a.size for a in empty] == [0, 0, 0]
     assert worker._proc.poll() == 0   # closed: the child ended its loop
-
-
-def test_a_nice_worker_runs_at_a_lower_priority_and_finds_the_same_pairs():
-    import os
-
-    rng = np.random.default_rng(8)
-    x = rng.integers(0, 2**64 - 1, 5_000, dtype=np.uint64, endpoint=True)
-    q = x[:2_000] ^ np.uint64(0b1011)
-    with NearWorker(nice=5) as worker:
-        found = worker.search(q, x, 8)
-        assert all(np.array_equal(a, b) for a, b in zip(found, near_duplicate_arrays(q, x, 8)))
-        assert os.getpriority(os.PRIO_PROCESS, worker._proc.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
-    for wrong in (-1, 20, True, 2.5):
-        with pytest.raises(ValueError, match="nice"):
-            NearWorker(nice=wrong)

@@ -9,11 +9,6 @@ NumPy by the time the codes arrive, searches with every core, and answers over a
 A subprocess, not :mod:`multiprocessing`: spawning with it re-runs the caller's main module,
 which breaks any script without an ``if __name__ == "__main__"`` guard.
 
-``nice``: a search with slack (the caller needs its answer only later) may run at a lower
-scheduling priority, so on a machine with few cores the caller's own threads, which are the
-critical path, get a core first and the search takes the rest (``os.nice`` in the child: only
-ever lowered, which needs no privilege).
-
 The protocol (one request per line of JSON, then raw little-endian arrays): the parent writes
 ``{"queries": n, "indexed": m, "radius": r, "threads": t}`` and the two ``uint64`` arrays; the
 child answers ``{"pairs": k}`` (or ``{"error": "..."}``) and the ``int64`` query positions,
@@ -23,7 +18,6 @@ child answers ``{"pairs": k}`` (or ``{"error": "..."}``) and the ``int64`` query
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -37,12 +31,10 @@ __all__ = ["NearWorker"]
 class NearWorker:
     """A started child process that searches near duplicates (see the module's docstring)."""
 
-    def __init__(self, *, nice: int = 0) -> None:
-        if isinstance(nice, bool) or not isinstance(nice, int) or not 0 <= nice <= 19:
-            raise ValueError(f"nice must be a whole number from 0 to 19, got {nice!r}")
+    def __init__(self) -> None:
         self._errors = tempfile.TemporaryFile()   # not a pipe: a chatty child never blocks on it
-        self._proc = subprocess.Popen([sys.executable, "-m", "obra.identify.near_worker", str(nice)],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
+        self._proc = subprocess.Popen([sys.executable, "-m", "obra.identify.near_worker"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._errors)
         self._lock = threading.Lock()
 
     def search(self, query_codes: np.ndarray, indexed: np.ndarray, radius: int,
@@ -102,11 +94,9 @@ def _read(stream, size: int) -> bytes:
     return data
 
 
-def _serve(nice: int = 0) -> None:
+def _serve() -> None:
     from obra.identify.similar import near_duplicate_arrays
 
-    if nice:
-        os.nice(nice)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     while line := inp.readline():
         try:
@@ -126,4 +116,4 @@ def _serve(nice: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    _serve()

@@ -75,10 +75,6 @@ PROCESS_MANIFEST_BYTES = 16 << 20
 worker process; a smaller one in a thread (starting a process would cost more than it saves)."""
 
 
-SEARCH_NICE = 5
-"""How much lower the near-duplicate worker's scheduling priority is than the check's (see _search_process)."""
-
-
 def _search_process(manifest: Any) -> NearWorker | None:
     """A worker process for the near-duplicate search of a large manifest file, started at once."""
     if isinstance(manifest, (Manifest, pa.Table)):
@@ -88,10 +84,7 @@ def _search_process(manifest: Any) -> NearWorker | None:
             return None
     except OSError:
         return None
-    # Nice 5: the search has slack (its pairs are joined last, after the registry's own joins),
-    # so the threads reading the signal classes, the check's critical path, get the cores first
-    # (measured on two cores: 10.2 s against 10.7 s end to end for a million items).
-    return NearWorker(nice=SEARCH_NICE)
+    return NearWorker()
 
 
 class _Laps:
