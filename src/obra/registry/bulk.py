@@ -52,6 +52,7 @@ from obra.model import Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX
 from obra.model.vocab import CreationMode, RegistrationStatus, RightType, Role, WorkKind
 from obra.registry.parties import find_or_insert_party
+from obra.registry.plain_works import PlainWork, plain_work
 from obra.registry.service import BatchKeys, resolve_references
 from obra.store.schema import (contributors, journal_events, parties, recording_works, registrations, sequences,
                                shares, titles, work_identifiers)
@@ -70,6 +71,7 @@ _MODELS = {"works": Work, "recordings": Recording, "parties": Party}
 
 
 _SECTION_ORDER = {"parties": 0, "works": 1, "recordings": 2, "agreements": 3}
+_WORKS = (Work, PlainWork)
 _VALUE = {member: member.value for enum in (Role, RightType, CreationMode, WorkKind) for member in enum}
 """An enum member's value by a dict look-up: ``member.value`` is a property, 0.5 µs a time, read some twenty
 times per registration."""
@@ -136,18 +138,34 @@ class Located:
 
 
 def parse_section(section: str, items: list, located: Located) -> dict[int, Any]:
-    """Index → model for every record of ``section`` that parses; the others' problems go to ``located``."""
+    """Index → model for every record of ``section`` that parses; the others' problems go to ``located``.
+
+    Works that :func:`obra.registry.plain_works.plain_work` proves valid are taken as it builds them; pydantic
+    parses the rest (and says what is wrong with those that fail, as for a single registration).
+    """
     model = _MODELS[section]
     raw = {i: item for i, item in enumerate(items) if item is not None}  # None: refused earlier
     if all(isinstance(item, model) for item in raw.values()):
         return raw
+    out: dict[int, Any] = {}
+    if section == "works":
+        rest = {}
+        for i, item in raw.items():
+            plain = plain_work(item)
+            if plain is None:
+                rest[i] = item
+            else:
+                out[i] = plain
+        if not rest:
+            return out
+        raw = rest
     try:
         parsed = _ADAPTERS[section].validate_python(
             [item.model_dump() if isinstance(item, model) else item for item in raw.values()])
-        return dict(zip(raw, parsed))
+        out.update(zip(raw, parsed))
+        return out
     except ValidationError:
         pass
-    out: dict[int, Any] = {}
     for i, item in raw.items():
         try:
             out[i] = item if isinstance(item, model) else parse(model, item)
@@ -257,11 +275,11 @@ def resolve(model: Work | Recording, resolver: Resolver) -> tuple[Work | Recordi
     return resolve_references(model, resolver.party_id, resolver.work.get)
 
 
-def _refs(model: Work | Recording) -> list[Any]:
+def _refs(model: Work | PlainWork | Recording) -> list[Any]:
     # by the model's kind, not getattr(…, default): a pydantic model answers a missing attribute by raising
     # inside its __getattr__, which cost more than the rest of this function
     out = [s.party for s in model.shares]
-    if isinstance(model, Work):
+    if isinstance(model, _WORKS):
         out += [c.party for c in model.contributors]
     else:
         out += [p.party for p in model.performers]
@@ -275,7 +293,7 @@ class Resolved:
     """A valid work or recording with what its references resolve to (party reference → id; linked works as
     registration numbers): what :func:`resolve` gives, without copying the model."""
 
-    model: Work | Recording
+    model: Work | PlainWork | Recording
     party: dict[Any, int]
     works: tuple[str, ...] = ()
 
@@ -284,7 +302,7 @@ class Resolved:
         return sorted(set(self.party.values()))
 
 
-def _resolved(model: Work | Recording, resolver: Resolver, own: bool = False) -> Resolved | None:
+def _resolved(model: Work | PlainWork | Recording, resolver: Resolver, own: bool = False) -> Resolved | None:
     """``model`` resolved when every reference resolves and its shares add up; None otherwise (then
     :func:`resolve` names each problem as a single registration would). ``own``: the references are ids."""
     if own:
@@ -308,8 +326,13 @@ def _resolved(model: Work | Recording, resolver: Resolver, own: bool = False) ->
 
 def _dump(item: Resolved, entity: str) -> dict:
     """The model's JSON with its references resolved: what ``model_dump(mode="json")`` of the resolved copy gives."""
-    dumped = item.model.model_dump(mode="json")
     party = item.party
+    if type(item.model) is PlainWork:  # its dump made as it was checked: copied where references resolve
+        dumped = dict(item.model.dump)
+        for key in ("shares", "contributors"):
+            dumped[key] = [{**value, "party": party[value["party"]]} for value in dumped[key]]
+        return dumped
+    dumped = item.model.model_dump(mode="json")
     for key in ("shares", "contributors", "performers"):
         for value in dumped.get(key) or ():
             value["party"] = party[value["party"]]
@@ -324,7 +347,7 @@ def _side_rows(rid: int, item: Resolved) -> list[tuple[Any, list[dict]]]:
     """:func:`obra.registry.service.side_rows` of the resolved model."""
     model, party = item.model, item.party
     out: list[tuple[Any, list[dict]]] = []
-    is_work = isinstance(model, Work)
+    is_work = isinstance(model, _WORKS)
     if is_work and model.alternate_titles:
         out.append((titles, [{"registration_id": rid, "title": t.title, "title_norm": normalize_text(t.title)}
                              for t in model.alternate_titles]))
@@ -609,7 +632,7 @@ def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], number
                 "registered_at": registered_at, "registrant": principal.name, "reason": None,
                 "creation_mode": _VALUE[model.creation_mode],
                 "disclosure": (model.disclosure.model_dump(mode="json")
-                               if isinstance(model, Work) and model.disclosure else None),
+                               if isinstance(model, _WORKS) and model.disclosure else None),
                 entity: _dump(item, entity),
                 "parties": [named[p] for p in item.party_ids()],
             }
@@ -659,6 +682,8 @@ def import_section(conn: Connection, store, principal: Principal, section: str, 
             if fast is not None:
                 ready.append(fast)
                 continue
+            if type(models[i]) is PlainWork:  # a reference that does not resolve: the model names the problems
+                models[i] = parse(Work, items[i])
             resolved, problems = resolve(models[i], resolver)
             if problems:
                 located.add(section, i, problems)
