@@ -45,7 +45,7 @@ from obra.identify.iscc import ContentCodes, Unit, parse_code
 from obra.store.schema import metadata, registrations
 
 __all__ = [
-    "Block", "ContentIndex", "Match", "blocks_for", "flips", "hamming", "near_duplicates",
+    "Block", "ContentIndex", "Match", "block_tables", "blocks_for", "flips", "hamming", "near_duplicates",
     "content_codes", "content_files", "file_sha256s", "near_duplicate_arrays", "STORE_BLOCKS", "MAX_RADIUS",
 ]
 
@@ -312,8 +312,21 @@ def bulk_blocks(radius: int) -> tuple[Block, ...]:
     return blocks_for(radius, max(3, math.ceil((radius + 1) / 3)))
 
 
+def block_tables(indexed, radius: int = DEFAULT_RADIUS, *, threads: int | None = None) -> tuple["_BlockTable", ...]:
+    """The indexed side of :func:`near_duplicates` for ``radius``, built ahead (one table per block of
+    :func:`bulk_blocks`, on ``threads`` at once): a caller that knows the indexed codes before the
+    queries (a registry, before a manifest is read) builds them while it waits for the queries, and
+    passes them as ``tables=``. Building them is about a third of a 1M x 1M search."""
+    check_radius(radius)
+    x = _as_codes("indexed", indexed)
+    blocks = bulk_blocks(radius)
+    workers = max(1, min(len(blocks), int(threads) if threads is not None else (os.cpu_count() or 1)))
+    with ThreadPoolExecutor(workers) as pool:
+        return tuple(pool.map(lambda blk: _BlockTable(x, blk), blocks))
+
+
 def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, partition_bits: int | None = None,
-                    threads: int | None = None):
+                    threads: int | None = None, tables: Sequence["_BlockTable"] | None = None):
     """Every pair (query position, indexed position) whose 64-bit codes are within ``radius``.
 
     Returns a ``pyarrow.Table`` with columns ``query``, ``indexed`` (int64 positions into
@@ -327,7 +340,8 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
     so each lookup is one gather from the table, close to the previous one in memory. Every
     candidate is verified by a popcount of the full 64-bit XOR; a pair some earlier block also
     finds is dropped, so no pair is reported twice. ``threads`` (default: the machine's cores)
-    split the sorted queries into ranges searched at once (NumPy releases the GIL).
+    split the sorted queries into ranges searched at once (NumPy releases the GIL). ``tables``: the
+    indexed side built ahead by :func:`block_tables` for these ``indexed`` codes and ``radius``.
     """
     import pyarrow as pa
 
@@ -340,12 +354,15 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
     chunk_bits = _CHUNK_BITS if partition_bits is None else max(0, min(int(partition_bits), 16))
     workers = max(1, int(threads) if threads is not None else min(os.cpu_count() or 1, 8))
     blocks = bulk_blocks(radius)
+    if tables is not None and (len(tables) != len(blocks) or any(
+            t.blk != b or t.codes.size != x.size for t, b in zip(tables, blocks))):
+        raise ValueError("tables were built for other indexed codes or another radius")
     step = -(-q.size // workers)
     ranges = [(lo, min(q.size, lo + step)) for lo in range(0, q.size, step)]
 
     def prepare(i: int) -> tuple[_Search, np.ndarray]:
         blk = blocks[i]
-        table = _BlockTable(x, blk)
+        table = tables[i] if tables is not None else _BlockTable(x, blk)
         values = ((q >> np.uint64(blk.shift)) & np.uint64(blk.mask)).astype(np.intp)
         qorder = np.argsort(values, kind="stable")
         return _Search(table, q[qorder], values[qorder], flips(blk.width, blk.tolerance).astype(np.intp),
@@ -374,10 +391,11 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
 
 
 def near_duplicate_arrays(query_codes: np.ndarray, indexed: np.ndarray, radius: int = DEFAULT_RADIUS,
-                          threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                          threads: int | None = None, tables: Sequence["_BlockTable"] | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`near_duplicates` as three NumPy arrays (query, indexed, distance), what
     :class:`obra.identify.near_worker.NearWorker` sends back from its own process."""
-    found = near_duplicates(query_codes, indexed, radius, threads=threads)
+    found = near_duplicates(query_codes, indexed, radius, threads=threads, tables=tables)
     return (found["query"].to_numpy(), found["indexed"].to_numpy(), found["distance"].to_numpy())
 
 
@@ -398,6 +416,7 @@ class _BlockTable:
     LAYERS = 4
 
     def __init__(self, x: np.ndarray, blk: Block):
+        self.blk = blk
         size = 1 << blk.width
         values = ((x >> np.uint64(blk.shift)) & np.uint64(blk.mask)).astype(np.intp)
         self.order = np.argsort(values, kind="stable")

@@ -252,3 +252,33 @@ def test_the_near_duplicate_search_started_while_reading_finds_what_the_engine_w
     assert seen == [(2, "reserved", [(world["numbers"]["A"], "iscc")]), (3, "unknown", []), (4, "unknown", []),
                     (5, "allowed", [])]
     assert "near_duplicates_done_at" in early["timings"]
+
+
+def test_the_search_in_a_worker_with_the_registry_prepared_ahead_finds_the_same(world, tmp_path, monkeypatch):
+    """A large manifest's search runs in a worker process, which builds the registry's tables while
+    the manifest is read: forced here for a small one, the same matches as the engine's own search."""
+    from obra.aiuse.check import engine as engine_mod
+    from obra.aiuse.check import service as service_mod
+    from obra.identify.near_worker import NearWorker
+
+    near_a = "ISCC:KEAQCI2FM6E2XTPQAAAAAAAAAAAAEAAAAAAAAAAABQ"   # 5 bits from work A
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"url,iscc\nhttps://www.example/img/a.png,{near_a}\n,{near_a}\n"
+                        "https://www.example/img/b.png,\n")
+    inline = run_check(world, tmp_path, manifest=manifest, sites=None, out_dir=tmp_path / "inline")
+    monkeypatch.setattr(service_mod, "PROCESS_MANIFEST_BYTES", 0)
+    monkeypatch.setattr(engine_mod, "PROCESS_QUERIES", 1)
+    searched = []
+    original = NearWorker.search
+
+    def search(self, *args, **kw):
+        searched.append(kw.get("prepared"))
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(NearWorker, "search", search)
+    worker = run_check(world, tmp_path, manifest=manifest, sites=None, out_dir=tmp_path / "worker")
+    assert searched == ["content-image"]   # the worker searched, with the tables it had built ahead
+    assert [(i["line"], i["decision"], i["registry"]["matches"]) for i in worker["items"]] == \
+        [(i["line"], i["decision"], i["registry"]["matches"]) for i in inline["items"]]
+    assert [(m["number"], m["how"]) for m in worker["items"][0]["registry"]["matches"]] == \
+        [(world["numbers"]["A"], "iscc")]

@@ -380,8 +380,9 @@ class CheckEngine:
             q_rows, q_bodies = rows.filter(mask), pc.filter(bodies, mask)
             x = registry.codes.filter(pc.equal(registry.codes["kind"], kind))
             q_codes, x_codes = q_bodies.to_numpy().view(np.uint64), x["body"].to_numpy().view(np.uint64)
-            if worker is not None and q_codes.size >= PROCESS_QUERIES:
-                pairs = worker.search(q_codes, x_codes, radius, self.threads)
+            if worker is not None and (q_codes.size >= PROCESS_QUERIES or kind in worker.prepared):
+                pairs = worker.search(q_codes, x_codes, radius, self.threads,
+                                      prepared=kind if kind in worker.prepared else None)
             else:
                 pairs = near_duplicate_arrays(q_codes, x_codes, radius, self.threads)
             query, indexed, distance = (pa.array(a) for a in pairs)
@@ -391,6 +392,23 @@ class CheckEngine:
             return pa.table({"n_item": pa.array([], pa.int64()), "number": pa.array([], pa.string()),
                              "distance": pa.array([], pa.int64())})
         return pa.concat_tables(out)
+
+    @staticmethod
+    def prepare_near(registry: RegistryIndex, radius: int, worker: Any) -> list[str]:
+        """Have ``worker`` build the tables of the registry's Content-Codes of each kind that has
+        :data:`PROCESS_QUERIES` codes or more, while the manifest is read (about a third of a large
+        search; a kind no item turns out to have costs that work for nothing, a small one is not worth
+        it); returns the kinds prepared. :meth:`near_codes` then uses them."""
+        kinds = registry.codes["kind"]
+        counts = pc.value_counts(kinds.drop_null()) if len(kinds) else []
+        prepared = []
+        for entry in counts:
+            kind, n = entry["values"].as_py(), entry["counts"].as_py()
+            if n >= PROCESS_QUERIES:
+                x = registry.codes.filter(pc.equal(kinds, kind))
+                worker.prepare(kind, x["body"].to_numpy().view(np.uint64), radius)
+                prepared.append(kind)
+        return prepared
 
     @staticmethod
     def _checkable(pairs: pa.Table, manifest: Manifest) -> pa.Table:
