@@ -301,7 +301,10 @@ class TitleSearch:
         variants = one_edit_away(q)
         if not variants:
             return 0
-        rows = [row for row in self._titles(lambda column: column.in_(variants), ordered=True)
+        # compared as the ordered read compares (PostgreSQL: COLLATE "C", the prefix indexes' order), so the
+        # index gives the equal titles already in order and the read stops at CANDIDATES ("ivnierno" at 10M:
+        # 9,612 titles "invierno" read and sorted, 260 ms, against 1 ms)
+        rows = [row for row in self._titles(lambda column: _sortable(self.conn, column).in_(variants), ordered=True)
                 if row[0] not in self.hits]
         self.add(rows, FUZZY, NEIGHBOUR_SCORE)
         return len({row[0] for row in rows})

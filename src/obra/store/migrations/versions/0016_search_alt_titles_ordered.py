@@ -15,6 +15,7 @@ Named ``search_*`` like the other index machinery of migration 0010 (not declare
 Revision ID: 0016_search_alt_titles_ordered
 Revises: 0015_content_sha256
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_search_alt_titles_ordered"
@@ -30,8 +31,11 @@ def upgrade() -> None:
     op.execute('CREATE INDEX search_alt_titles_ordered ON titles (title_norm COLLATE "C", registration_id)')
     op.execute("DROP INDEX IF EXISTS search_alt_titles_prefix")
     # the statistics of the new index's expression: without them the planner guesses a range's size and may
-    # read and sort every equal title instead of stopping the ordered read at a thousand
-    op.execute("ANALYZE titles")
+    # read and sort every equal title instead of stopping the ordered read at a thousand. Only on a store
+    # holding titles: an empty table's statistics (no rows) would have the planner walk whole indexes of the
+    # small table it later believes it has
+    if op.get_bind().execute(sa.text("SELECT EXISTS (SELECT 1 FROM titles)")).scalar():
+        op.execute("ANALYZE titles")
 
 
 def downgrade() -> None:
