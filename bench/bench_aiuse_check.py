@@ -44,8 +44,9 @@ from bench.stages import peak_rss, run_child
 
 GIB = 1 << 30
 SCALES = {
-    "full": {"items": 1_000_000, "works": 1_000_000, "sites": 10_000, "naive_sample": 2_000, "spark_items": 100_000},
-    "smoke": {"items": 3_000, "works": 3_000, "sites": 60, "naive_sample": 100, "spark_items": 0},
+    "full": {"items": 1_000_000, "works": 1_000_000, "sites": 10_000, "naive_sample": 2_000, "spark_items": 100_000,
+             "repeats": 3},
+    "smoke": {"items": 3_000, "works": 3_000, "sites": 60, "naive_sample": 100, "spark_items": 0, "repeats": 1},
 }
 AGENT = "GPTBot"
 TEMPLATES = [
@@ -226,7 +227,11 @@ def stage_check(root: str, engine: str = "duckdb", manifest: str = "manifest.par
                                        out_dir=home / "out", session=session, threads=threads, formats=formats)
     seconds = time.perf_counter() - started
     outputs = sum(p.stat().st_size for p in (home / "out").rglob("*") if p.is_file())
+    import resource
+
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024   # the search's worker, ended by now
     return {"seconds": seconds, "registry_load_seconds": registry_seconds, "peak_rss": peak_rss(),
+            "worker_peak_rss": worker,
             "summary": result["summary"], "timings": result["timings"], "output_bytes": outputs,
             "journal_event": result["journal_event"], "formats": result["formats"]}
 
@@ -364,7 +369,10 @@ def run(scale: str = "full") -> dict:
     call = _child if scale == "full" else (lambda stage, **kw: globals()[f"stage_{stage}"](**kw))
     with tempfile.TemporaryDirectory(prefix="obra-bench-aiuse-") as root:
         gen = call("generate", root=root, items=cfg["items"], works=cfg["works"], sites=cfg["sites"])
-        ours = call("check", root=root)
+        # Three runs, each in a fresh process: the figure is their median (this machine is shared and
+        # noisy), and every run is reported.
+        runs = [call("check", root=root) for _ in range(cfg["repeats"])]
+        ours = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
         every = call("check", root=root, formats="all")
         near = call("near", root=root)
         naive = call("naive", root=root, sample=cfg["naive_sample"])
@@ -388,9 +396,12 @@ def run(scale: str = "full") -> dict:
         "items": items, "registered_works": cfg["works"], "sites": cfg["sites"], "cpus": os.cpu_count(),
         "generate_seconds": round(gen["seconds"], 1), "manifest_parquet_bytes": gen["manifest_bytes"],
         "ours_seconds": round(ours["seconds"], 2), "ours_items_per_second": round(ours_rate),
+        "ours_runs_seconds": [round(r["seconds"], 2) for r in runs],
+        "ours_note": f"the median of {len(runs)} runs, each in a fresh process; its stages below",
         "target_items_per_second": 100_000, "ours_stage_seconds": ours["timings"],
         "registry_snapshot_load_seconds": round(ours["registry_load_seconds"], 2),
         "ours_peak_rss_gib": round(ours["peak_rss"] / GIB, 2), "target_rss_gib": 4,
+        "ours_search_worker_peak_rss_gib": round(ours.get("worker_peak_rss", 0) / GIB, 2),
         "output_bytes": ours["output_bytes"], "output_formats": ours["formats"], "summary": ours["summary"],
         "all_formats_seconds": round(every["seconds"], 2), "all_formats_items_per_second": round(items /
                                                                                                  every["seconds"]),
