@@ -246,6 +246,7 @@ class CheckEngine:
         self._ar_values: dict[int, tuple] = {0: ((), None)}
         self._tf_values: dict[int, tuple] = {0: (None, None)}
         okeys, sigs, reps = classes["okey"].to_pylist(), classes["sig"].to_pylist(), classes["rep"].to_pylist()
+        as_json: dict[int, tuple] = {}   # id of a Part -> (the Part, kept alive so its id is never reused; its JSON)
         order = sorted(range(classes.num_rows), key=okeys.__getitem__)   # one site at a time
         for sc, i in enumerate(order, start=1):
             origin = okeys[i] or None
@@ -259,8 +260,11 @@ class CheckEngine:
             tf = interned_tf.setdefault(tf_key, len(interned_tf))
             self._tf_values[tf] = tf_key
             self._sc[sc] = {"origin": origin, "rep": rep, "rsl_docs": part["rsl_docs"], "date": part["date"]}
+            crawl, signals = part["crawl"], part["content_signals"]   # shared by classes: each made JSON once
+            crawl_json = (as_json.get(id(crawl)) or as_json.setdefault(id(crawl), (crawl, crawl.to_json())))[1]
+            signals_json = (as_json.get(id(signals)) or as_json.setdefault(id(signals), (signals, signals.to_json())))[1]
             parts["site"][sc] = {"origin": origin, "representative_path": rep if origin else None,
-                                 "crawl": part["crawl"].to_json(), "content_signals": part["content_signals"].to_json()}
+                                 "crawl": crawl_json, "content_signals": signals_json}
             rows["okey"].append(okeys[i])
             rows["sig"].append(sigs[i])
             rows["sc"].append(sc)

@@ -95,6 +95,8 @@ class Reader:
         self._robots_answers: dict[tuple, tuple] = {}
         self._fields: dict[tuple, Any] = {}
         self._cs_parts: dict[tuple, Part] = {}
+        self._crawl_parts: dict[tuple, Part] = {}
+        self._rsl_docs: dict[str, tuple] = {}
 
     # --- site classes --------------------------------------------------------------------------
 
@@ -125,11 +127,15 @@ class Reader:
             signals = self._cs_parts.get((key, date))   # its evidence names no site, only the date
             if signals is None:
                 signals = self._cs_parts[(key, date)] = self._content_signals(found, date)
+            crawl = self._crawl_parts.get((site.origin, key))   # the site's classes that differ elsewhere
+            if crawl is None:
+                crawl = self._crawl_parts[(site.origin, key)] = self._crawl(site, rule, date)
         else:
             rule, found, aipref_robots = self._robots_read(site, path)
             signals = self._content_signals(found, date) if site.robots is not None else \
                 Part("content-signals", ABSENT)
-        return {"crawl": self._crawl(site, rule, date), "content_signals": signals,
+            crawl = self._crawl(site, rule, date)
+        return {"crawl": crawl, "content_signals": signals,
                 "aipref_robots": aipref_robots, "tdm_file": self._tdm_file(site, path),
                 "rsl_docs": self._rsl_robots(site), "date": date, "origin": site.origin}
 
@@ -176,9 +182,12 @@ class Reader:
         return None if file is None else tdmrep.match_tdmrep(file, path)
 
     def _rsl_robots(self, site: Site) -> tuple[tuple[str, str], ...]:
-        """(url, how found) of the RSL documents the site's robots.txt names for the crawler."""
-        links, _problems = site.licence_links(self.agent)
-        return tuple((link.url, link.via) for link in links)
+        """(url, how found) of the RSL documents the site's robots.txt names for the crawler (once per site)."""
+        found = self._rsl_docs.get(site.origin)
+        if found is None:
+            links, _problems = site.licence_links(self.agent)
+            found = self._rsl_docs[site.origin] = tuple((link.url, link.via) for link in links)
+        return found
 
     # --- header classes ------------------------------------------------------------------------
 
