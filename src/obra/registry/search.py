@@ -167,11 +167,37 @@ def _contains(conn: Connection, kind: str, needles: list[str], probe_limit: int 
     table, key, column = {"title": ("search_titles", registrations.c.id, "rowid"),
                           "alt": ("search_alt_titles", titles.c.registration_id, "registration_id"),
                           "party": ("search_parties", parties.c.id, "rowid")}[kind]
-    phrase = " AND ".join(_fts_phrase(n) for n in needles)
+    asked = [n for n in needles if len(word_joints(n)) < JOINTS]
+    joined = [n for n in needles if len(word_joints(n)) >= JOINTS]
+    terms = [_fts_phrase(n) for n in asked] + [_fts_phrase(j) for n in joined for j in word_joints(n)]
     probe = (select(literal_column(column)).select_from(text(table))
-             .where(text(f"{table} MATCH :{kind}_phrase").bindparams(**{f"{kind}_phrase": phrase}))
-             .order_by(literal_column("rowid")).limit(probe_limit))
-    return key.in_(probe)
+             .where(text(f"{table} MATCH :{kind}_phrase").bindparams(**{f"{kind}_phrase": " AND ".join(terms)})))
+    # a phrase of several words is asked of the index by its joints only, then checked whole on the text of the
+    # rows found, before the LIMIT: the same first matches, from far shorter posting lists (see JOINTS)
+    text_of = {"title": "(SELECT title_norm FROM registrations WHERE id = search_titles.rowid)",
+               "alt": "search_alt_titles.title",
+               "party": "(SELECT name_norm FROM parties WHERE id = search_parties.rowid)"}[kind]
+    for i, needle in enumerate(joined):
+        whole = f"{kind}_whole_{i}"
+        probe = probe.where(text(f"instr({text_of}, :{whole}) > 0").bindparams(**{whole: needle}))
+    return key.in_(probe.order_by(literal_column("rowid")).limit(probe_limit))
+
+
+JOINTS = 2
+"""SQLite: a substring with this many distinct word joints or more is asked of the FTS5 index by them alone.
+
+A joint is the trigram across a space ("r v" in "dolor viento"): the trigram tokenizer indexes it like any
+other, and it is far rarer than the trigrams inside common words, whose posting lists the index otherwise walks
+whole to find the few titles holding the whole phrase. At 10,000,000 titles, "dolor viento destino vida" as
+a phrase reads 22 posting lists (0.24 CPU s); its three joints read 3 (0.02 s) and leave 602 titles to check
+for the whole phrase. One joint alone may be common ("r d" of "amor de"), so it takes two."""
+
+
+def word_joints(needle: str) -> list[str]:
+    """The distinct trigrams of ``needle`` across a space: the last character of a word, the space, the first
+    of the next ("dolor viento destino" → ["r v", "o d"])."""
+    return list(dict.fromkeys(needle[i - 1:i + 2] for i in range(1, len(needle) - 1)
+                              if needle[i] == " " and needle[i - 1] != " " and needle[i + 1] != " "))
 
 
 class TitleSearch:
