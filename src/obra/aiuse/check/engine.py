@@ -247,7 +247,9 @@ class CheckEngine:
         self._tf_values: dict[int, tuple] = {0: (None, None)}
         okeys, sigs, reps = classes["okey"].to_pylist(), classes["sig"].to_pylist(), classes["rep"].to_pylist()
         as_json: dict[int, tuple] = {}   # id of a Part -> (the Part, kept alive so its id is never reused; its JSON)
-        order = sorted(range(classes.num_rows), key=okeys.__getitem__)   # one site at a time
+        # One site at a time, and in the same order in every run (the engine groups in any order), so the
+        # classes' numbers, and with them the result files and their hashes in the receipt, are reproducible.
+        order = sorted(range(classes.num_rows), key=lambda i: (okeys[i], sigs[i]))
         for sc, i in enumerate(order, start=1):
             origin = okeys[i] or None
             rep = reps[i] or "/"
@@ -320,9 +322,10 @@ class CheckEngine:
         parts: dict[str, dict[int, dict]] = {"aipref": {}, "tdmrep": {}, "rsl": {}}
         keyed = keyed.mutate(rr=(keyed.rsl_docs | (keyed.rl > 0)).ifelse(keyed.sc, 0))
         combos = self.arrow(keyed.select("ar", "ah", "tf", "th", "rr", "rl").distinct())   # one job for the three
-        aip = combos.group_by(["ar", "ah"]).aggregate([])
-        tdp = combos.group_by(["tf", "th"]).aggregate([])
-        rsp = combos.group_by(["rr", "rl"]).aggregate([])
+        # Numbered in key order, not in the order the engine found them: the same numbers in every run.
+        aip = combos.group_by(["ar", "ah"]).aggregate([]).sort_by([("ar", "ascending"), ("ah", "ascending")])
+        tdp = combos.group_by(["tf", "th"]).aggregate([]).sort_by([("tf", "ascending"), ("th", "ascending")])
+        rsp = combos.group_by(["rr", "rl"]).aggregate([]).sort_by([("rr", "ascending"), ("rl", "ascending")])
         rows = {"p_ar": [], "p_ah": [], "ap": [], "aipref": []}
         for n, (ar, ah) in enumerate(zip(aip["ar"].to_pylist(), aip["ah"].to_pylist()), start=1):
             robots_signals, date = self._ar_values[ar]
@@ -655,6 +658,7 @@ class CheckEngine:
         fields = ["is_error", "crawl", "aipref", "content_signals", "tdmrep", "rsl", "noai", "cawg", "registry",
                   "is_licensed"]
         distinct = self.arrow(keyed.select(*fields).distinct())
+        distinct = distinct.sort_by([(f, "ascending") for f in fields])   # numbered the same in every run
         rows: dict[str, list] = {f"d_{f}": [] for f in fields} | {"decision_id": [], "decision": [], "rule": [],
                                                                      "reservations": [], "conflict": []}
         decisions: dict[int, dict] = {}
