@@ -141,8 +141,9 @@ class CheckService:
         # now, ready when the codes are), where it never waits for the GIL the signal readers hold.
         searcher = ThreadPoolExecutor(1, thread_name_prefix="obra-check-near")
         worker = _search_process(manifest) if engine == "duckdb" else None
-        if worker is not None:   # the registry's side of the search built while the manifest is read
-            runner.prepare_near(index, question.radius, worker)
+        if worker is not None:   # the registry's side of the search built while the manifest is read (sent
+            # from the search's own thread, before the search: the child may still be starting)
+            searcher.submit(runner.prepare_near, index, question.radius, worker)
         near: list[Future] = []
 
         def on_codes(kinds: Any, bodies: Any) -> None:
