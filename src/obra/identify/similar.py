@@ -364,7 +364,7 @@ def near_duplicates(query_codes, indexed, radius: int = DEFAULT_RADIUS, *, parti
         blk = blocks[i]
         table = tables[i] if tables is not None else _BlockTable(x, blk)
         values = ((q >> np.uint64(blk.shift)) & np.uint64(blk.mask)).astype(np.intp)
-        qorder = np.argsort(values, kind="stable")
+        qorder = np.argsort(values)   # any order of equal values: the pairs are sorted at the end
         return _Search(table, q[qorder], values[qorder], flips(blk.width, blk.tolerance).astype(np.intp),
                        radius, blocks[:i], 1 << chunk_bits), qorder
 
@@ -419,7 +419,9 @@ class _BlockTable:
         self.blk = blk
         size = 1 << blk.width
         values = ((x >> np.uint64(blk.shift)) & np.uint64(blk.mask)).astype(np.intp)
-        self.order = np.argsort(values, kind="stable")
+        # Any order within a bucket finds the same pairs: NumPy's default sort (vectorised), five
+        # times the stable one on a million 22-bit values.
+        self.order = np.argsort(values)
         self.codes = x[self.order]
         values = values[self.order]
         count = np.bincount(values, minlength=size)
