@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable
 
 from obra.access import Principal, require
+from obra.collector import paused
 from obra.journal import Journal
 from obra.errors import InvalidInput, Problem
 from obra.model import Party, Work, WorkIdentifier, parse
@@ -155,7 +156,10 @@ def _import_batch_bulk(conn, store, registry: Registry, principal: Principal, ke
     located = bulk.Located(batch.source, batch.locations)
     sections = batch.sections
     batch_works: dict[str, str] = {}
-    with bulk.gc_paused():  # see there: the collector cost five times the parsing
+    # A load keeps millions of small containers alive at once (the parsed models, records, rows of a
+    # section); each older-generation collection walked them all again, five times the work itself
+    # (parsing 50,000 works with pydantic: 54 µs a work with the collector, 9 µs without).
+    with paused():
         if sections.get("parties"):
             created["parties"], created["known_parties"] = bulk.import_parties(
                 conn, principal, list(sections["parties"]), keys, located)

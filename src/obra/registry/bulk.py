@@ -30,7 +30,6 @@ The import as a whole is also one ``repertoire.imported`` journal event per file
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import queue
@@ -84,26 +83,6 @@ benchmark reads it): ``validate``, ``resolve``, ``build`` (records, canonical JS
 Merkle nodes), ``rows`` (the other rows), ``log_check``, ``wait for writer`` (the building thread waiting for
 the writing one), and ``write <table>`` for each table, on the writer's thread (their wall time overlaps the
 building stages)."""
-
-
-@contextmanager
-def gc_paused():
-    """Python's cyclic garbage collector off while a bulk load runs (as it was before, after).
-
-    A load keeps millions of small containers alive at once (the parsed models, records, rows of a
-    section): each collection of the older generations walks all of them, again and again as they
-    grow, and that cost five times the work itself (parsing 50,000 works with pydantic: 54 µs a work
-    with the collector, 9 µs without). The bulk path's objects are freed by reference counting when
-    the load returns; the few cycles it makes (a query's statement objects) wait for the next collection
-    after it.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @contextmanager
