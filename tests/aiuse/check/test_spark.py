@@ -26,9 +26,24 @@ def _rows(result: dict) -> list[dict]:
     return rows
 
 
-def test_spark_decides_every_item_as_duckdb_does(spark, sqlite_world, tmp_path):
+def test_spark_decides_every_item_as_duckdb_does(spark, sqlite_world, tmp_path, monkeypatch):
+    import gc
+
+    from obra.aiuse.check.engine import CheckEngine
+
+    collecting: dict[str, bool] = {}
+    run = CheckEngine.run
+
+    def recorded(self, *args, **kw):
+        collecting[self.name] = gc.isenabled()
+        return run(self, *args, **kw)
+
+    monkeypatch.setattr(CheckEngine, "run", recorded)
     duck = run_check(sqlite_world, tmp_path / "duckdb", inline=0)
     sparked = run_check(sqlite_world, tmp_path / "spark", inline=0, engine="spark", session=spark)
+    # The collector paused on DuckDB only: on Spark, Python objects in cycles hold the JVM's until
+    # collected (a 100k-item check ran past 12 minutes instead of 95 s with it paused).
+    assert collecting == {"duckdb": False, "spark": True} and gc.isenabled()
     ours, theirs = _rows(duck), _rows(sparked)
     assert len(ours) == len(theirs) == 20
     for a, b in zip(ours, theirs):
