@@ -63,3 +63,6 @@ def test_cli_and_api_check_letter_and_report(sqlite_store, monkeypatch, tmp_path
                        headers=auth["ana"]).status_code == 403
     docs = client.get("/fairness/documents", params={"party": str(cat["ana"])}, headers=auth["ana"]).json()
     assert [d["kind"] for d in docs] == ["report"]
+    for odd in ("ana", "²", "\U0005e47a\u00c7"):   # not a number (str.isdigit() takes '²', int() does not): named, no 500
+        answer = client.get("/fairness/documents", params={"party": odd}, headers=auth["cmo"])
+        assert answer.status_code in (400, 422) and answer.json()["problems"][0]["field"] == "party", answer.text

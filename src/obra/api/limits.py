@@ -45,7 +45,7 @@ UPLOAD_SIZED = frozenset({("POST", "/batches"), ("POST", "/federation/import")})
 
 def _env_bytes(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value.isdigit() else default
+    return int(value) if value.isascii() and value.isdigit() else default
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class BodyLimit:
             if route is None:
                 route = self.route_limit(scope)
                 length = Headers(scope=scope).get("content-length", "")
-                if length.isdigit() and int(length) > route.limit:
+                if length.isascii() and length.isdigit() and int(length) > route.limit:
                     too_large = BodyTooLarge(self.error(route, f"{int(length)} bytes, over"))
                     raise too_large
             message = await receive()

@@ -335,6 +335,9 @@ class FairnessService:
         stmt = select(d.c.id, d.c.kind, d.c.party_id, d.c.subject, d.c.year, d.c.sha256, d.c.journal_id,
                       d.c.created_at, d.c.created_by)
         if party is not None:
+            if not (str(party).isascii() and str(party).isdigit()):
+                raise InvalidInput(Problem(f"party must be a party's number, got {str(party)[:40]!r}", field="party"),
+                                   hint="give the number of the party the documents are addressed to, e.g. 12")
             stmt = stmt.where(d.c.party_id == int(party))
         if kind is not None:
             stmt = stmt.where(d.c.kind == kind)
