@@ -8,7 +8,7 @@ import jcs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from obra.canonical import _plain, canonical, content_hash, sha256_hex
+from obra.canonical import _plain, canonical, canonical_plain, content_hash, sha256_hex
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 KEYS = st.one_of(TEXT, st.sampled_from(["a", "b", "\U0001F600", "\ufb33", "€", "\r", "1", "10"]))
@@ -39,3 +39,26 @@ def test_a_statement_like_document_takes_the_fast_path_and_hashes_as_jcs_does():
     assert _plain(doc)
     assert sha256_hex(doc) == __import__("hashlib").sha256(jcs.canonicalize(doc)).hexdigest()
     assert content_hash({**doc, "content_hash": "x"}) == sha256_hex(doc)
+
+
+PLAIN_KEYS = st.text(alphabet=st.characters(max_codepoint=0xD7FF), max_size=8)
+PLAIN = st.recursive(st.one_of(st.none(), st.booleans(), TEXT, st.integers(-2**53, 2**53)),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(PLAIN_KEYS, inner, max_size=4),
+                     max_leaves=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PLAIN)
+def test_the_compiled_encoder_writes_the_bytes_jcs_writes_for_plain_values(value):
+    """canonical_plain (orjson, sorted keys) is RFC 8785 for every value _plain admits: any text but lone
+    surrogates, every control character, integers to ±2^53, member names below U+D800."""
+    assert _plain(value)
+    assert canonical_plain(value) == jcs.canonicalize(value)
+
+
+def test_what_the_compiled_encoder_refuses_goes_to_jcs():
+    deep = []
+    for _ in range(300):  # beyond orjson's depth
+        deep = [deep]
+    assert canonical_plain(deep) == jcs.canonicalize(deep)
+    assert canonical_plain({"n": 2**70}) == jcs.canonicalize({"n": 2**70}) == b'{"n":1.1805916207174113e+21}'

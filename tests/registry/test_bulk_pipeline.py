@@ -18,7 +18,8 @@ from tests.registry.test_bulk import _catalogue, _state
 
 
 def test_a_load_cut_into_many_chunks_writes_what_one_chunk_writes(store, admin, monkeypatch):
-    monkeypatch.setattr(bulk, "CHUNK", 7)  # 30 works: five chunks, the last one short
+    monkeypatch.setattr(bulk, "CHUNK", 7)  # 30 works: chunks of 3, 6, 6, 6, 6, 3
+    monkeypatch.setattr(bulk, "EDGE_CHUNK", 3)
     import_batches(store, admin, [Batch(_catalogue(), "cat.json")], method="bulk")
     chunked = _state(store)
     assert chunked == _state_of_one_chunk(admin, store, monkeypatch)
@@ -28,6 +29,34 @@ def test_a_load_cut_into_many_chunks_writes_what_one_chunk_writes(store, admin, 
     assert [int(n.split("-")[2]) for n in numbers] == list(range(1, 33))  # gapless, in input order
     assert indexes == sorted(indexes) and len(set(indexes)) == 32
     assert chunked["counts"]["registrations"] == 32 and chunked["log"] == 32 + 1 + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 60_000), chunk=st.integers(1, 6_000), edge=st.integers(1, 2_000))
+def test_chunks_cover_a_section_in_order_with_short_ends(n, chunk, edge):
+    """Every record in exactly one chunk, in order; none longer than CHUNK; the first and the last (the ones the
+    writer and the builder wait for) no longer than EDGE_CHUNK."""
+    bulk.CHUNK, bulk.EDGE_CHUNK = chunk, edge
+    try:
+        bounds = bulk.chunk_bounds(n)
+    finally:
+        bulk.CHUNK, bulk.EDGE_CHUNK = 5_000, 1_000
+    assert [i for a, b in bounds for i in range(a, b)] == list(range(n))
+    assert all(b > a for a, b in bounds) and all(b - a <= max(chunk, edge) for a, b in bounds)
+    if bounds:
+        assert bounds[0][1] - bounds[0][0] <= edge and bounds[-1][1] - bounds[-1][0] <= edge
+    if n > 2 * edge:
+        assert all(b - a <= chunk for a, b in bounds[1:-1])
+
+
+def test_references_the_section_did_not_see_first_are_looked_up_when_they_turn_up(store, admin, monkeypatch):
+    """A reference parsing turns into one the section's first look-up did not see is looked up when its chunk is
+    validated, once the writer is idle: the same rows as when every reference is seen first."""
+    monkeypatch.setattr(bulk, "CHUNK", 7)
+    monkeypatch.setattr(bulk, "EDGE_CHUNK", 3)
+    monkeypatch.setattr(bulk, "_given_refs", lambda section, items: ([], []))
+    import_batches(store, admin, [Batch(_catalogue(), "cat.json")], method="bulk")
+    assert _state(store) == _state_of_one_chunk(admin, store, monkeypatch)
 
 
 def _state_of_one_chunk(admin, store, monkeypatch) -> dict:
@@ -40,6 +69,7 @@ def _state_of_one_chunk(admin, store, monkeypatch) -> dict:
     from obra.store import Store
 
     monkeypatch.setattr(bulk, "CHUNK", 5_000)
+    monkeypatch.setattr(bulk, "EDGE_CHUNK", 5_000)
     with tempfile.TemporaryDirectory() as tmp:
         other = Store.open(f"sqlite:///{Path(tmp) / 'one.db'}", Path(tmp) / "home", migrate=True)
         try:
@@ -51,7 +81,8 @@ def _state_of_one_chunk(admin, store, monkeypatch) -> dict:
 
 
 def test_a_write_failing_on_the_writer_rolls_the_whole_import_back(store, admin, monkeypatch):
-    monkeypatch.setattr(bulk, "CHUNK", 7)
+    monkeypatch.setattr(bulk, "CHUNK", 7)  # chunks of 3, 6, 6, 6, 6, 3: leaf 14 is in the third
+    monkeypatch.setattr(bulk, "EDGE_CHUNK", 3)
     log = TransparencyLog(store)
     before = log.size()
     with store.begin() as conn:  # a stray entry where the 3rd chunk's first leaf will go: its write fails

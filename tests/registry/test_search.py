@@ -267,14 +267,33 @@ def test_no_search_reads_a_whole_table(registry, admin, store):
     assert problems == []
 
 
-def test_a_short_word_of_a_substring_is_asked_of_the_trigram_index():
-    """PostgreSQL: "阔天空 0" asks the index for a word beginning with "0" beside "阔天空" (the check on the rows found
-    alone read every title containing 阔天空); the needle itself is still checked on the rows."""
-    from obra.store.schema import registrations
+def test_a_short_word_of_a_party_name_substring_is_asked_of_the_trigram_index():
+    """PostgreSQL, party names: "阔天空 0" asks the index for a word beginning with "0" beside "阔天空" (the check
+    on the rows found alone read every name containing 阔天空); the needle itself is still checked on the rows."""
+    from obra.store.schema import parties
 
     def patterns(needle):
-        return [c.right.value for c in search._pg_contains(registrations.c.title_norm, needle) if hasattr(c, "right")
+        return [c.right.value for c in search._pg_contains(parties.c.name_norm, needle) if hasattr(c, "right")
                 and hasattr(c.right, "value")]
     assert "% 0%" in patterns("阔天空 0") and "%阔天空%" in patterns("阔天空 0")
     assert "%7 %" in patterns("7 vidas")
     assert patterns("amor") == ["%amor%"]
+
+
+def test_a_title_substring_is_asked_of_the_joint_index_whole():
+    """PostgreSQL, titles (migration 0017): the needle is asked for with its spaces written as the joint letter,
+    so the index reads the trigrams across the spaces (only them, from two on); a needle with a space is also
+    checked as it is."""
+    from obra.store.schema import registrations
+
+    def patterns(needle):
+        return [str(c.compile(compile_kwargs={"literal_binds": True}))
+                for c in search._pg_title_contains(registrations.c.title_norm, needle)]
+    assert patterns("amor") == ["replace(registrations.title_norm, ' ', 'ǂ') LIKE '%amor%' ESCAPE '\\'"]
+    assert patterns("阔天空 0") == ["replace(registrations.title_norm, ' ', 'ǂ') LIKE '%阔天空ǂ0%' ESCAPE '\\'",
+                                  "strpos(registrations.title_norm, '阔天空 0') > 0"]
+    # two joints or more (search.JOINTS): asked by the joints alone, the whole needle checked on the rows found
+    assert patterns("dolor viento destino") == [
+        "replace(registrations.title_norm, ' ', 'ǂ') LIKE '%rǂv%' ESCAPE '\\'",
+        "replace(registrations.title_norm, ' ', 'ǂ') LIKE '%oǂd%' ESCAPE '\\'",
+        "strpos(registrations.title_norm, 'dolor viento destino') > 0"]

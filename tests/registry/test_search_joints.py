@@ -86,3 +86,23 @@ def test_a_title_holding_the_joints_but_not_the_phrase_does_not_take_a_place(sto
         found = search.ranked_hits(conn, "dolor viento destino", "dolor viento destino", [registrations.c.is_current],
                                    50)
     assert [(h.number, h.tier) for h in found.hits.values() if h.tier < search.FUZZY] == [(number, search.WORD)]
+
+
+def test_a_title_holding_the_joint_letter_does_not_match_a_space(store):
+    """PostgreSQL indexes a title with its spaces written as "ǂ" (migration 0017): a title that holds a "ǂ" of its
+    own ("Amorǂde noche") must not be found for "or de no" (it is, by the index, and the whole needle's check on
+    the row refuses it), and the plan reads the joint index, not the rows."""
+    admin, _ = create_principal(store, "admin", AccessRole.ADMIN)
+    registry = Registry(store)
+    registry.register(admin, "work", {"title": "Amorǂde noche"})
+    number = registry.register(admin, "work", {"title": "Amor de noche"}).number
+    with store.connect() as conn:
+        found = search.ranked_hits(conn, "or de no", "or de no", [registrations.c.is_current], 50)
+        assert [(h.number, h.tier) for h in found.hits.values() if h.tier < search.FUZZY] == [
+            (number, search.SUBSTRING)]
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            where = " AND ".join(str(c.compile(conn, compile_kwargs={"literal_binds": True}))
+                                 for c in search._pg_title_contains(registrations.c.title_norm, "or de no"))
+            plan = conn.exec_driver_sql(f"EXPLAIN SELECT id FROM registrations WHERE {where}").scalars().all()
+            assert any("search_titles_joints" in line for line in plan), plan

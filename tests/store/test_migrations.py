@@ -41,7 +41,7 @@ def test_migrations_produce_exactly_the_declared_schema(store):
 
 
 def test_one_head_and_the_store_is_at_it(store):
-    assert store.revision() == store.expected_revision() == "0016_search_alt_titles_ordered"
+    assert store.revision() == store.expected_revision() == "0017_search_title_joints"
 
 
 def test_a_store_without_schema_is_refused_with_a_hint(tmp_path):

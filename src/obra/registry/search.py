@@ -126,8 +126,38 @@ def _like_escape(needle: str) -> str:
     return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+JOINT = "ǂ"
+"""What a space is written as in the PostgreSQL trigram indexes of titles (migration ``0017_search_title_joints``):
+a letter to ``pg_trgm``, so the trigrams across a space ("rǂd" of "amor de") are in the index."""
+
+
+def _pg_joined(column):
+    """The indexed expression of the titles' trigram indexes: the title with each space written as :data:`JOINT`."""
+    return func.replace(column, " ", JOINT)
+
+
+def _pg_title_contains(column, needle: str) -> list:
+    """Conditions true exactly when the title ``column`` contains ``needle``, shaped for its joint trigram index.
+
+    A needle of :data:`JOINTS` distinct word joints or more is asked of the index by them alone (``LIKE '%rǂd%'``:
+    one trigram each, short posting lists), as on SQLite: asked for whole, the index would also read every
+    trigram inside its words, the longest lists it holds ("dolor viento destino vida" at 10,000,000 titles:
+    90 ms, against a few by its joints). Other needles are asked for whole, spaces written as :data:`JOINT`.
+    A needle with a space (or a ``ǂ`` of its own) is checked as it is on the rows found (``strpos``): the
+    joints do not say in which order the words come, and a title holding a ``ǂ`` must not match a space."""
+    joints = word_joints(needle)
+    if len(joints) >= JOINTS:
+        likes = [_pg_joined(column).like(f"%{_like_escape(j.replace(' ', JOINT))}%", escape="\\") for j in joints]
+    else:
+        likes = [_pg_joined(column).like(f"%{_like_escape(needle.replace(' ', JOINT))}%", escape="\\")]
+    if " " in needle or JOINT in needle:
+        likes.append(func.strpos(column, needle) > 0)
+    return likes
+
+
 def _pg_contains(column, needle: str) -> list:
-    """Conditions true exactly when ``column`` contains ``needle``, shaped for ``pg_trgm``'s GIN index.
+    """Conditions true exactly when the party name ``column`` contains ``needle``, shaped for ``pg_trgm``'s GIN
+    index (titles: :func:`_pg_title_contains`).
 
     ``LIKE '%invierno tiempo%'`` would have the index read the trigrams of each word's edges too ("words
     beginning with t", "words ending in o"), the longest posting lists it holds; so each word of three characters
@@ -156,7 +186,8 @@ def _contains(conn: Connection, kind: str, needles: list[str], probe_limit: int 
     characters each), read from the index at most ``probe_limit`` matches deep."""
     if conn.dialect.name == "postgresql":  # the caller reads at most probe_limit matching rows (see _titles)
         column = {"title": registrations.c.title_norm, "alt": titles.c.title_norm, "party": parties.c.name_norm}[kind]
-        likes = [c for n in needles for c in _pg_contains(column, n)]
+        shaped = _pg_contains if kind == "party" else _pg_title_contains
+        likes = [c for n in needles for c in shaped(column, n)]
         if kind != "alt":
             return and_(*likes)
         # alternate titles are joined to their registrations: their matches are read first, so the planner
@@ -184,7 +215,8 @@ def _contains(conn: Connection, kind: str, needles: list[str], probe_limit: int 
 
 
 JOINTS = 2
-"""SQLite: a substring with this many distinct word joints or more is asked of the FTS5 index by them alone.
+"""A substring with this many distinct word joints or more is asked of the trigram index by them alone (SQLite's
+FTS5 tables; PostgreSQL's joint indexes, :func:`_pg_title_contains`).
 
 A joint is the trigram across a space ("r v" in "dolor viento"): the trigram tokenizer indexes it like any
 other, and it is far rarer than the trigrams inside common words, whose posting lists the index otherwise walks
