@@ -149,3 +149,23 @@ def test_printable_ascii_text_is_checked_as_the_full_rule_checks_it(text, max_le
     except ValueError:
         got = ("refused",)
     assert got == _full_rule(text, max_length, multiline, required)
+
+
+def test_statistics_are_refreshed_once_the_register_grew_by_a_tenth(store, admin, monkeypatch):
+    """After a bulk import of ANALYZE_AFTER registrations or more, the planner's statistics are gathered when they
+    were never gathered or the register grew by a tenth since (autovacuum's rule), not after every file."""
+    from obra.registry import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "ANALYZE_AFTER", 5)
+
+    def load(n: int, start: int) -> int | None:
+        works = [{**w, "title": f"Obra {start + k}"} for k, w in enumerate(_catalogue(n)["works"])]
+        import_batches(store, admin, [Batch({"parties": _catalogue(1)["parties"], "works": works}, "c.json")],
+                       method="bulk")
+        with store.connect() as conn:
+            return bulk.rows_in_statistics(conn)
+
+    assert load(100, 0) == 100  # never gathered: gathered
+    assert load(6, 100) == 100  # 6 % more: not yet
+    assert load(6, 106) == 112  # 12 % more since they were gathered
+    assert load(4, 112) == 112  # fewer than ANALYZE_AFTER

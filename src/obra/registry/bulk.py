@@ -841,14 +841,39 @@ def link_batch_works(items: list, numbers: list[str], located: Located) -> list:
 
 
 
-def refresh_statistics(store) -> None:
-    """Refresh the query planner's statistics after a large load, so searches keep using the title and
-    trigram indexes (without them SQLite walks the unselective ``is_current`` index). Sampled, so it
-    costs about the same on a register of ten thousand works as on one of ten million: SQLite
-    ``ANALYZE`` with ``analysis_limit``, PostgreSQL ``ANALYZE`` of the registry's tables."""
+STALE = 0.1
+"""Statistics are refreshed after a bulk load once the register has grown by this fraction since they were gathered
+(PostgreSQL's own autovacuum rule, ``autovacuum_analyze_scale_factor``)."""
+
+
+def refresh_statistics(store) -> bool:
+    """Refresh the query planner's statistics after a large load, when the register has grown by :data:`STALE` or
+    more since they were last gathered (or never were), so searches keep using the title and trigram indexes
+    (without them SQLite walks the unselective ``is_current`` index); True when they were refreshed. Sampled, so
+    it costs about the same on a register of ten thousand works as on one of ten million: SQLite ``ANALYZE`` with
+    ``analysis_limit``, PostgreSQL ``ANALYZE`` of the registry's tables. Not after every file: a register loaded
+    in files of 50,000 works spent 6 % of its load time gathering statistics that had barely changed."""
     with store.begin() as conn:
+        known = rows_in_statistics(conn)
+        if known:
+            rows = conn.execute(select(func.max(registrations.c.id))).scalar() or 0
+            if rows - known < STALE * known:
+                return False
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE registrations, titles, parties, shares, contributors"))
         else:
             conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
             conn.exec_driver_sql("ANALYZE")
+    return True
+
+
+def rows_in_statistics(conn: Connection) -> int | None:
+    """How many registrations the planner's statistics say there are (None when they were never gathered)."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST('registrations' AS regclass)")).scalar()
+        return int(rows) if rows is not None and rows >= 0 else None
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first() is None:
+        return None
+    stat = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'registrations' AND stat IS NOT NULL "
+                                "LIMIT 1").scalar()
+    return int(stat.split()[0]) if stat else None
