@@ -27,6 +27,15 @@ def machine() -> dict:
             "platform": platform.platform(), "processor": platform.machine()}
 
 
+def merged(old: dict, new: dict) -> dict:
+    """``old`` with every value of ``new`` in its place, nested objects merged key by key: what a benchmark that ran
+    only some of its parts (its ``partial()`` says so) leaves of the figures its other parts wrote before."""
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", default="full", choices=["full", "smoke"])
@@ -43,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         result = module.run(args.scale)
         result["wall_seconds"] = round(time.perf_counter() - started, 2)
         result["scale"] = args.scale
-        results[name] = result
+        partial = getattr(module, "partial", lambda: False)()
+        results[name] = merged(results.get(name, {}), result) if partial else result
         print(json.dumps(result, indent=2, default=str), flush=True)
         out.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
     print(f"results written to {out}")

@@ -392,6 +392,12 @@ def _bulk_figures(cfg: dict, bulk_s: float, bulk_cpu: float, stages: dict, per_r
     }
 
 
+def partial() -> bool:
+    """True when only some parts run (``OBRA_BENCH_REGISTER_PARTS``): ``python -m bench`` then merges the figures
+    into the ones the other parts wrote before instead of replacing them."""
+    return bool(os.environ.get("OBRA_BENCH_REGISTER_PARTS"))
+
+
 def run(scale: str = "full") -> dict:
     cfg = SCALES[scale]
     out = {"sqlite": run_store("sqlite", cfg)}

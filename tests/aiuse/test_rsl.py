@@ -156,6 +156,7 @@ def test_rsl_0_9_lookalikes_are_each_named():
     ('<rsl xmlns="https://rslstandard.org/rsl"/>', "at least one <content>"),
     ('<rsl xmlns="https://rslstandard.org/rsl"><content><license/></content></rsl>', "needs a url"),
     ('<rsl xmlns="https://rslstandard.org/rsl" max-age="-3"><content url="/"><license/></content></rsl>', "max-age"),
+    ('<rsl xmlns="https://rslstandard.org/rsl" max-age="²"><content url="/"><license/></content></rsl>', "max-age"),
     ('<rsl xmlns="https://rslstandard.org/rsl"><content url="/" encrypted="true"><license/></content></rsl>',
      "requires a server"),
     ('<rsl xmlns="https://rslstandard.org/rsl"><content url="/" lastmod="yesterday"><license/></content></rsl>',

@@ -52,6 +52,19 @@ def test_json_batch_links_parties_and_works_by_key(store, admin, tmp_path):
     assert rep.agreements[0].assignee == result["parties"][1]
 
 
+@pytest.mark.parametrize("method", ["bulk", "per-record"])
+def test_a_batch_link_with_a_digit_that_is_not_ascii_is_a_problem_not_a_crash(store, admin, method):
+    """"@²" is not a link to this batch's third work ('²' is a digit to str.isdigit(), not to int()): it is a work
+    reference like any other, and no such work is on file."""
+    from obra.registry.batch import Batch, import_batches
+
+    batch = {"works": [{"title": "Coração"}, {"title": "Saudade"}, {"title": "Mar"}],
+             "recordings": [{"title": "Coração", "isrc": "BRAB12500001", "works": ["@²"]}]}
+    with pytest.raises(InvalidInput) as exc:
+        import_batches(store, admin, [Batch(batch, "batch.json")], method=method)
+    assert [p.field for p in exc.value.problems] == ["recordings[0].works.0"]
+
+
 def test_demo_catalogue_imports_with_ai_works_and_resolvable_chains(store, admin):
     catalogue = demo_catalogue(seed=7, parties=80, works=60, recordings=40)
     import_records(store, admin, source="demo", **catalogue)

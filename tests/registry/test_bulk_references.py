@@ -77,3 +77,16 @@ def test_a_party_gone_by_the_time_of_the_load_refuses_it(store):
     with store.begin() as conn, pytest.raises(Conflict) as refused:
         bulk._party_names(conn, [4_242_424])
     assert "no longer on file" in str(refused.value) and "4242424" in str(refused.value)
+
+
+def test_a_stores_tables_have_no_trigger_a_load_would_turn_off_but_the_foreign_keys(pg_store):
+    """session_replication_role = replica turns off every ordinary trigger, not only the foreign keys' checks: a
+    trigger added to a store's tables must be weighed against _references_checked_here (this test then fails)."""
+    with pg_store.connect() as conn:
+        triggers = conn.execute(text(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND NOT t.tgisinternal")).all()
+        checks = conn.execute(text(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND t.tgisinternal")).scalar_one()
+    assert triggers == [] and checks > 0

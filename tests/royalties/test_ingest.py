@@ -94,6 +94,15 @@ def test_csv_problems_are_all_listed(sqlite_store, cmo, tmp_path):
     assert not list(sqlite_store.home.rglob("*.parquet"))
 
 
+def test_csv_digits_that_are_not_ascii_are_problems_not_crashes(sqlite_store, cmo, tmp_path):
+    """'²' is a digit to str.isdigit() and not to int(): plays and duration holding one are named problems."""
+    rows = [{"period": "2026-03", "territory": "UY", "service": "S", "commercial_model": "M", "use_type": "stream",
+             "title": "Canción", "plays": "²", "duration_s": "1²"}]
+    with pytest.raises(InvalidInput) as err:
+        ingest_usage_csv(sqlite_store, write_csv(tmp_path / "bad.csv", rows), cmo)
+    assert {(p.line, p.field) for p in err.value.problems} == {(2, "plays"), (2, "duration_s")}
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.fixed_dictionaries({
     "title": st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),

@@ -179,7 +179,7 @@ class AITerms(BaseModel):
     def _subject(self) -> "AITerms":
         if self.subject_kind == "location" and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", self.subject):
             raise ValueError("a location is an origin and a path pattern, e.g. https://example.org/music/*")
-        if self.subject_kind == "party" and not self.subject.isdigit():
+        if self.subject_kind == "party" and not (self.subject.isascii() and self.subject.isdigit()):
             raise ValueError("a party subject is the party's id")
         return self
 

@@ -102,7 +102,7 @@ def check_cmd(as_of: Optional[datetime] = typer.Option(None, "--as-of", formats=
     """Check every agreement for renegotiation triggers over the stored distribution runs."""
     period_months = {}
     for key, value in _pairs(months, "--months").items():
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise InvalidInput(Problem(f"--months {key}={value}: a whole number of months", field="--months"))
         period_months[key] = int(value)
     request = CheckRequest(as_of=as_of.date() if as_of else None, party=party,

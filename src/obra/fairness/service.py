@@ -90,7 +90,7 @@ class FairnessService:
     def _keep(self, conn: Any, principal: Principal, kind: str, party: str | None, subject: str, year: int | None,
               digest: str, directory: Path, payload: dict) -> tuple[int, Any]:
         doc = conn.execute(insert(fairness_documents).values(
-            kind=kind, party_id=int(party) if party is not None and str(party).isdigit() else None,
+            kind=kind, party_id=int(party) if party is not None and str(party).isascii() and str(party).isdigit() else None,
             subject=subject[:200], year=year, sha256=digest, directory=str(directory), created_at=_now(),
             created_by=principal.name)).inserted_primary_key[0]
         event = Journal(self.store).record(conn, f"fairness.{kind}", f"fairness/{kind}/{doc}",
@@ -217,7 +217,7 @@ class FairnessService:
         law = load_law()
         with self.store.connect() as conn:
             country = conn.execute(select(parties.c.country).where(parties.c.id == int(party))).scalar() \
-                if party.isdigit() else None
+                if party.isascii() and party.isdigit() else None
         code = (country or "").upper()
         if code not in law.jurisdictions:
             return {"jurisdiction": code or None, "obligation": None,
@@ -266,7 +266,7 @@ class FairnessService:
         if fmt not in FORMATS:
             raise InvalidInput(Problem(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}",
                                        field="format"))
-        if not str(party).isdigit():
+        if not (str(party).isascii() and str(party).isdigit()):
             raise InvalidInput(Problem(f"{party!r} is not a party id", field="party"))
         with self.store.connect() as conn:
             if conn.execute(select(parties.c.id).where(parties.c.id == int(party))).first() is None:
@@ -312,7 +312,7 @@ class FairnessService:
                 os.replace(staging, final)
                 if manifest:
                     conn.execute(insert(fairness_documents), [
-                        {"kind": "report", "party_id": int(p) if p.isdigit() else None, "subject": f"report {p} {year}",
+                        {"kind": "report", "party_id": int(p) if p.isascii() and p.isdigit() else None, "subject": f"report {p} {year}",
                          "year": year, "sha256": h, "directory": str(final), "journal_id": event.id,
                          "created_at": _now(), "created_by": principal.name} for p, h in manifest.items()])
         finally:

@@ -67,7 +67,7 @@ def complete_attributes(table: pa.Table | None) -> pa.Table | None:
 def _year(value: Any) -> int | None:
     if isinstance(value, int) and 1800 < value < 2200:
         return value
-    if isinstance(value, str) and len(value) >= 4 and value[:4].isdigit():
+    if isinstance(value, str) and len(value) >= 4 and value[:4].isascii() and value[:4].isdigit():
         return int(value[:4])
     return None
 

@@ -236,7 +236,7 @@ def _link_batch_works(recording: dict, numbers: list[str]) -> dict:
         return recording
     linked = []
     for ref in recording["works"]:
-        if isinstance(ref, str) and ref.startswith("@") and ref[1:].isdigit():
+        if isinstance(ref, str) and ref.startswith("@") and ref[1:].isascii() and ref[1:].isdigit():
             index = int(ref[1:])
             if index >= len(numbers):
                 raise InvalidInput(Problem(f"'{ref}' points past the {len(numbers)} works registered so far "

@@ -40,6 +40,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -489,10 +490,20 @@ def write_rows(conn: Connection, table, rows: list[dict]) -> None:
     json_columns = {c for c in columns if table.c[c].type.__class__.__name__ == "JSON"}
     if dialect.name == "postgresql":
         cursor = conn.connection.dbapi_connection.cursor()
+        values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+        at = [k for k, c in enumerate(columns) if c in json_columns]  # the JSON columns' places in a row
         with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:
+            write = copy.write_row
+            if not at:
+                for row in rows:
+                    write(values(row))
+                return
             for row in rows:
-                copy.write_row([_json_text(row[c]) if c in json_columns and type(row[c]) is not RawJSON else row[c]
-                                for c in columns])
+                out = list(values(row))
+                for k in at:
+                    if type(out[k]) is not RawJSON:
+                        out[k] = _json_text(out[k])
+                write(out)
         return
     processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
     values_by_column = []
@@ -826,7 +837,7 @@ def link_batch_works(items: list, numbers: list[str], located: Located) -> list:
             continue
         linked, bad = [], False
         for ref in item["works"]:
-            if isinstance(ref, str) and ref.startswith("@") and ref[1:].isdigit():
+            if isinstance(ref, str) and ref.startswith("@") and ref[1:].isascii() and ref[1:].isdigit():
                 index = int(ref[1:])
                 if index >= len(numbers):
                     located.add("recordings", i, [Problem(f"'{ref}' points past the {len(numbers)} works "

@@ -252,7 +252,7 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
 def _minor_units(value: Any, where: str) -> int:
     """A per-use floor in minor units (``"3"``); anything else refused by name."""
     text = str(value).strip()
-    if isinstance(value, (float, bool)) or not text.isdigit():
+    if isinstance(value, (float, bool)) or not (text.isascii() and text.isdigit()):
         raise InvalidInput(Problem(f"{value!r} must be a whole number of minor units per use (e.g. 3)", field=where))
     return int(text)
 

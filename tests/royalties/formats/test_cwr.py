@@ -68,6 +68,16 @@ def test_overlong_record_and_bad_share(tmp_path):
     assert {(p.line, p.field) for p in err.value.problems} == {(6, "PR Collection Share"), (7, "Record Length")}
 
 
+def test_a_digit_that_is_not_ascii_is_a_located_problem_not_a_crash(tmp_path):
+    """'²' is a digit to str.isdigit() and not to int(): a numeric field holding it is named, not a crash."""
+    def edit(ls):
+        ls[5] = ls[5][:34] + "0²500" + ls[5][39:]      # SPT PR collection share
+        return ls
+    with pytest.raises(InvalidInput) as err:
+        parse_cwr(variant(tmp_path, NWR, edit))
+    assert {(p.line, p.field) for p in err.value.problems} == {(6, "PR Collection Share")}
+
+
 def test_invalid_iswc_is_located(tmp_path):
     def edit(ls):
         ls[2] = ls[2][:95] + "T1234567890" + ls[2][106:]

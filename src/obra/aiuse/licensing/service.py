@@ -531,7 +531,8 @@ class LicensingService:
 
         require(principal, "ai_usage_report")
         period = period or _now().strftime("%Y-%m")
-        if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit():
+        digits = period[:4] + period[5:]
+        if len(period) != 7 or period[4] != "-" or not (digits.isascii() and digits.isdigit()):
             raise InvalidInput(Problem(f"period {period!r} must be YYYY-MM", field="period"))
         if currency is not None:
             minor_exponent(currency)

@@ -65,7 +65,7 @@ def read_usage_report(data: bytes, source: str) -> list[UsageLine]:
             problems.append(Problem("the line names no item (number, url or sha256)", "number", n, source))
             continue
         uses_text = row.get("uses") or "1"
-        if not uses_text.isdigit() or int(uses_text) > MAX_USES:
+        if not (uses_text.isascii() and uses_text.isdigit()) or int(uses_text) > MAX_USES:
             problems.append(Problem(f"uses must be a whole number from 0 to {MAX_USES}, not {uses_text!r}", "uses",
                                     n, source))
             continue

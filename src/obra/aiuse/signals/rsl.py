@@ -323,7 +323,7 @@ def parse_rsl(data: str | bytes | None, source: str | None = None, *, embedded: 
     max_age = DEFAULT_MAX_AGE_DAYS
     if root.get("max-age") is not None:
         value = root.get("max-age", "").strip()
-        if value.isdigit() and int(value) > 0:
+        if value.isascii() and value.isdigit() and int(value) > 0:
             max_age = int(value)
         else:
             error(f"max-age {value!r} must be a positive whole number of days", root, field="max-age")

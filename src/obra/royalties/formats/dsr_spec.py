@@ -172,7 +172,7 @@ def period_from_dates(start: str, end: str) -> str | None:
 
     def as_date(text: str) -> date | None:
         digits = text.replace("-", "")
-        if len(digits) != 8 or not digits.isdigit():
+        if len(digits) != 8 or not (digits.isascii() and digits.isdigit()):
             return None
         try:
             return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))

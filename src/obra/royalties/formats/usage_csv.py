@@ -220,7 +220,7 @@ def _usage(row: dict[str, str], line: int, problem) -> UsageLine | None:
         problem("is required", line, "use_type")
         ok = False
     plays_text = row["plays"].strip()
-    if not plays_text.isdigit():
+    if not (plays_text.isascii() and plays_text.isdigit()):
         problem(f"'{row['plays']}' is not a whole number of plays (0 or more)", line, "plays")
         ok = False
     isrc = iswc = None
@@ -235,7 +235,7 @@ def _usage(row: dict[str, str], line: int, problem) -> UsageLine | None:
         problem(exc.problems[0].message, line, "iswc")
         ok = False
     duration = opt("duration_s")
-    if duration is not None and not (duration.isdigit() and int(duration) <= 86_400):
+    if duration is not None and not (duration.isascii() and duration.isdigit() and int(duration) <= 86_400):
         problem(f"'{duration}' is not a duration in whole seconds (0-86400)", line, "duration_s")
         ok = False
     revenue = None
