@@ -802,29 +802,43 @@ def _valid_chunk(conn: Connection, section: str, items: list, start: int, resolv
     with _stage("validate"):
         models = parse_section(section, items, located, start)
     with _stage("resolve"):
-        unseen = [ref for m in models.values() for ref in _refs(m) if ref not in resolver.party]
         unseen_works = ([ref for m in models.values() for ref in m.works if ref not in resolver.work]
                         if section == "recordings" else [])
-        if unseen or unseen_works:
-            writer.wait_idle()
-            resolver.prefetch_parties(unseen)
-            if unseen_works:
-                resolver.prefetch_works(unseen_works, batch_works)
-            new = {pid for pid, error in (resolver.party[ref] for ref in unseen) if error is None} - set(named)
-            named.update(_party_names(conn, sorted(new)))
-        ready: list[Resolved] = []
-        for i in sorted(models):
-            fast = _resolved(models[i], resolver)
-            if fast is not None:
-                ready.append(fast)
-                continue
-            if type(models[i]) is PlainWork:  # a reference that does not resolve: the model names the problems
-                models[i] = parse(Work, items[i - start])
-            resolved, problems = resolve(models[i], resolver)
-            if problems:
-                located.add(section, i, problems)
-            else:  # resolved after all: its references are ids and numbers already
-                ready.append(_resolved(resolved, resolver, own=True))
+        if not unseen_works:
+            try:
+                return _resolved_chunk(section, models, items, start, resolver, located)
+            except KeyError:  # a party reference the section's first look-up did not see
+                pass
+        unseen = [ref for m in models.values() for ref in _refs(m) if ref not in resolver.party]
+        writer.wait_idle()
+        resolver.prefetch_parties(unseen)
+        if unseen_works:
+            resolver.prefetch_works(unseen_works, batch_works)
+        new = {pid for pid, error in (resolver.party[ref] for ref in unseen) if error is None} - set(named)
+        named.update(_party_names(conn, sorted(new)))
+        return _resolved_chunk(section, models, items, start, resolver, located)
+
+
+def _resolved_chunk(section: str, models: dict[int, Any], items: list, start: int, resolver: Resolver,
+                    located: Located) -> list[Resolved]:
+    """The valid ``models`` (index → model) resolved, in order; the others' problems go to ``located``, once all
+    are resolved (a reference not looked up yet raises ``KeyError`` before any is added)."""
+    ready: list[Resolved] = []
+    found: list[tuple[int, list[Problem]]] = []
+    for i in sorted(models):
+        fast = _resolved(models[i], resolver)
+        if fast is not None:
+            ready.append(fast)
+            continue
+        if type(models[i]) is PlainWork:  # a reference that does not resolve: the model names the problems
+            models[i] = parse(Work, items[i - start])
+        resolved, problems = resolve(models[i], resolver)
+        if problems:
+            found.append((i, problems))
+        else:  # resolved after all: its references are ids and numbers already
+            ready.append(_resolved(resolved, resolver, own=True))
+    for i, problems in found:
+        located.add(section, i, problems)
     return ready
 
 
