@@ -218,7 +218,7 @@ def _plan_problems(conn, statement: str, parameters) -> list[str]:
 # what a sampled ANALYZE (analysis_limit) wrote on a register of a million works: is_current looking selective
 _SAMPLED_STATISTICS = [("registrations", "ix_registrations_is_current", "1043072 1001"),
                        ("registrations", "ix_registrations_current_entity", "1110075 1001 1001"),
-                       ("registrations", "ix_registrations_title_norm", "1855008 3"),
+                       ("registrations", "search_titles_norm", "1855008 3"),
                        ("titles", "ix_titles_title_norm", "498330 2"),
                        ("titles", "ix_titles_registration_id", "260304 1")]
 
@@ -297,3 +297,31 @@ def test_a_title_substring_is_asked_of_the_joint_index_whole():
         "replace(registrations.title_norm, ' ', 'ǂ') LIKE '%rǂv%' ESCAPE '\\'",
         "replace(registrations.title_norm, ' ', 'ǂ') LIKE '%oǂd%' ESCAPE '\\'",
         "strpos(registrations.title_norm, 'dolor viento destino') > 0"]
+
+
+def test_the_register_without_a_query_is_listed_in_code_point_order_from_the_search_index(store):
+    """Listing without a query orders titles by code point on both stores (migration 0018), the order of the title
+    index the search reads; on PostgreSQL that index (search_titles_prefix) serves the listing's order."""
+    from sqlalchemy import event
+
+    admin, _ = create_principal(store, "admin", AccessRole.ADMIN)
+    registry = Registry(store)
+    for title in ("Zeta", "alfa", "Ñandú", "Ángel", "Zeta"):
+        registry.register(admin, "work", {"title": title})
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        listed = [r["title"] for r in registry.search(None)]
+    finally:
+        event.remove(store.engine, "before_cursor_execute", remember)
+    assert listed == ["alfa", "Ángel", "Ñandú", "Zeta", "Zeta"]
+    if store.engine.dialect.name == "postgresql":
+        [statement] = [s for s in seen if "ORDER BY" in s]
+        with store.begin() as conn:
+            for kind in ("seqscan", "bitmapscan", "sort"):  # five rows: the planner would rather sort them all
+                conn.exec_driver_sql(f"SET LOCAL enable_{kind} = off")
+            plan = conn.exec_driver_sql("EXPLAIN " + statement, {"param_1": 50}).scalars().all()
+        assert any("Index Scan using search_titles_prefix" in line for line in plan), plan

@@ -117,7 +117,7 @@ class Hit:
         return (self.tier, -self.score, len(self.text), self.text, self.number)
 
 
-def _sortable(conn: Connection, column):
+def sortable(conn: Connection, column):
     """``column`` compared in code-point order on both stores (SQLite's BINARY collation is that order)."""
     return collate(column, "C") if conn.dialect.name == "postgresql" else column
 
@@ -269,8 +269,8 @@ class TitleSearch:
                 main = select(r.c.id, r.c.title_norm, r.c.number).where(where(r.c.title_norm), *conditions)
                 alt = (select(t.c.registration_id, t.c.title_norm, r.c.number)
                        .join(r, r.c.id == t.c.registration_id).where(where(t.c.title_norm), *conditions))
-            main = main.order_by(_sortable(self.conn, r.c.title_norm), r.c.id)
-            alt = alt.order_by(_sortable(self.conn, t.c.title_norm), t.c.registration_id)
+            main = main.order_by(sortable(self.conn, r.c.title_norm), r.c.id)
+            alt = alt.order_by(sortable(self.conn, t.c.title_norm), t.c.registration_id)
         else:
             main, alt = main.order_by(r.c.id), alt.order_by(t.c.registration_id)
         out = []
@@ -300,7 +300,7 @@ class TitleSearch:
         hi = q + _TOP
 
         def where(column):
-            s = _sortable(self.conn, column)
+            s = sortable(self.conn, column)
             return and_(s >= q, s < hi)
         rows = self._titles(where, ordered=True)
         self.add((row for row in rows if row[1] == q), EXACT)
@@ -362,7 +362,7 @@ class TitleSearch:
         # compared as the ordered read compares (PostgreSQL: COLLATE "C", the prefix indexes' order), so the
         # index gives the equal titles already in order and the read stops at CANDIDATES ("ivnierno" at 10M:
         # 9,612 titles "invierno" read and sorted, 260 ms, against 1 ms)
-        rows = [row for row in self._titles(lambda column: _sortable(self.conn, column).in_(variants), ordered=True)
+        rows = [row for row in self._titles(lambda column: sortable(self.conn, column).in_(variants), ordered=True)
                 if row[0] not in self.hits]
         self.add(rows, FUZZY, NEIGHBOUR_SCORE)
         return len({row[0] for row in rows})
@@ -466,7 +466,7 @@ def party_ids(conn: Connection, name: str) -> list[int]:
     if len(name) >= SUBSTRING_MIN:
         stmt = select(p.c.id).where(_contains(conn, "party", [name])).limit(PROBE)
     else:
-        s = _sortable(conn, p.c.name_norm)
+        s = sortable(conn, p.c.name_norm)
         stmt = select(p.c.id).where(s >= name, s < name + _TOP).limit(PROBE)
     return _bounded_ids(conn, stmt, 50 * CANDIDATES)
 
@@ -478,7 +478,7 @@ def parties_named(conn: Connection, q: str) -> list[tuple[int, float]]:
     if len(q) >= SUBSTRING_MIN:
         where = _contains(conn, "party", [q])
     else:
-        s = _sortable(conn, p.c.name_norm)
+        s = sortable(conn, p.c.name_norm)
         where = and_(s >= q, s < q + _TOP)
     stmt = select(p.c.id, p.c.name_norm).where(where)
     if conn.dialect.name == "postgresql":

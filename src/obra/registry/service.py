@@ -251,7 +251,10 @@ class Registry:
             if party is not None:
                 conditions.append(r.c.id.in_(self._party_registrations(conn, party)))
             if q is None:
-                stmt = select(*columns).where(*conditions).order_by(r.c.title_norm, r.c.number).limit(limit)
+                # code-point order on both stores: the order of the search's title index (search_titles_prefix on
+                # PostgreSQL, search_titles_norm on SQLite), read LIMIT rows deep
+                stmt = (select(*columns).where(*conditions)
+                        .order_by(search.sortable(conn, r.c.title_norm), r.c.number).limit(limit))
                 return [{k: v for k, v in row._mapping.items() if k != "id"} for row in conn.execute(stmt)]
             best = search.ranked_hits(conn, text, q, conditions, limit).ranked(limit)
             rows = conn.execute(select(*columns).where(r.c.id.in_(best))).all() if best else []

@@ -49,7 +49,7 @@ registrations = Table(
     Column("is_current", Boolean, nullable=False, index=True),
     Column("kind", String(16)),
     Column("title", String(500), nullable=False),
-    Column("title_norm", String(500), nullable=False, index=True),
+    Column("title_norm", String(500), nullable=False),  # indexed by the search's migrations (0010, 0018)
     Column("iswc", String(11), index=True),
     Column("isrc", String(12), index=True),
     Column("creation_mode", String(16), nullable=False),
