@@ -29,6 +29,15 @@ from obra.errors import InvalidInput, Problem
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+def ascii_digits(value: object) -> bool:
+    """True when ``value`` is a non-empty string of the digits 0-9 only.
+
+    Every number Obra reads from a file, a form or a URL is checked with this before ``int()``:
+    ``str.isdigit()`` alone also accepts '²' or '٣', which ``int()`` then refuses (a crash where a
+    located problem was due) or reads as a number nobody wrote in ASCII."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
 def _fail(field: str, message: str) -> InvalidInput:
     return InvalidInput(Problem(message, field=field))
 
@@ -91,7 +100,7 @@ def ipi_name_check(nine_digits: str) -> str:
 def parse_ipi_name(value: str | int, field: str = "ipi") -> str:
     """Validate an IPI name number and return it zero-padded to 11 digits."""
     raw = re.sub(r"\s", "", str(value if value is not None else ""))
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= len(raw) <= 11:
+    if not ascii_digits(raw) or not 1 <= len(raw) <= 11:
         raise _fail(field, f"'{value}' is not an IPI name number: expected 11 digits")
     raw = raw.zfill(11)
     expected = ipi_name_check(raw[:9])
@@ -190,20 +199,50 @@ def territory_name(code: str) -> str:
 
 # --- Obra registration numbers --------------------------------------------------------
 
+def _mod37_36_state(payload: str, check: int = 36) -> int:
+    """The running value of ISO 7064 MOD 37-36 after ``payload`` (a pure function of the value before it, so the
+    value after a prefix many numbers share is computed once)."""
+    for ch in payload:
+        check = (check + _ALNUM.index(ch)) % 36 or 36
+        check = (check * 2) % 37
+    return check
+
+
 def mod37_36_check(payload: str) -> str:
     """ISO 7064 MOD 37-36 check character over digits and letters."""
-    modulus = 36
-    check = modulus
-    for ch in payload:
-        check = (check + _ALNUM.index(ch)) % modulus or modulus
-        check = (check * 2) % (modulus + 1)
-    return _ALNUM[(modulus + 1 - check) % modulus]
+    return _ALNUM[(37 - _mod37_36_state(payload)) % 36]
 
 
 def format_registration_number(office: str, year: int, sequence: int) -> str:
     """``UYMVD``, 2026, 123 → ``UYMVD-2026-0000123-X``."""
     body = f"{office.upper()}-{year:04d}-{sequence:07d}"
     return f"{body}-{mod37_36_check(body.replace('-', ''))}"
+
+
+def registration_numbers(office: str, year: int, first: int, n: int) -> list[str]:
+    """``format_registration_number`` of ``first`` … ``first + n - 1``: a bulk import numbers millions at once.
+
+    The check character's running value after the office, the year and the first four digits of the sequence
+    is shared by a thousand numbers; what the last three digits and that value give is computed once."""
+    prefix = f"{office.upper()}-{year:04d}-"
+    folded = prefix.replace("-", "")
+    out: list[str] = []
+    sequence, end = first, first + n
+    while sequence < end:
+        thousand, at = divmod(sequence, 1000)
+        head = f"{prefix}{thousand:04d}"
+        stop = min(end, (thousand + 1) * 1000)
+        tails = _last_digits(_mod37_36_state(f"{folded}{thousand:04d}"))
+        out += [head + tail for tail in tails[at:at + stop - sequence]]
+        sequence = stop
+    return out
+
+
+@lru_cache(maxsize=37)
+def _last_digits(state: int) -> tuple[str, ...]:
+    """``"DDD-C"`` for the thousand last three digits DDD of numbers whose running check value before them is
+    ``state``."""
+    return tuple(f"{k:03d}-{_ALNUM[(37 - _mod37_36_state(f'{k:03d}', state)) % 36]}" for k in range(1000))
 
 
 def parse_registration_number(value: str, field: str = "number") -> str:

@@ -88,3 +88,29 @@ def test_territories_are_cisac_tis_codes_with_groups():
     with pytest.raises(InvalidInput) as exc:
         ids.parse_territory("ZQ", field="shares.0.territory")
     assert exc.value.problems[0].field == "shares.0.territory"
+
+
+@given(st.one_of(st.text(), st.integers(), st.none()))
+def test_ascii_digits_admits_exactly_what_int_reads_as_written(value):
+    """True only for a non-empty string of 0-9; then ``int()`` reads it, digit for digit."""
+    expected = isinstance(value, str) and value != "" and all(c in "0123456789" for c in value)
+    assert ids.ascii_digits(value) is expected
+    if expected:
+        assert str(int(value)) == value.lstrip("0") or int(value) == 0
+
+
+@pytest.mark.parametrize("value", ["²", "12³", "٣", "１２", "", " 1", "1 ", "-1", "+1", "1_000"])
+def test_ascii_digits_refuses_what_isdigit_or_int_would_take(value):
+    """'²' passes ``str.isdigit()`` and crashes ``int()``; '٣' and '１２' pass both; none is an ASCII number."""
+    assert not ids.ascii_digits(value)
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=2, max_size=8),
+       st.integers(min_value=1, max_value=9999), st.integers(min_value=1, max_value=9_999_999),
+       st.integers(min_value=0, max_value=2_500))
+def test_a_block_of_registration_numbers_is_each_number_formatted_alone(office, year, first, n):
+    """The bulk path's numbers (check character from a shared prefix) are exactly the single path's."""
+    n = min(n, 10_000_000 - first)
+    block = ids.registration_numbers(office, year, first, n)
+    assert block == [ids.format_registration_number(office, year, first + k) for k in range(n)]
+    assert all(ids.parse_registration_number(number) == number for number in block[:50])

@@ -216,16 +216,17 @@ def _plan_problems(conn, statement: str, parameters) -> list[str]:
 
 
 # what a sampled ANALYZE (analysis_limit) wrote on a register of a million works: is_current looking selective
-_SAMPLED_STATISTICS = [("registrations", "ix_registrations_is_current", "1043072 1001"),
-                       ("registrations", "ix_registrations_current_entity", "1110075 1001 1001"),
+_SAMPLED_STATISTICS = [("registrations", "ix_registrations_current_entity", "1110075 1001 1001"),
                        ("registrations", "search_titles_norm", "1855008 3"),
-                       ("titles", "ix_titles_title_norm", "498330 2"),
+                       ("registrations", "uq_registration_version", "1855008 1 1"),
+                       ("registrations", "ix_registrations_iswc", "1043072 1"),
+                       ("titles", "search_alt_titles_ordered", "498330 2 1"),
                        ("titles", "ix_titles_registration_id", "260304 1")]
 
 
 QUERIES_OF_EVERY_KIND = ["cancion", "Canción de cuna", "canc", "ca", "代表我的", "月亮", "corazon patrio",
                          "manzanero", "armando manzanero", "amor", "eternal", "zzzzqqqq", "clamor brujo eterno",
-                         "cacnion", "amor etreno", "eternl love"]
+                         "cacnion", "amor etreno", "eternl love", "T-034.524.680-1", "USRC17607839"]
 
 
 def test_no_search_reads_a_whole_table(registry, admin, store):

@@ -41,7 +41,7 @@ def test_migrations_produce_exactly_the_declared_schema(store):
 
 
 def test_one_head_and_the_store_is_at_it(store):
-    assert store.revision() == store.expected_revision() == "0018_registrations_title_index"
+    assert store.revision() == store.expected_revision() == "0019_repeated_indexes"
 
 
 def test_a_store_without_schema_is_refused_with_a_hint(tmp_path):

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from obra import money
 from obra.aiuse.vocabulary import Permission, Use
+from obra.ids import ascii_digits
 
 SubjectKind = Literal["work", "recording", "party", "location"]
 
@@ -179,7 +180,7 @@ class AITerms(BaseModel):
     def _subject(self) -> "AITerms":
         if self.subject_kind == "location" and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", self.subject):
             raise ValueError("a location is an origin and a path pattern, e.g. https://example.org/music/*")
-        if self.subject_kind == "party" and not (self.subject.isascii() and self.subject.isdigit()):
+        if self.subject_kind == "party" and not ascii_digits(self.subject):
             raise ValueError("a party subject is the party's id")
         return self
 

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from obra.api.errors import error_response
 from obra.errors import PayloadTooLarge
+from obra.ids import ascii_digits
 
 MiB = 1024 * 1024
 FORM_OVERHEAD = MiB
@@ -45,7 +46,7 @@ UPLOAD_SIZED = frozenset({("POST", "/batches"), ("POST", "/federation/import")})
 
 def _env_bytes(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value.isascii() and value.isdigit() else default
+    return int(value) if ascii_digits(value) else default
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class BodyLimit:
             if route is None:
                 route = self.route_limit(scope)
                 length = Headers(scope=scope).get("content-length", "")
-                if length.isascii() and length.isdigit() and int(length) > route.limit:
+                if ascii_digits(length) and int(length) > route.limit:
                     too_large = BodyTooLarge(self.error(route, f"{int(length)} bytes, over"))
                     raise too_large
             message = await receive()

@@ -22,6 +22,7 @@ from obra.cli.common import (JSON_OPT, LOCALE_OPT, TOKEN_OPT, console, current_p
 from obra.errors import InvalidInput, Problem
 from obra.fairness.service import CheckRequest
 from obra.fairness.terms import AgreementTerms
+from obra.ids import ascii_digits
 from obra.money import format_money
 
 fairness_app = typer.Typer(help="Fairness: renegotiation triggers and letters, yearly transparency reports.",
@@ -102,7 +103,7 @@ def check_cmd(as_of: Optional[datetime] = typer.Option(None, "--as-of", formats=
     """Check every agreement for renegotiation triggers over the stored distribution runs."""
     period_months = {}
     for key, value in _pairs(months, "--months").items():
-        if not (value.isascii() and value.isdigit()):
+        if not ascii_digits(value):
             raise InvalidInput(Problem(f"--months {key}={value}: a whole number of months", field="--months"))
         period_months[key] = int(value)
     request = CheckRequest(as_of=as_of.date() if as_of else None, party=party,

@@ -32,6 +32,7 @@ from obra.fairness.runs import current_runs
 from obra.fairness.terms import AgreementTerms, all_terms, set_terms
 from obra.fairness.transparency_report import (build_report, generated_by_period, report_hash, report_rows,
                                                sign_and_write, sign_reports, to_csv, verify_report)
+from obra.ids import ascii_digits
 from obra.journal import Journal
 from obra.law import load as load_law
 from obra.law.fairness import FairnessConfig, rule_set
@@ -90,7 +91,7 @@ class FairnessService:
     def _keep(self, conn: Any, principal: Principal, kind: str, party: str | None, subject: str, year: int | None,
               digest: str, directory: Path, payload: dict) -> tuple[int, Any]:
         doc = conn.execute(insert(fairness_documents).values(
-            kind=kind, party_id=int(party) if party is not None and str(party).isascii() and str(party).isdigit() else None,
+            kind=kind, party_id=int(party) if party is not None and ascii_digits(str(party)) else None,
             subject=subject[:200], year=year, sha256=digest, directory=str(directory), created_at=_now(),
             created_by=principal.name)).inserted_primary_key[0]
         event = Journal(self.store).record(conn, f"fairness.{kind}", f"fairness/{kind}/{doc}",
@@ -217,7 +218,7 @@ class FairnessService:
         law = load_law()
         with self.store.connect() as conn:
             country = conn.execute(select(parties.c.country).where(parties.c.id == int(party))).scalar() \
-                if party.isascii() and party.isdigit() else None
+                if ascii_digits(party) else None
         code = (country or "").upper()
         if code not in law.jurisdictions:
             return {"jurisdiction": code or None, "obligation": None,
@@ -266,7 +267,7 @@ class FairnessService:
         if fmt not in FORMATS:
             raise InvalidInput(Problem(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}",
                                        field="format"))
-        if not (str(party).isascii() and str(party).isdigit()):
+        if not ascii_digits(str(party)):
             raise InvalidInput(Problem(f"{party!r} is not a party id", field="party"))
         with self.store.connect() as conn:
             if conn.execute(select(parties.c.id).where(parties.c.id == int(party))).first() is None:
@@ -312,7 +313,7 @@ class FairnessService:
                 os.replace(staging, final)
                 if manifest:
                     conn.execute(insert(fairness_documents), [
-                        {"kind": "report", "party_id": int(p) if p.isascii() and p.isdigit() else None, "subject": f"report {p} {year}",
+                        {"kind": "report", "party_id": int(p) if ascii_digits(p) else None, "subject": f"report {p} {year}",
                          "year": year, "sha256": h, "directory": str(final), "journal_id": event.id,
                          "created_at": _now(), "created_by": principal.name} for p, h in manifest.items()])
         finally:
@@ -335,7 +336,7 @@ class FairnessService:
         stmt = select(d.c.id, d.c.kind, d.c.party_id, d.c.subject, d.c.year, d.c.sha256, d.c.journal_id,
                       d.c.created_at, d.c.created_by)
         if party is not None:
-            if not (str(party).isascii() and str(party).isdigit()):
+            if not ascii_digits(str(party)):
                 raise InvalidInput(Problem(f"party must be a party's number, got {str(party)[:40]!r}", field="party"),
                                    hint="give the number of the party the documents are addressed to, e.g. 12")
             stmt = stmt.where(d.c.party_id == int(party))

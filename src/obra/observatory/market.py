@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from obra.canonical import sha256_hex
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 
 #: The item attributes a report groups by (one row per registered recording or work).
 ATTRIBUTES_SCHEMA = pa.schema([("item", pa.string()), ("artist", pa.string()), ("genre", pa.string()),
@@ -67,7 +68,7 @@ def complete_attributes(table: pa.Table | None) -> pa.Table | None:
 def _year(value: Any) -> int | None:
     if isinstance(value, int) and 1800 < value < 2200:
         return value
-    if isinstance(value, str) and len(value) >= 4 and value[:4].isascii() and value[:4].isdigit():
+    if isinstance(value, str) and len(value) >= 4 and ascii_digits(value[:4]):
         return int(value[:4])
     return None
 

@@ -45,6 +45,7 @@ import pyarrow as pa
 
 from obra.canonical import sha256_hex
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.money import assert_conserved
 from obra.royalties.distribution import ArtistCentric, distribute
 from obra.royalties.distribution.common import allocate_expr, item_ties
@@ -425,7 +426,7 @@ def per_artist(outcome: Outcome, attributes: pa.Table | None, period: str) -> "A
     t = outcome.paid_to_creators().select(["territory", "currency", "item", "plays", "creators_minor"])
     attrs = pa.Table.from_pandas(item_groups(attributes, t["item"].unique().to_pylist()), preserve_index=False)
     attrs = attrs.cast(pa.schema([(c, pa.int64() if c == "year" else pa.string()) for c in attrs.column_names]))
-    year = int(period[:4]) if period[:4].isascii() and period[:4].isdigit() else None
+    year = int(period[:4]) if ascii_digits(period[:4]) else None
     vintage = ("'unknown'" if year is None else
                f"CASE WHEN a.year IS NULL THEN 'unknown' WHEN a.year >= {year - 1} THEN 'front-line' "
                "ELSE 'catalogue' END")

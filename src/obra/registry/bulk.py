@@ -53,6 +53,7 @@ from obra import ids
 from obra.access import Principal
 from obra.canonical import canonical_plain
 from obra.errors import Conflict, InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.model import Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX
 from obra.model.vocab import CreationMode, RegistrationStatus, RightType, Role, WorkKind
@@ -189,7 +190,7 @@ class Resolver:
     def prefetch_parties(self, refs: Iterable[Any]) -> None:
         wanted_ids, wanted_ipis = set(), {}
         for ref in set(refs) - set(self.party):
-            digits = isinstance(ref, str) and ref.isascii() and ref.isdigit()
+            digits = ascii_digits(ref)
             if isinstance(ref, int) or (digits and len(ref) <= 8):
                 pid = int(ref)
                 if not 1 <= pid <= DB_ID_MAX:
@@ -211,8 +212,8 @@ class Resolver:
         found_ids = set()
         for chunk in _chunks(sorted(wanted_ids)):
             found_ids.update(self.conn.execute(select(parties.c.id).where(_among(self.conn, parties.c.id, chunk))).scalars())
-        for ref in [r for r in refs if (isinstance(r, int) or (isinstance(r, str) and r.isascii() and r.isdigit()
-                                                                and len(r) <= 8)) and r not in self.party]:
+        for ref in [r for r in refs if (isinstance(r, int) or (ascii_digits(r) and len(r) <= 8))
+                    and r not in self.party]:
             pid = int(ref)
             self.party[ref] = ((pid, None) if pid in found_ids
                                else (None, InvalidInput(Problem(f"no party with id {pid}"))))
@@ -700,7 +701,8 @@ def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], number
 
 
 def import_section(conn: Connection, store, principal: Principal, section: str, items: list, resolver: Resolver,
-                   located: Located, batch_works: dict[str, str], log: TransparencyLog) -> list[str]:
+                   located: Located, batch_works: dict[str, str], log: TransparencyLog,
+                   named: dict[int, dict] | None = None) -> list[str]:
     """Validate, resolve and register a section of works or recordings in the caller's transaction; problems
     go to ``located``; returns the numbers of the records registered, in order.
 
@@ -712,8 +714,12 @@ def import_section(conn: Connection, store, principal: Principal, section: str, 
     chunk before on its own thread, so the server's work overlaps all of this process's, validation included.
     Once a problem is found nothing more is written (the batch will be rolled back), but every record is
     still validated and numbered as before, so every problem is reported as the per-record path reports it.
+
+    ``named`` holds the parties an earlier section of the same batch has read and locked (:func:`_party_names`),
+    so that each is read once; it grows with this section's.
     """
     entity = section[:-1]
+    named = {} if named is None else named
     with _stage("resolve"):
         party_refs, work_refs = _given_refs(section, items)
         resolver.prefetch_parties(party_refs)
@@ -730,7 +736,8 @@ def import_section(conn: Connection, store, principal: Principal, section: str, 
     first = _reserve_numbers(conn, store.office, year, n)
     rids = _new_ids(conn, registrations, n)
     with _stage("resolve"):
-        named = _party_names(conn, sorted({pid for pid, error in resolver.party.values() if error is None}))
+        named.update(_party_names(conn, sorted({pid for pid, error in resolver.party.values() if error is None}
+                                               - named.keys())))
     numbers: list[str] = []
     batch = BatchAppend(log, conn)
     office = store.office.upper()
@@ -740,8 +747,7 @@ def import_section(conn: Connection, store, principal: Principal, section: str, 
                 ready = _valid_chunk(conn, section, items[start:end], start, resolver, located, batch_works, named,
                                      writer)
                 done = len(numbers)
-                chunk_numbers = [ids.format_registration_number(store.office, year, first + done + k)
-                                 for k in range(len(ready))]
+                chunk_numbers = ids.registration_numbers(store.office, year, first + done, len(ready))
                 numbers += chunk_numbers
                 if section == "works":
                     for item, number in zip(ready, chunk_numbers):
@@ -851,7 +857,7 @@ def link_batch_works(items: list, numbers: list[str], located: Located) -> list:
             continue
         linked, bad = [], False
         for ref in item["works"]:
-            if isinstance(ref, str) and ref.startswith("@") and ref[1:].isascii() and ref[1:].isdigit():
+            if isinstance(ref, str) and ref.startswith("@") and ascii_digits(ref[1:]):
                 index = int(ref[1:])
                 if index >= len(numbers):
                     located.add("recordings", i, [Problem(f"'{ref}' points past the {len(numbers)} works "
@@ -931,6 +937,7 @@ def rows_in_statistics(conn: Connection) -> int | None:
         return int(rows) if rows is not None and rows >= 0 else None
     if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first() is None:
         return None
-    stat = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'registrations' AND stat IS NOT NULL "
-                                "LIMIT 1").scalar()
-    return int(stat.split()[0]) if stat else None
+    # one row per index, each starting with the rows it holds: a partial index (ISWC, ISRC) holds fewer
+    stats = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'registrations' AND stat IS NOT NULL"
+                                 ).scalars().all()
+    return max(int(stat.split()[0]) for stat in stats) if stats else None

@@ -37,6 +37,7 @@ from sqlalchemy import insert, select, update
 from obra.access import Principal, require
 from obra.canonical import sha256_hex
 from obra.errors import InvalidInput, NotFound, Problem
+from obra.ids import ascii_digits
 from obra.journal import Journal
 from obra.royalties.datasets import matches_dataset, pools_dataset, published_sources, usage_dataset
 from obra.royalties.ingest import ingest_cwr, ingest_dsr, ingest_usage_csv
@@ -252,7 +253,7 @@ def run_period(store: Any, principal: Any, period: str, model: str = "pro-rata",
 def _minor_units(value: Any, where: str) -> int:
     """A per-use floor in minor units (``"3"``); anything else refused by name."""
     text = str(value).strip()
-    if isinstance(value, (float, bool)) or not (text.isascii() and text.isdigit()):
+    if isinstance(value, (float, bool)) or not ascii_digits(text):
         raise InvalidInput(Problem(f"{value!r} must be a whole number of minor units per use (e.g. 3)", field=where))
     return int(text)
 

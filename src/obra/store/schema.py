@@ -42,16 +42,16 @@ party_identifiers = Table(
 registrations = Table(
     "registrations", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("number", String(32), nullable=False, index=True),
+    Column("number", String(32), nullable=False),  # looked up by uq_registration_version (number, version)
     Column("version", Integer, nullable=False),
     Column("entity", String(16), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("is_current", Boolean, nullable=False, index=True),
+    Column("is_current", Boolean, nullable=False),  # ix_registrations_current_entity (is_current, entity)
     Column("kind", String(16)),
     Column("title", String(500), nullable=False),
     Column("title_norm", String(500), nullable=False),  # indexed by the search's migrations (0010, 0018)
-    Column("iswc", String(11), index=True),
-    Column("isrc", String(12), index=True),
+    Column("iswc", String(11)),  # indexed where present (below)
+    Column("isrc", String(12)),
     Column("creation_mode", String(16), nullable=False),
     Column("record", JSON, nullable=False),
     Column("record_hash", String(64), nullable=False),
@@ -66,7 +66,7 @@ titles = Table(
     "titles", metadata,
     Column("registration_id", Integer, ForeignKey("registrations.id"), nullable=False, index=True),
     Column("title", String(500), nullable=False),
-    Column("title_norm", String(500), nullable=False, index=True),
+    Column("title_norm", String(500), nullable=False),  # indexed by the search's migrations (0010, 0016)
 )
 
 shares = Table(
@@ -132,6 +132,10 @@ sequences = Table(
 )
 
 Index("ix_registrations_current_entity", registrations.c.is_current, registrations.c.entity)
+# a work has no ISRC and a recording no ISWC: only the identifiers present are indexed (migration 0019)
+for _column in (registrations.c.iswc, registrations.c.isrc):
+    Index(f"ix_registrations_{_column.name}", _column, postgresql_where=_column.isnot(None),
+          sqlite_where=_column.isnot(None))
 
 # --------------------------------------------------------------------------------------
 # The journal (migration 0007): every state change, each anchored in the transparency log

@@ -45,6 +45,7 @@ from obra.aiuse.terms import Purpose, UserType
 from obra.aiuse.vocabulary import Use
 from obra.canonical import sha256_hex
 from obra.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from obra.ids import ascii_digits
 from obra.journal import Journal
 from obra.money import from_minor, minor_exponent
 from obra.store.schema import ai_licence_income, ai_licence_items, ai_licences, ai_quotes
@@ -532,7 +533,7 @@ class LicensingService:
         require(principal, "ai_usage_report")
         period = period or _now().strftime("%Y-%m")
         digits = period[:4] + period[5:]
-        if len(period) != 7 or period[4] != "-" or not (digits.isascii() and digits.isdigit()):
+        if len(period) != 7 or period[4] != "-" or not ascii_digits(digits):
             raise InvalidInput(Problem(f"period {period!r} must be YYYY-MM", field="period"))
         if currency is not None:
             minor_exponent(currency)

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Iterable
 
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.money import minor_exponent
 
 __all__ = ["UsageLine", "read_usage_report", "price_line", "MAX_USES"]
@@ -65,7 +66,7 @@ def read_usage_report(data: bytes, source: str) -> list[UsageLine]:
             problems.append(Problem("the line names no item (number, url or sha256)", "number", n, source))
             continue
         uses_text = row.get("uses") or "1"
-        if not (uses_text.isascii() and uses_text.isdigit()) or int(uses_text) > MAX_USES:
+        if not ascii_digits(uses_text) or int(uses_text) > MAX_USES:
             problems.append(Problem(f"uses must be a whole number from 0 to {MAX_USES}, not {uses_text!r}", "uses",
                                     n, source))
             continue

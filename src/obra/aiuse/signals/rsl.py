@@ -71,6 +71,7 @@ from lxml import etree
 from obra.aiuse.signals.paths import match_length, path_of
 from obra.aiuse.vocabulary import ALL_USES, TOKENS, Permission, Reading, Signal, Use, uses_of
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.money import minor_exponent, to_minor
 
 __all__ = [
@@ -323,7 +324,7 @@ def parse_rsl(data: str | bytes | None, source: str | None = None, *, embedded: 
     max_age = DEFAULT_MAX_AGE_DAYS
     if root.get("max-age") is not None:
         value = root.get("max-age", "").strip()
-        if value.isascii() and value.isdigit() and int(value) > 0:
+        if ascii_digits(value) and int(value) > 0:
             max_age = int(value)
         else:
             error(f"max-age {value!r} must be a positive whole number of days", root, field="max-age")

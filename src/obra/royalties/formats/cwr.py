@@ -58,6 +58,7 @@ from typing import Any
 
 from obra import ids
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.model import Party, Work, parse
 from obra.royalties.formats.text import UTF8_BOM, Lines, describe_control, open_binary
 
@@ -241,11 +242,6 @@ def _decode(raw: bytes, codec: str, line: int, problem) -> str:
     return text
 
 
-def _digits(value: str | None) -> bool:
-    """True when ``value`` is ASCII digits, what CWR's numeric fields hold (``str.isdigit`` also takes '²' and '٣')."""
-    return bool(value) and value.isascii() and value.isdigit()
-
-
 def _cut(text: str, start: int, end: int) -> str:
     return text[start - 1:end]
 
@@ -267,10 +263,10 @@ def _read(rtype: str, text: str, line: int, version: str, problem) -> dict[str, 
                 problem(f"is required (columns {start}-{end})", line, name)
             out[name] = None
             continue
-        if kind == "N" and not _digits(raw):
+        if kind == "N" and not ascii_digits(raw):
             problem(f"'{raw}' must be digits (columns {start}-{end})", line, name)
         elif kind == "P":
-            if not _digits(raw):
+            if not ascii_digits(raw):
                 problem(f"'{raw}' is not a share: 5 digits, percent with 2 decimals (05000 = 50%)", line, name)
                 value = None
             else:
@@ -410,7 +406,7 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
                             line, "Group ID")
                 for fld, actual in (("Transaction Count", group["transactions"]),
                                     ("Record Count", group["records"])):
-                    if _digits(grt.get(fld)) and int(grt[fld]) != actual:
+                    if ascii_digits(grt.get(fld)) and int(grt[fld]) != actual:
                         problem(f"GRT says {int(grt[fld])}, the group holds {actual}"
                                 f" ({'GRH and GRT included' if fld == 'Record Count' else 'transactions'})",
                                 line, fld)
@@ -422,7 +418,7 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
                     problem("TRL inside an open group (missing GRT)", line, "Record Type")
                 for fld, actual in (("Group Count", result.groups), ("Transaction Count", total_tx),
                                     ("Record Count", result.records)):
-                    if _digits(trl.get(fld)) and int(trl[fld]) != actual:
+                    if ascii_digits(trl.get(fld)) and int(trl[fld]) != actual:
                         problem(f"TRL says {int(trl[fld])}, the file holds {actual}", line, fld)
             else:
                 if group is None:
@@ -433,7 +429,7 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
                     problem(f"unknown record type '{rtype}'", line, "Record Type")
                     continue
                 seq_t, seq_r = text[3:11], text[11:19]
-                if not (_digits(seq_t) and _digits(seq_r)):
+                if not (ascii_digits(seq_t) and ascii_digits(seq_r)):
                     problem("transaction and record sequence numbers must be 8 digits each "
                             "(columns 4-11 and 12-19)", line, "Transaction Sequence #")
                     continue

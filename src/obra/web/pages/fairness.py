@@ -8,6 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Depends
 
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.web.portal import PREFIX, Visit, download, page, redirect, visit
 
 router = APIRouter()
@@ -60,7 +61,7 @@ async def report(v: Visit = Depends(visit)):
     form = await v.form()
     party = _party(v, str(form.get("party") or ""))
     year = str(form.get("year") or "").strip()
-    if not party or not (year.isascii() and year.isdigit()) or not 1900 <= int(year) <= 2999:
+    if not party or not ascii_digits(year) or not 1900 <= int(year) <= 2999:
         raise InvalidInput([Problem("give the party's number", field="party")] if not party else [] +
                            [Problem("give a year such as 2025", field="year")])
     fmt = "pdf" if form.get("format") == "pdf" else "html"

@@ -8,6 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Depends
 
 from obra.errors import InvalidInput, Problem
+from obra.ids import ascii_digits
 from obra.web.portal import Visit, page, visit
 
 router = APIRouter()
@@ -27,7 +28,7 @@ def likeness(v: Visit = Depends(visit), performer: str | None = None, use: str |
     """The consent form (signed in) and the public check of a use."""
     checked = None
     if performer and use in USES:
-        if not (performer.strip().isascii() and performer.strip().isdigit()):
+        if not ascii_digits(performer.strip()):
             raise InvalidInput(Problem("a performer is a party number", field="performer"))
         checked = v.obra.likeness.check(int(performer), use)
     party = str(v.principal.party_id) if v.principal.party_id is not None else ""
@@ -40,7 +41,7 @@ async def record_consent(v: Visit = Depends(visit)):
     principal = v.principal_or_sign_in()
     form = await v.form()
     values = {k: str(form.get(k) or "") for k in form.keys() if k != "csrf_token"}
-    record = {"party": int(values["party"]) if values.get("party", "").isascii() and values["party"].isdigit()
+    record = {"party": int(values["party"]) if ascii_digits(values.get("party"))
               else values.get("party"),
               "attributes": [a for a in form.getlist("attributes") if a in ATTRIBUTES],
               "uses": [u for u in form.getlist("uses") if u in USES],

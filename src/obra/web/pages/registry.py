@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from obra.api.uploads import saved_upload
 from obra.canonical import canonical
 from obra.errors import InvalidInput, NotFound, ObraError, Problem
+from obra.ids import ascii_digits
 from obra.render import certificate_pdf
 from obra.web.cache import kept
 from obra.web.portal import PREFIX, Visit, download, page, redirect, visit
@@ -36,9 +37,9 @@ def _search_page(v: Visit, q: str | None, entity: str | None, mode: str | None):
     results = None
     if q or mode:
         key = q.replace("-", "").replace(".", "").upper()
-        if key.startswith("T") and len(key) == 11 and key[1:].isascii() and key[1:].isdigit():
+        if key.startswith("T") and len(key) == 11 and ascii_digits(key[1:]):
             results = v.obra.registry.search(None, iswc=q, entity=entity, creation_mode=mode, limit=50)
-        elif len(key) == 12 and key[:2].isalpha() and key[5:].isascii() and key[5:].isdigit():
+        elif len(key) == 12 and key[:2].isalpha() and ascii_digits(key[5:]):
             results = v.obra.registry.search(None, isrc=q, entity=entity, creation_mode=mode, limit=50)
         else:
             results = v.obra.registry.search(q or None, entity=entity, creation_mode=mode, limit=50)
