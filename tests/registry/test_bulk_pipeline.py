@@ -169,3 +169,19 @@ def test_statistics_are_refreshed_once_the_register_grew_by_a_tenth(store, admin
     assert load(6, 100) == 100  # 6 % more: not yet
     assert load(6, 106) == 112  # 12 % more since they were gathered
     assert load(4, 112) == 112  # fewer than ANALYZE_AFTER
+
+
+def test_a_batch_reads_and_locks_each_party_it_names_once(store, admin, monkeypatch):
+    """The recordings section names parties the works section already read (and, on PostgreSQL, locked): they
+    are not asked for again; the records are unchanged (see test_bulk's comparison with the per-record path)."""
+    asked: list[int] = []
+    party_names = bulk._party_names
+
+    def counted(conn, wanted):
+        asked.extend(wanted)
+        return party_names(conn, wanted)
+
+    monkeypatch.setattr(bulk, "_party_names", counted)
+    created = import_batches(store, admin, [Batch(_catalogue(), "cat.json")], method="bulk")[0]
+    assert len(created["recordings"]) == 2  # one performed by a party the works named
+    assert sorted(asked) == sorted(set(asked)) and len(asked) == 2

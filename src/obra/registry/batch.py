@@ -138,12 +138,11 @@ def import_batches(store, principal: Principal, batches: list[Batch], method: st
     except _Rollback:
         raise InvalidInput(problems) from None
     if method == "bulk" and any(created["works"] or created["recordings"] for created in results):
-        from obra.registry.bulk import merge_pending_search_entries, refresh_statistics
+        from obra.registry.bulk import settle_after_load
 
         log.signed_tree_head()  # one signed tree head for the whole import
-        merge_pending_search_entries(store)
-        if sum(len(created["works"]) + len(created["recordings"]) for created in results) >= ANALYZE_AFTER:
-            refresh_statistics(store)
+        settle_after_load(store, refresh=sum(len(created["works"]) + len(created["recordings"])
+                                             for created in results) >= ANALYZE_AFTER)
     return [created | {"source": batch.source} for batch, created in zip(batches, results)]
 
 

@@ -38,6 +38,7 @@ import queue
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -882,8 +883,6 @@ def merge_pending_search_entries(store) -> int:
     ms once merged (``gin_clean_pending_list``, the same work the next insert or vacuum would have done). Needs
     the right to vacuum the tables (their owner: the role that migrated the store); without it the lists wait for
     autovacuum, and the load is not undone."""
-    from psycopg import errors
-
     with store.engine.connect() as conn:
         if conn.dialect.name != "postgresql":
             return 0
@@ -891,17 +890,39 @@ def merge_pending_search_entries(store) -> int:
             "SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = "
             "c.relam WHERE a.amname = 'gin' AND i.indrelid IN (CAST('registrations' AS regclass), "
             "CAST('titles' AS regclass), CAST('parties' AS regclass))")).scalars().all()
-        conn.commit()
-        merged = 0
-        for index in indexes:  # one transaction each: an index merged stays merged
-            try:
-                merged += conn.execute(text("SELECT gin_clean_pending_list(CAST(:i AS oid))"), {"i": index}).scalar()
-                conn.commit()
-            except Exception as exc:  # noqa: BLE001 - only the lack of the right is expected, and let through
-                conn.rollback()
-                if not isinstance(getattr(exc, "orig", None), errors.InsufficientPrivilege):
-                    raise
-        return merged
+    # side by side, one connection each: the indexes are independent, and one merge keeps one of the server's
+    # cores busy while this process waits
+    with ThreadPoolExecutor(max_workers=max(1, len(indexes))) as pool:
+        return sum(pool.map(lambda index: _merge_pending(store, index), indexes))
+
+
+def _merge_pending(store, index: int) -> int:
+    """``gin_clean_pending_list`` of one index, in a transaction of its own (an index merged stays merged)."""
+    from psycopg import errors
+
+    with store.engine.connect() as conn:
+        try:
+            merged = conn.execute(text("SELECT gin_clean_pending_list(CAST(:i AS oid))"), {"i": index}).scalar()
+            conn.commit()
+            return merged
+        except Exception as exc:  # noqa: BLE001 - only the lack of the right is expected, and let through
+            conn.rollback()
+            if not isinstance(getattr(exc, "orig", None), errors.InsufficientPrivilege):
+                raise
+            return 0
+
+
+def settle_after_load(store, refresh: bool) -> None:
+    """After a bulk import: the search's pending index entries merged (:func:`merge_pending_search_entries`) and,
+    when ``refresh``, the statistics refreshed if stale (:func:`refresh_statistics`), side by side. Both are the
+    server's work (the statistics read a sample of pages, from disk on a large register), so running them at once
+    takes the time of the longest rather than the sum."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(merge_pending_search_entries, store)]
+        if refresh:
+            jobs.append(pool.submit(refresh_statistics, store))
+        for job in jobs:
+            job.result()
 
 
 STALE = 0.1
