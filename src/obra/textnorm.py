@@ -7,14 +7,13 @@ no case or accents), so 月亮代表我的心 is searchable by any substring of 
 
 from __future__ import annotations
 
-import functools
 import re
-import sys
 import unicodedata
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
-_DIACRITICS = re.compile("[\u0300-\u036f]")
+# the combining diacritical marks (U+0300-U+036F) that are combining characters: not U+034F, the grapheme joiner
+_DIACRITICS = re.compile("[" + "".join(chr(c) for c in range(0x300, 0x370) if unicodedata.combining(chr(c))) + "]")
 
 
 def normalize_text(value: str | None) -> str:
@@ -27,23 +26,16 @@ def normalize_text(value: str | None) -> str:
         folded = value.lower()  # casefold() of ASCII
     else:
         text = unicodedata.normalize("NFKC", value)
-        # the accents of Latin letters decompose into combining diacritical marks (U+0300-U+036F): removed in one
-        # pass; what is ASCII then ("cancion") needs no more (as above)
+        # the accents of Latin letters decompose into combining diacritical marks: removed in one pass; what is
+        # ASCII then ("cancion") needs no more (as above)
         stripped = _DIACRITICS.sub("", unicodedata.normalize("NFKD", text))
         if stripped.isascii():
             folded = stripped.lower()
         else:
             # Letters such as ø, ł, đ, ß have no decomposition: fold them explicitly.
-            stripped = stripped.translate(_without_combining_marks()).translate(_EXTRA)
+            stripped = "".join(ch for ch in stripped if not unicodedata.combining(ch)).translate(_EXTRA)
             folded = unicodedata.normalize("NFC", stripped).casefold()
     return _SPACE.sub(" ", _PUNCT.sub(" ", folded)).strip()
-
-
-@functools.cache
-def _without_combining_marks() -> dict[int, None]:
-    """``str.translate`` table removing every character of a nonzero canonical combining class
-    (``unicodedata.combining``): one pass in C instead of asking ``unicodedata`` of each character."""
-    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.combining(chr(code))}
 
 
 _EXTRA = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "æ": "ae",
