@@ -20,6 +20,11 @@
    counting the works the query cannot tell from it (the same normalised title; for a party's name, that
    party's works). One entry per size (``search_by_size``): the scaling curve.
 
+3. **A whole register** (``OBRA_BENCH_REGISTER_PARTS=whole``, PostgreSQL, about 15 minutes; not in the default
+   run): :func:`whole_register` loads as many works as an office can number in a year (9,950,000 in files of
+   50,000) into an empty store, one ``import`` after another, and times each: the target's 10,000,000 works as an
+   office loads them, not extrapolated.
+
 ``python -m bench register`` (full: 200,000 works per store loaded, search also at 1,000,000) or ``--scale smoke``.
 """
 
@@ -347,6 +352,38 @@ def _search_sizes(kind: str, cfg: dict, searched: dict) -> dict:
     return searched
 
 
+def whole_register(files: int = 50_000, n: int | None = None) -> dict:
+    """Seconds to load a whole register into an empty PostgreSQL store: ``n`` works (default: the most one office
+    can number in a year, in whole files) in files of ``files`` works with their parties, one import after another,
+    as an office loads its register (generating each file not timed); the rate of the files, which falls as the
+    indexes grow."""
+    from obra.registry.bulk import NUMBERS_PER_YEAR
+
+    n = n if n is not None else NUMBERS_PER_YEAR // files * files
+    with tempfile.TemporaryDirectory(prefix="obra-bench-whole-") as tmp:
+        store, cleanup = _open("postgresql", Path(tmp))
+        try:
+            admin, _ = create_principal(store, "bench", AccessRole.ADMIN)
+            seconds: list[float] = []
+            for start in range(0, n, files):
+                parties, works = catalogue(min(files, n - start), start=start)
+                batch = Batch({"parties": parties, "works": works}, f"register-{start // files:04d}.json")
+                t0 = time.perf_counter()
+                import_batches(store, admin, [batch], method="bulk")
+                seconds.append(time.perf_counter() - t0)
+        finally:
+            _close(store, cleanup)
+    rates = sorted(files / s for s in seconds)
+    total = sum(seconds)
+    return {"works": n, "files": len(seconds), "works_per_file": files, "seconds": round(total, 1),
+            "minutes": round(total / 60, 2), "registrations_per_s": round(n / total),
+            "file_rate_p05_median_p95": [round(rates[len(rates) // 20]), round(statistics.median(rates)),
+                                         round(rates[-1 - len(rates) // 20])],
+            "first_and_last_tenth_seconds": [round(sum(seconds[:len(seconds) // 10]), 1),
+                                             round(sum(seconds[-(len(seconds) // 10):]), 1)],
+            "load_average": [round(x, 1) for x in os.getloadavg()]}
+
+
 def run_store(kind: str, cfg: dict) -> dict:
     if os.environ.get("OBRA_BENCH_REGISTER_PARTS") == "search":  # the search part alone, on the generated stores
         searched = _search_sizes(kind, cfg, {})
@@ -400,6 +437,8 @@ def partial() -> bool:
 
 def run(scale: str = "full") -> dict:
     cfg = SCALES[scale]
+    if os.environ.get("OBRA_BENCH_REGISTER_PARTS") == "whole":  # PostgreSQL's whole register alone
+        return {"postgresql": {"whole_register": whole_register(n=None if scale == "full" else 200_000)}}
     out = {"sqlite": run_store("sqlite", cfg)}
     try:
         out["postgresql"] = run_store("postgresql", cfg)

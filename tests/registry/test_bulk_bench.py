@@ -62,3 +62,13 @@ def test_a_generated_search_store_holds_what_the_catalogue_holds(tmp_path, monke
     again, cached = bench.scale_store("sqlite", 400, chunk=150, log=lambda _: None)
     again.dispose()
     assert cached is None  # the second call finds the cached store
+
+
+def test_the_whole_register_part_loads_every_file_and_accounts_for_each(pg_admin_engine):
+    """``OBRA_BENCH_REGISTER_PARTS=whole`` (PostgreSQL): every file one import, the rates of all of them summed up."""
+    result = _bench().whole_register(files=40, n=130)
+    assert result["works"] == 130 and result["files"] == 4 and result["works_per_file"] == 40
+    low, median, high = result["file_rate_p05_median_p95"]
+    assert 0 < low <= median <= high
+    assert result["seconds"] > 0 and result["registrations_per_s"] > 0
+    assert sum(result["first_and_last_tenth_seconds"]) <= result["seconds"] + 0.1
