@@ -148,10 +148,11 @@ def _close(store, cleanup) -> None:
         engine.dispose()
 
 
-def _load(store, admin, n: int, chunk: int) -> tuple[float, float, dict[str, float]]:
+def _load(store, admin, n: int, chunk: int, per_file: list[tuple[int, float]] | None = None
+          ) -> tuple[float, float, dict[str, float]]:
     """Wall and CPU seconds (this process's) to bulk-import ``n`` works (in imports of ``chunk`` works, each
     with its parties; generating the catalogue not counted), and the CPU and wall seconds of each stage of the
-    bulk path (:data:`obra.registry.bulk.STAGES`)."""
+    bulk path (:data:`obra.registry.bulk.STAGES`); ``per_file`` gets each import's works and wall seconds."""
     from obra.registry import bulk
 
     seconds = cpu = 0.0
@@ -161,8 +162,11 @@ def _load(store, admin, n: int, chunk: int) -> tuple[float, float, dict[str, flo
         batch = Batch({"parties": parties, "works": works}, f"catalogue-{start}.json")
         t0, c0 = time.perf_counter(), _cpu()
         import_batches(store, admin, [batch], method="bulk")
-        seconds += time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        seconds += wall
         cpu += _cpu() - c0
+        if per_file is not None:
+            per_file.append((len(works), wall))
     return seconds, cpu, dict(bulk.STAGES)
 
 
@@ -364,17 +368,12 @@ def whole_register(files: int = 50_000, n: int | None = None) -> dict:
         store, cleanup = _open("postgresql", Path(tmp))
         try:
             admin, _ = create_principal(store, "bench", AccessRole.ADMIN)
-            seconds: list[float] = []
-            for start in range(0, n, files):
-                parties, works = catalogue(min(files, n - start), start=start)
-                batch = Batch({"parties": parties, "works": works}, f"register-{start // files:04d}.json")
-                t0 = time.perf_counter()
-                import_batches(store, admin, [batch], method="bulk")
-                seconds.append(time.perf_counter() - t0)
+            per_file: list[tuple[int, float]] = []
+            total = _load(store, admin, n, files, per_file)[0]
         finally:
             _close(store, cleanup)
-    rates = sorted(files / s for s in seconds)
-    total = sum(seconds)
+    seconds = [wall for _, wall in per_file]
+    rates = sorted(works / wall for works, wall in per_file)
     return {"works": n, "files": len(seconds), "works_per_file": files, "seconds": round(total, 1),
             "minutes": round(total / 60, 2), "registrations_per_s": round(n / total),
             "file_rate_p05_median_p95": [round(rates[len(rates) // 20]), round(statistics.median(rates)),

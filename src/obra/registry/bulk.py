@@ -54,7 +54,6 @@ from obra import ids
 from obra.access import Principal
 from obra.canonical import canonical_plain
 from obra.errors import Conflict, InvalidInput, Problem
-from obra.ids import ascii_digits
 from obra.model import Party, Recording, Work, parse, share_problems
 from obra.model.text import DB_ID_MAX
 from obra.model.vocab import CreationMode, RegistrationStatus, RightType, Role, WorkKind
@@ -191,7 +190,7 @@ class Resolver:
     def prefetch_parties(self, refs: Iterable[Any]) -> None:
         wanted_ids, wanted_ipis = set(), {}
         for ref in set(refs) - set(self.party):
-            digits = ascii_digits(ref)
+            digits = ids.ascii_digits(ref)
             if isinstance(ref, int) or (digits and len(ref) <= 8):
                 pid = int(ref)
                 if not 1 <= pid <= DB_ID_MAX:
@@ -213,7 +212,7 @@ class Resolver:
         found_ids = set()
         for chunk in _chunks(sorted(wanted_ids)):
             found_ids.update(self.conn.execute(select(parties.c.id).where(_among(self.conn, parties.c.id, chunk))).scalars())
-        for ref in [r for r in refs if (isinstance(r, int) or (ascii_digits(r) and len(r) <= 8))
+        for ref in [r for r in refs if (isinstance(r, int) or (ids.ascii_digits(r) and len(r) <= 8))
                     and r not in self.party]:
             pid = int(ref)
             self.party[ref] = ((pid, None) if pid in found_ids
@@ -703,7 +702,7 @@ def _chunk_rows(principal: Principal, entity: str, items: list[Resolved], number
 
 def import_section(conn: Connection, store, principal: Principal, section: str, items: list, resolver: Resolver,
                    located: Located, batch_works: dict[str, str], log: TransparencyLog,
-                   named: dict[int, dict] | None = None) -> list[str]:
+                   named: dict[int, dict]) -> list[str]:
     """Validate, resolve and register a section of works or recordings in the caller's transaction; problems
     go to ``located``; returns the numbers of the records registered, in order.
 
@@ -720,7 +719,6 @@ def import_section(conn: Connection, store, principal: Principal, section: str, 
     so that each is read once; it grows with this section's.
     """
     entity = section[:-1]
-    named = {} if named is None else named
     with _stage("resolve"):
         party_refs, work_refs = _given_refs(section, items)
         resolver.prefetch_parties(party_refs)
@@ -858,7 +856,7 @@ def link_batch_works(items: list, numbers: list[str], located: Located) -> list:
             continue
         linked, bad = [], False
         for ref in item["works"]:
-            if isinstance(ref, str) and ref.startswith("@") and ascii_digits(ref[1:]):
+            if isinstance(ref, str) and ref.startswith("@") and ids.ascii_digits(ref[1:]):
                 index = int(ref[1:])
                 if index >= len(numbers):
                     located.add("recordings", i, [Problem(f"'{ref}' points past the {len(numbers)} works "

@@ -9,7 +9,6 @@ from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
 from obra import ids
 from obra.errors import InvalidInput, Problem
-from obra.ids import ascii_digits
 from obra.model import Party
 from obra.model.party import PartyIdentifier
 from obra.model.text import DB_ID_MAX
@@ -132,7 +131,7 @@ def get_party(conn: Connection, party_id: int) -> Party | None:
 
 def resolve_party(conn: Connection, ref: int | str, keys: dict[str, int], field: str) -> int:
     """A party id for ``ref``: an existing id, an IPI name number on file, or a key from the same batch."""
-    digits = ascii_digits(ref)
+    digits = ids.ascii_digits(ref)
     if isinstance(ref, int) or (digits and len(ref) <= 8):
         pid = int(ref)
         if not 1 <= pid <= DB_ID_MAX:

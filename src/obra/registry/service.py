@@ -18,7 +18,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from obra import ids
 from obra.access import Principal, require
-from obra.ids import ascii_digits
 from obra.journal import Journal
 from obra.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from obra.model import Agreement, Party, Recording, Work, parse, share_problems
@@ -267,9 +266,9 @@ class Registry:
     def _party_registrations(conn: Connection, party: str | int):
         if not isinstance(party, str):
             pids = [bounded_int(party, field="party", what="a party id")]
-        elif ascii_digits(digits := party.strip()) and len(digits) <= 8:
+        elif ids.ascii_digits(digits := party.strip()) and len(digits) <= 8:
             pids = [int(digits)]
-        elif ascii_digits(digits):
+        elif ids.ascii_digits(digits):
             pids = select(parties.c.id).where(parties.c.ipi == ids.parse_ipi_name(digits, field="party"))
         else:
             pids = search.party_ids(conn, _searchable(party, "party", NAME_MAX))

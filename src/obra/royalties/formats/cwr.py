@@ -58,7 +58,6 @@ from typing import Any
 
 from obra import ids
 from obra.errors import InvalidInput, Problem
-from obra.ids import ascii_digits
 from obra.model import Party, Work, parse
 from obra.royalties.formats.text import UTF8_BOM, Lines, describe_control, open_binary
 
@@ -263,10 +262,10 @@ def _read(rtype: str, text: str, line: int, version: str, problem) -> dict[str, 
                 problem(f"is required (columns {start}-{end})", line, name)
             out[name] = None
             continue
-        if kind == "N" and not ascii_digits(raw):
+        if kind == "N" and not ids.ascii_digits(raw):
             problem(f"'{raw}' must be digits (columns {start}-{end})", line, name)
         elif kind == "P":
-            if not ascii_digits(raw):
+            if not ids.ascii_digits(raw):
                 problem(f"'{raw}' is not a share: 5 digits, percent with 2 decimals (05000 = 50%)", line, name)
                 value = None
             else:
@@ -406,7 +405,7 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
                             line, "Group ID")
                 for fld, actual in (("Transaction Count", group["transactions"]),
                                     ("Record Count", group["records"])):
-                    if ascii_digits(grt.get(fld)) and int(grt[fld]) != actual:
+                    if ids.ascii_digits(grt.get(fld)) and int(grt[fld]) != actual:
                         problem(f"GRT says {int(grt[fld])}, the group holds {actual}"
                                 f" ({'GRH and GRT included' if fld == 'Record Count' else 'transactions'})",
                                 line, fld)
@@ -418,7 +417,7 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
                     problem("TRL inside an open group (missing GRT)", line, "Record Type")
                 for fld, actual in (("Group Count", result.groups), ("Transaction Count", total_tx),
                                     ("Record Count", result.records)):
-                    if ascii_digits(trl.get(fld)) and int(trl[fld]) != actual:
+                    if ids.ascii_digits(trl.get(fld)) and int(trl[fld]) != actual:
                         problem(f"TRL says {int(trl[fld])}, the file holds {actual}", line, fld)
             else:
                 if group is None:
@@ -429,7 +428,7 @@ def parse_cwr(path: str | Path, *, display_name: str | None = None) -> CwrFile:
                     problem(f"unknown record type '{rtype}'", line, "Record Type")
                     continue
                 seq_t, seq_r = text[3:11], text[11:19]
-                if not (ascii_digits(seq_t) and ascii_digits(seq_r)):
+                if not (ids.ascii_digits(seq_t) and ids.ascii_digits(seq_r)):
                     problem("transaction and record sequence numbers must be 8 digits each "
                             "(columns 4-11 and 12-19)", line, "Transaction Sequence #")
                     continue

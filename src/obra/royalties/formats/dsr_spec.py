@@ -35,7 +35,6 @@ from typing import Callable
 
 from obra import ids
 from obra.errors import InvalidInput
-from obra.ids import ascii_digits
 
 # --- record definitions ----------------------------------------------------------------
 
@@ -173,7 +172,7 @@ def period_from_dates(start: str, end: str) -> str | None:
 
     def as_date(text: str) -> date | None:
         digits = text.replace("-", "")
-        if len(digits) != 8 or not ascii_digits(digits):
+        if len(digits) != 8 or not ids.ascii_digits(digits):
             return None
         try:
             return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))

@@ -45,7 +45,6 @@ import pyarrow.compute as pc
 
 from obra import ids, money
 from obra.errors import InvalidInput, Problem
-from obra.ids import ascii_digits
 from obra.royalties.formats.text import (UTF8_BOM, Lines, decode_line, describe_control, first_long_line,
                                          has_control_bytes, limits, not_utf8, open_binary, read_lines)
 from obra.royalties.records import POOL_ROWS_SCHEMA, REVENUE_TYPE, USAGE_ROWS_SCHEMA, PoolRow, UsageLine
@@ -221,7 +220,7 @@ def _usage(row: dict[str, str], line: int, problem) -> UsageLine | None:
         problem("is required", line, "use_type")
         ok = False
     plays_text = row["plays"].strip()
-    if not ascii_digits(plays_text):
+    if not ids.ascii_digits(plays_text):
         problem(f"'{row['plays']}' is not a whole number of plays (0 or more)", line, "plays")
         ok = False
     isrc = iswc = None
@@ -236,7 +235,7 @@ def _usage(row: dict[str, str], line: int, problem) -> UsageLine | None:
         problem(exc.problems[0].message, line, "iswc")
         ok = False
     duration = opt("duration_s")
-    if duration is not None and not (ascii_digits(duration) and int(duration) <= 86_400):
+    if duration is not None and not (ids.ascii_digits(duration) and int(duration) <= 86_400):
         problem(f"'{duration}' is not a duration in whole seconds (0-86400)", line, "duration_s")
         ok = False
     revenue = None
